@@ -1,0 +1,63 @@
+"""The article: one imported document, its rendering and where it came from."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+from django.urls import reverse
+
+
+def body_fingerprint(*, title: str, markdown: str) -> str:
+    """Hash of what an editor can change in the admin, to tell a local edit from an import."""
+    return hashlib.sha256(f"{title}\x00{markdown}".encode()).hexdigest()
+
+
+class Article(models.Model):
+    """A troubleshooting write-up, addressed forever by its slug."""
+
+    LANGUAGES = [("en", "English"), ("ja", "Japanese"), ("zh", "Chinese")]
+
+    slug = models.SlugField(max_length=120, unique=True, help_text="Permanent URL part.")
+    title = models.CharField(max_length=300)
+    lang = models.CharField(max_length=8, choices=LANGUAGES, default="en")
+    markdown = models.TextField(help_text="Source text as imported (Markdown or plain text).")
+    html = models.TextField(editable=False, help_text="Sanitized HTML rendered from the source.")
+    toc = models.JSONField(default=list, editable=False, help_text="Sections: id, title, level.")
+    summary = models.TextField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    keywords = models.JSONField(default=list, blank=True, help_text="Extra search terms.")
+    symptoms = models.JSONField(default=list, blank=True, help_text="Verbatim error messages.")
+    sources = models.JSONField(default=list, blank=True, help_text="URLs of the originals.")
+    published = models.DateField(null=True, blank=True)
+    source_path = models.CharField(max_length=500, blank=True, help_text="File it came from.")
+    source_root = models.CharField(
+        max_length=500, blank=True, help_text="Folder given to the import; --prune works per root."
+    )
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="sha256 of the file bytes at the last import."
+    )
+    imported_fingerprint = models.CharField(
+        max_length=64, blank=True, help_text="Fingerprint of title and text at the last import."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        """The article's permanent page."""
+        return reverse("kb:article_detail", args=[self.slug])
+
+    @property
+    def edited_locally(self) -> bool:
+        """True when title or text were changed (in the admin) since the last import."""
+        if not self.imported_fingerprint:
+            return False
+        return self.imported_fingerprint != body_fingerprint(
+            title=self.title, markdown=self.markdown
+        )
