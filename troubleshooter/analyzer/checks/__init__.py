@@ -1,0 +1,1 @@
+"""One module per manifest check; the registry (`..registry`) lists them explicitly."""

@@ -1,0 +1,43 @@
+"""Small helpers shared by checks: image names and positions."""
+
+from __future__ import annotations
+
+from ..model import POD_TEMPLATE_PATHS
+from ..tree import Map, Node
+
+_REGISTRY_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.io/")
+
+
+def image_repository(image: str) -> tuple[str, str]:
+    """Split an image reference into (repository without Docker Hub prefix, tag)."""
+    reference = image.split("@", 1)[0]
+    repository, tag = reference, ""
+    slash = reference.rfind("/")
+    colon = reference.rfind(":")
+    if colon > slash:
+        repository, tag = reference[:colon], reference[colon + 1 :]
+    for prefix in _REGISTRY_PREFIXES:
+        if repository.startswith(prefix):
+            repository = repository[len(prefix) :]
+            break
+    return repository, tag
+
+
+def position(node: Node | None, fallback: Node) -> tuple[int, int]:
+    """(line, column) of a node, or of a fallback when the node is missing."""
+    target = node if node is not None else fallback
+    return target.line, target.column
+
+
+def key_position(mapping: Map, key: str) -> tuple[int, int]:
+    """(line, column) of a key in a mapping, or of the mapping itself."""
+    return mapping.keys.get(key) or (mapping.line, mapping.column)
+
+
+def pod_spec_snippet(kind: str, body: str) -> str:
+    """Indent a pod-spec YAML fragment under the path where this kind keeps its pod spec."""
+    path = [*POD_TEMPLATE_PATHS.get(kind, ()), "spec"]
+    lines = [f"{'  ' * depth}{key}:" for depth, key in enumerate(path)]
+    indent = "  " * len(path)
+    lines.extend(indent + line if line else line for line in body.rstrip("\n").split("\n"))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,214 @@
+"""PersistentVolumeClaims (and other unsupported features) on AKS virtual nodes.
+
+**What it finds.** A pod that is sent to AKS virtual nodes (Azure Container Instances through
+virtual-kubelet) and mounts a `persistentVolumeClaim` volume. Pods reach virtual nodes through
+the toleration `virtual-kubelet.io/provider` (or `azure.com/aci`), the nodeSelector
+`type: virtual-kubelet`, or `nodeName: virtual-node-aci-linux`.
+
+**Why it matters.** Virtual nodes cannot attach PersistentVolumes: the pod is scheduled, then
+stays in `ProviderFailed` with the event `pod X requires volume Y which is of an unsupported
+type`. This is true for Azure Files claims too, whether the in-tree or the CSI driver
+provisioned them. The same pods also cannot use init containers, `hostAliases`, container
+lifecycle hooks or `hostPath` volumes, and DaemonSets are not run there; those are reported as
+warnings. With only a toleration the pod *may* land on a virtual node, so the claim is a
+warning; with a nodeSelector or nodeName it will, so it is an error.
+
+**How to fix it.** Mount the Azure Files share inline, with the storage account name and key in
+a Secret, instead of through a claim::
+
+    volumes:
+      - name: content
+        csi:
+          driver: file.csi.azure.com
+          volumeAttributes:
+            secretName: azure-storage-secret
+            shareName: myshare
+
+**Suppressing.** Annotate the workload with
+`kb.troubleshooter/ignore: "aks-virtual-node-azure-files-pvc: <reason>"`, or put
+`# kb-ignore: aks-virtual-node-azure-files-pvc <reason>` above the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model import Model, Workload
+from ..results import Finding
+from ..tree import Map
+from ._common import key_position
+
+ID = "aks-virtual-node-azure-files-pvc"
+TITLE = "PersistentVolumeClaim on an AKS virtual node"
+SEVERITY = "error"
+ARTICLE = "aks-virtual-node-azure-files-pvc"
+
+FAILING_EXAMPLE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web-burst
+spec:
+  selector:
+    matchLabels: {app: web-burst}
+  template:
+    metadata:
+      labels: {app: web-burst}
+    spec:
+      nodeSelector:
+        type: virtual-kubelet
+      tolerations:
+        - key: virtual-kubelet.io/provider
+          operator: Exists
+      containers:
+        - name: web
+          image: nginx:1.27
+          volumeMounts:
+            - name: shared
+              mountPath: /usr/share/nginx/html
+      volumes:
+        - name: shared
+          persistentVolumeClaim:
+            claimName: shared-files
+"""
+
+PASSING_EXAMPLE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web-burst
+spec:
+  selector:
+    matchLabels: {app: web-burst}
+  template:
+    metadata:
+      labels: {app: web-burst}
+    spec:
+      nodeSelector:
+        type: virtual-kubelet
+      tolerations:
+        - key: virtual-kubelet.io/provider
+          operator: Exists
+      containers:
+        - name: web
+          image: nginx:1.27
+          volumeMounts:
+            - name: shared
+              mountPath: /usr/share/nginx/html
+      volumes:
+        - name: shared
+          csi:
+            driver: file.csi.azure.com
+            volumeAttributes:
+              secretName: azure-storage-secret
+              shareName: shared-files
+"""
+
+VIRTUAL_NODE_TOLERATIONS = ("virtual-kubelet.io/provider", "azure.com/aci")
+
+
+def _targeting(spec: Map) -> str | None:
+    """'forced' when the pod must run on a virtual node, 'allowed' when it may, else None."""
+    if spec.str("nodeSelector", "type") == "virtual-kubelet":
+        return "forced"
+    if (spec.str("nodeName") or "").startswith("virtual-node-aci"):
+        return "forced"
+    for toleration in spec.maps("tolerations"):
+        if toleration.str("key") in VIRTUAL_NODE_TOLERATIONS:
+            return "allowed"
+    return None
+
+
+def _inline_fix(model: Model, workload: Workload, volume_name: str, claim: str | None) -> str:
+    share, secret = "<share-name>", "<secret-with-azurestorageaccountname-and-key>"
+    pv = model.pv_for_claim(workload.namespace, claim) if claim else None
+    if pv is not None:
+        csi = pv.node.map("spec", "csi")
+        azure = pv.node.map("spec", "azureFile")
+        if csi is not None:
+            share = csi.str("volumeAttributes", "shareName") or share
+            secret = csi.str("nodeStageSecretRef", "name") or secret
+        elif azure is not None:
+            share = azure.str("shareName") or share
+            secret = azure.str("secretName") or secret
+    return (
+        "volumes:\n"
+        f"  - name: {volume_name}\n"
+        "    csi:\n"
+        "      driver: file.csi.azure.com\n"
+        "      volumeAttributes:\n"
+        f"        secretName: {secret}\n"
+        f"        shareName: {share}\n"
+    )
+
+
+def check(model: Model) -> Iterator[Finding]:
+    """Yield findings for virtual-node pods with claims or unsupported features."""
+    for workload in model.workloads:
+        spec = workload.spec
+        targeting = _targeting(spec)
+        if targeting is None:
+            continue
+        where = "runs on" if targeting == "forced" else "may be scheduled on"
+
+        def finding(severity: str, line_column: tuple[int, int], message: str, fix: str):
+            return Finding(
+                check=ID,
+                severity=severity,
+                article=ARTICLE,
+                object=workload.ref,
+                line=line_column[0],
+                column=line_column[1],
+                message=message,
+                fix=fix,
+            )
+
+        for volume in spec.maps("volumes"):
+            name = volume.str("name") or "?"
+            if "persistentVolumeClaim" in volume.value:
+                claim = volume.str("persistentVolumeClaim", "claimName")
+                yield finding(
+                    "error" if targeting == "forced" else "warning",
+                    key_position(volume, "persistentVolumeClaim"),
+                    f"The pod {where} AKS virtual nodes, which cannot mount PersistentVolumeClaims:"
+                    f" volume {name!r} (claim {claim or '?'}) leaves it in ProviderFailed. Mount"
+                    " the Azure Files share inline with the CSI driver instead.",
+                    _inline_fix(model, workload, name, claim),
+                )
+            if "hostPath" in volume.value:
+                yield finding(
+                    "warning",
+                    key_position(volume, "hostPath"),
+                    f"The pod {where} AKS virtual nodes, which do not support hostPath volumes"
+                    f" (volume {name!r}).",
+                    f"volumes:\n  - name: {name}\n    emptyDir: {{}}\n",
+                )
+        unsupported = (
+            ("initContainers", "init containers", "# move the init step into the image or a Job\n"),
+            ("hostAliases", "hostAliases", "# resolve the names through DNS instead\n"),
+        )
+        for key, label, fix in unsupported:
+            if spec.get(key) is not None:
+                yield finding(
+                    "warning",
+                    key_position(spec, key),
+                    f"The pod {where} AKS virtual nodes, which do not support {label}.",
+                    fix,
+                )
+        for container in workload.containers():
+            if container.node.get("lifecycle") is not None:
+                yield finding(
+                    "warning",
+                    key_position(container.node, "lifecycle"),
+                    f"The pod {where} AKS virtual nodes, which do not support container lifecycle"
+                    f" hooks (container {container.name or '?'}).",
+                    "# remove lifecycle.postStart/preStop; do the work in the entrypoint\n",
+                )
+        if workload.obj.kind == "DaemonSet":
+            yield finding(
+                "warning",
+                key_position(workload.obj.node, "kind"),
+                "DaemonSets are not run on AKS virtual nodes; the virtual-node toleration has no"
+                " effect here.",
+                "# run this workload as a Deployment if it must use virtual nodes\n",
+            )

@@ -1,0 +1,165 @@
+"""Readers for the configuration files that ConfigMaps carry: httpd.conf, nginx.conf, php.ini.
+
+The readers understand just enough of each syntax for the checks: directives with their
+arguments, the block they sit in, and the line they were written on. `line_mapper` turns a
+line inside a ConfigMap value back into a line of the pasted manifest: exact for literal
+block scalars (`|`), the value's own line for every other style.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .tree import Scalar
+
+
+def line_mapper(value: Scalar) -> Callable[[int], int]:
+    """Map a 1-based line inside a ConfigMap value to its line in the manifest."""
+    if value.style == "|":
+        # A literal block's content starts on the line after the `|` indicator and keeps
+        # every line break, so the offset is fixed.
+        return lambda inner: value.line + inner
+    return lambda inner: value.line
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A directive's value and the 1-based line (inside the file) it was set on."""
+
+    value: str
+    line: int
+
+
+@dataclass
+class HttpdDirectory:
+    """A `<Directory>` (or `<DirectoryMatch>`) block and the file settings inside it."""
+
+    path: str
+    line: int
+    is_regex: bool
+    settings: dict[str, Setting] = field(default_factory=dict)
+
+
+@dataclass
+class HttpdConf:
+    """Server-level settings (names lower-cased) and the `<Directory>` blocks of an httpd.conf."""
+
+    settings: dict[str, Setting] = field(default_factory=dict)
+    directories: list[HttpdDirectory] = field(default_factory=list)
+
+
+_HTTPD_SECTION = re.compile(r"^<\s*(/?)\s*([A-Za-z]+)\s*(.*?)>\s*$")
+
+
+def _httpd_logical_lines(text: str) -> list[tuple[int, str]]:
+    """Join `\\`-continued lines, drop comments; yields (first line number, text)."""
+    result = []
+    pending = ""
+    start = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if not pending:
+            start = number
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        joined = (pending + stripped).strip()
+        pending = ""
+        if joined and not joined.startswith("#"):
+            result.append((start, joined))
+    return result
+
+
+def parse_httpd(text: str) -> HttpdConf:
+    """Read server-level directives and `<Directory>` blocks from an httpd.conf."""
+    conf = HttpdConf()
+    stack: list[str] = []
+    current: HttpdDirectory | None = None
+    for number, line in _httpd_logical_lines(text):
+        section = _HTTPD_SECTION.match(line)
+        if section:
+            closing, name, argument = section.groups()
+            name = name.lower()
+            if closing:
+                if stack and stack[-1] == name:
+                    stack.pop()
+                if name in ("directory", "directorymatch"):
+                    current = None
+                continue
+            stack.append(name)
+            if name in ("directory", "directorymatch"):
+                path = argument.strip().strip("\"'")
+                is_regex = name == "directorymatch" or path.startswith("~")
+                current = HttpdDirectory(path.lstrip("~ ").strip("\"'"), number, is_regex)
+                conf.directories.append(current)
+            continue
+        parts = line.split(None, 1)
+        directive = parts[0].lower()
+        value = parts[1].strip().strip("\"'") if len(parts) > 1 else ""
+        # Only server-level and <IfModule>/<VirtualHost> context count as global here;
+        # <Location>/<Files> blocks are left alone rather than guessed at.
+        if current is not None:
+            current.settings[directive] = Setting(value, number)
+        elif all(name in ("ifmodule", "ifdefine", "virtualhost") for name in stack):
+            conf.settings[directive] = Setting(value, number)
+    return conf
+
+
+@dataclass(frozen=True)
+class NginxDirective:
+    """An nginx directive, the blocks around it (e.g. `("http", "server")`) and its line."""
+
+    name: str
+    args: tuple[str, ...]
+    context: tuple[str, ...]
+    line: int
+
+
+_NGINX_TOKEN = re.compile(r"""\#[^\n]*|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|[{};]|[^\s{};"'#]+""")
+
+
+def parse_nginx(text: str) -> list[NginxDirective]:
+    """Tokenise an nginx configuration into directives with their block context."""
+    directives: list[NginxDirective] = []
+    context: list[str] = []
+    words: list[str] = []
+    first_line = 0
+    for match in _NGINX_TOKEN.finditer(text):
+        token = match.group()
+        if token.startswith("#"):
+            continue
+        if token in (";", "{"):
+            if words:
+                directive = NginxDirective(words[0], tuple(words[1:]), tuple(context), first_line)
+                directives.append(directive)
+                if token == "{":
+                    context.append(words[0])
+            elif token == "{":
+                context.append("")
+            words = []
+        elif token == "}":
+            if context:
+                context.pop()
+            words = []
+        else:
+            if not words:
+                first_line = text.count("\n", 0, match.start()) + 1
+            if token[:1] in "\"'":
+                token = token[1:-1]
+            words.append(token)
+    return directives
+
+
+def parse_php_ini(text: str) -> dict[str, Setting]:
+    """Read `key = value` pairs of a php.ini (last one wins, sections ignored)."""
+    settings: dict[str, Setting] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if not stripped or stripped[0] in ";#[" or "=" not in stripped:
+            continue
+        key, _, value = stripped.partition("=")
+        value = value.split(";", 1)[0].strip().strip("\"'")
+        settings[key.strip().lower()] = Setting(value, number)
+    return settings

@@ -1,0 +1,91 @@
+"""Value types shared by the parser, the checks and the report formats.
+
+Everything here is a plain dataclass so a view, a management command, the JSON API
+and a test can build, compare and serialise them without any framework.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEVERITIES = ("error", "warning", "info")
+
+
+class ManifestRejected(Exception):
+    """The input was refused before parsing: too large, binary or undecodable."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep one request cheap whatever is pasted."""
+
+    max_bytes: int = 2_000_000
+    max_documents: int = 5_000
+    max_objects: int = 5_000
+    max_depth: int = 100
+    max_aliases: int = 100
+    max_scalar_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """Which pasted object a finding is about; `source` is Helm's `# Source:` path."""
+
+    kind: str
+    namespace: str | None
+    name: str | None
+    source: str | None = None
+
+    def label(self) -> str:
+        """`Kind/name` as shown in text output."""
+        return f"{self.kind}/{self.name or '?'}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One problem, pinned to the 1-based line and column of the field it is about."""
+
+    check: str
+    severity: str
+    article: str
+    object: ObjectRef
+    line: int
+    column: int
+    message: str
+    fix: str
+    section: str = "fix"
+    suppressed: bool = False
+    suppression_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ParseError:
+    """A document (or a suppression) that could not be understood; 1-based position."""
+
+    line: int | None
+    column: int | None
+    message: str
+
+
+@dataclass
+class Report:
+    """The outcome of one analysis: findings sorted by position, errors, and the input lines."""
+
+    objects: int
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Active findings per severity, plus how many were suppressed."""
+        result = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
+        for finding in self.findings:
+            if finding.suppressed:
+                result["suppressed"] += 1
+            else:
+                result[finding.severity] += 1
+        return result

@@ -1,0 +1,123 @@
+"""A light YAML tree that remembers where every value and every key was written.
+
+`Scalar`, `Map` and `Seq` wrap the plain Python value with its 1-based line and column.
+Checks read them through the typed accessors below, which return None instead of raising
+when a field is missing or has the wrong type (`containers: 5`), so junk input never crashes
+a check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+
+class Node:
+    """Base of the positioned tree: `value`, `line`, `column` (1-based)."""
+
+    __slots__ = ("value", "line", "column")
+
+    def __init__(self, value: Any, line: int, column: int) -> None:
+        self.value = value
+        self.line = line
+        self.column = column
+
+
+class Scalar(Node):
+    """A scalar: `value` is typed (str, int, float, bool, None), `raw` is the text as written."""
+
+    __slots__ = ("raw", "style")
+
+    def __init__(self, value: Any, line: int, column: int, raw: str, style: str | None) -> None:
+        super().__init__(value, line, column)
+        self.raw = raw
+        self.style = style
+
+    def __repr__(self) -> str:
+        return f"Scalar({self.value!r}@{self.line}:{self.column})"
+
+
+class Seq(Node):
+    """A sequence: `value` is a list of nodes."""
+
+    __slots__ = ()
+
+    def maps(self) -> Iterator[Map]:
+        """The items that are mappings, skipping anything else."""
+        for item in self.value:
+            if isinstance(item, Map):
+                yield item
+
+
+class Map(Node):
+    """A mapping with string keys: `value` maps key → node, `keys` maps key → (line, column)."""
+
+    __slots__ = ("keys",)
+
+    def __init__(
+        self, value: dict[str, Node], line: int, column: int, keys: dict[str, tuple[int, int]]
+    ) -> None:
+        super().__init__(value, line, column)
+        self.keys = keys
+
+    def __repr__(self) -> str:
+        return f"Map({list(self.value)}@{self.line}:{self.column})"
+
+    def get(self, *path: str) -> Node | None:
+        """The node at a key path, or None if any step is missing or not a mapping."""
+        node: Node | None = self
+        for key in path:
+            if not isinstance(node, Map):
+                return None
+            node = node.value.get(key)
+        return node
+
+    def map(self, *path: str) -> Map | None:
+        """The mapping at a key path, or None."""
+        node = self.get(*path)
+        return node if isinstance(node, Map) else None
+
+    def seq(self, *path: str) -> Seq | None:
+        """The sequence at a key path, or None."""
+        node = self.get(*path)
+        return node if isinstance(node, Seq) else None
+
+    def maps(self, *path: str) -> Iterator[Map]:
+        """The mapping items of the sequence at a key path (nothing if absent or mistyped)."""
+        node = self.get(*path)
+        if isinstance(node, Seq):
+            yield from node.maps()
+
+    def scalar(self, *path: str) -> Scalar | None:
+        """The scalar at a key path, or None."""
+        node = self.get(*path)
+        return node if isinstance(node, Scalar) else None
+
+    def str(self, *path: str) -> str | None:
+        """The text of a non-null scalar at a key path (numbers as written), else None."""
+        node = self.get(*path)
+        if isinstance(node, Scalar) and node.value is not None:
+            return node.raw
+        return None
+
+    def bool(self, *path: str) -> bool | None:
+        """A boolean at a key path, or None when absent or not a boolean."""
+        node = self.get(*path)
+        if isinstance(node, Scalar) and isinstance(node.value, bool):
+            return node.value
+        return None
+
+    def key_position(self, key: str) -> tuple[int, int] | None:
+        """The (line, column) of a key of this mapping."""
+        return self.keys.get(key)
+
+
+def plain(node: Node | None) -> Any:
+    """Convert a subtree back to plain Python values (for tests and small lookups)."""
+    if isinstance(node, Map):
+        return {key: plain(value) for key, value in node.value.items()}
+    if isinstance(node, Seq):
+        return [plain(item) for item in node.value]
+    if isinstance(node, Scalar):
+        return node.value
+    return None
