@@ -75,8 +75,8 @@ def _annotations(model: Model, known: set[str], notes: list[ParseError]):
         for workload in model.workloads:
             if workload.obj is obj and workload.template_metadata is not None:
                 holders.append(workload.template_metadata.map("annotations"))
-        for annotations in holders:
-            value = annotations.scalar(ANNOTATION) if annotations is not None else None
+        for holder in holders:
+            value = holder.scalar(ANNOTATION) if holder is not None else None
             if value is None or not isinstance(value.value, str):
                 continue
             match = _ANNOTATION.match(value.value)

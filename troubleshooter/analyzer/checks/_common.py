@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..model import POD_TEMPLATE_PATHS
-from ..tree import Map, Node
+from troubleshooter.analyzer.model import POD_TEMPLATE_PATHS
+from troubleshooter.analyzer.tree import Map, Node
 
 _REGISTRY_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.io/")
 

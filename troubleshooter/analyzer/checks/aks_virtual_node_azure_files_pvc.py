@@ -33,10 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Model, Workload
-from ..results import Finding
-from ..tree import Map
-from ._common import key_position
+from troubleshooter.analyzer.checks._common import key_position
+from troubleshooter.analyzer.model import Model, Workload
+from troubleshooter.analyzer.results import Finding
+from troubleshooter.analyzer.tree import Map
 
 ID = "aks-virtual-node-azure-files-pvc"
 TITLE = "PersistentVolumeClaim on an AKS virtual node"
@@ -151,12 +151,14 @@ def check(model: Model) -> Iterator[Finding]:
             continue
         where = "runs on" if targeting == "forced" else "may be scheduled on"
 
-        def finding(severity: str, line_column: tuple[int, int], message: str, fix: str):
+        def finding(
+            severity: str, line_column: tuple[int, int], message: str, fix: str, ref=workload.ref
+        ) -> Finding:
             return Finding(
                 check=ID,
                 severity=severity,
                 article=ARTICLE,
-                object=workload.ref,
+                object=ref,
                 line=line_column[0],
                 column=line_column[1],
                 message=message,

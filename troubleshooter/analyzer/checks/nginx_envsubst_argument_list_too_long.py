@@ -43,9 +43,9 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from ..model import Container, K8sObject, Model, Workload
-from ..results import Finding
-from ._common import image_repository, pod_spec_snippet
+from troubleshooter.analyzer.checks._common import image_repository, pod_spec_snippet
+from troubleshooter.analyzer.model import Container, K8sObject, Model, Workload
+from troubleshooter.analyzer.results import Finding
 
 ID = "nginx-envsubst-argument-list-too-long"
 TITLE = "nginx templates + service links exceed envsubst's argument limit"
