@@ -13,12 +13,14 @@ from types import ModuleType
 
 from .checks import (
     aks_virtual_node_azure_files_pvc,
+    httpd_network_docroot_sendfile_mmap,
     nginx_envsubst_argument_list_too_long,
 )
 from .results import SEVERITIES
 
 _MODULES: tuple[ModuleType, ...] = (
     nginx_envsubst_argument_list_too_long,
+    httpd_network_docroot_sendfile_mmap,
     aks_virtual_node_azure_files_pvc,
 )
 

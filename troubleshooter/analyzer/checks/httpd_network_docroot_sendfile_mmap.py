@@ -1,0 +1,326 @@
+"""httpd or nginx serving files from a network file system with sendfile or mmap on.
+
+**What it finds.** A web server container whose document root is on a volume backed by a
+network file system: Azure Files (SMB or NFS), Amazon EFS, NFS, SMB/CIFS, either inline
+(`nfs`, `azureFile`, a CSI driver such as `file.csi.azure.com`) or through a PVC whose
+PersistentVolume or StorageClass is in the paste. A PVC whose storage is not in the paste is
+left alone: the check does not guess.
+
+* **httpd** (the `httpd` images, `php:*-apache`, or any container mounting an httpd.conf from a
+  ConfigMap): the document root is `DocumentRoot` from the mounted httpd.conf, otherwise the
+  image's default (`/usr/local/apache2/htdocs`, or `/var/www/html` for `php:*-apache`). httpd
+  maps files with `mmap` unless `EnableMMAP Off` is set (default On), and uses `sendfile` when
+  `EnableSendfile On` is set (default Off since 2.3.9, but many configs turn it on).
+  `<Directory>` blocks covering the document root are taken into account.
+* **nginx** (the official image, or a mounted nginx.conf): `sendfile on` (the image's stock
+  nginx.conf has it) with a `root` (default `/usr/share/nginx/html`) on such a volume.
+
+**Why it matters.** Apache's documentation advises turning both off for network-mounted
+document roots: if a mapped file is truncated or replaced on the server, httpd can crash with
+SIGBUS/SIGSEGV, and with sendfile the kernel may serve stale or mangled data from a network
+file system (seen on Azure Files as responses missing their first bytes). It is an error when
+sendfile is on and a warning when only mmap is.
+
+**How to fix it.** In the httpd.conf you mount (or a `<Directory>` block for the document
+root)::
+
+    EnableMMAP Off
+    EnableSendfile Off
+
+For nginx, in the `http`, `server` or `location` block: `sendfile off;`.
+
+**Suppressing.** `kb.troubleshooter/ignore: "httpd-network-docroot-sendfile-mmap: <reason>"` on
+the workload, or `# kb-ignore: httpd-network-docroot-sendfile-mmap <reason>` above the
+`mountPath` line.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from troubleshooter.analyzer.checks._common import image_repository
+from troubleshooter.analyzer.configs import line_mapper, parse_httpd, parse_nginx
+from troubleshooter.analyzer.model import Container, Model, Mount, MountedFile, Storage, Workload
+from troubleshooter.analyzer.results import Finding
+
+ID = "httpd-network-docroot-sendfile-mmap"
+TITLE = "Web server serves a network file system with sendfile or mmap on"
+SEVERITY = "error"
+ARTICLE = "httpd-network-docroot-sendfile-mmap"
+
+FAILING_EXAMPLE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: site
+spec:
+  selector:
+    matchLabels: {app: site}
+  template:
+    metadata:
+      labels: {app: site}
+    spec:
+      containers:
+        - name: httpd
+          image: httpd:2.4
+          volumeMounts:
+            - name: htdocs
+              mountPath: /usr/local/apache2/htdocs
+      volumes:
+        - name: htdocs
+          csi:
+            driver: file.csi.azure.com
+            volumeAttributes:
+              secretName: site-storage
+              shareName: htdocs
+"""
+
+PASSING_EXAMPLE = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: httpd-conf
+data:
+  httpd.conf: |
+    ServerRoot "/usr/local/apache2"
+    Listen 80
+    DocumentRoot "/usr/local/apache2/htdocs"
+    EnableMMAP Off
+    EnableSendfile Off
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: site
+spec:
+  selector:
+    matchLabels: {app: site}
+  template:
+    metadata:
+      labels: {app: site}
+    spec:
+      containers:
+        - name: httpd
+          image: httpd:2.4
+          volumeMounts:
+            - name: htdocs
+              mountPath: /usr/local/apache2/htdocs
+            - name: conf
+              mountPath: /usr/local/apache2/conf/httpd.conf
+              subPath: httpd.conf
+      volumes:
+        - name: htdocs
+          csi:
+            driver: file.csi.azure.com
+            volumeAttributes:
+              secretName: site-storage
+              shareName: htdocs
+        - name: conf
+          configMap:
+            name: httpd-conf
+"""
+
+HTTPD_DEFAULT_ROOT = "/usr/local/apache2/htdocs"
+PHP_APACHE_DEFAULT_ROOT = "/var/www/html"
+NGINX_DEFAULT_ROOT = "/usr/share/nginx/html"
+NGINX_IMAGES = frozenset({"nginx", "nginxinc/nginx-unprivileged"})
+
+
+@dataclass(frozen=True)
+class _Switch:
+    """An effective on/off setting and where it came from (for the message)."""
+
+    on: bool
+    origin: str
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _network_mounts(
+    model: Model, workload: Workload, container: Container, roots: list[str]
+) -> Iterator[tuple[Mount, Storage, str]]:
+    """Mounts that put a network file system at, above or below a document root."""
+    volumes = workload.volumes()
+    for mount in container.mounts():
+        volume = volumes.get(mount.name)
+        if volume is None:
+            continue
+        storage = model.volume_storage(workload, volume)
+        if storage is None or not storage.network:
+            continue
+        path = posixpath.normpath(mount.mount_path)
+        for root in roots:
+            if _within(root, path) or _within(path, root):
+                yield mount, storage, root
+                break
+
+
+def _httpd_files(files: list[MountedFile]) -> list[MountedFile]:
+    result = []
+    for file in files:
+        name = posixpath.basename(file.path)
+        if name in ("httpd.conf", "apache2.conf") or (
+            name.endswith(".conf")
+            and file.path.startswith(("/usr/local/apache2/conf/", "/etc/apache2/", "/etc/httpd/"))
+        ):
+            result.append(file)
+    return result
+
+
+def _httpd_settings(
+    files: list[MountedFile], root: str | None
+) -> tuple[str | None, _Switch, _Switch]:
+    """DocumentRoot and the effective EnableMMAP/EnableSendfile for it."""
+    mmap = _Switch(True, "httpd's default (EnableMMAP On)")
+    sendfile = _Switch(False, "httpd's default (EnableSendfile Off)")
+    parsed = []
+    for file in files:
+        conf = parse_httpd(file.value.value)
+        parsed.append((file, conf, line_mapper(file.value)))
+        if "documentroot" in conf.settings:
+            root = posixpath.normpath(conf.settings["documentroot"].value)
+
+    def switch(setting, where: str) -> _Switch:
+        return _Switch(setting.value.lower() == "on", where)
+
+    for file, conf, to_line in parsed:
+        label = f"ConfigMap {file.configmap.name} key {file.key}"
+        if "enablemmap" in conf.settings:
+            setting = conf.settings["enablemmap"]
+            mmap = switch(
+                setting, f"EnableMMAP {setting.value} ({label}, line {to_line(setting.line)})"
+            )
+        if "enablesendfile" in conf.settings:
+            setting = conf.settings["enablesendfile"]
+            sendfile = switch(
+                setting, f"EnableSendfile {setting.value} ({label}, line {to_line(setting.line)})"
+            )
+    if root is not None:
+        # <Directory> blocks covering the root override the server-wide value, the most
+        # specific (longest path) last, as httpd merges them.
+        blocks = [
+            (directory, file, to_line)
+            for file, conf, to_line in parsed
+            for directory in conf.directories
+            if not directory.is_regex and _within(root, posixpath.normpath(directory.path))
+        ]
+        blocks.sort(key=lambda item: len(item[0].path))
+        for directory, file, to_line in blocks:
+            label = f"<Directory {directory.path}> in ConfigMap {file.configmap.name}"
+            for key, name in (("enablemmap", "EnableMMAP"), ("enablesendfile", "EnableSendfile")):
+                if key in directory.settings:
+                    setting = directory.settings[key]
+                    value = switch(
+                        setting, f"{name} {setting.value} ({label}, line {to_line(setting.line)})"
+                    )
+                    if key == "enablemmap":
+                        mmap = value
+                    else:
+                        sendfile = value
+    return root, mmap, sendfile
+
+
+def _nginx_settings(files: list[MountedFile]) -> tuple[list[str], _Switch] | None:
+    """Document roots and the sendfile setting of a container's mounted nginx configuration."""
+    confs = [
+        file
+        for file in files
+        if file.path == "/etc/nginx/nginx.conf"
+        or (file.path.startswith("/etc/nginx/conf.d/") and file.path.endswith(".conf"))
+        or (file.path.startswith("/etc/nginx/templates/") and file.path.endswith(".template"))
+    ]
+    sendfile = _Switch(True, "the image's stock nginx.conf (sendfile on)")
+    if any(file.path == "/etc/nginx/nginx.conf" for file in confs):
+        sendfile = _Switch(False, "nginx's default (sendfile off)")
+    roots: list[str] = []
+    replaces_default_server = False
+    for file in confs:
+        to_line = line_mapper(file.value)
+        if posixpath.basename(file.path) in ("default.conf", "default.conf.template"):
+            replaces_default_server = True
+        for directive in parse_nginx(file.value.value):
+            if directive.name == "sendfile" and directive.args:
+                where = f"ConfigMap {file.configmap.name} key {file.key}"
+                sendfile = _Switch(
+                    directive.args[0] == "on",
+                    f"sendfile {directive.args[0]} ({where}, line {to_line(directive.line)})",
+                )
+            elif directive.name == "root" and directive.args and "$" not in directive.args[0]:
+                roots.append(posixpath.normpath(directive.args[0]))
+    if not replaces_default_server:
+        roots.append(NGINX_DEFAULT_ROOT)
+    return roots, sendfile
+
+
+def _finding(workload: Workload, mount: Mount, severity: str, message: str, fix: str) -> Finding:
+    node = mount.path_node
+    return Finding(
+        check=ID,
+        severity=severity,
+        article=ARTICLE,
+        object=workload.ref,
+        line=node.line,
+        column=node.column,
+        message=message,
+        fix=fix,
+    )
+
+
+def check(model: Model) -> Iterator[Finding]:
+    """Yield a finding per web-server mount of network storage under its document root."""
+    for workload in model.workloads:
+        for container in workload.containers(init=False):
+            repository, tag = image_repository(container.image or "")
+            files = model.mounted_files(workload, container)
+            httpd_files = _httpd_files(files)
+            if repository == "httpd" or repository.endswith("/httpd") or httpd_files:
+                default = HTTPD_DEFAULT_ROOT
+            elif repository == "php" and "apache" in tag:
+                default = PHP_APACHE_DEFAULT_ROOT
+            else:
+                default = None
+            if default is not None or httpd_files:
+                yield from _check_httpd(model, workload, container, httpd_files, default)
+            elif repository in NGINX_IMAGES or any(
+                file.path == "/etc/nginx/nginx.conf" for file in files
+            ):
+                yield from _check_nginx(model, workload, container, files)
+
+
+def _check_httpd(model, workload, container, files, default) -> Iterator[Finding]:
+    root, mmap, sendfile = _httpd_settings(files, default)
+    if root is None or not (mmap.on or sendfile.on):
+        return
+    for mount, storage, _ in _network_mounts(model, workload, container, [root]):
+        problems = [switch.origin for switch in (mmap, sendfile) if switch.on]
+        yield _finding(
+            workload,
+            mount,
+            "error" if sendfile.on else "warning",
+            f"httpd serves DocumentRoot {root} from volume {mount.name!r} on {storage.description}"
+            f" with {' and '.join(problems)}."
+            + (" mmap can crash httpd (SIGBUS) when a mapped file changes." if mmap.on else "")
+            + (" sendfile can send stale or mangled content." if sendfile.on else ""),
+            f'<Directory "{root}">\n    EnableMMAP Off\n    EnableSendfile Off\n</Directory>\n'
+            "# or server-wide in httpd.conf:\nEnableMMAP Off\nEnableSendfile Off\n",
+        )
+
+
+def _check_nginx(model, workload, container, files) -> Iterator[Finding]:
+    roots, sendfile = _nginx_settings(files)
+    if not sendfile.on:
+        return
+    for mount, storage, root in _network_mounts(model, workload, container, roots):
+        yield _finding(
+            workload,
+            mount,
+            "error",
+            f"nginx serves root {root} from volume {mount.name!r} on {storage.description} with"
+            f" {sendfile.origin}; sendfile from a network file system can send stale or"
+            " mangled content.",
+            "http {\n    sendfile off;\n}\n",
+        )
