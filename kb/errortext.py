@@ -1,0 +1,216 @@
+"""Error-text normalization shared by the troubleshooter and the kb search.
+
+People paste whole logs, ``kubectl describe`` output and localized shell messages. This module
+turns such text into something comparable: Unicode NFKC, lower case, and the noise that differs
+from one occurrence of the same error to the next (timestamps, pod-name hashes, IP addresses,
+directory parts of paths, line numbers) removed or replaced by placeholders.
+
+Everything here runs in linear time: the regexes are precompiled, have no nested quantifiers,
+and only the first ``MAX_LINE_CHARS`` characters of a line are looked at.
+
+No Django imports: the module is used from views, management commands and plain tests alike.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["MAX_LINE_CHARS", "error_lines", "normalize", "query_text", "words"]
+
+# A log line longer than this is cut before any regex sees it (base64 blobs, minified JSON).
+MAX_LINE_CHARS = 2000
+
+# Order matters: timestamps before IPs (both hold digits and dots), UUIDs and hex ids before
+# pod hashes, paths before line numbers (a path can end in ": 26:"). Each pattern runs once over
+# the whole text (one pass in C each); re.ASCII keeps \d, \w and \b cheap. The replacement
+# follows each pattern.
+_A = re.ASCII | re.MULTILINE
+_SUBSTITUTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # ISO 8601 / RFC 3339 and nginx error.log: 2024-01-02T03:04:05.123Z, 2019/09/24 23:03:03
+    (
+        re.compile(
+            r"\d{4}[-/]\d{2}[-/]\d{2}[t ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:z|[+-]\d{2}:?\d{2})?",
+            _A,
+        ),
+        " ",
+    ),
+    # PHP, Apache, dmesg: [05-Apr-2017 20:21:00 UTC], [Tue Mar 05 10:00:00.1 2024], [32495.562824]
+    (
+        re.compile(
+            r"\[\d{2}-[a-z]{3}-\d{4} \d{2}:\d{2}:\d{2}(?: [a-z_/+-]+)?\]"
+            r"|\[[a-z]{3} [a-z]{3} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4}\]"
+            r"|\[ *\d+\.\d+\]",
+            _A,
+        ),
+        " ",
+    ),
+    # klog header: I0721 00:56:26.239157       1 reflector.go:302]
+    (re.compile(r"^[iwef]\d{4} \d{2}:\d{2}:\d{2}\.\d+ +\d+ [\w.-]+:\d+\]", _A), " "),
+    # syslog month day (before a clock time), then any remaining clock time: May 10 15:16:20
+    (re.compile(r"\b[a-z]{3} +\d{1,2} (?=\d\d:\d\d:)", _A), " "),
+    (re.compile(r"\d\d:\d\d:\d\d(?:[.,]\d{1,9})?", _A), " "),
+    # kubectl event ages and counters: 11s (x14 over 98s), 4m9s
+    (re.compile(r"\(x\d+ over [\dsmhd]+\)|(?<= )(?:\d+[dhms]){1,3}(?= )", _A), " "),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", _A), "<uuid>"),
+    (re.compile(r"\b[0-9a-f]{32,64}\b", _A), "<id>"),
+    # Deployment pods: <name>-<pod-template-hash (6-10)>-<5 random chars>; the hash always holds
+    # a digit in practice, which keeps ordinary hyphenated words ("on-templates") intact.
+    (re.compile(r"-(?=[a-z]*\d)[a-z0-9]{6,10}-[a-z0-9]{5}\b", _A), ""),
+    (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?::\d{1,5})?\b", _A), "<ip>"),
+    # A directory path (two segments or more) becomes its last segment: the directory is where
+    # the file happens to live, the file name is what identifies the error. "fork/exec" is not
+    # a path: the leading slash must start a word.
+    (re.compile(r"(?<![\w/.:])/(?:[\w.@+~-]+/)+([\w.@+~-]+)", _A), r"\1"),
+    # "script.sh: 26: envsubst: ..." (dash) and "script.sh: line 53: envsubst: ..." (bash).
+    (re.compile(r":[ \t]*(?:line[ \t]+)?\d+(?=[ \t]*:)", _A), ""),
+    # "... in Unknown on line 0", "error on line 12".
+    (re.compile(r"\b(?:on )?line \d+\b", _A), "line"),
+    (re.compile(r"[\t\f\v]| {2,}", _A), " "),
+    (re.compile(r"  +", _A), " "),
+)
+_TRIM_RE = re.compile(r"^ | $", re.MULTILINE)
+
+
+def normalize(text: str) -> str:
+    """Return ``text`` in comparable form: NFKC, lower case, variable noise removed or replaced.
+
+    Lines are kept (one output line per non-empty input line) so callers can match per line.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    lines = text.splitlines()
+    if any(len(line) > MAX_LINE_CHARS for line in lines):
+        lines = [line[:MAX_LINE_CHARS] for line in lines]
+    text = "\n".join(lines)
+    for pattern, replacement in _SUBSTITUTIONS:
+        text = pattern.sub(replacement, text)
+    text = _TRIM_RE.sub("", text)
+    return "\n".join(line for line in text.split("\n") if line)
+
+
+# How error-like a line is. Weights are rough: a strong word (failed, denied, ...) outranks a
+# weak one (warning, exit), a Warning row in an Events table outranks a Normal one.
+_STRONG_RE = re.compile(
+    r"error|fail|fatal|panic|denied|forbidden|refused|cannot|can't|unable|unsupported"
+    r"|too long|too many|insufficient|not responding|timed out|stale file handle|no space"
+    r"|bus error|segmentation fault|core dumped|sigbus|sigsegv|killed|crashloop|backoff"
+    r"|not a directory|no such file|violates|requires|emerg|crit"
+    r"|エラー|失敗|できません|長すぎ|不足|拒否|バス|错误|失败|无法|过长|不足|拒绝|总线",
+)
+_WEAK_RE = re.compile(r"warn|exit|not |invalid|missing|unknown|timeout|pending|empty|警告|告警")
+_EVENT_WARNING_RE = re.compile(r"^\s*warning\s{1,}[a-z]+\s")
+_EVENT_NORMAL_RE = re.compile(r"^\s*normal\s{1,}[a-z]+\s")
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def _errorness(lowered: str) -> int:
+    score = 3 * len(_STRONG_RE.findall(lowered)) + len(_WEAK_RE.findall(lowered))
+    if score and _EVENT_WARNING_RE.match(lowered):
+        score += 3
+    elif _EVENT_NORMAL_RE.match(lowered):
+        score = 0
+    return score
+
+
+def error_lines(text: str, *, limit: int = 20) -> list[str]:
+    """Return up to ``limit`` original lines of ``text``, most error-like first, deduplicated.
+
+    Two lines that differ only by noise (timestamps, hashes, addresses, counters) count once;
+    the first occurrence is kept. Ties keep the order of the log.
+    """
+    scored: dict[str, tuple[int, int, str]] = {}
+    for position, raw in enumerate(text.splitlines()):
+        line = raw.strip()[:MAX_LINE_CHARS]
+        if not line:
+            continue
+        lowered = line.lower()
+        score = _errorness(lowered)
+        if score <= 0:
+            continue
+        # Cheap key first (digits dropped); the full normalization only runs on the survivors.
+        key = _DIGITS_RE.sub("", lowered)
+        if key not in scored:
+            scored[key] = (score, position, line)
+    ranked = sorted(scored.values(), key=lambda item: (-item[0], item[1]))
+    result: list[str] = []
+    seen: set[str] = set()
+    for _score, _position, line in ranked:
+        normalized = normalize(line)
+        if normalized in seen:
+            continue
+        seen.add(normalized)
+        result.append(line)
+        if len(result) >= limit:
+            break
+    return result
+
+
+# Query words: Latin words with inner ._- kept whole (huge_code_pages, 20-envsubst-on-templates.sh),
+# CJK runs whole (the search analyzer splits them into bigrams itself).
+_WORD_RE = re.compile(
+    r"[a-z0-9][a-z0-9_.+-]*[a-z0-9]|[a-z]|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+"
+)
+_STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "with",
+        "warning",
+        "normal",
+        "error",
+        "line",
+        "unknown",
+        "ip",
+        "id",
+        "uuid",
+    ]
+)
+
+
+def words(text: str) -> list[str]:
+    """Return the words of normalized ``text`` in order, without placeholders or numbers."""
+    return [
+        word
+        for word in _WORD_RE.findall(text)
+        if not word.isdigit() and word not in _STOP_WORDS and not _DIGITS_RE.fullmatch(word[1:])
+    ]
+
+
+def query_text(text: str, *, max_terms: int = 32) -> str:
+    """Return a compact search query for a pasted log: its best error lines' distinct words.
+
+    When no line looks like an error (a one-line symptom description), the whole text is used.
+    """
+    lines = error_lines(text, limit=5) or text.splitlines()[:5]
+    terms: list[str] = []
+    seen: set[str] = set()
+    for line in lines:
+        for word in words(normalize(line)):
+            if word in seen:
+                continue
+            seen.add(word)
+            terms.append(word)
+            if len(terms) >= max_terms:
+                return " ".join(terms)
+    return " ".join(terms)
