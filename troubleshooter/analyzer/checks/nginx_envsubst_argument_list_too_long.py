@@ -182,7 +182,7 @@ def check(model: Model) -> Iterator[Finding]:
             elif size > ARGUMENT_LIMIT // 2:
                 severity = "warning"
                 verdict = "is more than half of the kernel's single-argument limit (131 072 bytes)"
-            elif not services:
+            elif counted == 0:
                 severity = "info"
                 verdict = (
                     f"fits, but the paste has no Services of namespace {workload.namespace!r};"
