@@ -1,0 +1,445 @@
+"""Import Markdown and plain-text documents from files into Article rows.
+
+Files are found recursively under the given folders (`.md`, `.markdown`, `.txt`). A file
+named README.md met while walking a folder is skipped: our folders' READMEs describe the
+folder, they are not articles. A README.md given by name is imported like any file.
+
+The slug comes from front matter or the file name, never from the title, so editing a
+title never changes a URL. Files are recognised by the sha256 of their bytes: unchanged
+files are skipped, changed ones re-rendered. Nothing is deleted unless prune=True, and
+then only within the folders given. An article edited in the admin since its last import
+is not overwritten (a conflict) unless force=True. Each document is saved in its own
+transaction; a bad file is reported and the others still import.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import html
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from kb.frontmatter import (
+    SLUG_MAX,
+    SLUG_RE,
+    FrontMatter,
+    FrontMatterError,
+    parse_front_matter,
+    split_front_matter,
+)
+from kb.models import Article, body_fingerprint
+from kb.rendering import looks_like_markdown, render_document
+from kb.textlang import detect_language
+
+DOCUMENT_SUFFIXES = (".md", ".markdown", ".txt")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+SKIPPED_IN_WALK = frozenset({"readme.md"})
+SUMMARY_CHARS = 200
+TITLE_CHARS = 200
+
+Progress = Callable[[Path, str], None]
+
+
+class DocumentError(ValueError):
+    """A file that cannot be imported; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file that failed, was skipped or is in conflict, and why."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What one import run did, file by file."""
+
+    created: list[Path] = field(default_factory=list)
+    updated: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+    failed: list[Problem] = field(default_factory=list)
+    conflicts: list[Problem] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)  # slugs
+
+    def summary_line(self) -> str:
+        """One line with every count, as the command prints it."""
+        line = (
+            f"created {len(self.created)}, updated {len(self.updated)}, "
+            f"unchanged {len(self.unchanged)}, failed {len(self.failed)}, "
+            f"conflicts {len(self.conflicts)}, pruned {len(self.pruned)}"
+        )
+        if self.skipped:
+            line += f", skipped {len(self.skipped)}"
+        return line
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file read, validated and rendered, ready to be saved."""
+
+    slug: str
+    title: str
+    lang: str
+    kind: str
+    body: str
+    html: str
+    toc: list[dict]
+    summary: str
+    tags: list[str]
+    keywords: list[str]
+    symptoms: list[str]
+    sources: list[str]
+    published: object  # datetime.date | None
+    draft: bool
+    content_hash: str
+
+
+# --- Reading one file -------------------------------------------------------------------------
+
+
+def decode_document(data: bytes) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else is refused."""
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, data = "utf-8", data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif b"\x00" in data:
+        raise DocumentError("binary file (contains NUL bytes), not a text document")
+    else:
+        encoding = "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DocumentError(
+            f"not valid {encoding.upper()} (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8"
+        ) from exc
+    if "\x00" in text:
+        raise DocumentError("binary file (contains NUL characters), not a text document")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def slug_from_stem(stem: str) -> str:
+    """The file name as a slug: ASCII lower case joined by '-'; a short hash if nothing is left."""
+    ascii_text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = slug[:SLUG_MAX].rstrip("-")
+    if not slug:
+        slug = "doc-" + hashlib.sha256(stem.encode()).hexdigest()[:10]
+    return slug
+
+
+def document_kind(*, suffix: str, text: str) -> str:
+    """Markdown for .md/.markdown and Markdown-looking text; plain for other scraped text."""
+    if suffix.lower() in MARKDOWN_SUFFIXES or looks_like_markdown(text):
+        return "markdown"
+    return "plain"
+
+
+_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_NUMBERED_SECTION = re.compile(r"^\d{1,2}(\.\d{1,2}){0,3}\.?\s+\S")
+_DATE_LINE = re.compile(r"^\d{4}[-/年.]\d{1,2}[-/月.]\d{1,2}")
+_CATEGORY_WORD = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+def _strip_inline_markdown(line: str) -> str:
+    line = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line)
+    line = re.sub(r"(\*\*|__|\*|`)", "", line)
+    return line.strip()
+
+
+def _is_meaningful_plain_line(line: str, counts: Counter) -> bool:
+    if not re.search(r"\w", line):
+        return False  # an emoji, a rule, punctuation
+    if _CATEGORY_WORD.match(line):
+        return False  # a category word the blog put above the title ("kubernetes")
+    return not (_DATE_LINE.match(line) or _NUMBERED_SECTION.match(line))
+
+
+def pick_title(*, body: str, kind: str, fallback: str) -> str:
+    """The first heading, else the first meaningful line; never a category word or a date."""
+    lines = [line.rstrip() for line in body.split("\n")]
+    title = ""
+    if kind == "markdown":
+        in_fence = False
+        meaningful: list[tuple[int, str]] = []
+        h1 = ""
+        for i, line in enumerate(lines):
+            if _FENCE.match(line):
+                in_fence = not in_fence
+                continue
+            if in_fence or not line.strip():
+                continue
+            atx = _ATX.match(line)
+            if atx and len(atx.group(1)) == 1 and not h1:
+                h1 = atx.group(2)
+            meaningful.append((i, line))
+        if meaningful:
+            i, first = meaningful[0]
+            atx = _ATX.match(first)
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            if atx:
+                title = atx.group(2)
+            elif _SETEXT.match(following) and following.strip()[0] == "=":
+                title = first
+            elif h1:
+                title = h1
+            else:
+                title = next(
+                    (ln for _, ln in meaningful if re.search(r"\w", ln) and not _ATX.match(ln)),
+                    "",
+                )
+        title = _strip_inline_markdown(title)
+    else:
+        stripped = [line.strip() for line in lines if line.strip()]
+        counts = Counter(stripped)
+        title = next((ln for ln in stripped if _is_meaningful_plain_line(ln, counts)), "")
+    title = " ".join(title.split()) or fallback
+    if len(title) > TITLE_CHARS:
+        title = title[: TITLE_CHARS - 1].rstrip() + "…"
+    return title
+
+
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def make_summary(*, rendered_html: str, title: str) -> str:
+    """About the first 200 characters of the first real paragraph of the rendered text."""
+    for match in _PARAGRAPH.finditer(rendered_html):
+        text = " ".join(html.unescape(_TAG.sub("", match.group(1))).split())
+        if len(text) < 20 or text == title:
+            continue
+        if len(text) <= SUMMARY_CHARS:
+            return text
+        cut = text[:SUMMARY_CHARS]
+        boundary = max(cut.rfind(" "), cut.rfind("。"), cut.rfind("，"), cut.rfind("、"))
+        if boundary > SUMMARY_CHARS // 2:
+            cut = cut[: boundary + 1]
+        return cut.rstrip() + "…"
+    return ""
+
+
+def read_document(path: Path) -> Document:
+    """Read, validate and render one file; raises DocumentError with the reason."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot read the file: {exc.strerror or exc}") from exc
+    text = decode_document(data)
+    if not text.strip():
+        raise DocumentError("the document is empty")
+    try:
+        yaml_text, body, _ = split_front_matter(text)
+        meta = parse_front_matter(yaml_text) if yaml_text is not None else FrontMatter()
+    except FrontMatterError as exc:
+        where = f"line {exc.line}: " if exc.line else ""
+        raise DocumentError(f"front matter: {where}{exc}") from exc
+    if not body.strip():
+        raise DocumentError("the document has front matter but no text")
+
+    kind = "markdown" if yaml_text is not None else document_kind(suffix=path.suffix, text=body)
+    slug = meta.slug or slug_from_stem(path.stem)
+    if not SLUG_RE.match(slug) or len(slug) > SLUG_MAX:  # a stem can only yield valid slugs
+        raise DocumentError(f"invalid slug {slug!r}")
+    rendered = render_document(text=body, kind=kind)
+    title = meta.title or pick_title(body=body, kind=kind, fallback=path.stem)
+    return Document(
+        slug=slug,
+        title=title,
+        lang=meta.lang or detect_language(body),
+        kind=kind,
+        body=body,
+        html=rendered.html,
+        toc=rendered.toc,
+        summary=meta.summary or make_summary(rendered_html=rendered.html, title=title),
+        tags=meta.tags,
+        keywords=meta.keywords,
+        symptoms=meta.symptoms,
+        sources=meta.sources,
+        published=meta.published,
+        draft=meta.draft,
+        content_hash=hashlib.sha256(data).hexdigest(),
+    )
+
+
+# --- Finding files ----------------------------------------------------------------------------
+
+
+def _walk(root: Path) -> list[Path]:
+    found = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            continue  # .git, editor backups
+        if (
+            path.is_file()
+            and path.suffix.lower() in DOCUMENT_SUFFIXES
+            and path.name.lower() not in SKIPPED_IN_WALK
+        ):
+            found.append(path)
+    return found
+
+
+# --- Saving -----------------------------------------------------------------------------------
+
+
+def _apply(article: Article, doc: Document, *, path: Path, root: Path) -> None:
+    article.slug = doc.slug
+    article.title = doc.title
+    article.lang = doc.lang
+    article.markdown = doc.body
+    article.html = doc.html
+    article.toc = doc.toc
+    article.summary = doc.summary
+    article.tags = doc.tags
+    article.keywords = doc.keywords
+    article.symptoms = doc.symptoms
+    article.sources = doc.sources
+    article.published = doc.published
+    article.source_path = str(path)
+    article.source_root = str(root)
+    article.content_hash = doc.content_hash
+    article.imported_fingerprint = body_fingerprint(title=doc.title, markdown=doc.body)
+    article.save()
+
+
+def _import_one(path: Path, root: Path, doc: Document, *, force: bool, report: ImportReport) -> str:
+    """Save one document in its own transaction; returns the status word."""
+    with transaction.atomic():
+        existing = Article.objects.select_for_update().filter(slug=doc.slug).first()
+        if existing is None:
+            _apply(Article(), doc, path=path, root=root)
+            report.created.append(path)
+            return "created"
+        moved = existing.source_path and existing.source_path != str(path)
+        if moved and Path(existing.source_path).exists():
+            report.failed.append(
+                Problem(path, f"slug '{doc.slug}' already belongs to {existing.source_path}")
+            )
+            return "failed"
+        if not force and not moved and existing.content_hash == doc.content_hash:
+            report.unchanged.append(path)
+            return "unchanged"
+        if existing.edited_locally and not force:
+            report.conflicts.append(
+                Problem(path, "edited in the admin since the last import; use --force to overwrite")
+            )
+            return "conflict"
+        _apply(existing, doc, path=path, root=root)
+        report.updated.append(path)
+        return "updated"
+
+
+def _prune(
+    roots: list[Path],
+    seen: dict[str, str | None],
+    *,
+    force: bool,
+    report: ImportReport,
+    progress: Progress | None,
+) -> None:
+    """Delete articles of these roots whose file is gone or now carries another slug."""
+    for root in roots:
+        for article in Article.objects.filter(source_root=str(root)).order_by("slug"):
+            if article.source_path in seen:
+                slug_now = seen[article.source_path]
+                if slug_now is None or slug_now == article.slug:
+                    continue  # still there (or unreadable this time: keep it)
+            path = Path(article.source_path)
+            if article.edited_locally and not force:
+                report.conflicts.append(
+                    Problem(path, "file is gone but the article was edited in the admin; kept")
+                )
+                if progress:
+                    progress(path, "conflict")
+                continue
+            with transaction.atomic():
+                article.delete()
+            report.pruned.append(article.slug)
+            if progress:
+                progress(path, "pruned")
+
+
+def import_paths(
+    paths: Sequence[Path],
+    *,
+    prune: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import every document under the given files and folders; see the module docstring."""
+    report = ImportReport()
+
+    def note(path: Path, status: str) -> None:
+        if progress:
+            progress(path, status)
+
+    jobs: list[tuple[Path, Path]] = []  # (file, root)
+    prune_roots: list[Path] = []
+    for given in paths:
+        root = Path(given).expanduser().resolve()
+        if root.is_dir():
+            files = _walk(root)
+            if files:
+                prune_roots.append(root)
+            elif prune:
+                report.failed.append(Problem(root, "no documents found; nothing pruned here"))
+                note(root, "failed")
+            jobs.extend((f, root) for f in files)
+        elif root.is_file():
+            jobs.append((root, root))
+        else:
+            report.failed.append(Problem(root, "no such file or directory"))
+            note(root, "failed")
+
+    seen: dict[str, str | None] = {}  # file path -> slug it carries (None if unreadable)
+    slug_owner: dict[str, Path] = {}
+    for path, root in jobs:
+        if str(path) in seen:
+            continue  # the same file reached through two given paths
+        seen[str(path)] = None
+        if path.suffix.lower() not in DOCUMENT_SUFFIXES:
+            report.failed.append(Problem(path, "not a .md, .markdown or .txt file"))
+            note(path, "failed")
+            continue
+        try:
+            doc = read_document(path)
+        except DocumentError as exc:
+            report.failed.append(Problem(path, str(exc)))
+            note(path, "failed")
+            continue
+        seen[str(path)] = doc.slug
+        if doc.draft:
+            report.skipped.append(Problem(path, "draft (published: false)"))
+            note(path, "skipped")
+            continue
+        if doc.slug in slug_owner:
+            report.failed.append(
+                Problem(
+                    path, f"duplicate slug '{doc.slug}': already used by {slug_owner[doc.slug]}"
+                )
+            )
+            note(path, "failed")
+            continue
+        slug_owner[doc.slug] = path
+        note(path, _import_one(path, root, doc, force=force, report=report))
+
+    if prune:
+        _prune(prune_roots, seen, force=force, report=report, progress=progress)
+    return report

@@ -1,0 +1,84 @@
+"""manage.py import_articles: load Markdown and plain-text documents into the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from kb.importer import import_paths
+from kb.search import rebuild_index
+
+# With more files than this, unchanged files are counted instead of listed one by one.
+LONG_IMPORT = 200
+
+
+class Command(BaseCommand):
+    help = (
+        "Import articles from .md, .markdown and .txt files (recursively under folders), "
+        "then rebuild the search index. Exits with status 1 if any file failed."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "paths",
+            nargs="*",
+            type=Path,
+            help="Files or folders to import (default: settings.KB_ARTICLES_DIR).",
+        )
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="Delete articles imported from these folders whose file is gone.",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Re-import unchanged files and overwrite articles edited in the admin.",
+        )
+        parser.add_argument(
+            "--no-index",
+            action="store_true",
+            help="Do not rebuild the search index afterwards.",
+        )
+        parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help="Print only conflicts, failures and the summary line.",
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        paths = options["paths"] or [Path(settings.KB_ARTICLES_DIR)]
+        quiet = bool(options["quiet"])
+        verbose = int(options.get("verbosity", 1)) >= 2
+        counter = {"files": 0}
+
+        def progress(path: Path, status: str) -> None:
+            counter["files"] += 1
+            if quiet or status in ("failed", "conflict"):
+                return  # listed with their reasons below
+            if status == "unchanged" and not verbose:
+                if counter["files"] % LONG_IMPORT == 0:
+                    self.stdout.write(f"... {counter['files']} files")
+                return
+            self.stdout.write(f"{status:>9}  {path}")
+
+        report = import_paths(
+            paths, prune=bool(options["prune"]), force=bool(options["force"]), progress=progress
+        )
+        for problem in report.conflicts:
+            self.stderr.write(f"conflict  {problem}")
+        for problem in report.failed:
+            self.stderr.write(f"failed    {problem}")
+        if not quiet:
+            for problem in report.skipped:
+                self.stdout.write(f"skipped   {problem}")
+        self.stdout.write(report.summary_line())
+
+        if not options["no_index"]:
+            count = rebuild_index()
+            if not quiet:
+                self.stdout.write(f"search index rebuilt: {count} articles")
+        if report.failed:
+            raise CommandError(f"{len(report.failed)} file(s) failed to import", returncode=1)
