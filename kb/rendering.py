@@ -287,7 +287,7 @@ _STRONG_CODE = [
     re.compile(r"^\s*</?[A-Za-z][\w-]*(\s[^>]*)?>"),  # <Directory ...>, </VirtualHost>
     re.compile(r"^\s*/[\w.-]"),  # absolute paths: /proc/meminfo, /docker-entrypoint.d/...
     re.compile(r"^\s*[A-Z_][A-Z0-9_]*=\S"),  # VAR=value
-    re.compile(r"^\s*(" + "|".join(re.escape(c) for c in _SHELL_COMMANDS) + r")(\s|$)"),
+    re.compile(r"^\s*(" + "|".join(re.escape(c) for c in _SHELL_COMMANDS) + r")\s+\S"),
     re.compile(
         r"^\s*(func|package|import|static|return|type|struct|def|class|const|var)\b.*[{(:;]?\s*$"
     ),
