@@ -89,6 +89,7 @@ class Option:
     label: str
     target: str
     when: tuple[str, ...] = ()
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class CauseNode:
     fix: str
     path: Path = field(default=Path(), compare=False)
     line: int = field(default=0, compare=False)
+    article_line: int = field(default=0, compare=False)
     kind = "cause"
 
 
@@ -314,6 +316,7 @@ def _parse_node(item: Any, path: Path, problems: _Problems) -> Node | None:
                     label=_text(raw, "label", path, problems, what),
                     target=str(raw["goto"]),
                     when=tuple(w.lower() for w in _strings(raw, "when", path, problems, what)),
+                    line=_line(raw, "goto"),
                 )
             )
         return QuestionNode(
@@ -337,6 +340,7 @@ def _parse_node(item: Any, path: Path, problems: _Problems) -> Node | None:
             fix=_text(item, "fix", path, problems, what),
             path=path,
             line=item.line,
+            article_line=_line(item, "article"),
         )
     return NotCoveredNode(
         id=item["id"],
@@ -525,12 +529,14 @@ def _check_references(
                 if option.target not in nodes:
                     problems.add(
                         node.path,
-                        node.line,
+                        option.line or node.line,
                         f"node {node.id!r}: option goes to unknown node {option.target!r}",
                     )
         elif isinstance(node, CauseNode) and node.article not in known_articles:
             problems.add(
-                node.path, node.line, f"node {node.id!r}: unknown article slug {node.article!r}"
+                node.path,
+                node.article_line or node.line,
+                f"node {node.id!r}: unknown article slug {node.article!r}",
             )
     for signature in signatures.values():
         if signature.target not in nodes:
