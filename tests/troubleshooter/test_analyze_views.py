@@ -1,0 +1,271 @@
+"""The /analyze/ page and the /checks/ documentation, through Django's test client."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from troubleshooter.analyzer import analyze_manifest, registry
+
+FIXTURES = Path(__file__).parent / "fixtures" / "faces"
+AKS_CHECK = "aks-virtual-node-azure-files-pvc"
+URL = reverse("troubleshooter:analyze")
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+def around_line(html: str, number: int) -> str:
+    """The HTML from line `number`'s element up to the next line's element."""
+    start = html.index(f'id="L{number}"')
+    end = html.find(f'id="L{number + 1}"', start)
+    return html[start : end if end != -1 else len(html)]
+
+
+def post(client, data: dict, *, htmx: bool = False):
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    return client.post(URL, data, **headers)
+
+
+# --- The page -----------------------------------------------------------------------------------
+
+
+def test_it_shows_the_form_and_the_documented_limit(client):
+    response = client.get(URL)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert 'name="manifest"' in html
+    assert 'type="file"' in html and 'name="file"' in html
+    assert 'enctype="multipart/form-data"' in html
+    assert 'hx-encoding="multipart/form-data"' in html
+    assert 'hx-target="#results"' in html
+    assert "up to 2 MB / 5\u202f000 objects" in html
+
+
+def test_it_pins_a_finding_under_its_line_on_a_full_page(client):
+    response = post(client, {"manifest": fixture("aks-pvc.yaml")})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    # The claim is on line 30 of the fixture; the finding sits right under it.
+    pinned = around_line(html, 30)
+    assert 'class="pinned finding sev-error"' in pinned
+    assert f'href="/checks/{AKS_CHECK}/"' in pinned
+    assert "Deployment/report-burst in reports" in pinned
+    assert "cannot mount PersistentVolumeClaims" in pinned
+    assert 'data-copy="fix-1"' in pinned and '<pre id="fix-1">' in pinned
+    assert "driver: file.csi.azure.com" in pinned
+    assert f'href="/articles/{AKS_CHECK}/#fix"' in pinned
+    # ...and not under the line above it.
+    assert "pinned" not in around_line(html, 29)
+
+
+def test_it_answers_htmx_with_the_results_fragment_only(client):
+    response = post(client, {"manifest": fixture("aks-pvc.yaml")}, htmx=True)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and "<form" not in html
+    assert 'class="pinned finding sev-error"' in around_line(html, 30)
+    assert response["Vary"] and "HX-Request" in response["Vary"]
+
+
+def test_it_lists_findings_above_the_listing_with_links_to_lines(client):
+    html = post(client, {"manifest": fixture("aks-pvc.yaml")}).content.decode()
+    listing_start = html.index('class="listing')
+    summary = html[:listing_start]
+    assert '<a href="#L30">line 30</a>' in summary
+    assert re.search(r'class="count sev-error">1 error<', summary)
+    assert re.search(r'class="count suppressed">0 suppressed<', summary)
+
+
+def test_it_highlights_the_manifest_with_pygments_classes(client):
+    html = post(client, {"manifest": fixture("aks-pvc.yaml")}).content.decode()
+    line_two = around_line(html, 2)
+    # "apiVersion" is a YAML key: Pygments' Name.Tag class is "nt".
+    assert '<span class="nt">apiVersion</span>' in line_two
+    line_one = around_line(html, 1)
+    assert 'class="c1"' in line_one  # the leading comment
+    assert 'class="listing codehilite"' in html
+
+
+def test_it_numbers_every_line(client):
+    text = fixture("aks-pvc.yaml")
+    html = post(client, {"manifest": text}).content.decode()
+    count = len(text.rstrip("\n").split("\n"))
+    assert html.count('class="line" id="L') == count
+    assert f'id="L{count + 1}"' not in html
+
+
+def test_it_says_no_findings_for_a_clean_manifest(client):
+    for htmx in (False, True):
+        response = post(client, {"manifest": fixture("clean.yaml")}, htmx=htmx)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "No findings" in html
+        assert "pinned" not in html
+        assert ("<html" in html) is not htmx
+
+
+def test_it_analyzes_an_uploaded_file(client):
+    upload = SimpleUploadedFile("burst.yaml", fixture("aks-pvc.yaml").encode(), "text/yaml")
+    response = client.post(URL, {"file": upload, "manifest": ""})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<code>burst.yaml</code>" in html
+    assert "cannot mount PersistentVolumeClaims" in around_line(html, 30)
+
+
+def test_it_analyzes_an_uploaded_file_through_htmx(client):
+    upload = SimpleUploadedFile("burst.yaml", fixture("aks-pvc.yaml").encode(), "text/yaml")
+    response = client.post(URL, {"file": upload}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "cannot mount PersistentVolumeClaims" in around_line(html, 30)
+
+
+def test_it_prefers_the_uploaded_file_over_the_text_box(client):
+    upload = SimpleUploadedFile("clean.yaml", fixture("clean.yaml").encode())
+    response = client.post(URL, {"file": upload, "manifest": fixture("aks-pvc.yaml")})
+    html = response.content.decode()
+    assert "No findings" in html
+    assert "report-burst" not in html.split('id="results"', 1)[1]
+
+
+def test_it_refuses_an_oversized_paste_with_413_and_a_message(client, settings):
+    settings.KB_MAX_MANIFEST_BYTES = 1_024
+    text = fixture("aks-pvc.yaml") + "#" * 2_000 + "\n"
+    response = post(client, {"manifest": text})
+    html = response.content.decode()
+    assert response.status_code == 413
+    assert "<html" in html
+    assert "the limit is 1,024 bytes" in html
+    assert 'role="alert"' in html
+
+
+def test_it_refuses_an_oversized_upload_with_413_in_the_fragment(client, settings):
+    settings.KB_MAX_MANIFEST_BYTES = 1_024
+    upload = SimpleUploadedFile("big.yaml", b"# padding\n" * 200)
+    response = client.post(URL, {"file": upload}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 413
+    assert "<html" not in html
+    assert "the limit is 1,024 bytes" in html
+
+
+def test_it_asks_for_input_when_nothing_was_sent(client):
+    for htmx in (False, True):
+        response = post(client, {"manifest": "  \n"}, htmx=htmx)
+        assert response.status_code == 400
+        assert "Paste a manifest or choose a file" in response.content.decode()
+
+
+def test_it_refuses_a_binary_upload_with_a_message(client):
+    upload = SimpleUploadedFile("binary.yaml", (FIXTURES / "binary.yaml").read_bytes())
+    response = client.post(URL, {"file": upload})
+    assert response.status_code == 400
+    assert "NUL bytes" in response.content.decode()
+
+
+def test_it_shows_a_parse_error_with_its_line_and_column(client):
+    for htmx in (False, True):
+        response = post(client, {"manifest": fixture("malformed.yaml")}, htmx=htmx)
+        html = response.content.decode()
+        assert response.status_code == 200
+        pinned = around_line(html, 7)
+        assert "parse error" in pinned
+        assert "line 7, column 8" in pinned
+        assert "did not find expected" in pinned
+        assert "No findings" not in html
+
+
+def test_it_escapes_html_and_javascript_from_the_manifest(client):
+    html = post(client, {"manifest": fixture("hostile.yaml")}).content.decode()
+    for raw in (
+        "<script>alert('name')</script>",
+        "<img src=x onerror",
+        "<svg onload",
+        "<iframe src=javascript",
+        "</code><b>bold</b>",
+    ):
+        assert raw not in html
+    assert "&lt;script&gt;" in html
+    assert "&lt;svg onload=alert(2)&gt;" in html  # in the message and the fix
+    assert "&lt;/code&gt;&lt;b&gt;bold&lt;/b&gt;" in html  # in the listing
+    assert html.count("<script") == html.count("<script src=")
+
+
+def test_it_greys_suppressed_findings_with_their_reason(client):
+    html = post(client, {"manifest": fixture("suppressed.yaml")}).content.decode()
+    pinned = around_line(html, 23)
+    assert 'class="pinned finding sev-error suppressed"' in pinned
+    assert "Suppressed: claim is replaced by an init job before rollout" in pinned
+    assert re.search(r'class="count suppressed">1 suppressed<', html)
+    assert re.search(r'class="count sev-error">0 errors<', html)
+
+
+def test_it_keeps_the_pasted_text_in_the_form_after_a_plain_post(client):
+    html = post(client, {"manifest": fixture("aks-pvc.yaml")}).content.decode()
+    assert re.search(r"claimName: report-output\s*</textarea>", html)
+
+
+def test_it_does_not_let_the_page_be_cached(client):
+    response = post(client, {"manifest": fixture("aks-pvc.yaml")})
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_it_refuses_other_methods(client):
+    assert client.put(URL).status_code == 405
+
+
+# --- The check documentation ---------------------------------------------------------------------
+
+
+def test_it_lists_every_registered_check(client):
+    response = client.get(reverse("troubleshooter:check_list"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for module in registry.all_checks():
+        assert f'href="/checks/{module.ID}/"' in html
+        assert module.TITLE.replace("'", "&#x27;") in html
+
+
+@pytest.mark.parametrize("module", registry.all_checks(), ids=lambda module: module.ID)
+def test_it_documents_each_check(client, module):
+    response = client.get(reverse("troubleshooter:check_detail", args=[module.ID]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"<code>{module.ID}</code>" in html
+    assert f"sev-{module.SEVERITY}" in html
+    # The docstring, rendered: its first sentence appears as text.
+    first_words = " ".join(module.__doc__.split()[:3])
+    assert first_words in html
+    # Both examples, highlighted as YAML.
+    assert html.count('class="codehilite"') >= 2
+    assert '<span class="nt">apiVersion</span>' in html
+    # The findings the failing example produces, with their lines.
+    expected = [
+        finding
+        for finding in analyze_manifest(text=module.FAILING_EXAMPLE).findings
+        if finding.check == module.ID
+    ]
+    assert expected, "a failing example must fail"
+    for finding in expected:
+        assert f"line {finding.line}, column {finding.column}" in html
+    assert f'href="/articles/{module.ARTICLE}/"' in html
+    assert f"kb-ignore: {module.ID} &lt;reason&gt;" in html
+    assert f'kb.troubleshooter/ignore: "{module.ID}: &lt;reason&gt;"' in html
+
+
+@pytest.mark.parametrize(
+    "check_id", ["no-such-check", "Bad_Id", "a" * 101, "..%2F..%2Fsettings", "-leading"]
+)
+def test_it_answers_404_for_unknown_or_malformed_check_ids(client, check_id):
+    response = client.get(f"/checks/{check_id}/")
+    assert response.status_code == 404
