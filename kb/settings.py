@@ -171,4 +171,6 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
+# Whitenoise warns at start-up when the static root is missing; create the local folders.
 os.makedirs(VAR_DIR, exist_ok=True)
+os.makedirs(STATIC_ROOT, exist_ok=True)

@@ -1,0 +1,16 @@
+"""`manage.py rebuild_index`: rebuild the search index from the database."""
+
+from django.core.management.base import BaseCommand
+
+from kb.search import index_dir, rebuild_index
+
+
+class Command(BaseCommand):
+    help = (
+        "Rebuild the Whoosh search index from the articles in the database. Readers keep "
+        "the old index until the new one is committed atomically."
+    )
+
+    def handle(self, *args: object, **options: object) -> None:
+        count = rebuild_index()
+        self.stdout.write(f"Indexed {count} articles into {index_dir()}")

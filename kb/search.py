@@ -1,0 +1,399 @@
+"""Full-text search over the articles: Whoosh behind one small module.
+
+- The index is derived from the database and lives on local disk (settings.KB_INDEX_DIR).
+  Only `rebuild_index()` writes it (called by `import_articles` and `rebuild_index`).
+- A rebuild adds every document and commits with mergetype=CLEAR: readers keep seeing the
+  old index until the atomic commit (RESEARCH.md). A schema change goes to a new
+  versioned folder, so a live index is never emptied by `create_in`.
+- Each process opens its own searcher after fork and opens a fresh one when the index
+  changed. `Searcher.refresh()` is never called: in whoosh-reloaded 2.7.5 it returns
+  duplicated or deleted documents after a merge (RESEARCH.md).
+- Queries are built as query objects, never parsed, so `:`, `(`, `"` or `*` in a pasted
+  error can never raise a syntax error.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+from whoosh import index as whoosh_index
+from whoosh import writing
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.query import And, Or, Phrase, Prefix, Query, Term
+
+from kb import errortext
+from kb.analysis import (
+    bigram_analyzer,
+    bigram_spans,
+    bigram_terms,
+    fold,
+    has_cjk,
+    has_kana,
+    japanese_analyzer,
+    lemma_terms,
+)
+
+# Bump when the schema or an analyzer changes what it emits: the index is then rebuilt in a
+# new folder next to the old one.
+SCHEMA_VERSION = 1
+
+# Queries are cut to this many distinct terms per field: query cost grows with the number of
+# terms (RESEARCH.md), and a pasted log is reduced to its error lines first anyway.
+MAX_QUERY_TERMS = 40
+
+
+def _schema() -> Schema:
+    return Schema(
+        slug=ID(stored=True, unique=True),
+        title=STORED(),
+        lang=ID(stored=True),
+        summary=STORED(),
+        sections=STORED(),
+        title_text=TEXT(analyzer=bigram_analyzer(), field_boost=3.0),
+        symptom_text=TEXT(analyzer=bigram_analyzer(), field_boost=2.5),
+        keyword_text=TEXT(analyzer=bigram_analyzer(), field_boost=2.0),
+        body_text=TEXT(analyzer=bigram_analyzer()),
+        ja_text=TEXT(analyzer=japanese_analyzer()),
+    )
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One article found for a query, with the section that matched best."""
+
+    slug: str
+    title: str
+    url: str
+    lang: str
+    snippet: str  # HTML: escaped text with <mark> around the matched terms
+    score: float
+    section: str | None  # the anchor of the best-matching section, if any
+    section_title: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a hit in the API."""
+        return asdict(self)
+
+
+# --- index location and lifecycle ---------------------------------------------------------
+
+
+def index_dir() -> Path:
+    """The folder of the current schema version's index."""
+    return Path(settings.KB_INDEX_DIR) / f"v{SCHEMA_VERSION}"
+
+
+def index_exists() -> bool:
+    """True when an index for the current schema is on disk."""
+    path = index_dir()
+    return path.is_dir() and whoosh_index.exists_in(str(path))
+
+
+def _section_records(article) -> list[tuple[str, str, str]]:  # noqa: ANN001
+    from kb.rendering import split_sections
+
+    records = []
+    for section in split_sections(article.html):
+        text = fold(section.text)
+        if text.strip() or section.id:
+            records.append((section.id, section.title, text))
+    return records
+
+
+def _document(article) -> dict[str, object]:  # noqa: ANN001
+    sections = _section_records(article)
+    body = "\n".join(text for _, _, text in sections)
+    keywords = " \n".join(str(k) for k in article.keywords or [])
+    keywords += " \n" + " ".join(str(t) for t in article.tags or [])
+    symptoms = " \n".join(str(s) for s in article.symptoms or [])
+    japanese = []
+    if article.lang == "ja":
+        japanese = [article.title, body]
+    japanese += [s for s in (*(article.keywords or []), *(article.symptoms or [])) if has_kana(s)]
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "lang": article.lang,
+        "summary": article.summary,
+        "sections": sections,
+        "title_text": article.title,
+        "symptom_text": symptoms,
+        "keyword_text": keywords,
+        "body_text": f"{article.summary}\n{body}",
+        "ja_text": "\n".join(japanese),
+    }
+
+
+def rebuild_index(*, articles: Iterable | None = None) -> int:
+    """Rebuild the whole index from the database atomically; return the number of documents."""
+    from kb.models import Article
+
+    path = index_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    if whoosh_index.exists_in(str(path)):
+        ix = whoosh_index.open_dir(str(path))
+    else:
+        ix = whoosh_index.create_in(str(path), _schema())
+    rows = articles
+    if rows is None:
+        rows = Article.objects.only(
+            "slug", "title", "lang", "summary", "html", "keywords", "tags", "symptoms"
+        ).iterator(chunk_size=500)
+    count = 0
+    # One writer at a time; wait for a concurrent import instead of failing at once.
+    writer = ix.writer(timeout=120.0, limitmb=128)
+    try:
+        for article in rows:
+            writer.add_document(**_document(article))
+            count += 1
+    except BaseException:
+        writer.cancel()
+        raise
+    # CLEAR: the new segment replaces all old ones in one atomic commit.
+    writer.commit(mergetype=writing.CLEAR)
+    _drop_old_versions()
+    return count
+
+
+def _drop_old_versions() -> None:
+    root = Path(settings.KB_INDEX_DIR)
+    for child in root.glob("v*"):
+        if child.is_dir() and child.name != f"v{SCHEMA_VERSION}":
+            shutil.rmtree(child, ignore_errors=True)
+
+
+class _SearcherCache:
+    """A per-process searcher, reopened (never refreshed) when the index has changed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._path: Path | None = None
+        self._searcher = None
+
+    def get(self):  # noqa: ANN201
+        path = index_dir()
+        with self._lock:
+            searcher = self._searcher
+            stale = (
+                searcher is None
+                or self._pid != os.getpid()
+                or self._path != path
+                or not searcher.up_to_date()
+            )
+            if stale:
+                if not (path.is_dir() and whoosh_index.exists_in(str(path))):
+                    self._searcher = None
+                    return None
+                # The old searcher is not closed here: another thread may still be reading
+                # from it; it is closed when garbage-collected.
+                self._searcher = whoosh_index.open_dir(str(path)).searcher()
+                self._pid = os.getpid()
+                self._path = path
+            return self._searcher
+
+
+_searchers = _SearcherCache()
+
+
+# --- querying -----------------------------------------------------------------------------
+
+
+def prepare_query(text: str) -> str:
+    """Reduce what the user typed or pasted to the words worth searching for."""
+    text = text[: settings.KB_MAX_QUERY_CHARS]
+    if "\n" in text.strip() or len(text) > 300:
+        return errortext.query_text(text, max_terms=MAX_QUERY_TERMS)
+    return errortext.normalize(text)
+
+
+def _dedupe(terms: Sequence[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for term in terms:
+        seen.setdefault(term, None)
+    return list(seen)[:MAX_QUERY_TERMS]
+
+
+def _field_query(field: str, terms: list[str], *, boost: float) -> Query | None:
+    if not terms:
+        return None
+    if len(terms) == 1:
+        term = terms[0]
+        if len(term) == 1 and has_cjk(term):
+            # A single CJK character is indexed only inside bigrams: match them by prefix.
+            return Or([Term(field, term), Prefix(field, term)], boost=boost)
+        return Term(field, term, boost=boost)
+    distinct = _dedupe(terms)
+    clauses: list[Query] = [Or([Term(field, t) for t in distinct], boost=boost)]
+    if len(terms) <= MAX_QUERY_TERMS:
+        # The exact sequence counts most: error strings are matched as phrases.
+        clauses.append(Phrase(field, terms, boost=boost * 4))
+        clauses.append(And([Term(field, t) for t in distinct], boost=boost * 1.5))
+    return Or(clauses)
+
+
+def build_query(text: str) -> Query | None:
+    """A Whoosh query object for prepared text, or None when it holds no searchable term."""
+    bigrams = bigram_terms(text)
+    clauses = []
+    for field in ("title_text", "symptom_text", "keyword_text", "body_text"):
+        clause = _field_query(field, bigrams, boost=1.0)
+        if clause is not None:
+            clauses.append(clause)
+    if has_kana(text):
+        lemma_clause = _field_query("ja_text", lemma_terms(text), boost=1.0)
+        if lemma_clause is not None:
+            clauses.append(lemma_clause)
+    if not clauses:
+        return None
+    return Or(clauses)
+
+
+def search_articles(query: str, limit: int = 10) -> list[SearchHit]:
+    """Find the articles for a query or a pasted log, best first, each with its best section."""
+    limit = max(1, min(int(limit), 50))
+    prepared = prepare_query(query or "")
+    whoosh_query = build_query(prepared)
+    if whoosh_query is None:
+        return []
+    searcher = _searchers.get()
+    if searcher is None:
+        return []
+    results = searcher.search(whoosh_query, limit=limit)
+    needles = _needles(prepared)
+    hits = []
+    for result in results:
+        fields = result.fields()
+        section_id, section_title, snippet = _best_section(fields["sections"], needles)
+        if not snippet:
+            snippet = html.escape(_shorten(fields.get("summary") or "", 240))
+        url = reverse("kb:article_detail", args=[fields["slug"]])
+        if section_id:
+            url += f"#{section_id}"
+        hits.append(
+            SearchHit(
+                slug=fields["slug"],
+                title=fields["title"],
+                url=url,
+                lang=fields["lang"],
+                snippet=snippet,
+                score=round(float(result.score), 4),
+                section=section_id or None,
+                section_title=section_title or None,
+            )
+        )
+    return hits
+
+
+# --- snippets -------------------------------------------------------------------------------
+
+SNIPPET_CHARS = 240
+
+
+def _needles(prepared: str) -> re.Pattern[str] | None:
+    """A pattern finding the query's words (Latin words, CJK bigrams) in folded text."""
+    words = {
+        token for token, _, _ in bigram_spans(fold(prepared)) if len(token) > 1 or has_cjk(token)
+    }
+    if not words:
+        return None
+    alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True)[:200]
+    # Latin words match on word boundaries; CJK bigrams anywhere.
+    parts = [a if has_cjk(a) else rf"\b{a}\b" for a in alternatives]
+    return re.compile("|".join(parts))
+
+
+def _best_section(
+    sections: Sequence[tuple[str, str, str]], needles: re.Pattern[str] | None
+) -> tuple[str, str, str]:
+    """Pick the section with the most distinct matched words; return (id, title, snippet)."""
+    if needles is None or not sections:
+        return "", "", ""
+    best = None
+    best_key = (0, 0)
+    for section_id, title, text in sections:
+        found = list(needles.finditer(text))
+        if not found:
+            continue
+        key = (len({m.group(0) for m in found}), len(found))
+        if key > best_key:
+            best_key = key
+            best = (section_id, title, text, found)
+    if best is None:
+        return "", "", ""
+    section_id, title, text, found = best
+    return section_id, title, _snippet(text, found)
+
+
+def _snippet(text: str, found: list[re.Match[str]]) -> str:
+    """The window of text with the most matches, escaped, matches wrapped in <mark>."""
+    start = 0
+    best_count = -1
+    for match in found[:64]:
+        window_start = max(0, match.start() - 40)
+        count = sum(1 for m in found if window_start <= m.start() < window_start + SNIPPET_CHARS)
+        if count > best_count:
+            best_count = count
+            start = window_start
+    end = min(len(text), start + SNIPPET_CHARS)
+    pieces = []
+    cursor = start
+    for match in found:
+        if match.start() < cursor or match.end() > end:
+            continue
+        pieces.append(html.escape(text[cursor : match.start()]))
+        pieces.append(f"<mark>{html.escape(match.group(0))}</mark>")
+        cursor = match.end()
+    pieces.append(html.escape(text[cursor:end]))
+    snippet = "".join(pieces).replace("\n", " ")
+    snippet = re.sub(r"</mark><mark>", "", snippet)
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    return f"{prefix}{snippet.strip()}{suffix}"
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- confident look-up ----------------------------------------------------------------------
+
+# `/lookup/` redirects only when the best article clearly stands out: it holds most of the
+# query's words and scores well above the runner-up. Otherwise the user sees the results.
+LOOKUP_MIN_COVERAGE = 0.6
+LOOKUP_MIN_LEAD = 1.25
+
+
+def _coverage(prepared: str, sections: Sequence[tuple[str, str, str]]) -> float:
+    words = {t for t, _, _ in bigram_spans(fold(prepared))}
+    if not words:
+        return 0.0
+    text = "\n".join(t for _, _, t in sections)
+    present = {t for t, _, _ in bigram_spans(text)}
+    return len(words & present) / len(words)
+
+
+def lookup_best(error: str) -> SearchHit | None:
+    """The one article (and section) an error message clearly belongs to, or None."""
+    hits = search_articles(error, limit=2)
+    if not hits:
+        return None
+    searcher = _searchers.get()
+    if searcher is None:
+        return None
+    stored = searcher.document(slug=hits[0].slug)
+    if stored is None or _coverage(prepare_query(error), stored["sections"]) < LOOKUP_MIN_COVERAGE:
+        return None
+    if len(hits) > 1 and hits[0].score < LOOKUP_MIN_LEAD * hits[1].score:
+        return None
+    return hits[0]

@@ -1,0 +1,118 @@
+"""Knowledge-base pages and the search API: thin faces on kb.search and the Article model."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from kb.models import Article
+from kb.search import index_exists, lookup_best, search_articles
+
+# Checked before any database lookup: anything else is a 404 without touching the DB.
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG_LENGTH = 120
+
+
+def _query_from(request: HttpRequest) -> str:
+    """The query text from ?q= or a posted `q`, cut to the configured maximum."""
+    source = request.POST if request.method == "POST" else request.GET
+    return (source.get("q") or "")[: settings.KB_MAX_QUERY_CHARS]
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The front page: one search box with live results."""
+    return render(request, "kb/home.html", {"query": "", "hits": None})
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def search(request: HttpRequest) -> HttpResponse:
+    """Search results; a pasted log may be posted. htmx requests get the results fragment."""
+    query = _query_from(request)
+    hits = search_articles(query, limit=20) if query.strip() else None
+    context = {"query": query, "hits": hits, "index_ready": index_exists()}
+    template = "kb/search.html#results" if request.htmx else "kb/search.html"
+    return render(request, template, context)
+
+
+@require_GET
+def article_list(request: HttpRequest) -> HttpResponse:
+    """Every article: title, language, tags."""
+    articles = Article.objects.only("slug", "title", "lang", "tags", "summary").order_by(
+        "lang", "title"
+    )
+    return render(request, "kb/article_list.html", {"articles": articles})
+
+
+@require_GET
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """One article with its table of contents, section anchors and sources."""
+    if len(slug) > MAX_SLUG_LENGTH or not SLUG_RE.fullmatch(slug):
+        raise Http404("No such article")
+    try:
+        article = Article.objects.get(slug=slug)
+    except Article.DoesNotExist:
+        raise Http404("No such article") from None
+    return render(request, "kb/article_detail.html", {"article": article})
+
+
+@require_GET
+def lookup(request: HttpRequest) -> HttpResponse:
+    """Redirect an error message to the article section that explains it, else to search."""
+    error = (request.GET.get("error") or "")[: settings.KB_MAX_QUERY_CHARS]
+    if error.strip():
+        best = lookup_best(error)
+        if best is not None:
+            return redirect(best.url)
+    return redirect(f"{reverse('kb:search')}?{urlencode({'q': error})}")
+
+
+@require_GET
+def api_search(request: HttpRequest) -> JsonResponse:
+    """JSON search: ?q=...&limit=N (1–50, default 10)."""
+    query = _query_from(request)
+    raw_limit = request.GET.get("limit", "10")
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        return JsonResponse({"error": "limit must be an integer from 1 to 50"}, status=400)
+    if not 1 <= limit <= 50:
+        return JsonResponse({"error": "limit must be an integer from 1 to 50"}, status=400)
+    hits = search_articles(query, limit=limit) if query.strip() else []
+    return JsonResponse({"query": query, "results": [hit.as_dict() for hit in hits]})
+
+
+# --- error pages ----------------------------------------------------------------------------
+
+
+def _error(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": message}, status=status)
+    html = render_to_string(f"{status}.html", {"message": message}, request=request)
+    return HttpResponse(html, status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404: JSON under /api/, a page elsewhere."""
+    return _error(request, status=404, message="There is no page at this address.")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """400: JSON under /api/, a page elsewhere."""
+    return _error(request, status=400, message="The request could not be understood.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: a static page that cannot fail in turn."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "Internal error; it was logged."}, status=500)
+    return HttpResponse(render_to_string("500.html"), status=500)
