@@ -17,7 +17,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "manifests" / m
 
 
 def run(text: str) -> list:
-    errors: list = []
     documents, errors = parse_stream(text, limits=Limits())
     model = build_model(documents, limits=Limits(), lines=text.split("\n"), errors=errors)
     return sorted(module.check(model), key=lambda f: (f.line, f.column, f.message))

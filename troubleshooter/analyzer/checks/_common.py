@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from troubleshooter.analyzer.configs import line_mapper
 from troubleshooter.analyzer.model import POD_TEMPLATE_PATHS
-from troubleshooter.analyzer.tree import Map, Node
+from troubleshooter.analyzer.tree import Map, Node, Scalar
 
 _REGISTRY_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.io/")
 
@@ -41,3 +42,16 @@ def pod_spec_snippet(kind: str, body: str) -> str:
     indent = "  " * len(path)
     lines.extend(indent + line if line else line for line in body.rstrip("\n").split("\n"))
     return "\n".join(lines) + "\n"
+
+
+def config_line_position(lines: list[str], value: Scalar, inner_line: int) -> tuple[int, int]:
+    """(line, column) in the manifest of a 1-based line inside a ConfigMap value.
+
+    The column is that of the line's first non-blank character when the value is a literal
+    block (`|`), whose lines map exactly; otherwise it is the value's own position.
+    """
+    line = line_mapper(value)(inner_line)
+    if value.style == "|" and 0 < line <= len(lines):
+        text = lines[line - 1]
+        return line, len(text) - len(text.lstrip()) + 1
+    return value.line, value.column
