@@ -14,7 +14,10 @@ from types import ModuleType
 from .checks import (
     aks_virtual_node_azure_files_pvc,
     httpd_network_docroot_sendfile_mmap,
+    nas_hostpath_mount_race,
+    nfs_efs_mount_options,
     nginx_envsubst_argument_list_too_long,
+    php_opcache_hugepages,
 )
 from .results import SEVERITIES
 
@@ -22,6 +25,9 @@ _MODULES: tuple[ModuleType, ...] = (
     nginx_envsubst_argument_list_too_long,
     httpd_network_docroot_sendfile_mmap,
     aks_virtual_node_azure_files_pvc,
+    nfs_efs_mount_options,
+    php_opcache_hugepages,
+    nas_hostpath_mount_race,
 )
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

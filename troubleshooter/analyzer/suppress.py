@@ -70,11 +70,13 @@ def _inline(
 def _annotations(model: Model, known: set[str], notes: list[ParseError]):
     """Annotation suppressions by object: check id → reason."""
     result: dict[ObjectRef, dict[str, str]] = {}
+    templates = {
+        id(workload.obj): workload.template_metadata.map("annotations")
+        for workload in model.workloads
+        if workload.template_metadata is not None
+    }
     for obj in model.objects:
-        holders = [obj.annotations]
-        for workload in model.workloads:
-            if workload.obj is obj and workload.template_metadata is not None:
-                holders.append(workload.template_metadata.map("annotations"))
+        holders = [obj.annotations, templates.get(id(obj))]
         for holder in holders:
             value = holder.scalar(ANNOTATION) if holder is not None else None
             if value is None or not isinstance(value.value, str):

@@ -162,20 +162,26 @@ def _template_mount_node(container: Container):
 
 def check(model: Model) -> Iterator[Finding]:
     """Yield one finding per nginx container whose envsubst argument may be too long."""
+    # Per namespace: (service-link names, number of Services that get links), computed once.
+    links: dict[str, tuple[set[str], int]] = {}
     for workload in model.workloads:
         if workload.spec.bool("enableServiceLinks") is False:
             continue
-        services = model.services(workload.namespace)
-        link_names: set[str] = set(KUBERNETES_ENV)
-        for service in services:
-            link_names.update(service_link_names(service))
         for container in workload.containers(init=False):
             env = set(container.env())
             if not _uses_templates(workload, container, env) or "NGINX_ENVSUBST_FILTER" in env:
                 continue
+            if workload.namespace not in links:
+                link_names: set[str] = set(KUBERNETES_ENV)
+                counted = 0
+                for service in model.services(workload.namespace):
+                    names = service_link_names(service)
+                    counted += bool(names)
+                    link_names.update(names)
+                links[workload.namespace] = (link_names, counted)
+            link_names, counted = links[workload.namespace]
             names = link_names | env | set(IMAGE_ENV)
             size = sum(len(name) + 4 for name in names)
-            counted = sum(1 for service in services if service_link_names(service))
             if size > ARGUMENT_LIMIT - 1:
                 severity = "error"
                 verdict = "exceeds the kernel's single-argument limit of 131 072 bytes"
