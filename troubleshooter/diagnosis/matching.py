@@ -181,7 +181,7 @@ def _first_match(signature: Signature, lines: list[str]) -> str | None:
 
 
 class _ContextWords:
-    """Whole-word look-ups in the pasted text, cached."""
+    """Whole-word look-ups in the pasted text, cached; ``str.find`` keeps each one linear."""
 
     def __init__(self, lowered: str):
         self._text = lowered
@@ -189,13 +189,26 @@ class _ContextWords:
 
     def __contains__(self, word: str) -> bool:
         if word not in self._cache:
-            pattern = re.escape(word)
-            if word[:1].isalnum() or word[:1] == "_":
-                pattern = r"(?<![\w])" + pattern
-            if word[-1:].isalnum() or word[-1:] == "_":
-                pattern += r"(?![\w])"
-            self._cache[word] = re.search(pattern, self._text) is not None
+            self._cache[word] = self._find(word)
         return self._cache[word]
+
+    def _find(self, word: str) -> bool:
+        text = self._text
+        check_before = _is_word_char(word[:1])
+        check_after = _is_word_char(word[-1:])
+        position = text.find(word)
+        while position != -1:
+            end = position + len(word)
+            before_ok = not check_before or position == 0 or not _is_word_char(text[position - 1])
+            after_ok = not check_after or end == len(text) or not _is_word_char(text[end])
+            if before_ok and after_ok:
+                return True
+            position = text.find(word, position + 1)
+        return False
+
+
+def _is_word_char(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char == "_")
 
 
 def _confidence(signature: Signature, context: _ContextWords) -> float:
