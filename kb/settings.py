@@ -158,6 +158,10 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("KB_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KB_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("KB_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is an operator's deliberate, hard-to-undo decision (KB_HSTS_PRELOAD=1);
+        # the deployment checklist's reminder about it is silenced until then.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     if env_bool("KB_BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
