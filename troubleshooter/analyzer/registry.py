@@ -14,10 +14,12 @@ from types import ModuleType
 from .checks import (
     aks_virtual_node_azure_files_pvc,
     httpd_network_docroot_sendfile_mmap,
+    kubelet_max_pods,
     nas_hostpath_mount_race,
     nfs_efs_mount_options,
     nginx_envsubst_argument_list_too_long,
     php_opcache_hugepages,
+    php_upload_tmp_dir,
 )
 from .results import SEVERITIES
 
@@ -27,7 +29,9 @@ _MODULES: tuple[ModuleType, ...] = (
     aks_virtual_node_azure_files_pvc,
     nfs_efs_mount_options,
     php_opcache_hugepages,
+    php_upload_tmp_dir,
     nas_hostpath_mount_race,
+    kubelet_max_pods,
 )
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
