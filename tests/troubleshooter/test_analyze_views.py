@@ -244,8 +244,8 @@ def test_it_documents_each_check(client, module):
     assert f"<code>{module.ID}</code>" in html
     assert f"sev-{module.SEVERITY}" in html
     # The docstring, rendered: its first sentence appears as text.
-    first_words = " ".join(module.__doc__.split()[:3])
-    assert first_words in html
+    first_words = " ".join(module.__doc__.split()[:3]).replace("`", "").replace("*", "")
+    assert first_words in re.sub(r"<[^>]+>", "", html)
     # Both examples, highlighted as YAML.
     assert html.count('class="codehilite"') >= 2
     assert '<span class="nt">apiVersion</span>' in html
@@ -269,3 +269,42 @@ def test_it_documents_each_check(client, module):
 def test_it_answers_404_for_unknown_or_malformed_check_ids(client, check_id):
     response = client.get(f"/checks/{check_id}/")
     assert response.status_code == 404
+
+
+def many_deployments(count: int) -> str:
+    """`count` copies of the AKS fixture as separate documents, each with its own name."""
+    document = fixture("aks-pvc.yaml")
+    return "---\n".join(document.replace("report-burst", f"burst-{n}") for n in range(count))
+
+
+def test_it_shows_only_the_lines_around_findings_for_a_long_manifest(client):
+    text = many_deployments(110)  # 31 lines a document: over 3 000 lines
+    total = text.count("\n")
+    assert total > 3_000
+    html = post(client, {"manifest": text}).content.decode()
+    assert f"This manifest has {total} lines" in html
+    assert html.count('class="line" id="L') < total // 2
+    assert "lines not shown" in html
+    # Every finding is still pinned under its own line, and linked from the list.
+    claim_lines = [
+        n for n, line in enumerate(text.split("\n"), 1) if "persistentVolumeClaim" in line
+    ]
+    assert len(claim_lines) == 110
+    for number in (claim_lines[0], claim_lines[-1]):
+        assert "pinned finding" in around_line(html, number)
+        assert f'<a href="#L{number}">line {number}</a>' in html
+    # Lines far from any finding are left out.
+    assert 'id="L10"' not in html
+
+
+def test_it_caps_the_listing_and_lists_the_rest_without_links(client, monkeypatch):
+    from troubleshooter.views import analyze as views
+
+    monkeypatch.setattr(views, "MAX_LISTING_LINES", 10)
+    text = many_deployments(2)
+    first, second = [n for n, line in enumerate(text.split("\n"), 1) if "persistentVolume" in line]
+    html = post(client, {"manifest": text}).content.decode()
+    assert html.count('class="line" id="L') == 7  # three lines either side of the first claim
+    assert "pinned finding" in around_line(html, first)
+    assert f'id="L{second}"' not in html
+    assert f"line {second}" in html and f'href="#L{second}"' not in html
