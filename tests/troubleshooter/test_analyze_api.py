@@ -203,3 +203,12 @@ def test_it_answers_get_with_405_json(client):
     assert response.status_code == 405
     assert response["Allow"] == "POST"
     assert "POST" in response.json()["error"]
+
+
+def test_it_takes_raw_yaml_labelled_as_urlencoded_as_the_body(client):
+    # What `curl --data-binary @burst.yaml URL` sends.
+    response = post_raw(
+        client, fixture("aks-pvc.yaml"), content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert_aks_finding(response.json())

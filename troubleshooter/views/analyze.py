@@ -53,7 +53,6 @@ from troubleshooter.forms import (
 # Same rule as the registry's ids; checked before any lookup so junk never reaches it.
 CHECK_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_CHECK_ID_LENGTH = 100
-FORM_CONTENT_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
@@ -278,6 +277,19 @@ def _artifact_uri(filename: str | None) -> str:
     return name or "manifest.yaml"
 
 
+def _is_form_post(request: HttpRequest) -> bool:
+    """Whether the manifest comes in form fields rather than as the raw body.
+
+    `curl --data-binary @deploy.yaml` labels raw YAML as urlencoded form data; without a
+    `manifest` field such a body is taken as the manifest itself.
+    """
+    if request.content_type == "multipart/form-data":
+        return True
+    if request.content_type == "application/x-www-form-urlencoded":
+        return "manifest" in request.POST
+    return False
+
+
 @csrf_exempt
 @sensitive_post_parameters("manifest")
 def api_analyze(request: HttpRequest) -> JsonResponse:
@@ -291,7 +303,7 @@ def api_analyze(request: HttpRequest) -> JsonResponse:
         return _json_error(_first_error(options), 400)
     limits = manifest_limits()
     filename = None
-    if request.content_type in FORM_CONTENT_TYPES:
+    if _is_form_post(request):
         form = AnalyzeForm(request.POST, request.FILES, max_bytes=limits.max_bytes)
         if not form.is_valid():
             status = form.error_status()
