@@ -163,11 +163,19 @@ def _strip_inline_markdown(line: str) -> str:
     return line.strip()
 
 
+# A line cut mid-sentence by the scrape ends in a particle, a comma or an opening bracket
+# ("Azure Kubernetes Service (以降 AKS ) は"); a list item is not a title either.
+_UNFINISHED = re.compile(r"(?:[はがをにでともの、，,:：(（]|\bthe|\band|\bof)$")
+_LIST_ITEM = re.compile(r"^[-*+•・]\s")
+
+
 def _is_meaningful_plain_line(line: str, counts: Counter) -> bool:
     if not re.search(r"\w", line):
         return False  # an emoji, a rule, punctuation
     if _CATEGORY_WORD.match(line):
         return False  # a category word the blog put above the title ("kubernetes")
+    if _UNFINISHED.search(line) or _LIST_ITEM.match(line):
+        return False  # a fragment or a bullet: the scrape lost the real title
     return not (_DATE_LINE.match(line) or _NUMBERED_SECTION.match(line))
 
 
@@ -209,6 +217,8 @@ def pick_title(*, body: str, kind: str, fallback: str) -> str:
         stripped = [line.strip() for line in lines if line.strip()]
         counts = Counter(stripped)
         title = next((ln for ln in stripped if _is_meaningful_plain_line(ln, counts)), "")
+        # A topic sentence standing in for a lost title keeps no full stop.
+        title = title.rstrip("。.")
     title = " ".join(title.split()) or fallback
     if len(title) > TITLE_CHARS:
         title = title[: TITLE_CHARS - 1].rstrip() + "…"

@@ -211,11 +211,26 @@ def test_it_imports_the_real_seeds_with_their_titles_and_languages():
             "Kubernetesクラスタ内に大量のServiceリソースがあるとNginxコンテナが起動しなくなる",
             "ja",
         ),
-        # 002 has no title line: it opens with a numbered section heading, so the first
-        # line of prose stands in.
-        "002": ("Azure Kubernetes Service (以降 AKS ) は", "ja"),
+        # The scrape lost 002's title (it opens with a numbered section heading and a
+        # sentence fragment): its topic sentence stands in.
+        "002": (
+            "今回、ACI 仮想ノード上の複数 Pod より、ReadWriteMany 可能な Azure Files の共有フォルダ"
+            "( Azure ファイル共有)をマウントする際のハマリポイントなどを記事にしました",
+            "ja",
+        ),
         "003": ("LambdaのEFSマウントを調べてみた", "ja"),
         "004": ("PHP 容器化 K8S 迁移问题排查解决", "zh"),
     }
     hexo = Article.objects.get(slug="004-b607f83b3e5a9ed9")
     assert hexo.tags == [] and str(hexo.published) == "2019-07-19"
+
+
+def test_it_skips_fragments_and_bullets_when_guessing_a_plain_title(tmp_path):
+    doc = tmp_path / "scraped.txt"
+    doc.write_text(
+        "0. Introduction\nThe cluster autoscaler of\n- a bullet point line\n"
+        "Pods on virtual nodes cannot mount a PVC.\nMore text follows here.\n",
+        encoding="utf-8",
+    )
+    import_paths([tmp_path])
+    assert Article.objects.get(slug="scraped").title == "Pods on virtual nodes cannot mount a PVC"
