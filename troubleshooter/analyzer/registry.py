@@ -13,6 +13,7 @@ from types import ModuleType
 
 from .checks import (
     aks_virtual_node_azure_files_pvc,
+    client_source_ip_external_traffic_policy,
     httpd_network_docroot_sendfile_mmap,
     kubelet_max_pods,
     nas_hostpath_mount_race,
@@ -32,6 +33,7 @@ _MODULES: tuple[ModuleType, ...] = (
     php_upload_tmp_dir,
     nas_hostpath_mount_race,
     kubelet_max_pods,
+    client_source_ip_external_traffic_policy,
 )
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
