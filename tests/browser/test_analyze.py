@@ -95,3 +95,20 @@ def test_it_works_without_javascript(live_server, _browser):
         assert finding.evaluate("element => element.previousElementSibling.id") == "L30"
     finally:
         context.close()
+
+
+def test_it_shows_the_middleware_size_refusal_as_text_through_htmx(
+    live_server, browser_page, settings
+):
+    # Bodies over KB_MAX_REQUEST_BYTES are refused before the view runs, with a whole page.
+    settings.KB_MAX_REQUEST_BYTES = 2_048
+    page = browser_page
+    page.goto(f"{live_server.url}/analyze/")
+    page.fill("textarea[name=manifest]", "# padding\n" * 500)
+    page.click("form.analyze-form button[type=submit]")
+    alert = page.locator("#results [role=alert]")
+    alert.wait_for()
+    assert "larger than the limit of 2,048 bytes" in alert.inner_text()
+    # The error page's own layout was not pasted into the results region.
+    assert page.locator("#results header, #results footer, #results form").count() == 0
+    assert page.locator("form.analyze-form").count() == 1
