@@ -14,6 +14,7 @@ from types import ModuleType
 from .checks import (
     aks_virtual_node_azure_files_pvc,
     client_source_ip_external_traffic_policy,
+    configmap_subpath_no_update,
     httpd_network_docroot_sendfile_mmap,
     kubelet_max_pods,
     nas_hostpath_mount_race,
@@ -21,6 +22,7 @@ from .checks import (
     nginx_envsubst_argument_list_too_long,
     php_opcache_hugepages,
     php_upload_tmp_dir,
+    run_as_non_root,
 )
 from .results import SEVERITIES
 
@@ -31,9 +33,11 @@ _MODULES: tuple[ModuleType, ...] = (
     nfs_efs_mount_options,
     php_opcache_hugepages,
     php_upload_tmp_dir,
+    configmap_subpath_no_update,
     nas_hostpath_mount_race,
     kubelet_max_pods,
     client_source_ip_external_traffic_policy,
+    run_as_non_root,
 )
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
