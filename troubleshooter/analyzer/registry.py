@@ -22,6 +22,7 @@ from .checks import (
     nginx_envsubst_argument_list_too_long,
     php_opcache_hugepages,
     php_upload_tmp_dir,
+    run_as_non_root,
 )
 from .results import SEVERITIES
 
@@ -36,6 +37,7 @@ _MODULES: tuple[ModuleType, ...] = (
     nas_hostpath_mount_race,
     kubelet_max_pods,
     client_source_ip_external_traffic_policy,
+    run_as_non_root,
 )
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
