@@ -44,11 +44,15 @@ from kb.analysis import (
 
 # Bump when the schema or an analyzer changes what it emits: the index is then rebuilt in a
 # new folder next to the old one.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Queries are cut to this many distinct terms per field: query cost grows with the number of
 # terms (RESEARCH.md), and a pasted log is reduced to its error lines first anyway.
 MAX_QUERY_TERMS = 40
+
+# Hits scoring below this fraction of the best one are dropped: with OR semantics a document
+# sharing one common word ("too", "list") with a pasted error would otherwise be listed.
+RELATIVE_CUTOFF = 0.2
 
 
 def _schema() -> Schema:
@@ -103,7 +107,8 @@ def _section_records(article) -> list[tuple[str, str, str]]:  # noqa: ANN001
 
     records = []
     for section in split_sections(article.html):
-        text = fold(section.text)
+        # Kept as written, so snippets show the author's text; matching ignores case.
+        text = section.text
         if text.strip() or section.id:
             records.append((section.id, section.title, text))
     return records
@@ -271,7 +276,10 @@ def search_articles(query: str, limit: int = 10) -> list[SearchHit]:
     results = searcher.search(whoosh_query, limit=limit)
     needles = _needles(prepared)
     hits = []
+    top_score = results[0].score if len(results) else 0.0
     for result in results:
+        if result.score < RELATIVE_CUTOFF * top_score:
+            break  # the rest matched only a stray common word: noise, not answers
         fields = result.fields()
         section_id, section_title, snippet = _best_section(fields["sections"], needles)
         if not snippet:
@@ -309,7 +317,7 @@ def _needles(prepared: str) -> re.Pattern[str] | None:
     alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True)[:200]
     # Latin words match on word boundaries; CJK bigrams anywhere.
     parts = [a if has_cjk(a) else rf"\b{a}\b" for a in alternatives]
-    return re.compile("|".join(parts))
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def _best_section(
@@ -379,7 +387,7 @@ def _coverage(prepared: str, sections: Sequence[tuple[str, str, str]]) -> float:
     if not words:
         return 0.0
     text = "\n".join(t for _, _, t in sections)
-    present = {t for t, _, _ in bigram_spans(text)}
+    present = {t for t, _, _ in bigram_spans(fold(text))}
     return len(words & present) / len(words)
 
 

@@ -1,6 +1,7 @@
 """`manage.py rebuild_index`: rebuild the search index from the database."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from kb.search import index_dir, rebuild_index
 
@@ -12,5 +13,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        count = rebuild_index()
+        try:
+            count = rebuild_index()
+        except DatabaseError as error:
+            raise CommandError(
+                f"cannot read the articles ({error}); run `manage.py migrate` first"
+            ) from error
         self.stdout.write(f"Indexed {count} articles into {index_dir()}")
