@@ -282,7 +282,7 @@ def test_it_shows_only_the_lines_around_findings_for_a_long_manifest(client):
     total = text.count("\n")
     assert total > 3_000
     html = post(client, {"manifest": text}).content.decode()
-    assert f"This manifest has {total} lines" in html
+    assert f"too large to show whole ({total} lines)" in html
     assert html.count('class="line" id="L') < total // 2
     assert "lines not shown" in html
     # Every finding is still pinned under its own line, and linked from the list.
@@ -308,3 +308,16 @@ def test_it_caps_the_listing_and_lists_the_rest_without_links(client, monkeypatc
     assert "pinned finding" in around_line(html, first)
     assert f'id="L{second}"' not in html
     assert f"line {second}" in html and f'href="#L{second}"' not in html
+
+
+def test_it_cuts_very_long_lines_on_screen_but_analyzes_them_whole(client):
+    value = "x" * 4_000 + "END-OF-VALUE"
+    text = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: long\ndata:\n  big: {value}\n"
+    response = post(client, {"manifest": text}, htmx=True)
+    html = response.content.decode()
+    assert response.status_code == 200
+    line_six = around_line(html, 6)
+    assert "END-OF-VALUE" not in line_six
+    cut = len(f"  big: {value}") - 1_000
+    assert f"{cut} more characters not shown" in line_six
+    assert "1 object" in html

@@ -93,11 +93,13 @@ def highlight_lines(lines: list[str]) -> list[SafeString]:
     return [mark_safe("".join(parts)) for parts in out[: len(lines)]]
 
 
-# Up to this many lines the whole manifest is shown. Past it, only the lines around findings
-# and errors are, and at most this many of them: highlighting and rendering cost about 0.35 ms
-# a line (measured: 64 000 lines took 8 s to highlight and 14 s to render), and a page of
-# tens of megabytes helps nobody.
+# Up to these sizes the whole manifest is shown. Past them, only the lines around findings
+# and errors are, within the same caps: highlighting and rendering cost about 0.35 ms a line
+# (measured: 64 000 lines took 8 s to highlight and 14 s to render), one 2 MB line of JSON
+# became 23 MB of HTML in 15 s, and a page of tens of megabytes helps nobody.
 MAX_LISTING_LINES = 3_000
+MAX_LISTING_CHARS = 400_000
+MAX_LINE_CHARS = 1_000  # longer lines are cut on screen; the analysis sees them whole
 CONTEXT_LINES = 3
 
 
@@ -122,6 +124,7 @@ class ListingLine:
     number: int
     code: SafeString
     hidden_before: int = 0
+    cut: int = 0
     findings: list[ShownFinding] = field(default_factory=list)
     errors: list[ParseError] = field(default_factory=list)
 
@@ -156,16 +159,21 @@ def _clamp(line: int | None, total: int) -> int:
     return min(max(line or 1, 1), total)
 
 
-def _lines_to_show(pinned: list[int], total: int) -> list[int]:
-    """Every line for a short manifest; else the lines around pinned ones, up to the cap."""
-    if total <= MAX_LISTING_LINES:
+def _lines_to_show(pinned: list[int], widths: list[int]) -> list[int]:
+    """Every line of a small manifest; else the lines around pinned ones, within the caps."""
+    total = len(widths)
+    if total <= MAX_LISTING_LINES and sum(widths) <= MAX_LISTING_CHARS:
         return list(range(1, total + 1))
     wanted: set[int] = set()
+    chars = 0
     for line in sorted(set(pinned)):
         window = range(max(line - CONTEXT_LINES, 1), min(line + CONTEXT_LINES, total) + 1)
-        if len(wanted | set(window)) > MAX_LISTING_LINES:
+        new = [number for number in window if number not in wanted]
+        more = sum(widths[number - 1] for number in new)
+        if len(wanted) + len(new) > MAX_LISTING_LINES or chars + more > MAX_LISTING_CHARS:
             break
-        wanted.update(window)
+        wanted.update(new)
+        chars += more
     return sorted(wanted)
 
 
@@ -189,14 +197,19 @@ def build_listing(report: Report, findings: list[ShownFinding]) -> Listing:
         return Listing(lines=[], total=0)
     pinned = [_clamp(shown.finding.line, total) for shown in findings]
     pinned += [_clamp(error.line, total) for error in report.errors]
+    widths = [min(len(line), MAX_LINE_CHARS) for line in lines[:total]]
     rows: dict[int, ListingLine] = {}
     previous = 0
-    for run in _runs(_lines_to_show(pinned, total)):
+    for run in _runs(_lines_to_show(pinned, widths)):
         # Each run is highlighted on its own; for a whole manifest that is one run.
-        codes = highlight_lines(lines[run[0] - 1 : run[-1]])
+        shown_text = [line[:MAX_LINE_CHARS] for line in lines[run[0] - 1 : run[-1]]]
+        codes = highlight_lines(shown_text)
         for number, code in zip(run, codes, strict=True):
             rows[number] = ListingLine(
-                number=number, code=code, hidden_before=number - previous - 1
+                number=number,
+                code=code,
+                hidden_before=number - previous - 1,
+                cut=len(lines[number - 1]) - widths[number - 1],
             )
             previous = number
     for shown in findings:
@@ -220,7 +233,6 @@ def _results_context(report: Report, *, filename: str | None) -> dict:
         "counts": counts,
         "findings": findings,
         "listing": build_listing(report, findings),
-        "max_listing_lines": MAX_LISTING_LINES,
         "clean": not report.findings and not report.errors,
     }
 
