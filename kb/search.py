@@ -363,7 +363,8 @@ def _snippet(text: str, found: list[re.Match[str]]) -> str:
         cursor = match.end()
     pieces.append(html.escape(text[cursor:end]))
     snippet = "".join(pieces).replace("\n", " ")
-    snippet = re.sub(r"</mark><mark>", "", snippet)
+    # Adjacent matched words read as one highlighted phrase.
+    snippet = re.sub(r"</mark>(\s*)<mark>", r"\1", snippet)
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(text) else ""
     return f"{prefix}{snippet.strip()}{suffix}"

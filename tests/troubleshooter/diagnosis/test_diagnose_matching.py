@@ -106,7 +106,16 @@ def test_it_answers_the_question_from_context_words(text, node):
 
 
 def test_it_still_asks_when_the_context_fits_several_answers():
-    diagnosis = diagnose("php app on an nfs share: Bus error (core dumped)")
+    diagnosis = diagnose(
+        "opcache.huge_code_pages=1, docroot on an nfs share: Bus error (core dumped)"
+    )
+    assert diagnosis.question is not None and diagnosis.question.node == "bus-error"
+
+
+def test_it_asks_when_only_php_is_mentioned():
+    # PHP behind httpd on a network docroot dies with the same signal as PHP on huge pages.
+    diagnosis = diagnose("starting php-fpm\nBus error (core dumped)")
+    assert not diagnosis.matches
     assert diagnosis.question is not None and diagnosis.question.node == "bus-error"
 
 
