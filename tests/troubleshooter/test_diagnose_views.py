@@ -134,6 +134,7 @@ def test_it_answers_the_api_with_a_raw_text_body(client, search_index):
     assert body["matches"][0]["url"] == "/articles/nginx-envsubst-argument-list-too-long/#cause"
     assert 0 < body["matches"][0]["confidence"] <= 1
     assert body["search"] == []
+    assert body["not_covered"] == []
 
 
 def test_it_answers_the_api_with_a_form_field(client, search_index):
@@ -148,6 +149,15 @@ def test_it_returns_search_hits_from_the_api_when_nothing_is_known(client, searc
     body = client.post(API, data="OOMKilled " + text, content_type="text/plain").json()
     assert body["matches"] == [] and body["question"] is None
     assert body["search"] and {"slug", "title", "url"} <= set(body["search"][0])
+
+
+def test_it_says_not_covered_in_the_api_for_a_shell_glob(client, search_index):
+    text = "/bin/rm: Argument list too long"
+    body = client.post(API, data=text, content_type="text/plain").json()
+    assert body["matches"] == [] and body["question"] is None
+    assert [n["node"] for n in body["not_covered"]] == ["shell-glob-too-many-files"]
+    assert body["not_covered"][0]["url"] == node_url("shell-glob-too-many-files")
+    assert body["search"], "unknown causes still get search results"
 
 
 def test_it_accepts_utf8_cjk_in_the_api(client, search_index):

@@ -165,6 +165,11 @@ def api_diagnose(request: HttpRequest) -> JsonResponse:
                     {"label": o["label"], "url": o["url"]} for o in results["question"]["options"]
                 ],
             },
+            # Honest "not a known cause" answers (a shell glob, an unrelated Bus error).
+            "not_covered": [
+                {"node": n["node"], "title": n["title"], "url": n["url"]}
+                for n in results["not_covered"]
+            ],
             "search": [hit.as_dict() for hit in results["hits"]],
         },
         json_dumps_params={"ensure_ascii": False},
