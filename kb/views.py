@@ -13,12 +13,17 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from kb import errortext
 from kb.models import Article
 from kb.search import index_exists, lookup_best, search_articles
 
 # Checked before any database lookup: anything else is a 404 without touching the DB.
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG_LENGTH = 120
+# A redirect carries the query in its URL: Django refuses a Location over 16 384 characters
+# (DisallowedRedirect, a 400) and gunicorn a request line over 4 094 bytes. A longer paste
+# is replaced by its search words (errortext.query_text), cut to fit.
+MAX_REDIRECT_QUERY_BYTES = 2_000
 
 
 def _query_from(request: HttpRequest) -> str:
@@ -73,7 +78,15 @@ def lookup(request: HttpRequest) -> HttpResponse:
         best = lookup_best(error)
         if best is not None:
             return redirect(best.url)
-    return redirect(f"{reverse('kb:search')}?{urlencode({'q': error})}")
+    return redirect(f"{reverse('kb:search')}?{urlencode({'q': _redirect_query(error)})}")
+
+
+def _redirect_query(error: str) -> str:
+    """The error as it fits in a redirect URL: whole when short, else its search words."""
+    if len(urlencode({"q": error})) <= MAX_REDIRECT_QUERY_BYTES:
+        return error
+    # Percent-encoding turns one character into at most 12 bytes (4 UTF-8 bytes, "%XX" each).
+    return errortext.query_text(error)[: MAX_REDIRECT_QUERY_BYTES // 12]
 
 
 @require_GET
