@@ -139,3 +139,15 @@ def test_it_sets_the_security_headers(client, db) -> None:
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_it_redirects_the_favicon_to_the_static_icon(client, db) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/favicon.svg")
+
+
+def test_it_gives_every_article_page_exactly_one_title_heading(client, seeds) -> None:
+    for article in seeds:
+        html = client.get(f"/articles/{article.slug}/").content.decode()
+        assert html.count("<h1") == 1, article.slug
