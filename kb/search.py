@@ -210,6 +210,48 @@ class _SearcherCache:
 _searchers = _SearcherCache()
 
 
+class _ResultCache:
+    """Recent answers of one searcher: the same error string is searched again and again.
+
+    Bound to the searcher that produced the answers: when the index changes, a new searcher is
+    opened and the cache starts empty, so an answer never outlives the index it came from.
+    Hits are frozen dataclasses, shared read-only between callers.
+    """
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self._lock = threading.Lock()
+        self._maxsize = maxsize
+        self._owner = None
+        self._entries: dict[tuple[str, int], tuple[SearchHit, ...]] = {}
+
+    def get(self, searcher, key: tuple[str, int]) -> tuple[SearchHit, ...] | None:  # noqa: ANN001
+        with self._lock:
+            if self._owner is not searcher:
+                return None
+            hits = self._entries.pop(key, None)
+            if hits is not None:
+                self._entries[key] = hits  # most recently used last
+            return hits
+
+    def put(self, searcher, key: tuple[str, int], hits: tuple[SearchHit, ...]) -> None:  # noqa: ANN001
+        with self._lock:
+            if self._owner is not searcher:
+                self._owner = searcher
+                self._entries = {}
+            self._entries[key] = hits
+            while len(self._entries) > self._maxsize:
+                del self._entries[next(iter(self._entries))]
+
+    def clear(self) -> None:
+        """Forget every answer (the benchmarks measure uncached searches with this)."""
+        with self._lock:
+            self._owner = None
+            self._entries = {}
+
+
+_results = _ResultCache()
+
+
 # --- querying -----------------------------------------------------------------------------
 
 
@@ -267,16 +309,26 @@ def search_articles(query: str, limit: int = 10) -> list[SearchHit]:
     """Find the articles for a query or a pasted log, best first, each with its best section."""
     limit = max(1, min(int(limit), 50))
     prepared = prepare_query(query or "")
-    whoosh_query = build_query(prepared)
-    if whoosh_query is None:
-        return []
     searcher = _searchers.get()
     if searcher is None:
+        return []
+    key = (prepared, limit)
+    cached = _results.get(searcher, key)
+    if cached is None:
+        cached = tuple(_search(searcher, prepared=prepared, limit=limit))
+        _results.put(searcher, key, cached)
+    return list(cached)
+
+
+def _search(searcher, *, prepared: str, limit: int) -> list[SearchHit]:  # noqa: ANN001
+    whoosh_query = build_query(prepared)
+    if whoosh_query is None:
         return []
     results = searcher.search(whoosh_query, limit=limit)
     needles = _needles(prepared)
     hits = []
-    top_score = results[0].score if len(results) else 0.0
+    # scored_length(), not len(): len() counts every match, re-running the query unlimited.
+    top_score = results[0].score if results.scored_length() else 0.0
     for result in results:
         if result.score < RELATIVE_CUTOFF * top_score:
             break  # the rest matched only a stray common word: noise, not answers
