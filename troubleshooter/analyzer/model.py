@@ -158,6 +158,21 @@ NETWORK_PROVISIONERS = {
 }
 
 
+# StorageClasses a managed cluster creates itself, so a paste rarely carries them. A PVC naming
+# one is backed by a network file system even when the StorageClass is not in the paste.
+# AKS: https://learn.microsoft.com/azure/aks/concepts-storage#storage-classes
+# GKE Filestore CSI: https://cloud.google.com/filestore/docs/csi-driver#storage-class
+BUILT_IN_NETWORK_CLASSES = {
+    "azurefile": "Azure Files (AKS built-in StorageClass azurefile)",
+    "azurefile-premium": "Azure Files (AKS built-in StorageClass azurefile-premium)",
+    "azurefile-csi": "Azure Files (AKS built-in StorageClass azurefile-csi)",
+    "azurefile-csi-premium": "Azure Files (AKS built-in StorageClass azurefile-csi-premium)",
+    "standard-rwx": "Filestore NFS (GKE built-in StorageClass standard-rwx)",
+    "premium-rwx": "Filestore NFS (GKE built-in StorageClass premium-rwx)",
+    "enterprise-rwx": "Filestore NFS (GKE built-in StorageClass enterprise-rwx)",
+}
+
+
 def network_provisioner(provisioner: str) -> str | None:
     """A description if a provisioner creates network-file-system volumes."""
     if provisioner in NETWORK_PROVISIONERS:
@@ -300,7 +315,10 @@ class Model:
             # An explicit "" means "no class": only pre-bound PVs, which we did not find.
             if not class_node.raw:
                 return None
-            return self.storage_class_storage(class_node.raw)
+            storage = self.storage_class_storage(class_node.raw)
+            if storage is None and class_node.raw in BUILT_IN_NETWORK_CLASSES:
+                return Storage(True, BUILT_IN_NETWORK_CLASSES[class_node.raw])
+            return storage
         return self.storage_class_storage(None)
 
     def volume_storage(self, workload: Workload, volume: Map) -> Storage | None:

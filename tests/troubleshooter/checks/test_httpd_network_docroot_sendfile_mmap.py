@@ -77,3 +77,10 @@ data:
     report = analyze_manifest(text=config + pod)
     assert report.objects == 4
     assert [f for f in report.findings if f.check == CHECK] == []
+
+
+def test_it_knows_the_aks_built_in_azure_files_classes():
+    [finding] = findings("fail_stock_httpd_on_aks_azurefile_class.yaml")
+    assert (finding.severity, finding.line, finding.column) == ("error", 46, 26)
+    assert "azurefile-csi" in finding.message
+    assert "EnableMMAP Off" in finding.fix and "EnableSendfile Off" in finding.fix
