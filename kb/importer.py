@@ -386,6 +386,22 @@ def _prune(
                 progress(path, "pruned")
 
 
+def _unchanged_slug(path: Path, known: dict[str, tuple[str, str]]) -> str | None:
+    """The slug of the article imported from exactly these bytes at this path, else None.
+
+    Same path and same sha256 as the last import means the same slug and nothing to save
+    (what `_import_one` would decide after rendering, without the rendering).
+    """
+    entry = known.get(str(path))
+    if entry is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None  # read_document reports it
+    return entry[0] if hashlib.sha256(data).hexdigest() == entry[1] else None
+
+
 def import_paths(
     paths: Sequence[Path],
     *,
@@ -420,6 +436,14 @@ def import_paths(
 
     seen: dict[str, str | None] = {}  # file path -> slug it carries (None if unreadable)
     slug_owner: dict[str, Path] = {}
+    # One query for what earlier imports saved, so that an unchanged file (same path, same
+    # bytes) is recognised from its hash alone: it is neither parsed nor rendered again.
+    known: dict[str, tuple[str, str]] = {}
+    if not force:
+        rows = Article.objects.exclude(source_path="").values_list(
+            "source_path", "slug", "content_hash"
+        )
+        known = {source: (slug, digest) for source, slug, digest in rows.iterator()}
     for path, root in jobs:
         if str(path) in seen:
             continue  # the same file reached through two given paths
@@ -427,6 +451,23 @@ def import_paths(
         if path.suffix.lower() not in DOCUMENT_SUFFIXES:
             report.failed.append(Problem(path, "not a .md, .markdown or .txt file"))
             note(path, "failed")
+            continue
+        unchanged_slug = _unchanged_slug(path, known)
+        if unchanged_slug is not None:
+            seen[str(path)] = unchanged_slug
+            if unchanged_slug in slug_owner:
+                report.failed.append(
+                    Problem(
+                        path,
+                        f"duplicate slug '{unchanged_slug}': already used by "
+                        f"{slug_owner[unchanged_slug]}",
+                    )
+                )
+                note(path, "failed")
+                continue
+            slug_owner[unchanged_slug] = path
+            report.unchanged.append(path)
+            note(path, "unchanged")
             continue
         try:
             doc = read_document(path)
