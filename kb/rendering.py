@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -186,8 +187,24 @@ class _HeadingExtension(Extension):
         md.inlinePatterns.deregister("html")
 
 
+_local = threading.local()
+
+
 def _markdown_to_html(text: str) -> tuple[str, list[dict]]:
-    md = markdown.Markdown(
+    # Building a Markdown instance (extensions, pygments) costs about as much as converting a
+    # whole article; one per thread is reused, reset before each document (Markdown's own
+    # advice for converting many documents).
+    md = getattr(_local, "markdown", None)
+    if md is None:
+        md = _local.markdown = _new_markdown()
+    md.reset()
+    md.kb_toc = []  # type: ignore[attr-defined] - convert() skips the tree for blank text
+    body = md.convert(text)
+    return body, list(getattr(md, "kb_toc", []))
+
+
+def _new_markdown() -> markdown.Markdown:
+    return markdown.Markdown(
         extensions=[
             "fenced_code",
             "tables",
@@ -202,8 +219,6 @@ def _markdown_to_html(text: str) -> tuple[str, list[dict]]:
         },
         output_format="html",
     )
-    body = md.convert(text)
-    return body, list(getattr(md, "kb_toc", []))
 
 
 # --- Plain text scraped from blogs -------------------------------------------------------------
