@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import re
@@ -138,11 +139,51 @@ def _document(article) -> dict[str, object]:  # noqa: ANN001
     }
 
 
-def rebuild_index(*, articles: Iterable | None = None) -> int:
-    """Rebuild the whole index from the database atomically; return the number of documents."""
+# What the current index was built from: a digest of every indexed column of every article.
+SOURCE_FILE = "source.sha256"
+_INDEXED_COLUMNS = (
+    "pk",
+    "slug",
+    "title",
+    "lang",
+    "summary",
+    "html",
+    "keywords",
+    "tags",
+    "symptoms",
+)
+
+
+def _database_digest() -> str:
+    """A digest of everything `_document` reads, for every article (one query, no rendering)."""
+    from kb.models import Article
+
+    digest = hashlib.sha256()
+    rows = Article.objects.order_by("pk").values_list(*_INDEXED_COLUMNS)
+    for row in rows.iterator(chunk_size=1000):
+        digest.update(repr(row).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def rebuild_index(*, articles: Iterable | None = None, force: bool = False) -> int:
+    """Rebuild the whole index from the database atomically; return the number of documents.
+
+    When the index on disk was built from exactly the articles the database holds now (same
+    digest of every indexed column), nothing is rewritten unless `force`: re-importing an
+    unchanged folder costs one read of the table instead of a full rebuild.
+    """
     from kb.models import Article
 
     path = index_dir()
+    digest = _database_digest() if articles is None else None
+    source = path / SOURCE_FILE
+    if not force and digest is not None and index_exists():
+        try:
+            if source.read_text(encoding="ascii").strip() == digest:
+                return whoosh_index.open_dir(str(path)).doc_count()
+        except OSError:
+            pass  # no digest yet: rebuild
+    source.unlink(missing_ok=True)
     path.mkdir(parents=True, exist_ok=True)
     if whoosh_index.exists_in(str(path)):
         ix = whoosh_index.open_dir(str(path))
@@ -165,6 +206,8 @@ def rebuild_index(*, articles: Iterable | None = None) -> int:
         raise
     # CLEAR: the new segment replaces all old ones in one atomic commit.
     writer.commit(mergetype=writing.CLEAR)
+    if digest is not None:
+        source.write_text(digest + "\n", encoding="ascii")
     _drop_old_versions()
     return count
 
