@@ -79,3 +79,17 @@ def run(results: Results, *, workdir: Path, quick: bool) -> None:
     results.figure(f"manage.py analyze paste.yaml (median of 7, {env_note})", cli * 1000, "ms")
     results.figure("CLI cold start minus bare interpreter", (cli - baseline) * 1000, "ms")
     results.target("manage.py analyze cold start", cli, 0.5, "s")
+    # Where the time goes: Django's set-up (every manage.py command pays it) against the
+    # analyzer core alone, which needs no Django at all.
+    setup = _cold([python, "-c", "import django; django.setup()"])
+    core = _cold(
+        [
+            python,
+            "-c",
+            "import sys; from troubleshooter.analyzer import analyze_manifest; "
+            "print(len(analyze_manifest(text=open(sys.argv[1]).read()).findings))",
+            str(paste_file),
+        ]
+    )
+    results.figure("floor: python -c 'django.setup()' (median of 7)", setup * 1000, "ms")
+    results.figure("analyzer core without Django on paste.yaml (median of 7)", core * 1000, "ms")
