@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from kb.search import index_exists, search_articles
+from kb.search import index_dir, index_exists, search_articles
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,3 +42,19 @@ def test_it_indexes_an_empty_database(capsys) -> None:
     assert "Indexed 0 articles" in capsys.readouterr().out
     assert index_exists()
     assert search_articles("nginx") == []
+
+
+def test_it_rebuilds_a_damaged_index_even_when_nothing_changed(articles) -> None:
+    call_command("rebuild_index")
+    for segment in index_dir().glob("*.seg"):
+        segment.write_bytes(b"garbage")
+    call_command("rebuild_index")
+    assert search_articles("Too many pods")[0].slug == "kubelet-max-pods"
+
+
+def test_it_skips_an_up_to_date_index_with_if_changed(articles, capsys) -> None:
+    call_command("rebuild_index")
+    stamp = {p.name: p.stat().st_mtime_ns for p in index_dir().iterdir()}
+    call_command("rebuild_index", "--if-changed")
+    assert {p.name: p.stat().st_mtime_ns for p in index_dir().iterdir()} == stamp
+    assert "Indexed 11 articles" in capsys.readouterr().out
