@@ -15,6 +15,9 @@ import yaml
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 120
+# Real front matter is a few hundred bytes. The cap keeps libyaml, which recurses in C per
+# nesting level (900 000 levels crash the interpreter), far from trouble.
+MAX_FRONT_MATTER_CHARS = 20_000
 LANGUAGES = ("en", "ja", "zh")
 
 _OPENING = re.compile(r"\A---[ \t]*\r?\n")
@@ -133,9 +136,23 @@ def _date(key: str, value: object) -> dt.date | None:
     raise FrontMatterError(f"'{key}' must be a date like 2024-01-31; found {value!r}")
 
 
+def _refuse_aliases(yaml_text: str) -> None:
+    """Front matter never needs `*alias`: PyYAML expands `<<: *x` merges by copying, so a few
+    kilobytes of nested merges take hours to construct (a merge-key bomb). Events are cheap."""
+    for event in yaml.parse(yaml_text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 2 if event.start_mark else None
+            raise FrontMatterError("aliases (*name) are not allowed in front matter", line=line)
+
+
 def parse_front_matter(yaml_text: str) -> FrontMatter:
     """Load the YAML safely and validate the keys we know."""
+    if len(yaml_text) > MAX_FRONT_MATTER_CHARS:
+        raise FrontMatterError(
+            f"front matter longer than {MAX_FRONT_MATTER_CHARS:,} characters", line=1
+        )
     try:
+        _refuse_aliases(yaml_text)
         data = yaml.load(yaml_text, Loader=yaml.CSafeLoader)  # noqa: S506 (safe loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -143,6 +160,10 @@ def parse_front_matter(yaml_text: str) -> FrontMatter:
         raise FrontMatterError(f"invalid YAML: {exc.problem or exc}", line=line) from exc
     except yaml.YAMLError as exc:
         raise FrontMatterError(f"invalid YAML: {exc}") from exc
+    except ValueError as exc:  # an integer over Python's 4 300-digit conversion limit
+        raise FrontMatterError(f"invalid value: {exc}") from None
+    except RecursionError:
+        raise FrontMatterError("nested too deeply") from None
     if data is None:
         return FrontMatter()
     if not isinstance(data, dict):
