@@ -1,9 +1,7 @@
 """Every public URL. The article, section, check and tree-node URLs are permanent."""
 
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from kb import views
 
@@ -23,7 +21,7 @@ urlpatterns = [
     path("", include("troubleshooter.urls")),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages that do not name an icon (the admin's).
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
 ]
 
 handler404 = "kb.views.not_found"

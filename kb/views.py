@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
@@ -102,6 +103,16 @@ def api_search(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "limit must be an integer from 1 to 50"}, status=400)
     hits = search_articles(query, limit=limit) if query.strip() else []
     return JsonResponse({"query": query, "results": [hit.as_dict() for hit in hits]})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico: a permanent redirect to the icon.
+
+    Resolved per request, not when urls.py is imported: in production the hashed name exists
+    only after collectstatic, and every manage.py command (collectstatic too) imports the URLs.
+    """
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 # --- error pages ----------------------------------------------------------------------------
