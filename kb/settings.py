@@ -172,7 +172,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("KB_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # Its DEBUG records ("Exception while resolving variable") carry the whole template
+        # context, pasted manifests and logs included: never below INFO, whatever KB_LOG_LEVEL.
+        "django.template": {"level": "INFO"},
+    },
 }
 
 # Whitenoise warns at start-up when the static root is missing; create the local folders.
