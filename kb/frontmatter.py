@@ -15,6 +15,7 @@ import yaml
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 120
+TITLE_MAX = 300  # Article.title's max_length (PostgreSQL enforces it, SQLite does not)
 # Real front matter is a few hundred bytes. The cap keeps libyaml, which recurses in C per
 # nesting level (900 000 levels crash the interpreter), far from trouble.
 MAX_FRONT_MATTER_CHARS = 20_000
@@ -136,6 +137,25 @@ def _date(key: str, value: object) -> dt.date | None:
     raise FrontMatterError(f"'{key}' must be a date like 2024-01-31; found {value!r}")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _refuse_control_characters(data: object) -> None:
+    """A YAML escape ("\\0", "\\x01") can put control characters in a value; PostgreSQL
+    refuses NUL in text and JSON, so such a document would fail only at save time, there."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if _CONTROL.search(value):
+                raise FrontMatterError(f"control character in a value: {value[:60]!r}")
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+
+
 def _refuse_aliases(yaml_text: str) -> None:
     """Front matter never needs `*alias`: PyYAML expands `<<: *x` merges by copying, so a few
     kilobytes of nested merges take hours to construct (a merge-key bomb). Events are cheap."""
@@ -168,10 +188,13 @@ def parse_front_matter(yaml_text: str) -> FrontMatter:
         return FrontMatter()
     if not isinstance(data, dict):
         raise FrontMatterError("front matter must be a mapping of keys to values")
+    _refuse_control_characters(data)
 
     fm = FrontMatter()
     if data.get("title") is not None:
         fm.title = _string("title", data["title"]) or None
+        if fm.title and len(fm.title) > TITLE_MAX:
+            raise FrontMatterError(f"'title' is longer than {TITLE_MAX} characters")
     if data.get("slug") is not None:
         slug = _string("slug", data["slug"])
         if len(slug) > SLUG_MAX or not SLUG_RE.match(slug):

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from kb.frontmatter import (
     SLUG_MAX,
@@ -509,7 +509,15 @@ def import_paths(
             note(path, "failed")
             continue
         slug_owner[doc.slug] = path
-        note(path, _import_one(path, root, doc, force=force, report=report))
+        try:
+            status = _import_one(path, root, doc, force=force, report=report)
+        except (DatabaseError, ValueError) as exc:
+            # The document's own transaction was rolled back; the run goes on with the next.
+            # (psycopg raises ValueError for text the server could never store.)
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            report.failed.append(Problem(path, f"the database refused it: {first_line}"))
+            status = "failed"
+        note(path, status)
 
     if prune:
         _prune(prune_roots, seen, force=force, report=report, progress=progress)
