@@ -6,6 +6,7 @@ render. Every node id is a stable URL, so a wiki can link straight to a question
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,8 +19,6 @@ from kb.middleware import too_large_response
 from kb.search import search_articles
 from troubleshooter.diagnosis import NODE_ID_RE, CauseNode, Diagnosis, diagnose, get_tree
 
-# Pasted text above this is refused with 413: a longer log is better trimmed by the user.
-MAX_TEXT_BYTES = 2 * 1024 * 1024
 SEARCH_LIMIT = 5
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -33,7 +32,8 @@ def _article_url(slug: str, section: str) -> str:
 
 
 def _too_large(text: str) -> bool:
-    return len(text.encode("utf-8", errors="replace")) > MAX_TEXT_BYTES
+    # Pasted text above KB_MAX_LOG_BYTES is refused with 413: a longer log is better trimmed.
+    return len(text.encode("utf-8", errors="replace")) > settings.KB_MAX_LOG_BYTES
 
 
 def _results(text: str) -> dict[str, object]:
@@ -82,7 +82,7 @@ def troubleshoot(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     text = data.get("text", "")
     if _too_large(text):
-        return too_large_response(request, limit=MAX_TEXT_BYTES, what="pasted text")
+        return too_large_response(request, limit=settings.KB_MAX_LOG_BYTES, what="pasted text")
     context: dict[str, object] = {
         "text": text,
         "submitted": "text" in data,
@@ -129,8 +129,8 @@ def api_diagnose(request: HttpRequest) -> JsonResponse:
         response = JsonResponse({"error": "Use POST with the error text as the body."}, status=405)
         response["Allow"] = "POST"
         return response
-    if len(request.body) > MAX_TEXT_BYTES:
-        return too_large_response(request, limit=MAX_TEXT_BYTES, what="text")
+    if len(request.body) > settings.KB_MAX_LOG_BYTES:
+        return too_large_response(request, limit=settings.KB_MAX_LOG_BYTES, what="text")
     if request.content_type in _FORM_TYPES:
         text = request.POST.get("text", "")
     else:
