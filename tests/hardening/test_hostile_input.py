@@ -299,3 +299,14 @@ def test_it_refuses_a_40_mb_standard_input_without_reading_it_all(run_manage, bi
     assert result.returncode == 2
     assert "refused" in result.stderr and "limit" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_it_refuses_a_log_over_the_configured_limit_with_413(client, search_index, settings):
+    settings.KB_MAX_LOG_BYTES = 1_024
+    log = b"envsubst: Argument list too long\n" * 40
+    page = client.post("/troubleshoot/", {"text": log.decode()})
+    api = client.post("/api/diagnose/", log, content_type="text/plain")
+    assert (page.status_code, api.status_code) == (413, 413)
+    assert "1,024" in api.json()["error"]
+    short = client.post("/api/diagnose/", log[:1_000], content_type="text/plain")
+    assert short.status_code == 200
