@@ -313,34 +313,67 @@ def _dedupe(terms: Sequence[str]) -> list[str]:
     return list(seen)[:MAX_QUERY_TERMS]
 
 
-def _field_query(field: str, terms: list[str], *, boost: float) -> Query | None:
-    if not terms:
+# A term in more than this share of the documents (and more than RARE_MIN of them) is "common":
+# the CJK bigrams ます, でき, 设置 are in nearly every Japanese or Chinese document. Whoosh
+# scores postings in Python, so an OR over common terms costs a pass over most of the index.
+RARE_SHARE = 0.02
+RARE_MIN = 25
+# AND over the few rarest terms finds the documents holding them all, at the cost of the
+# shortest posting lists; the full sequence is matched as a phrase in the short fields.
+AND_TERMS = 4
+PHRASE_TERMS = 16
+
+
+def _field_query(reader, field: str, terms: list[str], *, phrase: bool) -> Query | None:  # noqa: ANN001
+    """Clauses for one field, shaped by how common each term is in the index."""
+    distinct = _dedupe(terms)
+    if not distinct:
         return None
-    if len(terms) == 1:
-        term = terms[0]
+    if len(distinct) == 1:
+        term = distinct[0]
         if len(term) == 1 and has_cjk(term):
             # A single CJK character is indexed only inside bigrams: match them by prefix.
-            return Or([Term(field, term), Prefix(field, term)], boost=boost)
-        return Term(field, term, boost=boost)
-    distinct = _dedupe(terms)
-    clauses: list[Query] = [Or([Term(field, t) for t in distinct], boost=boost)]
-    if len(terms) <= MAX_QUERY_TERMS:
-        # The exact sequence counts most: error strings are matched as phrases.
-        clauses.append(Phrase(field, terms, boost=boost * 4))
-        clauses.append(And([Term(field, t) for t in distinct], boost=boost * 1.5))
-    return Or(clauses)
+            return Or([Term(field, term), Prefix(field, term)])
+        return Term(field, term)
+    if reader is None:
+        frequency = dict.fromkeys(distinct, 1)
+        rare_limit = 1
+    else:
+        frequency = {term: reader.doc_frequency(field, term) for term in distinct}
+        rare_limit = max(RARE_MIN, int(RARE_SHARE * reader.doc_count()))
+    present = sorted((t for t in distinct if frequency[t]), key=frequency.__getitem__)
+    if not present:
+        return None
+    rare = [t for t in present if frequency[t] <= rare_limit]
+    clauses: list[Query] = []
+    if rare:
+        clauses.append(Or([Term(field, t) for t in rare]))
+    if len(present) == len(distinct):
+        # Every word occurs in this field somewhere: reward documents holding them together.
+        if phrase and len(terms) <= PHRASE_TERMS:
+            # Error strings are matched as phrases.
+            clauses.append(Phrase(field, terms, boost=4.0))
+        else:
+            clauses.append(And([Term(field, t) for t in present[:AND_TERMS]], boost=1.5))
+    elif not rare:
+        clauses.append(And([Term(field, t) for t in present[:AND_TERMS]]))
+    return Or(clauses) if clauses else None
 
 
-def build_query(text: str) -> Query | None:
-    """A Whoosh query object for prepared text, or None when it holds no searchable term."""
+def build_query(text: str, reader=None) -> Query | None:  # noqa: ANN001
+    """A Whoosh query object for prepared text, or None when it holds no searchable term.
+
+    With the index's reader, terms are weighed by how many documents hold them.
+    """
     bigrams = bigram_terms(text)
     clauses = []
     for field in ("title_text", "symptom_text", "keyword_text", "body_text"):
-        clause = _field_query(field, bigrams, boost=1.0)
+        # Titles, symptoms and keywords are short: a phrase over them is cheap and decisive.
+        clause = _field_query(reader, field, bigrams, phrase=field != "body_text")
         if clause is not None:
             clauses.append(clause)
     if has_kana(text):
-        lemma_clause = _field_query("ja_text", lemma_terms(text), boost=1.0)
+        lemma_clause = _field_query(reader, "ja_text", lemma_terms(text), phrase=False)
         if lemma_clause is not None:
             clauses.append(lemma_clause)
     if not clauses:
@@ -364,7 +397,7 @@ def search_articles(query: str, limit: int = 10) -> list[SearchHit]:
 
 
 def _search(searcher, *, prepared: str, limit: int) -> list[SearchHit]:  # noqa: ANN001
-    whoosh_query = build_query(prepared)
+    whoosh_query = build_query(prepared, searcher.reader())
     if whoosh_query is None:
         return []
     results = searcher.search(whoosh_query, limit=limit)

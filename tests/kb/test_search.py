@@ -203,3 +203,30 @@ def test_it_points_at_the_best_section(search_index) -> None:
     assert hits[0].slug == "httpd-network-docroot-sendfile-mmap"
     assert hits[0].section is not None
     assert hits[0].url.endswith(f"#{hits[0].section}")
+
+
+def _bulk_articles(count: int) -> None:
+    from kb.models import Article
+
+    Article.objects.bulk_create(
+        Article(
+            slug=f"generated-{i}",
+            title=f"Generated note {i}",
+            lang="en",
+            markdown="",
+            html=f"<h2 id='symptoms'>Symptoms</h2><p>kubernetes pod restarts, note {i}"
+            + (" zebra stripes" if i == 7 else "")
+            + "</p><p>ノードの設定が反映されない</p>",
+        )
+        for i in range(count)
+    )
+
+
+@pytest.mark.django_db
+def test_it_still_answers_when_every_query_word_is_common() -> None:
+    _bulk_articles(60)  # "kubernetes", "pod" and the Japanese bigrams are in every document
+    rebuild_index()
+    assert len(search_articles("kubernetes pod", limit=20)) == 20
+    assert search_articles("設定が反映されない", limit=5)
+    # A rare word among common ones decides the ranking.
+    assert search_articles("kubernetes zebra")[0].slug == "generated-7"
