@@ -45,7 +45,7 @@ from kb.analysis import (
 
 # Bump when the schema or an analyzer changes what it emits: the index is then rebuilt in a
 # new folder next to the old one.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Queries are cut to this many distinct terms per field: query cost grows with the number of
 # terms (RESEARCH.md), and a pasted log is reduced to its error lines first anyway.
@@ -66,8 +66,10 @@ def _schema() -> Schema:
         title_text=TEXT(analyzer=bigram_analyzer(), field_boost=3.0),
         symptom_text=TEXT(analyzer=bigram_analyzer(), field_boost=2.5),
         keyword_text=TEXT(analyzer=bigram_analyzer(), field_boost=2.0),
-        body_text=TEXT(analyzer=bigram_analyzer()),
-        ja_text=TEXT(analyzer=japanese_analyzer()),
+        # No positions in the long fields: phrases are matched in the short ones only, and
+        # positions double what indexing writes.
+        body_text=TEXT(analyzer=bigram_analyzer(), phrase=False),
+        ja_text=TEXT(analyzer=japanese_analyzer(), phrase=False),
     )
 
 
