@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from troubleshooter.analyzer import Limits, registry
+from troubleshooter.analyzer.cli import too_large_message
 
 # Error codes the views turn into HTTP statuses: too_large → 413, everything else → 400.
 TOO_LARGE = "too_large"
@@ -21,23 +22,6 @@ def manifest_limits() -> Limits:
         max_objects=settings.KB_MAX_MANIFEST_OBJECTS,
         max_depth=settings.KB_MAX_YAML_DEPTH,
         max_aliases=settings.KB_MAX_YAML_ALIASES,
-    )
-
-
-def describe_size(limit: int) -> str:
-    """A byte limit as people read it: 2 000 000 → "2 MB"."""
-    if limit >= 1_000_000:
-        return f"{limit / 1_000_000:g} MB"
-    if limit >= 1_000:
-        return f"{limit / 1_000:g} kB"
-    return f"{limit} bytes"
-
-
-def too_large_message(*, size: int, limit: int) -> str:
-    """The message shown when a manifest is over the limit."""
-    return (
-        f"The manifest is {size:,} bytes; the limit is {limit:,} bytes "
-        f"({describe_size(limit)}). Split it into smaller files and analyse them one by one."
     )
 
 

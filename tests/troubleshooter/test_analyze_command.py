@@ -213,3 +213,43 @@ def test_it_exits_with_documented_codes_as_a_real_process_reading_stdin(name, ex
     else:
         payload = json.loads(completed.stdout)
         assert len(payload["findings"]) == expected_code
+
+
+def test_it_reads_the_same_limits_with_and_without_django(settings, monkeypatch):
+    from troubleshooter.analyzer.cli import LIMIT_VARIABLES, limits_from_env
+    from troubleshooter.forms import manifest_limits
+
+    # Defaults agree...
+    for variable in LIMIT_VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
+    assert limits_from_env() == manifest_limits()
+    # ...and so do configured values.
+    environ = {variable: str(1000 + i) for i, variable in enumerate(LIMIT_VARIABLES.values())}
+    for variable, value in environ.items():
+        setattr(settings, variable, int(value))
+    assert limits_from_env(environ) == manifest_limits()
+
+
+def test_it_honours_the_size_limit_from_the_environment_as_a_real_process():
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "analyze", "-"],
+        cwd=REPO,
+        input=(FIXTURES / "clean.yaml").read_bytes(),
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin", "KB_MAX_MANIFEST_BYTES": "10"},
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert b"the limit is 10 bytes" in completed.stderr
+
+
+def test_it_takes_the_django_route_for_django_options():
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "analyze", "-", "--verbosity", "0"],
+        cwd=REPO,
+        input=(FIXTURES / "clean.yaml").read_bytes(),
+        capture_output=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert b"0 errors" in completed.stdout

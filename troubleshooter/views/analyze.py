@@ -40,15 +40,10 @@ from troubleshooter.analyzer import (
     analyze_manifest,
     registry,
 )
+from troubleshooter.analyzer.cli import describe_size, too_large_message
 from troubleshooter.analyzer.report import to_json, to_sarif
 from troubleshooter.analyzer.suppress import ANNOTATION
-from troubleshooter.forms import (
-    AnalyzeForm,
-    ApiOptionsForm,
-    describe_size,
-    manifest_limits,
-    too_large_message,
-)
+from troubleshooter.forms import AnalyzeForm, ApiOptionsForm, manifest_limits
 
 # Same rule as the registry's ids; checked before any lookup so junk never reaches it.
 CHECK_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
