@@ -298,9 +298,9 @@ def test_it_shows_only_the_lines_around_findings_for_a_long_manifest(client):
 
 
 def test_it_caps_the_listing_and_lists_the_rest_without_links(client, monkeypatch):
-    from troubleshooter.views import analyze as views
+    from troubleshooter import listing
 
-    monkeypatch.setattr(views, "MAX_LISTING_LINES", 10)
+    monkeypatch.setattr(listing, "MAX_LISTING_LINES", 10)
     text = many_deployments(2)
     first, second = [n for n, line in enumerate(text.split("\n"), 1) if "persistentVolume" in line]
     html = post(client, {"manifest": text}).content.decode()

@@ -7,10 +7,8 @@ never logged, and `sensitive_post_parameters` keeps them out of error reports.
 
 from __future__ import annotations
 
-import html
 import inspect
 import re
-from dataclasses import dataclass, field
 from pathlib import PurePath
 from types import ModuleType
 
@@ -25,17 +23,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from pygments import highlight, lex
+from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import YamlLexer
-from pygments.token import STANDARD_TYPES
 
 from kb.rendering import render_document
 from troubleshooter.analyzer import (
-    Finding,
     Limits,
     ManifestRejected,
-    ParseError,
     Report,
     analyze_manifest,
     registry,
@@ -44,6 +39,7 @@ from troubleshooter.analyzer.cli import describe_size, too_large_message
 from troubleshooter.analyzer.report import to_json, to_sarif
 from troubleshooter.analyzer.suppress import ANNOTATION
 from troubleshooter.forms import AnalyzeForm, ApiOptionsForm, manifest_limits
+from troubleshooter.listing import build_listing, shown_findings
 
 # Same rule as the registry's ids; checked before any lookup so junk never reaches it.
 CHECK_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -55,168 +51,6 @@ def limit_summary(limits: Limits) -> str:
     """The documented limit as shown on the page: "up to 2 MB / 5 000 objects"."""
     objects = f"{limits.max_objects:,}".replace(",", "\u202f")
     return f"up to {describe_size(limits.max_bytes)} / {objects} objects"
-
-
-# --- The annotated listing ---------------------------------------------------------------------
-
-
-def _css_class(token_type) -> str:
-    """Pygments' short CSS class for a token type (as in static/css/pygments.css)."""
-    while token_type not in STANDARD_TYPES:
-        token_type = token_type.parent
-    return STANDARD_TYPES[token_type]
-
-
-def highlight_lines(lines: list[str]) -> list[SafeString]:
-    """Highlight YAML as a whole (block scalars need context) and cut it back into lines.
-
-    Every piece of text is escaped here; the result holds only our own <span class> tags.
-    """
-    lexer = YamlLexer(stripnl=False, ensurenl=False, stripall=False)
-    out: list[list[str]] = [[]]
-    for token_type, value in lex("\n".join(lines), lexer):
-        css = _css_class(token_type)
-        for index, piece in enumerate(value.split("\n")):
-            if index:
-                out.append([])
-            if not piece:
-                continue
-            escaped = html.escape(piece, quote=False)
-            out[-1].append(f'<span class="{css}">{escaped}</span>' if css else escaped)
-    # The lexer never drops text, but stay aligned with the report's lines whatever happens.
-    out.extend([] for _ in range(len(lines) - len(out)))
-    return [mark_safe("".join(parts)) for parts in out[: len(lines)]]
-
-
-# Up to these sizes the whole manifest is shown. Past them, only the lines around findings
-# and errors are, within the same caps: highlighting and rendering cost about 0.35 ms a line
-# (measured: 64 000 lines took 8 s to highlight and 14 s to render), one 2 MB line of JSON
-# became 23 MB of HTML in 15 s, and a page of tens of megabytes helps nobody.
-MAX_LISTING_LINES = 3_000
-MAX_LISTING_CHARS = 400_000
-MAX_LINE_CHARS = 1_000  # longer lines are cut on screen; the analysis sees them whole
-CONTEXT_LINES = 3
-
-
-@dataclass
-class ShownFinding:
-    """A finding as the page shows it: its number (for element ids) and its links."""
-
-    number: int
-    finding: Finding
-    article_url: str
-    in_listing: bool = False
-
-    @property
-    def fix_id(self) -> str:
-        return f"fix-{self.number}"
-
-
-@dataclass
-class ListingLine:
-    """One manifest line with the findings and parse errors pinned under it."""
-
-    number: int
-    code: SafeString
-    hidden_before: int = 0
-    cut: int = 0
-    findings: list[ShownFinding] = field(default_factory=list)
-    errors: list[ParseError] = field(default_factory=list)
-
-
-@dataclass
-class Listing:
-    """The lines shown, and how many lines of the manifest are left out after the last."""
-
-    lines: list[ListingLine]
-    total: int
-    hidden_after: int = 0
-
-    @property
-    def partial(self) -> bool:
-        return len(self.lines) < self.total
-
-
-def _article_url(finding: Finding) -> str:
-    url = reverse("kb:article_detail", args=[finding.article])
-    return f"{url}#{finding.section}" if finding.section else url
-
-
-def shown_findings(report: Report) -> list[ShownFinding]:
-    """The report's findings, numbered in order, with their article links."""
-    return [
-        ShownFinding(number=number, finding=finding, article_url=_article_url(finding))
-        for number, finding in enumerate(report.findings, start=1)
-    ]
-
-
-def _clamp(line: int | None, total: int) -> int:
-    return min(max(line or 1, 1), total)
-
-
-def _lines_to_show(pinned: list[int], widths: list[int]) -> list[int]:
-    """Every line of a small manifest; else the lines around pinned ones, within the caps."""
-    total = len(widths)
-    if total <= MAX_LISTING_LINES and sum(widths) <= MAX_LISTING_CHARS:
-        return list(range(1, total + 1))
-    wanted: set[int] = set()
-    chars = 0
-    for line in sorted(set(pinned)):
-        window = range(max(line - CONTEXT_LINES, 1), min(line + CONTEXT_LINES, total) + 1)
-        new = [number for number in window if number not in wanted]
-        more = sum(widths[number - 1] for number in new)
-        if len(wanted) + len(new) > MAX_LISTING_LINES or chars + more > MAX_LISTING_CHARS:
-            break
-        wanted.update(new)
-        chars += more
-    return sorted(wanted)
-
-
-def _runs(numbers: list[int]) -> list[list[int]]:
-    """Split sorted line numbers into runs of consecutive lines."""
-    runs: list[list[int]] = []
-    for number in numbers:
-        if runs and runs[-1][-1] == number - 1:
-            runs[-1].append(number)
-        else:
-            runs.append([number])
-    return runs
-
-
-def build_listing(report: Report, findings: list[ShownFinding]) -> Listing:
-    """The manifest's lines, highlighted, with findings and errors pinned under their lines."""
-    lines = report.lines
-    # A trailing newline leaves one empty "line" after the last; do not show it.
-    total = len(lines) - 1 if lines and not lines[-1] else len(lines)
-    if not total:
-        return Listing(lines=[], total=0)
-    pinned = [_clamp(shown.finding.line, total) for shown in findings]
-    pinned += [_clamp(error.line, total) for error in report.errors]
-    widths = [min(len(line), MAX_LINE_CHARS) for line in lines[:total]]
-    rows: dict[int, ListingLine] = {}
-    previous = 0
-    for run in _runs(_lines_to_show(pinned, widths)):
-        # Each run is highlighted on its own; for a whole manifest that is one run.
-        shown_text = [line[:MAX_LINE_CHARS] for line in lines[run[0] - 1 : run[-1]]]
-        codes = highlight_lines(shown_text)
-        for number, code in zip(run, codes, strict=True):
-            rows[number] = ListingLine(
-                number=number,
-                code=code,
-                hidden_before=number - previous - 1,
-                cut=len(lines[number - 1]) - widths[number - 1],
-            )
-            previous = number
-    for shown in findings:
-        row = rows.get(_clamp(shown.finding.line, total))
-        if row is not None:
-            row.findings.append(shown)
-            shown.in_listing = True
-    for error in report.errors:
-        row = rows.get(_clamp(error.line, total))
-        if row is not None:
-            row.errors.append(error)
-    return Listing(lines=list(rows.values()), total=total, hidden_after=total - previous)
 
 
 def _results_context(report: Report, *, filename: str | None) -> dict:
