@@ -44,8 +44,10 @@ def home(request: HttpRequest) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """Search results; a pasted log may be posted. htmx requests get the results fragment."""
     query = _query_from(request)
-    hits = search_articles(query, limit=20) if query.strip() else None
-    context = {"query": query, "hits": hits, "index_ready": index_exists()}
+    hits = search_articles(query, limit=10) if query.strip() else None
+    # Looking at the disk is only worth it to explain an empty answer.
+    index_ready = True if hits else index_exists()
+    context = {"query": query, "hits": hits, "index_ready": index_ready}
     template = "kb/search.html#results" if request.htmx else "kb/search.html"
     return render(request, template, context)
 
