@@ -199,7 +199,13 @@ def _markdown_to_html(text: str) -> tuple[str, list[dict]]:
         md = _local.markdown = _new_markdown()
     md.reset()
     md.kb_toc = []  # type: ignore[attr-defined] - convert() skips the tree for blank text
-    body = md.convert(text)
+    try:
+        body = md.convert(text)
+    except BaseException:
+        # A conversion that failed half-way (a RecursionError on absurd nesting) can leave the
+        # instance's processors in a state reset() does not repair: never reuse it.
+        _local.markdown = None
+        raise
     return body, list(getattr(md, "kb_toc", []))
 
 

@@ -130,3 +130,21 @@ def test_it_renders_the_scraped_seeds_with_code_blocks_and_sections():
     assert {e["level"] for e in rendered.toc} == {2, 3, 4}
     assert "<code>apiVersion: v1\nkind: PersistentVolume\nmetadata:\n" in rendered.html
     assert "<code>$ kubectl get node\nNAME STATUS ROLES AGE VERSION\n" in rendered.html
+
+
+def test_it_renders_normally_after_a_document_that_failed_half_way():
+    import inspect
+    import sys
+
+    # Absurd nesting exhausts the recursion limit inside Markdown's block parser. Lowering the
+    # limit for this test reaches that state in milliseconds instead of seconds.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack(0)) + 120)
+    try:
+        deep = "\n".join("  " * depth + "- x" for depth in range(400))
+        with pytest.raises(RecursionError):
+            render_document(text=deep, kind="markdown")
+    finally:
+        sys.setrecursionlimit(limit)
+    html = render_document(text="[docs](https://kubernetes.io/docs/)", kind="markdown").html
+    assert '<a href="https://kubernetes.io/docs/" rel="noopener noreferrer">docs</a>' in html
