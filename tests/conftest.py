@@ -12,7 +12,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 ARTICLES_DIR = REPO / "articles"
-SEEDS_DIR = REPO.parent / "shared" / "seeds"
+# Resolved: the importer records resolved roots, and shared/ may be reached through a link.
+SEEDS_DIR = (REPO.parent / "shared" / "seeds").resolve()
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # there unless told it is safe (the test database is only touched from the test thread and
