@@ -682,8 +682,27 @@ def looks_like_markdown(text: str) -> bool:
     return bool(_MARKDOWN_LINK.search(text))
 
 
+# Python-Markdown's link parser is quadratic in nested brackets on a line, and its block parser
+# recurses once per nesting level: 20 000 "[" or a 3 000-level list take minutes. Nobody writes
+# prose like that, so such documents are shown as plain text instead (still readable, escaped).
+MAX_BRACKETS_PER_LINE = 256
+MAX_NESTING_COLUMNS = 240
+_NESTING_PREFIX = re.compile(r"^[ \t>*+-]*")
+
+
+def _too_nested_for_markdown(text: str) -> bool:
+    for line in text.splitlines():
+        if line.count("[") + line.count("(") > MAX_BRACKETS_PER_LINE:
+            return True
+        if len(_NESTING_PREFIX.match(line).group(0)) > MAX_NESTING_COLUMNS:
+            return True
+    return False
+
+
 def render_document(*, text: str, kind: str) -> Rendered:
     """Render Markdown or scraped plain text to sanitized HTML, a toc and plain text."""
+    if kind == "markdown" and _too_nested_for_markdown(text):
+        kind = "plain"
     if kind == "markdown":
         body, toc = _markdown_to_html(text)
     elif kind == "plain":

@@ -141,10 +141,26 @@ def test_it_renders_normally_after_a_document_that_failed_half_way():
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(len(inspect.stack(0)) + 120)
     try:
-        deep = "\n".join("  " * depth + "- x" for depth in range(400))
+        deep = "\n".join("  " * depth + "- x" for depth in range(110))
         with pytest.raises(RecursionError):
             render_document(text=deep, kind="markdown")
     finally:
         sys.setrecursionlimit(limit)
     html = render_document(text="[docs](https://kubernetes.io/docs/)", kind="markdown").html
     assert '<a href="https://kubernetes.io/docs/" rel="noopener noreferrer">docs</a>' in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 20_000 + "x",
+        "(" * 5_000 + "[a](b)",
+        "\n".join("  " * depth + "- x" for depth in range(300)),
+        "> " * 5_000 + "deep quote",
+    ],
+    ids=["brackets", "parentheses", "nested-list", "nested-quote"],
+)
+def test_it_shows_absurdly_nested_markdown_as_escaped_plain_text(text):
+    rendered = render_document(text=text, kind="markdown")
+    assert "<pre" in rendered.html or "<p>" in rendered.html
+    assert "<a " not in rendered.html and "<li>" not in rendered.html
