@@ -115,6 +115,26 @@ def full_index(seeds, _curated_and_seeds, _isolated_index: Path) -> Path:
     return _use_index(_curated_and_seeds[1], _isolated_index)
 
 
+@pytest.fixture
+def hostile_site(tmp_path: Path, articles) -> Path:
+    """The curated articles plus the hostile documents (tests/hostile_corpus.py), imported and
+    indexed for real: what the XSS tests serve, in the test client and in the browser."""
+    from hostile_corpus import HOSTILE_ARTICLES  # tests/ is on sys.path: it holds this file
+
+    from kb.importer import import_paths
+    from kb.search import rebuild_index
+
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    for name, text in HOSTILE_ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    report = import_paths([folder])
+    assert report.failed == [], report.failed
+    assert len(report.created) == len(HOSTILE_ARTICLES)
+    rebuild_index()
+    return folder
+
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

@@ -15,23 +15,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hostile_corpus import HOSTILE_ARTICLES, PWNED, XSS_TEXT, case  # noqa: E402
-
-from kb.importer import import_paths  # noqa: E402
-from kb.search import rebuild_index  # noqa: E402
+from hostile_corpus import PWNED, XSS_TEXT, case  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def hostile_site(tmp_path: Path, articles) -> None:
-    folder = tmp_path / "hostile"
-    folder.mkdir()
-    for name, text in HOSTILE_ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    report = import_paths([folder])
-    assert report.failed == [], report.failed
-    rebuild_index()
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@ page type, and every page carries the security headers (CSP without inline scrip
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from hostile_corpus import HOSTILE_ARTICLES, XSS_TEXT, case, dangerous_markup
+from hostile_corpus import XSS_TEXT, case, dangerous_markup
 
 from kb.importer import import_paths
-from kb.search import rebuild_index
 
 pytestmark = pytest.mark.django_db
 
@@ -27,20 +25,6 @@ PAGES = [
     "/checks/",
     "/articles/no-such-article/",
 ]
-
-
-@pytest.fixture
-def hostile_site(tmp_path: Path, articles):
-    """The curated articles plus the hostile documents, imported and indexed for real."""
-    folder = tmp_path / "hostile"
-    folder.mkdir()
-    for name, text in HOSTILE_ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    report = import_paths([folder])
-    assert report.failed == [], report.failed
-    assert len(report.created) == len(HOSTILE_ARTICLES)
-    rebuild_index()
-    return folder
 
 
 def assert_safe(html: str) -> None:
