@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from check_support import MANIFESTS, runners, summary
 
 from troubleshooter.analyzer import registry
 from troubleshooter.analyzer.analyze import analyze_manifest
 from troubleshooter.analyzer.checks import nfs_efs_mount_options as module
-from troubleshooter.analyzer.model import build_model
-from troubleshooter.analyzer.parse import parse_stream
-from troubleshooter.analyzer.results import Limits
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "manifests" / module.ID
-
-
-def run(text: str) -> list:
-    documents, errors = parse_stream(text, limits=Limits())
-    model = build_model(documents, limits=Limits(), lines=text.split("\n"), errors=errors)
-    return sorted(module.check(model), key=lambda f: (f.line, f.column, f.message))
-
-
-def fixture(name: str) -> list:
-    return run((FIXTURES / name).read_text())
-
-
-def summary(findings: list) -> list[tuple[int, int, str, str]]:
-    return [(f.line, f.column, f.severity, f.object.label()) for f in findings]
+run, fixture = runners(module)
 
 
 def test_it_flags_soft_as_error_and_low_efs_timeo():
@@ -109,7 +91,7 @@ def test_the_examples_behave_as_documented():
 def test_an_inline_comment_suppresses_the_finding():
     if module.ID not in registry.CHECKS:
         pytest.skip("not registered yet")
-    text = (FIXTURES / "fail_soft_mount_options.yaml").read_text()
+    text = (MANIFESTS / module.ID / "fail_soft_mount_options.yaml").read_text()
     text = text.replace(
         "    - soft\n", "    # kb-ignore: nfs-efs-mount-options read-only cache\n    - soft\n"
     )

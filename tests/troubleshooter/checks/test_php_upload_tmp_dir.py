@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from check_support import runners, summary
 
 from troubleshooter.analyzer.checks import php_upload_tmp_dir as module
-from troubleshooter.analyzer.model import build_model
-from troubleshooter.analyzer.parse import parse_stream
-from troubleshooter.analyzer.results import Limits
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "manifests" / module.ID
-
-
-def run(text: str) -> list:
-    documents, errors = parse_stream(text, limits=Limits())
-    model = build_model(documents, limits=Limits(), lines=text.split("\n"), errors=errors)
-    return sorted(module.check(model), key=lambda f: (f.line, f.column, f.message))
-
-
-def fixture(name: str) -> list:
-    return run((FIXTURES / name).read_text())
-
-
-def summary(findings: list) -> list[tuple[int, int, str, str]]:
-    return [(f.line, f.column, f.severity, f.object.label()) for f in findings]
+run, fixture = runners(module)
 
 
 def test_it_flags_ini_paths_without_a_writable_volume():
