@@ -13,7 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 ARTICLES_DIR = REPO / "articles"
 # Resolved: the importer records resolved roots, and shared/ may be reached through a link.
-SEEDS_DIR = (REPO.parent / "shared" / "seeds").resolve()
+# KB_SEEDS_DIR points elsewhere (a worktree that is not beside the shared folder).
+SEEDS_DIR = Path(os.environ.get("KB_SEEDS_DIR") or REPO.parent / "shared" / "seeds").resolve()
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # there unless told it is safe (the test database is only touched from the test thread and
@@ -69,7 +70,7 @@ def _curated(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture(scope="session")
 def _curated_and_seeds(django_db_setup, django_db_blocker, tmp_path_factory):
     if not SEEDS_DIR.is_dir():
-        pytest.skip("../shared/seeds is not beside the repository")
+        pytest.skip("the seeds folder is not beside the repository (set KB_SEEDS_DIR)")
     return _import_once(
         django_db_blocker, tmp_path_factory, [ARTICLES_DIR, SEEDS_DIR], "curated-and-seeds"
     )
@@ -96,7 +97,7 @@ def articles(db, _curated) -> list:
 
 @pytest.fixture
 def seeds(db, _curated_and_seeds) -> list:
-    """The curated articles and the five source documents (../shared/seeds), as imported."""
+    """The curated articles and the five source documents (the shared seeds folder), as imported."""
     from kb.models import Article
 
     _load(_curated_and_seeds[0])

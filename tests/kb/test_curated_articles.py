@@ -42,7 +42,8 @@ def _section(body: str, name: str) -> str:
     return match.group(1)
 
 
-ARTICLE_FILES = sorted(ARTICLES_DIR.glob("*.md"))
+# Originals only: translations (<slug>.ja.md, <slug>.zh.md) have their own format.
+ARTICLE_FILES = sorted(p for p in ARTICLES_DIR.glob("*.md") if "." not in p.stem)
 ARTICLES = {path.stem: _split(path) for path in ARTICLE_FILES}
 
 
@@ -74,6 +75,7 @@ def test_it_has_a_valid_front_matter(slug: str) -> None:
     allowed = {
         *("title", "slug", "lang", "summary", "tags"),
         *("keywords", "symptoms", "sources", "date"),
+        *("reports", "near_misses", "mechanism", "original_reports"),
     }
     assert set(meta) <= allowed, set(meta) - allowed
 
@@ -128,3 +130,20 @@ def test_it_serves_each_article_with_sources_and_code(client, articles, slug) ->
     assert "<pre" in html
     meta, _ = ARTICLES[slug]
     assert f'href="{meta["sources"][0]}"' in html.replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("slug", sorted(CURATED_SLUGS))
+def test_it_has_a_fix_that_our_own_analyzer_finds_no_error_in(slug: str) -> None:
+    """A copy-ready fix must not be the next pitfall (the AKS fix once served nginx's
+    `sendfile on` from Azure Files)."""
+    from troubleshooter.analyzer.analyze import analyze_manifest
+
+    _, body = ARTICLES[slug]
+    blocks = re.findall(r"^```ya?ml\n(.*?)^```", _section(body, "Fix"), re.M | re.S)
+    manifests = [b for b in blocks if "apiVersion:" in b]
+    if not manifests:
+        pytest.skip("no manifest in Fix (node configuration only)")
+    report = analyze_manifest(text="\n---\n".join(manifests))
+    assert report.objects > 0
+    errors = [f for f in report.findings if f.severity == "error"]
+    assert errors == [], [(f.check, f.message) for f in errors]

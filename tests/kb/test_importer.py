@@ -11,7 +11,7 @@ from kb.importer import import_paths, slug_from_stem
 from kb.models import Article
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docs"
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+from conftest import SEEDS_DIR as SEEDS  # noqa: E402 (tests/ is on sys.path)
 
 pytestmark = pytest.mark.django_db
 
@@ -196,7 +196,7 @@ def test_it_reports_a_missing_path(tmp_path):
     assert report.failed[0].reason == "no such file or directory"
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside the repository")
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seeds folder is not beside the repository")
 def test_it_imports_the_real_seeds_with_their_titles_and_languages():
     report = import_paths([SEEDS])
     assert not report.failed

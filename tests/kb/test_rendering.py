@@ -118,10 +118,10 @@ def test_it_refuses_an_unknown_kind():
         render_document(text="x", kind="rst")
 
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+from conftest import SEEDS_DIR as SEEDS  # noqa: E402 (tests/ is on sys.path)
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside the repository")
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seeds folder is not beside the repository")
 def test_it_renders_the_scraped_seeds_with_code_blocks_and_sections():
     text = (SEEDS / "002_c2db910eea9848ae.txt").read_text()
     rendered = render_document(text=text, kind="plain")
