@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -118,7 +119,10 @@ def test_it_refuses_an_unknown_kind():
         render_document(text="x", kind="rst")
 
 
-from conftest import SEEDS_DIR as SEEDS  # noqa: E402 (tests/ is on sys.path)
+# Beside the repository, or where KB_SEEDS_DIR says (as in tests/conftest.py).
+SEEDS = Path(
+    os.environ.get("KB_SEEDS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "seeds"
+).resolve()
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="the seeds folder is not beside the repository")
