@@ -13,6 +13,13 @@ def body_fingerprint(*, title: str, markdown: str) -> str:
     return hashlib.sha256(f"{title}\x00{markdown}".encode()).hexdigest()
 
 
+def body_hashes(body: str) -> set[str]:
+    """sha256 digests a translator may have taken of an original's body ("the text after the
+    closing ---"): with or without the newline that ends the front matter line."""
+    variants = {body, "\n" + body, body.rstrip("\n") + "\n"}
+    return {hashlib.sha256(v.encode("utf-8")).hexdigest() for v in variants}
+
+
 class Article(models.Model):
     """A troubleshooting write-up, addressed forever by its slug."""
 
@@ -71,8 +78,9 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        """The article's permanent page."""
-        return reverse("kb:article_detail", args=[self.slug])
+        """The article's permanent page; a translation's names its language explicitly."""
+        url = reverse("kb:article_detail", args=[self.slug])
+        return f"{url}?lang={self.lang}" if self.translation_of_id else url
 
     @property
     def is_translation(self) -> bool:
@@ -81,11 +89,12 @@ class Article(models.Model):
 
     @property
     def stale(self) -> bool:
-        """True when the original's body changed since this translation was made."""
+        """True when the original's body changed since this translation was made (or the
+        translation does not say which body it was made from)."""
         original = self.translation_of
-        if original is None or not original.body_sha256:
+        if original is None:
             return False
-        return self.translated_from != original.body_sha256
+        return self.translated_from not in body_hashes(original.markdown)
 
     @property
     def edited_locally(self) -> bool:

@@ -85,7 +85,7 @@ def extract_symptoms(text: str) -> list[str]:
     found: list[str] = []
     for raw in text.split("\n"):
         for part in _CJK_OR_WIDE_PUNCT.split(raw):
-            line = part.strip().strip("`").strip()
+            line = part.strip().strip("`").strip().rstrip(".")
             if not 12 <= len(line) <= 240 or not _ERROR_LINE.search(line):
                 continue
             if line.startswith(("#", "//", "-", "*", ">")) or _SHELL_CODE.search(line):

@@ -33,7 +33,9 @@ class _Rollback(Exception):
     """Raised to undo the session-level import once its results are captured."""
 
 
-def _import_once(django_db_blocker, tmp_path_factory, paths: list[Path], name: str):
+def _import_once(
+    django_db_blocker, tmp_path_factory, paths: list[Path], name: str, slug_from: str = "title"
+):
     """Run the real importer and indexer once per session; keep the rows and the index.
 
     Importing renders every document (Markdown, Pygments) and indexing runs MeCab: done per
@@ -52,7 +54,8 @@ def _import_once(django_db_blocker, tmp_path_factory, paths: list[Path], name: s
     with django_db_blocker.unblock(), override_settings(KB_INDEX_DIR=index):
         try:
             with transaction.atomic():
-                report = import_paths(paths)
+                # As the README imports them: readable slugs for the source write-ups.
+                report = import_paths(paths, slug_from=slug_from)
                 assert not report.failed, report.failed
                 rebuild_index()
                 rows = list(Article.objects.values())
