@@ -147,3 +147,36 @@ def test_it_has_a_fix_that_our_own_analyzer_finds_no_error_in(slug: str) -> None
     assert report.objects > 0
     errors = [f for f in report.findings if f.severity == "error"]
     assert errors == [], [(f.check, f.message) for f in errors]
+
+
+@pytest.mark.parametrize(
+    ("pasted", "slug"),
+    [
+        # Current PHP falls back to madvise(); this is the warning it prints when that fails.
+        (
+            "PHP Warning:  Zend OPcache huge_code_pages: madvise(HUGEPAGE) failed: "
+            "Invalid argument (22) in Unknown on line 0",
+            "php-opcache-hugepages",
+        ),
+        (
+            "AH00051: child pid 57 exit signal Segmentation fault (11), possible coredump in "
+            "/usr/local/apache2",
+            "httpd-network-docroot-sendfile-mmap",
+        ),
+        (
+            'sendfile() reported that "/usr/share/nginx/html/app.js" was truncated at 65536',
+            "httpd-network-docroot-sendfile-mmap",
+        ),
+        (
+            "ERROR: failed to open error_log (/proc/self/fd/2): Permission denied (13)",
+            "run-as-non-root",
+        ),
+        ('violates PodSecurity "restricted:latest"', "run-as-non-root"),
+        ("0/3 nodes are available: 3 Insufficient pods.", "kubelet-max-pods"),
+    ],
+)
+def test_it_finds_the_errors_users_paste_that_the_articles_once_omitted(
+    client, search_index, pasted, slug
+) -> None:
+    results = client.get("/api/search/", {"q": pasted}).json()["results"]
+    assert results and results[0]["slug"] == slug, [r["slug"] for r in results[:3]]
