@@ -221,3 +221,18 @@ def test_it_imports_and_serves_the_real_translations(client, articles) -> None:
         assert version.title.split()[0] in html
         for anchor in ("symptoms", "cause", "fix"):
             assert f'id="{anchor}"' in html, (version.slug, version.lang, anchor)
+
+
+def test_it_lists_stale_translations_with_the_hash_to_update_to(site) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _original(site, body=ORIGINAL_BODY + "\nOne more line.\n")
+    import_paths([site])
+    out = StringIO()
+    call_command("translation_status", "--stale", stdout=out)
+    lines = out.getvalue().splitlines()
+    current = _sha(ORIGINAL_BODY + "\nOne more line.\n")
+    assert lines[:2] == [f"stale  widget-crash.ja  {current}", f"stale  widget-crash.zh  {current}"]
+    assert lines[-1] == "2 translation(s), 2 stale"
