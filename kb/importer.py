@@ -4,12 +4,17 @@ Files are found recursively under the given folders (`.md`, `.markdown`, `.txt`)
 named README.md met while walking a folder is skipped: our folders' READMEs describe the
 folder, they are not articles. A README.md given by name is imported like any file.
 
-The slug comes from front matter or the file name, never from the title, so editing a
-title never changes a URL. Files are recognised by the sha256 of their bytes: unchanged
-files are skipped, changed ones re-rendered. Nothing is deleted unless prune=True, and
-then only within the folders given. An article edited in the admin since its last import
-is not overwritten (a conflict) unless force=True. Each document is saved in its own
-transaction; a bad file is reported and the others still import.
+The slug comes from front matter or the file name (or, with slug_from="title", from the
+title's ASCII words), so editing a title never changes a URL unless asked; a slug that does
+change is kept in SlugHistory and its URL redirects. Files are recognised by the sha256 of
+their bytes: unchanged files are skipped, changed ones re-rendered. Nothing is deleted unless
+prune=True, and then only within the folders given, or unless a file says `published: false`,
+which takes its article down. An article edited in the admin since its last import is not
+overwritten (a conflict) unless force=True. Each document is saved in its own transaction; a
+bad file is reported and the others still import.
+
+A translation (`<slug>.<lang>.md` with `translation_of: <slug>`) is its own row at its
+original's slug, linked to it, and saved after every original of the run.
 """
 
 from __future__ import annotations

@@ -168,3 +168,26 @@ def test_it_shows_absurdly_nested_markdown_as_escaped_plain_text(text):
     rendered = render_document(text=text, kind="markdown")
     assert "<pre" in rendered.html or "<p>" in rendered.html
     assert "<a " not in rendered.html and "<li>" not in rendered.html
+
+
+def test_it_keeps_explicit_heading_anchors_for_translations():
+    rendered = render_document(
+        text="# 題名\n\n## 症状 {#symptoms}\n\n本文。\n\n## 原因 {#cause}\n\n## 原因 {#cause}\n\n"
+        "## Bad {#Not_Valid!}\n",
+        kind="markdown",
+    )
+    ids = [entry["id"] for entry in rendered.toc]
+    assert ids[1:3] == ["symptoms", "cause"]
+    # A repeated or malformed explicit id falls back to a generated, unique one.
+    assert ids[3] != "cause" and len(set(ids)) == len(ids)
+    assert "{#" not in rendered.html and 'id="Not_Valid!"' not in rendered.html
+
+
+def test_it_shows_a_placeholder_instead_of_loading_any_image():
+    rendered = render_document(
+        text="See ![node memory](meminfo.png) and ![](https://example.com/tracker.gif).\n",
+        kind="markdown",
+    )
+    assert "<img" not in rendered.html and "example.com" not in rendered.html
+    assert '<span class="image-missing">[Image not included: node memory]</span>' in rendered.html
+    assert "[Image not included: tracker.gif]" in rendered.html
