@@ -603,6 +603,8 @@ def import_paths(
             for source, slug, digest, lang, original in rows.iterator()
         }
     translations: list[tuple[Path, Path, Document]] = []
+    unpublished_originals: set[str] = set()
+    unchanged_translations: list[tuple[Path, str]] = []
 
     def save(path: Path, root: Path, doc: Document) -> None:
         try:
@@ -637,8 +639,11 @@ def import_paths(
         if unchanged is not None:
             seen[str(path)] = unchanged[0]
             if claim(path, unchanged):
-                report.unchanged.append(path)
-                note(path, "unchanged")
+                if unchanged[1]:  # a translation: its original may yet be unpublished
+                    unchanged_translations.append((path, unchanged[0]))
+                else:
+                    report.unchanged.append(path)
+                    note(path, "unchanged")
             continue
         try:
             doc = read_document(path, slug_from=slug_from)
@@ -650,6 +655,8 @@ def import_paths(
         if doc.draft:
             # published: false takes down what an earlier import published from this file.
             seen[str(path)] = ""
+            if not doc.translation_of:
+                unpublished_originals.add(doc.slug)
             if _unpublish(path, doc, report):
                 note(path, "unpublished")
             else:
@@ -663,7 +670,18 @@ def import_paths(
             translations.append((path, root, doc))
         else:
             save(path, root, doc)
+    for path, slug in unchanged_translations:
+        if slug in unpublished_originals:
+            report.skipped.append(Problem(path, "its original is not published (published: false)"))
+            note(path, "skipped")
+        else:
+            report.unchanged.append(path)
+            note(path, "unchanged")
     for path, root, doc in translations:
+        if doc.translation_of in unpublished_originals:
+            report.skipped.append(Problem(path, "its original is not published (published: false)"))
+            note(path, "skipped")
+            continue
         save(path, root, doc)
 
     if prune:

@@ -236,3 +236,15 @@ def test_it_lists_stale_translations_with_the_hash_to_update_to(site) -> None:
     current = _sha(ORIGINAL_BODY + "\nOne more line.\n")
     assert lines[:2] == [f"stale  widget-crash.ja  {current}", f"stale  widget-crash.zh  {current}"]
     assert lines[-1] == "2 translation(s), 2 stale"
+
+
+def test_it_takes_translations_down_with_an_unpublished_original(client, site) -> None:
+    text = (site / "widget-crash.md").read_text(encoding="utf-8")
+    (site / "widget-crash.md").write_text(
+        text.replace("lang: en\n", "lang: en\npublished: false\n"), encoding="utf-8"
+    )
+    report = import_paths([site])
+    assert report.failed == []
+    assert {p.path.name for p in report.skipped} == {"widget-crash.ja.md", "widget-crash.zh.md"}
+    assert not Article.objects.exists()
+    assert client.get("/articles/widget-crash/?lang=ja").status_code == 404
