@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from kb.importer import document_kind
-from kb.models import Article
+from kb.models import Article, SlugHistory
 from kb.rendering import render_document
 
 
@@ -64,3 +64,12 @@ class ArticleAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Article, form: object, change: bool) -> None:
         render_article(obj)
         super().save_model(request, obj, form, change)
+
+
+@admin.register(SlugHistory)
+class SlugHistoryAdmin(admin.ModelAdmin):
+    """Old slugs and the article each one redirects to."""
+
+    list_display = ("old_slug", "article", "created_at")
+    search_fields = ("old_slug", "article__slug")
+    raw_id_fields = ("article",)

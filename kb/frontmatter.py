@@ -47,6 +47,9 @@ class FrontMatter:
     keywords: list[str] = field(default_factory=list)
     symptoms: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    translation_of: str | None = None
+    translated_from: str | None = None
+    original_reports: list[dict] = field(default_factory=list)
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int]:
@@ -120,6 +123,36 @@ def _sources(value: object) -> list[str]:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise FrontMatterError(f"'sources' must hold http(s) URLs; found {url!r}")
     return urls
+
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _slug(key: str, value: object) -> str:
+    slug = _string(key, value)
+    if len(slug) > SLUG_MAX or not SLUG_RE.match(slug):
+        raise FrontMatterError(
+            f"'{key}' must be lowercase ASCII words joined by '-' (at most {SLUG_MAX}); "
+            f"found {slug!r}"
+        )
+    return slug
+
+
+def _original_reports(value: object) -> list[dict]:
+    """[{slug, lang}]: the source write-ups an article is based on."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FrontMatterError("'original_reports' must be a list of {slug, lang}")
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or "slug" not in item:
+            raise FrontMatterError(f"'original_reports' items need a slug; found {item!r}")
+        lang = _string("original_reports.lang", item.get("lang") or "en").lower()
+        if lang not in LANGUAGES:
+            raise FrontMatterError(f"'original_reports.lang' must be one of {', '.join(LANGUAGES)}")
+        out.append({"slug": _slug("original_reports.slug", item["slug"]), "lang": lang})
+    return out
 
 
 def _date(key: str, value: object) -> dt.date | None:
@@ -196,13 +229,15 @@ def parse_front_matter(yaml_text: str) -> FrontMatter:
         if fm.title and len(fm.title) > TITLE_MAX:
             raise FrontMatterError(f"'title' is longer than {TITLE_MAX} characters")
     if data.get("slug") is not None:
-        slug = _string("slug", data["slug"])
-        if len(slug) > SLUG_MAX or not SLUG_RE.match(slug):
-            raise FrontMatterError(
-                f"'slug' must be lowercase ASCII words joined by '-' (at most {SLUG_MAX}); "
-                f"found {slug!r}"
-            )
-        fm.slug = slug
+        fm.slug = _slug("slug", data["slug"])
+    if data.get("translation_of") is not None:
+        fm.translation_of = _slug("translation_of", data["translation_of"])
+    if data.get("translated_from") is not None:
+        digest = _string("translated_from", data["translated_from"]).lower()
+        if not _SHA256.match(digest):
+            raise FrontMatterError("'translated_from' must be a sha256 hex digest (64 characters)")
+        fm.translated_from = digest
+    fm.original_reports = _original_reports(data.get("original_reports"))
     if data.get("lang") is not None:
         lang = re.split(r"[-_]", _string("lang", data["lang"]).lower())[0]
         if lang not in LANGUAGES:

@@ -4,12 +4,17 @@ Files are found recursively under the given folders (`.md`, `.markdown`, `.txt`)
 named README.md met while walking a folder is skipped: our folders' READMEs describe the
 folder, they are not articles. A README.md given by name is imported like any file.
 
-The slug comes from front matter or the file name, never from the title, so editing a
-title never changes a URL. Files are recognised by the sha256 of their bytes: unchanged
-files are skipped, changed ones re-rendered. Nothing is deleted unless prune=True, and
-then only within the folders given. An article edited in the admin since its last import
-is not overwritten (a conflict) unless force=True. Each document is saved in its own
-transaction; a bad file is reported and the others still import.
+The slug comes from front matter or the file name (or, with slug_from="title", from the
+title's ASCII words), so editing a title never changes a URL unless asked; a slug that does
+change is kept in SlugHistory and its URL redirects. Files are recognised by the sha256 of
+their bytes: unchanged files are skipped, changed ones re-rendered. Nothing is deleted unless
+prune=True, and then only within the folders given, or unless a file says `published: false`,
+which takes its article down. An article edited in the admin since its last import is not
+overwritten (a conflict) unless force=True. Each document is saved in its own transaction; a
+bad file is reported and the others still import.
+
+A translation (`<slug>.<lang>.md` with `translation_of: <slug>`) is its own row at its
+original's slug, linked to it, and saved after every original of the run.
 """
 
 from __future__ import annotations
@@ -34,9 +39,10 @@ from kb.frontmatter import (
     parse_front_matter,
     split_front_matter,
 )
-from kb.models import Article, body_fingerprint
+from kb.models import Article, SlugHistory, body_fingerprint
 from kb.rendering import looks_like_markdown, render_document
 from kb.textlang import detect_language
+from kb.writeups import extract_symptoms, infer_tags, slug_from_title, title_from_topic_sentence
 
 DOCUMENT_SUFFIXES = (".md", ".markdown", ".txt")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -48,6 +54,9 @@ TITLE_CHARS = 200
 # 8 000 in 9.7 s, 100 000 did not finish in 5 minutes); our longest document has 402 lines.
 MAX_DOCUMENT_BYTES = 1_000_000
 MAX_DOCUMENT_LINES = 5_000
+# Where a document's slug comes from (import_articles --slug-from). Front matter `slug:` wins
+# for "front-matter" and "title"; "stem" always takes the file name.
+SLUG_SOURCES = ("front-matter", "title", "stem")
 
 Progress = Callable[[Path, str], None]
 
@@ -78,6 +87,8 @@ class ImportReport:
     failed: list[Problem] = field(default_factory=list)
     conflicts: list[Problem] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)  # slugs
+    unpublished: list[str] = field(default_factory=list)  # slugs taken down by published: false
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old slug, new slug)
 
     def summary_line(self) -> str:
         """One line with every count, as the command prints it."""
@@ -88,6 +99,10 @@ class ImportReport:
         )
         if self.skipped:
             line += f", skipped {len(self.skipped)}"
+        if self.unpublished:
+            line += f", unpublished {len(self.unpublished)}"
+        if self.renamed:
+            line += f", renamed {len(self.renamed)}"
         return line
 
 
@@ -110,6 +125,10 @@ class Document:
     published: object  # datetime.date | None
     draft: bool
     content_hash: str
+    body_sha256: str = ""
+    translation_of: str | None = None
+    translated_from: str = ""
+    original_reports: list[dict] = field(default_factory=list)
 
 
 # --- Reading one file -------------------------------------------------------------------------
@@ -222,6 +241,11 @@ def pick_title(*, body: str, kind: str, fallback: str) -> str:
         stripped = [line.strip() for line in lines if line.strip()]
         counts = Counter(stripped)
         title = next((ln for ln in stripped if _is_meaningful_plain_line(ln, counts)), "")
+        if not title or _NUMBERED_SECTION.match(stripped[0] if stripped else ""):
+            # The scrape lost the title and the text opens with "0. はじめに": the topic
+            # sentence ("今回、…を記事にしました") names the subject.
+            topic = next((s for ln in stripped[:20] if (s := title_from_topic_sentence(ln))), None)
+            title = topic or title
         # A topic sentence standing in for a lost title keeps no full stop.
         title = title.rstrip("。.")
     title = " ".join(title.split()) or fallback
@@ -250,8 +274,38 @@ def make_summary(*, rendered_html: str, title: str) -> str:
     return ""
 
 
-def read_document(path: Path) -> Document:
+def _without_title_line(body: str, title: str) -> str:
+    """The body without the line the title was taken from, so the page shows it once."""
+    lines = body.split("\n")
+    seen = 0
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        seen += 1
+        text = _strip_inline_markdown(re.sub(r"^\s{0,3}#{1,6}\s+", "", line)).rstrip("。.")
+        if " ".join(text.split()) == title:
+            return "\n".join(lines[:i] + lines[i + 1 :])
+        if seen >= 8:
+            break
+    return body
+
+
+def _slug_for(meta: FrontMatter, *, path: Path, title: str, slug_from: str) -> str:
+    if meta.translation_of:
+        return meta.translation_of  # a translation lives at its original's URL
+    if slug_from == "stem":
+        return slug_from_stem(path.stem)
+    if meta.slug:
+        return meta.slug
+    if slug_from == "title":
+        return slug_from_title(title, fallback=path.stem)
+    return slug_from_stem(path.stem)
+
+
+def read_document(path: Path, *, slug_from: str = "front-matter") -> Document:
     """Read, validate and render one file; raises DocumentError with the reason."""
+    if slug_from not in SLUG_SOURCES:
+        raise ValueError(f"slug_from must be one of {SLUG_SOURCES}, not {slug_from!r}")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -278,17 +332,21 @@ def read_document(path: Path) -> Document:
         raise DocumentError("front matter: nested too deeply to read") from None
     if not body.strip():
         raise DocumentError("the document has front matter but no text")
+    if meta.translation_of and meta.lang not in ("ja", "zh"):
+        raise DocumentError("a translation (translation_of) needs lang: ja or lang: zh")
 
     kind = "markdown" if yaml_text is not None else document_kind(suffix=path.suffix, text=body)
-    slug = meta.slug or slug_from_stem(path.stem)
+    title = meta.title or pick_title(body=body, kind=kind, fallback=path.stem)
+    slug = _slug_for(meta, path=path, title=title, slug_from=slug_from)
     if not SLUG_RE.match(slug) or len(slug) > SLUG_MAX:  # a stem can only yield valid slugs
         raise DocumentError(f"invalid slug {slug!r}")
+    shown = body if meta.title else _without_title_line(body, title)
     try:
-        rendered = render_document(text=body, kind=kind)
+        rendered = render_document(text=shown, kind=kind)
     except RecursionError:
         # Python-Markdown recurses once per level of nested lists or quotes.
         raise DocumentError("nested too deeply to render (lists or quotes)") from None
-    title = meta.title or pick_title(body=body, kind=kind, fallback=path.stem)
+    translation = meta.translation_of is not None
     return Document(
         slug=slug,
         title=title,
@@ -298,13 +356,19 @@ def read_document(path: Path) -> Document:
         html=rendered.html,
         toc=rendered.toc,
         summary=meta.summary or make_summary(rendered_html=rendered.html, title=title),
-        tags=meta.tags,
+        # A write-up without tags or symptoms gets them from its text; a translation has
+        # none of its own (they live once, in the original).
+        tags=meta.tags or ([] if translation else infer_tags(body)),
         keywords=meta.keywords,
-        symptoms=meta.symptoms,
+        symptoms=meta.symptoms or ([] if translation else extract_symptoms(body)),
         sources=meta.sources,
         published=meta.published,
         draft=meta.draft,
         content_hash=hashlib.sha256(data).hexdigest(),
+        body_sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        translation_of=meta.translation_of,
+        translated_from=meta.translated_from or "",
+        original_reports=meta.original_reports,
     )
 
 
@@ -329,7 +393,9 @@ def _walk(root: Path) -> list[Path]:
 # --- Saving -----------------------------------------------------------------------------------
 
 
-def _apply(article: Article, doc: Document, *, path: Path, root: Path) -> None:
+def _apply(
+    article: Article, doc: Document, *, path: Path, root: Path, original: Article | None
+) -> None:
     article.slug = doc.slug
     article.title = doc.title
     article.lang = doc.lang
@@ -345,16 +411,54 @@ def _apply(article: Article, doc: Document, *, path: Path, root: Path) -> None:
     article.source_path = str(path)
     article.source_root = str(root)
     article.content_hash = doc.content_hash
+    article.body_sha256 = doc.body_sha256
+    article.translation_of = original
+    article.translated_from = doc.translated_from
+    article.original_reports = doc.original_reports
     article.imported_fingerprint = body_fingerprint(title=doc.title, markdown=doc.body)
     article.save()
+
+
+def _existing(doc: Document, path: Path) -> Article | None:
+    """The row this document updates: same slug and language, else the one from this file."""
+    rows = Article.objects.select_for_update()
+    if doc.translation_of is None:
+        found = rows.filter(slug=doc.slug, translation_of__isnull=True).first()
+    else:
+        found = rows.filter(slug=doc.slug, lang=doc.lang).first()
+    if found is not None:
+        return found
+    # A file whose slug changed (a new --slug-from, an edited `slug:`): the same row, renamed.
+    original = doc.translation_of is None
+    return rows.filter(source_path=str(path), translation_of__isnull=original).first()
+
+
+def _rename(article: Article, new_slug: str, report: ImportReport) -> None:
+    """Record the old slug, so that its URL keeps working as a redirect."""
+    old = article.slug
+    SlugHistory.objects.filter(old_slug=new_slug).delete()  # the slug is live again
+    if not article.is_translation:
+        SlugHistory.objects.update_or_create(old_slug=old, defaults={"article": article})
+        report.renamed.append((old, new_slug))
 
 
 def _import_one(path: Path, root: Path, doc: Document, *, force: bool, report: ImportReport) -> str:
     """Save one document in its own transaction; returns the status word."""
     with transaction.atomic():
-        existing = Article.objects.select_for_update().filter(slug=doc.slug).first()
+        original = None
+        if doc.translation_of is not None:
+            original = Article.objects.filter(
+                slug=doc.translation_of, translation_of__isnull=True
+            ).first()
+            if original is None:
+                report.failed.append(
+                    Problem(path, f"translation_of: no article with slug '{doc.translation_of}'")
+                )
+                return "failed"
+        existing = _existing(doc, path)
         if existing is None:
-            _apply(Article(), doc, path=path, root=root)
+            SlugHistory.objects.filter(old_slug=doc.slug).delete()
+            _apply(Article(), doc, path=path, root=root, original=original)
             report.created.append(path)
             return "created"
         moved = existing.source_path and existing.source_path != str(path)
@@ -363,7 +467,14 @@ def _import_one(path: Path, root: Path, doc: Document, *, force: bool, report: I
                 Problem(path, f"slug '{doc.slug}' already belongs to {existing.source_path}")
             )
             return "failed"
-        if not force and not moved and existing.content_hash == doc.content_hash:
+        renamed = existing.slug != doc.slug
+        if (
+            not force
+            and not moved
+            and not renamed
+            and existing.content_hash == doc.content_hash
+            and existing.translation_of_id == (original.pk if original else None)
+        ):
             report.unchanged.append(path)
             return "unchanged"
         if existing.edited_locally and not force:
@@ -371,9 +482,24 @@ def _import_one(path: Path, root: Path, doc: Document, *, force: bool, report: I
                 Problem(path, "edited in the admin since the last import; use --force to overwrite")
             )
             return "conflict"
-        _apply(existing, doc, path=path, root=root)
+        if renamed:
+            _rename(existing, doc.slug, report)
+        _apply(existing, doc, path=path, root=root, original=original)
         report.updated.append(path)
         return "updated"
+
+
+def _unpublish(path: Path, doc: Document, report: ImportReport) -> bool:
+    """`published: false` on a file imported before: take its article down (and its
+    translations with it). True when something was removed."""
+    with transaction.atomic():
+        rows = Article.objects.filter(source_path=str(path))
+        slugs = list(rows.values_list("slug", flat=True))
+        if not slugs:
+            return False
+        rows.delete()
+    report.unpublished.extend(slugs)
+    return True
 
 
 def _prune(
@@ -406,8 +532,9 @@ def _prune(
                 progress(path, "pruned")
 
 
-def _unchanged_slug(path: Path, known: dict[str, tuple[str, str]]) -> str | None:
-    """The slug of the article imported from exactly these bytes at this path, else None.
+def _unchanged_slug(path: Path, known: dict[str, tuple[str, str, str]]) -> tuple[str, str] | None:
+    """(slug, translation language or "") of the article imported from exactly these bytes at
+    this path, else None.
 
     Same path and same sha256 as the last import means the same slug and nothing to save
     (what `_import_one` would decide after rendering, without the rendering).
@@ -419,7 +546,7 @@ def _unchanged_slug(path: Path, known: dict[str, tuple[str, str]]) -> str | None
         data = path.read_bytes()
     except OSError:
         return None  # read_document reports it
-    return entry[0] if hashlib.sha256(data).hexdigest() == entry[1] else None
+    return (entry[0], entry[2]) if hashlib.sha256(data).hexdigest() == entry[1] else None
 
 
 def import_paths(
@@ -428,8 +555,15 @@ def import_paths(
     prune: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    slug_from: str = "front-matter",
 ) -> ImportReport:
-    """Import every document under the given files and folders; see the module docstring."""
+    """Import every document under the given files and folders; see the module docstring.
+
+    Translations (`translation_of` in front matter) are saved after every original of the
+    run, so that a translation and its original can be imported together in any order.
+    """
+    if slug_from not in SLUG_SOURCES:
+        raise ValueError(f"slug_from must be one of {SLUG_SOURCES}, not {slug_from!r}")
     report = ImportReport()
 
     def note(path: Path, status: str) -> None:
@@ -455,60 +589,24 @@ def import_paths(
             note(root, "failed")
 
     seen: dict[str, str | None] = {}  # file path -> slug it carries (None if unreadable)
-    slug_owner: dict[str, Path] = {}
+    slug_owner: dict[tuple[str, str], Path] = {}  # (slug, "" or translation language) -> file
     # One query for what earlier imports saved, so that an unchanged file (same path, same
     # bytes) is recognised from its hash alone: it is neither parsed nor rendered again.
-    known: dict[str, tuple[str, str]] = {}
-    if not force:
+    # Only when slugs come from front matter or file names: another --slug-from may rename.
+    known: dict[str, tuple[str, str, str]] = {}
+    if not force and slug_from == "front-matter":
         rows = Article.objects.exclude(source_path="").values_list(
-            "source_path", "slug", "content_hash"
+            "source_path", "slug", "content_hash", "lang", "translation_of_id"
         )
-        known = {source: (slug, digest) for source, slug, digest in rows.iterator()}
-    for path, root in jobs:
-        if str(path) in seen:
-            continue  # the same file reached through two given paths
-        seen[str(path)] = None
-        if path.suffix.lower() not in DOCUMENT_SUFFIXES:
-            report.failed.append(Problem(path, "not a .md, .markdown or .txt file"))
-            note(path, "failed")
-            continue
-        unchanged_slug = _unchanged_slug(path, known)
-        if unchanged_slug is not None:
-            seen[str(path)] = unchanged_slug
-            if unchanged_slug in slug_owner:
-                report.failed.append(
-                    Problem(
-                        path,
-                        f"duplicate slug '{unchanged_slug}': already used by "
-                        f"{slug_owner[unchanged_slug]}",
-                    )
-                )
-                note(path, "failed")
-                continue
-            slug_owner[unchanged_slug] = path
-            report.unchanged.append(path)
-            note(path, "unchanged")
-            continue
-        try:
-            doc = read_document(path)
-        except DocumentError as exc:
-            report.failed.append(Problem(path, str(exc)))
-            note(path, "failed")
-            continue
-        seen[str(path)] = doc.slug
-        if doc.draft:
-            report.skipped.append(Problem(path, "draft (published: false)"))
-            note(path, "skipped")
-            continue
-        if doc.slug in slug_owner:
-            report.failed.append(
-                Problem(
-                    path, f"duplicate slug '{doc.slug}': already used by {slug_owner[doc.slug]}"
-                )
-            )
-            note(path, "failed")
-            continue
-        slug_owner[doc.slug] = path
+        known = {
+            source: (slug, digest, lang if original else "")
+            for source, slug, digest, lang, original in rows.iterator()
+        }
+    translations: list[tuple[Path, Path, Document]] = []
+    unpublished_originals: set[str] = set()
+    unchanged_translations: list[tuple[Path, str]] = []
+
+    def save(path: Path, root: Path, doc: Document) -> None:
         try:
             status = _import_one(path, root, doc, force=force, report=report)
         except (DatabaseError, ValueError) as exc:
@@ -518,6 +616,73 @@ def import_paths(
             report.failed.append(Problem(path, f"the database refused it: {first_line}"))
             status = "failed"
         note(path, status)
+
+    def claim(path: Path, key: tuple[str, str]) -> bool:
+        if key in slug_owner:
+            report.failed.append(
+                Problem(path, f"duplicate slug '{key[0]}': already used by {slug_owner[key]}")
+            )
+            note(path, "failed")
+            return False
+        slug_owner[key] = path
+        return True
+
+    for path, root in jobs:
+        if str(path) in seen:
+            continue  # the same file reached through two given paths
+        seen[str(path)] = None
+        if path.suffix.lower() not in DOCUMENT_SUFFIXES:
+            report.failed.append(Problem(path, "not a .md, .markdown or .txt file"))
+            note(path, "failed")
+            continue
+        unchanged = _unchanged_slug(path, known)
+        if unchanged is not None:
+            seen[str(path)] = unchanged[0]
+            if claim(path, unchanged):
+                if unchanged[1]:  # a translation: its original may yet be unpublished
+                    unchanged_translations.append((path, unchanged[0]))
+                else:
+                    report.unchanged.append(path)
+                    note(path, "unchanged")
+            continue
+        try:
+            doc = read_document(path, slug_from=slug_from)
+        except DocumentError as exc:
+            report.failed.append(Problem(path, str(exc)))
+            note(path, "failed")
+            continue
+        seen[str(path)] = doc.slug
+        if doc.draft:
+            # published: false takes down what an earlier import published from this file.
+            seen[str(path)] = ""
+            if not doc.translation_of:
+                unpublished_originals.add(doc.slug)
+            if _unpublish(path, doc, report):
+                note(path, "unpublished")
+            else:
+                report.skipped.append(Problem(path, "draft (published: false)"))
+                note(path, "skipped")
+            continue
+        key = (doc.slug, doc.lang if doc.translation_of else "")
+        if not claim(path, key):
+            continue
+        if doc.translation_of:
+            translations.append((path, root, doc))
+        else:
+            save(path, root, doc)
+    for path, slug in unchanged_translations:
+        if slug in unpublished_originals:
+            report.skipped.append(Problem(path, "its original is not published (published: false)"))
+            note(path, "skipped")
+        else:
+            report.unchanged.append(path)
+            note(path, "unchanged")
+    for path, root, doc in translations:
+        if doc.translation_of in unpublished_originals:
+            report.skipped.append(Problem(path, "its original is not published (published: false)"))
+            note(path, "skipped")
+            continue
+        save(path, root, doc)
 
     if prune:
         _prune(prune_roots, seen, force=force, report=report, progress=progress)

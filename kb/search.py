@@ -20,8 +20,8 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -393,9 +393,56 @@ def search_articles(query: str, limit: int = 10) -> list[SearchHit]:
     key = (prepared, limit)
     cached = _results.get(searcher, key)
     if cached is None:
-        cached = tuple(_search(searcher, prepared=prepared, limit=limit))
+        # Room for the other language versions of the same articles, folded away below.
+        cached = tuple(_search(searcher, prepared=prepared, limit=min(limit * 3, 150)))
         _results.put(searcher, key, cached)
-    return list(cached)
+    lang = preferred_language(query)
+    hits = one_version_per_article(
+        list(cached),
+        lang=lang,
+        translation=lambda hit: _version_in(searcher, hit=hit, lang=lang, prepared=prepared),
+    )
+    return hits[:limit]
+
+
+# --- languages: one result per article, in the searcher's language ------------------------------
+
+
+def preferred_language(query: str) -> str:
+    """The query's own language when it is written in Japanese or Chinese, else the reader's."""
+    from kb.languages import active_language
+    from kb.textlang import detect_language
+
+    written_in = detect_language(query or "")
+    return written_in if written_in != "en" else active_language()
+
+
+def one_version_per_article(
+    hits: list[SearchHit],
+    *,
+    lang: str,
+    translation: Callable[[SearchHit], SearchHit | None] | None = None,
+) -> list[SearchHit]:
+    """Keep one hit per slug (an original and its translations share one): the version in
+    `lang` (found, or else looked up with `translation`), else the best-ranked one, at the
+    rank of the best of them. Hits not in English link to their language explicitly."""
+    groups: dict[str, list[SearchHit]] = {}
+    for hit in hits:
+        groups.setdefault(hit.slug, []).append(hit)
+    chosen = []
+    for versions in groups.values():
+        hit = next((v for v in versions if v.lang == lang), None)
+        if hit is None and translation is not None and versions[0].lang != lang:
+            # The reader's version ranked below the cut-off (the original carries the
+            # symptoms): the article matched, so show it in the reader's language.
+            hit = translation(versions[0])
+        hit = hit or versions[0]
+        if hit.lang != "en":
+            path, _, anchor = hit.url.partition("#")
+            url = f"{path}?lang={hit.lang}" + (f"#{anchor}" if anchor else "")
+            hit = replace(hit, url=url)
+        chosen.append(hit)
+    return chosen
 
 
 def _search(searcher, *, prepared: str, limit: int) -> list[SearchHit]:  # noqa: ANN001
@@ -430,6 +477,24 @@ def _search(searcher, *, prepared: str, limit: int) -> list[SearchHit]:  # noqa:
             )
         )
     return hits
+
+
+def _version_in(searcher, *, hit: SearchHit, lang: str, prepared: str) -> SearchHit | None:  # noqa: ANN001
+    """The hit's article in another language, from the index, with its own best section."""
+    fields = searcher.document(slug=hit.slug, lang=lang)
+    if fields is None:
+        return None
+    section_id, section_title, snippet = _best_section(fields["sections"], _needles(prepared))
+    url = reverse("kb:article_detail", args=[hit.slug]) + (f"#{section_id}" if section_id else "")
+    return replace(
+        hit,
+        title=fields["title"],
+        lang=lang,
+        url=url,
+        snippet=snippet or html.escape(_shorten(fields.get("summary") or "", 240)),
+        section=section_id or None,
+        section_title=section_title or None,
+    )
 
 
 # --- snippets -------------------------------------------------------------------------------
@@ -530,8 +595,11 @@ def lookup_best(error: str) -> SearchHit | None:
     searcher = _searchers.get()
     if searcher is None:
         return None
-    stored = searcher.document(slug=hits[0].slug)
-    if stored is None or _coverage(prepare_query(error), stored["sections"]) < LOOKUP_MIN_COVERAGE:
+    # An original and its translations share a slug: the best covered version counts.
+    prepared = prepare_query(error)
+    versions = searcher.documents(slug=hits[0].slug)
+    coverage = max((_coverage(prepared, d["sections"]) for d in versions), default=0.0)
+    if coverage < LOOKUP_MIN_COVERAGE:
         return None
     if len(hits) > 1 and hits[0].score < LOOKUP_MIN_LEAD * hits[1].score:
         return None

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from kb import errortext
-from kb.models import Article
+from kb.languages import HREFLANG, requested_language
+from kb.models import Article, SlugHistory
 from kb.search import index_exists, lookup_best, search_articles
 
 # Checked before any database lookup: anything else is a 404 without touching the DB.
@@ -54,23 +55,98 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def article_list(request: HttpRequest) -> HttpResponse:
-    """Every article: title, language, tags."""
-    articles = Article.objects.only("slug", "title", "lang", "tags", "summary").order_by(
-        "lang", "title"
+    """Every article (translations are reached from their original): title, language, tags."""
+    articles = (
+        Article.objects.filter(translation_of__isnull=True)
+        .only("slug", "title", "lang", "tags", "summary")
+        .order_by("lang", "title")
     )
+    translated: dict[int, list[str]] = {}
+    for original_id, lang in Article.objects.filter(translation_of__isnull=False).values_list(
+        "translation_of_id", "lang"
+    ):
+        translated.setdefault(original_id, []).append(lang)
+    for article in articles:
+        article.translation_langs = sorted(translated.get(article.pk, []))
     return render(request, "kb/article_list.html", {"articles": articles})
 
 
 @require_GET
+@vary_on_headers("Accept-Language", "Cookie")
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """One article with its table of contents, section anchors and sources."""
+    """One article in the reader's language (or `?lang=`), with its toc, anchors and sources.
+
+    A slug the article had before answers with a permanent redirect to its current URL.
+    """
     if len(slug) > MAX_SLUG_LENGTH or not SLUG_RE.fullmatch(slug):
         raise Http404("No such article")
-    try:
-        article = Article.objects.get(slug=slug)
-    except Article.DoesNotExist:
-        raise Http404("No such article") from None
-    return render(request, "kb/article_detail.html", {"article": article})
+    versions = list(Article.objects.filter(slug=slug).select_related("translation_of"))
+    if not versions:
+        moved = SlugHistory.objects.filter(old_slug=slug).select_related("article").first()
+        if moved is None:
+            raise Http404("No such article")
+        target = moved.article.get_absolute_url()
+        if request.GET.get("lang") and "?" not in target:
+            target += "?" + urlencode({"lang": request.GET["lang"]})
+        return redirect(target, permanent=True)
+    original = next((v for v in versions if v.translation_of_id is None), versions[0])
+    wanted = requested_language(request)
+    article = next((v for v in versions if v.lang == wanted), original)
+    return render(
+        request,
+        "kb/article_detail.html",
+        {
+            "article": article,
+            "original": original,
+            "alternates": _alternates(original, versions),
+            "original_reports": _original_reports(original),
+            "curated_by": _curated_articles_citing(original),
+        },
+    )
+
+
+def _alternates(original: Article, versions: list[Article]) -> list[dict]:
+    """Every language version of one article: its URL, hreflang and title."""
+    base = reverse("kb:article_detail", args=[original.slug])
+    ordered = sorted(versions, key=lambda v: (v.translation_of_id is not None, v.lang))
+    return [
+        {
+            "lang": version.lang,
+            "hreflang": HREFLANG.get(version.lang, version.lang),
+            "url": f"{base}?{urlencode({'lang': version.lang})}",
+            "title": version.title,
+            "is_original": version.translation_of_id is None,
+        }
+        for version in ordered
+    ]
+
+
+def _original_reports(original: Article) -> list[dict]:
+    """The source write-ups an article names in `original_reports`, as far as they exist."""
+    wanted = [entry.get("slug") for entry in original.original_reports or [] if entry.get("slug")]
+    if not wanted:
+        return []
+    found = {
+        a.slug: a
+        for a in Article.objects.filter(slug__in=wanted, translation_of__isnull=True).only(
+            "slug", "title", "lang"
+        )
+    }
+    return [
+        {"slug": entry["slug"], "lang": entry.get("lang", ""), "article": found.get(entry["slug"])}
+        for entry in original.original_reports
+        if entry.get("slug")
+    ]
+
+
+def _curated_articles_citing(write_up: Article) -> list[Article]:
+    """The articles that list this write-up in their `original_reports`."""
+    citing = Article.objects.filter(translation_of__isnull=True).exclude(original_reports=[])
+    return [
+        article
+        for article in citing.only("slug", "title", "lang", "original_reports")
+        if any(entry.get("slug") == write_up.slug for entry in article.original_reports)
+    ]
 
 
 @require_GET

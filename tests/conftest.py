@@ -13,7 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 ARTICLES_DIR = REPO / "articles"
 # Resolved: the importer records resolved roots, and shared/ may be reached through a link.
-SEEDS_DIR = (REPO.parent / "shared" / "seeds").resolve()
+# KB_SEEDS_DIR points elsewhere (a worktree that is not beside the shared folder).
+SEEDS_DIR = Path(os.environ.get("KB_SEEDS_DIR") or REPO.parent / "shared" / "seeds").resolve()
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
 # there unless told it is safe (the test database is only touched from the test thread and
@@ -32,7 +33,9 @@ class _Rollback(Exception):
     """Raised to undo the session-level import once its results are captured."""
 
 
-def _import_once(django_db_blocker, tmp_path_factory, paths: list[Path], name: str):
+def _import_once(
+    django_db_blocker, tmp_path_factory, paths: list[Path], name: str, slug_from: str = "title"
+):
     """Run the real importer and indexer once per session; keep the rows and the index.
 
     Importing renders every document (Markdown, Pygments) and indexing runs MeCab: done per
@@ -51,7 +54,8 @@ def _import_once(django_db_blocker, tmp_path_factory, paths: list[Path], name: s
     with django_db_blocker.unblock(), override_settings(KB_INDEX_DIR=index):
         try:
             with transaction.atomic():
-                report = import_paths(paths)
+                # As the README imports them: readable slugs for the source write-ups.
+                report = import_paths(paths, slug_from=slug_from)
                 assert not report.failed, report.failed
                 rebuild_index()
                 rows = list(Article.objects.values())
@@ -69,7 +73,7 @@ def _curated(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture(scope="session")
 def _curated_and_seeds(django_db_setup, django_db_blocker, tmp_path_factory):
     if not SEEDS_DIR.is_dir():
-        pytest.skip("../shared/seeds is not beside the repository")
+        pytest.skip("the seeds folder is not beside the repository (set KB_SEEDS_DIR)")
     return _import_once(
         django_db_blocker, tmp_path_factory, [ARTICLES_DIR, SEEDS_DIR], "curated-and-seeds"
     )
@@ -96,7 +100,7 @@ def articles(db, _curated) -> list:
 
 @pytest.fixture
 def seeds(db, _curated_and_seeds) -> list:
-    """The curated articles and the five source documents (../shared/seeds), as imported."""
+    """The curated articles and the five source documents (the shared seeds folder), as imported."""
     from kb.models import Article
 
     _load(_curated_and_seeds[0])

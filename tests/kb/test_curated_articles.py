@@ -42,7 +42,8 @@ def _section(body: str, name: str) -> str:
     return match.group(1)
 
 
-ARTICLE_FILES = sorted(ARTICLES_DIR.glob("*.md"))
+# Originals only: translations (<slug>.ja.md, <slug>.zh.md) have their own format.
+ARTICLE_FILES = sorted(p for p in ARTICLES_DIR.glob("*.md") if "." not in p.stem)
 ARTICLES = {path.stem: _split(path) for path in ARTICLE_FILES}
 
 
@@ -74,6 +75,7 @@ def test_it_has_a_valid_front_matter(slug: str) -> None:
     allowed = {
         *("title", "slug", "lang", "summary", "tags"),
         *("keywords", "symptoms", "sources", "date"),
+        *("reports", "near_misses", "mechanism", "original_reports"),
     }
     assert set(meta) <= allowed, set(meta) - allowed
 
@@ -128,3 +130,53 @@ def test_it_serves_each_article_with_sources_and_code(client, articles, slug) ->
     assert "<pre" in html
     meta, _ = ARTICLES[slug]
     assert f'href="{meta["sources"][0]}"' in html.replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("slug", sorted(CURATED_SLUGS))
+def test_it_has_a_fix_that_our_own_analyzer_finds_no_error_in(slug: str) -> None:
+    """A copy-ready fix must not be the next pitfall (the AKS fix once served nginx's
+    `sendfile on` from Azure Files)."""
+    from troubleshooter.analyzer.analyze import analyze_manifest
+
+    _, body = ARTICLES[slug]
+    blocks = re.findall(r"^```ya?ml\n(.*?)^```", _section(body, "Fix"), re.M | re.S)
+    manifests = [b for b in blocks if "apiVersion:" in b]
+    if not manifests:
+        pytest.skip("no manifest in Fix (node configuration only)")
+    report = analyze_manifest(text="\n---\n".join(manifests))
+    assert report.objects > 0
+    errors = [f for f in report.findings if f.severity == "error"]
+    assert errors == [], [(f.check, f.message) for f in errors]
+
+
+@pytest.mark.parametrize(
+    ("pasted", "slug"),
+    [
+        # Current PHP falls back to madvise(); this is the warning it prints when that fails.
+        (
+            "PHP Warning:  Zend OPcache huge_code_pages: madvise(HUGEPAGE) failed: "
+            "Invalid argument (22) in Unknown on line 0",
+            "php-opcache-hugepages",
+        ),
+        (
+            "AH00051: child pid 57 exit signal Segmentation fault (11), possible coredump in "
+            "/usr/local/apache2",
+            "httpd-network-docroot-sendfile-mmap",
+        ),
+        (
+            'sendfile() reported that "/usr/share/nginx/html/app.js" was truncated at 65536',
+            "httpd-network-docroot-sendfile-mmap",
+        ),
+        (
+            "ERROR: failed to open error_log (/proc/self/fd/2): Permission denied (13)",
+            "run-as-non-root",
+        ),
+        ('violates PodSecurity "restricted:latest"', "run-as-non-root"),
+        ("0/3 nodes are available: 3 Insufficient pods.", "kubelet-max-pods"),
+    ],
+)
+def test_it_finds_the_errors_users_paste_that_the_articles_once_omitted(
+    client, search_index, pasted, slug
+) -> None:
+    results = client.get("/api/search/", {"q": pasted}).json()["results"]
+    assert results and results[0]["slug"] == slug, [r["slug"] for r in results[:3]]

@@ -85,3 +85,14 @@ def test_it_defaults_to_the_articles_dir(settings, tmp_path):
     out, _ = _run("--no-index")
     assert "created 1," in out
     assert Article.objects.get().slug == "one"
+
+
+def test_it_takes_slugs_from_titles_when_asked(tmp_path, db):
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / "2019-07-19-post.md").write_text("# Nginx exits at start\n\nText.\n")
+    out = StringIO()
+    call_command("import_articles", str(folder), "--slug-from", "title", "--no-index", stdout=out)
+    assert Article.objects.get().slug == "nginx-exits-at-start"
+    with pytest.raises(CommandError):
+        call_command("import_articles", str(folder), "--slug-from", "nonsense", stdout=out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -118,10 +119,13 @@ def test_it_refuses_an_unknown_kind():
         render_document(text="x", kind="rst")
 
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+# Beside the repository, or where KB_SEEDS_DIR says (as in tests/conftest.py).
+SEEDS = Path(
+    os.environ.get("KB_SEEDS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "seeds"
+).resolve()
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside the repository")
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seeds folder is not beside the repository")
 def test_it_renders_the_scraped_seeds_with_code_blocks_and_sections():
     text = (SEEDS / "002_c2db910eea9848ae.txt").read_text()
     rendered = render_document(text=text, kind="plain")
@@ -164,3 +168,26 @@ def test_it_shows_absurdly_nested_markdown_as_escaped_plain_text(text):
     rendered = render_document(text=text, kind="markdown")
     assert "<pre" in rendered.html or "<p>" in rendered.html
     assert "<a " not in rendered.html and "<li>" not in rendered.html
+
+
+def test_it_keeps_explicit_heading_anchors_for_translations():
+    rendered = render_document(
+        text="# 題名\n\n## 症状 {#symptoms}\n\n本文。\n\n## 原因 {#cause}\n\n## 原因 {#cause}\n\n"
+        "## Bad {#Not_Valid!}\n",
+        kind="markdown",
+    )
+    ids = [entry["id"] for entry in rendered.toc]
+    assert ids[1:3] == ["symptoms", "cause"]
+    # A repeated or malformed explicit id falls back to a generated, unique one.
+    assert ids[3] != "cause" and len(set(ids)) == len(ids)
+    assert "{#" not in rendered.html and 'id="Not_Valid!"' not in rendered.html
+
+
+def test_it_shows_a_placeholder_instead_of_loading_any_image():
+    rendered = render_document(
+        text="See ![node memory](meminfo.png) and ![](https://example.com/tracker.gif).\n",
+        kind="markdown",
+    )
+    assert "<img" not in rendered.html and "example.com" not in rendered.html
+    assert '<span class="image-missing">[Image not included: node memory]</span>' in rendered.html
+    assert "[Image not included: tracker.gif]" in rendered.html

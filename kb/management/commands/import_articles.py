@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kb.importer import import_paths
+from kb.importer import SLUG_SOURCES, import_paths
 from kb.search import rebuild_index
 
 # With more files than this, unchanged files are counted instead of listed one by one.
@@ -38,6 +38,17 @@ class Command(BaseCommand):
             help="Re-import unchanged files and overwrite articles edited in the admin.",
         )
         parser.add_argument(
+            "--slug-from",
+            choices=SLUG_SOURCES,
+            default="front-matter",
+            help=(
+                "Where slugs come from: front-matter (`slug:`, else the file name; the "
+                "default), title (`slug:`, else the title's ASCII words: readable URLs for "
+                "blog write-ups), or stem (always the file name). A slug that changes keeps "
+                "its old URL as a redirect."
+            ),
+        )
+        parser.add_argument(
             "--no-index",
             action="store_true",
             help="Do not rebuild the search index afterwards.",
@@ -65,7 +76,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{status:>9}  {path}")
 
         report = import_paths(
-            paths, prune=bool(options["prune"]), force=bool(options["force"]), progress=progress
+            paths,
+            prune=bool(options["prune"]),
+            force=bool(options["force"]),
+            progress=progress,
+            slug_from=str(options["slug_from"]),
         )
         for problem in report.conflicts:
             self.stderr.write(f"conflict  {problem}")

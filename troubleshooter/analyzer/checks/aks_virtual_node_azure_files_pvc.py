@@ -11,7 +11,9 @@ type`. This is true for Azure Files claims too, whether the in-tree or the CSI d
 provisioned them. The same pods also cannot use init containers, `hostAliases`, container
 lifecycle hooks or `hostPath` volumes, and DaemonSets are not run there; those are reported as
 warnings. With only a toleration the pod *may* land on a virtual node, so the claim is a
-warning; with a nodeSelector or nodeName it will, so it is an error.
+warning; with a nodeSelector or nodeName it will, so it is an error. (Virtual nodes v2, the
+newer AKS extension, does support Azure Files claims; this check is about the original
+virtual-node add-on, whose node is named `virtual-node-aci-linux`.)
 
 **How to fix it.** Mount the Azure Files share inline, with the storage account name and key in
 a Secret, instead of through a claim::
@@ -55,11 +57,11 @@ spec:
     metadata:
       labels: {app: web-burst}
     spec:
-      nodeSelector:
-        type: virtual-kubelet
       tolerations:
-        - key: virtual-kubelet.io/provider
-          operator: Exists
+        - operator: Exists
+          key: virtual-kubelet.io/provider
+      nodeSelector:  # forces the virtual node
+        type: virtual-kubelet
       containers:
         - name: web
           image: nginx:1.27
@@ -84,11 +86,11 @@ spec:
     metadata:
       labels: {app: web-burst}
     spec:
-      nodeSelector:
-        type: virtual-kubelet
       tolerations:
-        - key: virtual-kubelet.io/provider
-          operator: Exists
+        - operator: Exists
+          key: virtual-kubelet.io/provider
+      nodeSelector:  # forces the virtual node
+        type: virtual-kubelet
       containers:
         - name: web
           image: nginx:1.27

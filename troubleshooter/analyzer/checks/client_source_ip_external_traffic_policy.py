@@ -33,8 +33,12 @@ it is the default, and many setups recover the address at another layer.
 Trade-offs: only nodes with a ready local endpoint receive traffic (for LoadBalancers, the
 cloud checks the allocated `healthCheckNodePort`; a bare NodePort on a node without a pod
 times out), and load is spread per node rather than per pod, so spread the replicas across
-nodes. Alternatively keep `Cluster` and have the load balancer pass the address in
-`X-Forwarded-For` or with PROXY protocol, and let nginx's realip module trust only that hop.
+nodes. `Local` keeps only the address the node receives: behind a load balancer that proxies
+the connection (AWS Classic ELB and ALB, proxy-based cloud load balancers) the pod still sees
+the load balancer's address, and traffic from inside the cluster to the LoadBalancer IP always
+gets `Cluster` semantics. Alternatively keep `Cluster` and have the load balancer pass the
+address in `X-Forwarded-For` or with PROXY protocol, and let nginx's realip module trust only
+that hop.
 
 **Suppressing.** `kb.troubleshooter/ignore: "client-source-ip-external-traffic-policy:
 <reason>"` on the Service, or `# kb-ignore: client-source-ip-external-traffic-policy

@@ -37,7 +37,9 @@ the provider's per-node limit applies instead, and you can suppress this check.
 **How to fix it.** Keep `maxPods` within the range (`maxPods: 250` for a `/24`), or give new
 nodes a larger range before they join: `--node-cidr-mask-size=23` on kube-controller-manager
 (existing nodes keep their range until re-registered). Check the CNI's own pool settings
-agree.
+agree. On kubeadm nodes, change `maxPods` in the `kubelet-config` ConfigMap of `kube-system`
+and run `kubeadm upgrade node phase kubelet-config` on each node: a hand edit of
+`/var/lib/kubelet/config.yaml` is overwritten by the next `kubeadm upgrade node`.
 
 **Suppressing.** `kb.troubleshooter/ignore: "kubelet-max-pods: <reason>"` on the
 KubeletConfiguration's metadata, or `# kb-ignore: kubelet-max-pods <reason>` above `maxPods`.

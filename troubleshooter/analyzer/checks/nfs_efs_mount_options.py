@@ -13,7 +13,8 @@
 * A plain `nfs:` PersistentVolume (or an `nfs.csi.k8s.io` one) whose server is an EFS endpoint
   and whose options lack `noresvport`, including one without any `mountOptions`: a
   **warning**. The EFS CSI driver mounts through efs-utils, which adds `noresvport` itself, so
-  it is never reported for `efs.csi.aws.com`.
+  it is never reported for `efs.csi.aws.com`; that driver also encrypts in transit by default
+  (a `tls` mount option is redundant and only logs a deprecation warning).
 * An inline `nfs:` volume in a pod template whose server is an EFS endpoint: a **warning**, as
   an inline NFS volume has only `server`, `path` and `readOnly` and cannot carry any option.
 

@@ -17,9 +17,12 @@
 Not reported: correct hugepages pods (requests equal to limits, with memory or cpu, and a
 matching emptyDir), and `opcache.huge_code_pages=0`.
 
-**Why it matters.** OPcache maps memory with `MAP_HUGETLB`, which only draws from the node's
-pre-allocated pool (`vm.nr_hugepages`). With no pool, PHP logs `Zend OPcache huge_code_pages:
-mmap(HUGETLB) failed: Cannot allocate memory (12)` at every start and runs without it. With a
+**Why it matters.** OPcache first maps memory with `MAP_HUGETLB`, which only draws from the
+node's pre-allocated pool (`vm.nr_hugepages`). With no pool, current PHP on Linux falls back
+to ordinary pages plus `madvise(MADV_HUGEPAGE)` and says nothing, unless that call fails too
+(`madvise(HUGEPAGE) failed`, on kernels without transparent huge pages); only builds without
+`MADV_HUGEPAGE` log `mmap(HUGETLB) failed: Cannot allocate memory (12)`. The option then buys
+nothing, and PHP 8.4 up to at least 8.4.12 ignored it altogether (php-src issue 19638). With a
 pool but no `hugepages-*` in the container, the kubelet's hugetlb cgroup limit is zero and the
 kernel answers the first touch of the mapping with SIGBUS: every PHP process dies with
 `Bus error`. The API server rejects hugepages requests that differ from limits (`must be
@@ -379,9 +382,9 @@ def _check_php_ini(model: Model, workload: Workload, container: Container) -> It
             config_line_position(model.lines, file.value, setting.line),
             f"{file.path} (ConfigMap {file.configmap.name}) turns on opcache.huge_code_pages,"
             f" but container {container.name or '?'!r} requests no hugepages-*. Without huge"
-            " pages on the node PHP logs `mmap(HUGETLB) failed: Cannot allocate memory` at"
-            " every start; with them on the node, the pod's zero hugetlb limit makes PHP die"
-            " with `Bus error`.",
+            " pages on the node the option does nothing (PHP falls back to ordinary pages;"
+            " old builds log `mmap(HUGETLB) failed`); with them on the node, the pod's zero"
+            " hugetlb limit makes PHP die with `Bus error`.",
             "opcache.huge_code_pages=0\n",
         )
 
