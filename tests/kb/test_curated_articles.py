@@ -42,7 +42,8 @@ def _section(body: str, name: str) -> str:
     return match.group(1)
 
 
-ARTICLE_FILES = sorted(ARTICLES_DIR.glob("*.md"))
+# x.md only: x.ja.md and x.zh.md are translations
+ARTICLE_FILES = sorted(p for p in ARTICLES_DIR.glob("*.md") if p.name.count(".") == 1)
 ARTICLES = {path.stem: _split(path) for path in ARTICLE_FILES}
 
 
