@@ -111,6 +111,14 @@ def test_it_finds_the_originals_and_translations() -> None:
     assert not strays, "a translation needs a known language and an English original"
 
 
+@pytest.mark.parametrize("original", ORIGINALS, ids=lambda path: path.stem)
+def test_it_has_a_japanese_and_a_chinese_version_of_every_original(original) -> None:
+    for lang in LANGS:
+        assert original.with_name(f"{original.stem}.{lang}.md").is_file(), (
+            f"{original.stem}.{lang}.md"
+        )
+
+
 @pytest.mark.parametrize("case", _cases(), ids=_id)
 def test_it_has_each_translation_with_a_valid_front_matter(case) -> None:
     original, lang = case
