@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from types import ModuleType
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -188,9 +189,32 @@ def api_analyze(request: HttpRequest) -> JsonResponse:
 _RST_LITERAL = re.compile(r"::$", re.MULTILINE)
 
 
-def check_documentation(module: ModuleType) -> SafeString:
-    """A check's docstring as sanitized HTML (Markdown; a trailing `::` reads as `:`)."""
-    text = _RST_LITERAL.sub(":", inspect.cleandoc(module.__doc__ or ""))
+# Translations of the docstrings: checks/docs/<check-id>.<lang>.md. The failing and passing
+# examples are not repeated there: the page shows the module's, whatever the language.
+CHECK_DOCS_DIR = Path(__file__).resolve().parent.parent / "analyzer" / "checks" / "docs"
+CHECK_DOC_LANGUAGES = ("ja", "zh")
+
+
+def check_doc_language(language: str | None) -> str:
+    """Our language for a Django language code: ja, zh (zh-hans, zh-cn, ...) or en."""
+    code = (language or "").lower()
+    for ours in CHECK_DOC_LANGUAGES:
+        if code == ours or code.startswith(ours + "-"):
+            return ours
+    return "en"
+
+
+def check_documentation(module: ModuleType, *, lang: str = "en") -> SafeString:
+    """A check's docstring, or its ja/zh translation, as sanitized HTML.
+
+    Markdown; a trailing `::` reads as `:`. English when the translation is missing.
+    """
+    text = inspect.cleandoc(module.__doc__ or "")
+    if lang in CHECK_DOC_LANGUAGES:
+        path = CHECK_DOCS_DIR / f"{module.ID}.{lang}.md"
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+    text = _RST_LITERAL.sub(":", text)
     return mark_safe(render_document(text=text, kind="markdown").html)
 
 
@@ -218,13 +242,16 @@ def check_detail(request: HttpRequest, check_id: str) -> HttpResponse:
         module = registry.get(check_id)
     except registry.UnknownCheck:
         raise Http404("No such check") from None
+    # An explicit ?lang= wins over the negotiated language (Accept-Language, cookie).
+    lang = check_doc_language(request.GET.get("lang") or get_language())
     report = analyze_manifest(text=module.FAILING_EXAMPLE, limits=manifest_limits())
     example_findings = [
         shown for shown in shown_findings(report) if shown.finding.check == module.ID
     ]
     context = {
         "check": module,
-        "documentation": check_documentation(module),
+        "documentation": check_documentation(module, lang=lang),
+        "documentation_lang": lang,
         "failing_html": highlight_yaml(module.FAILING_EXAMPLE),
         "passing_html": highlight_yaml(module.PASSING_EXAMPLE),
         "example_findings": example_findings,
