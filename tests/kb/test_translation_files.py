@@ -145,6 +145,26 @@ def test_it_keeps_the_code_blocks_of_the_original(case) -> None:
     assert _code(body) == _code(en_body)
 
 
+def _fix_yaml(body: str) -> str:
+    fix = re.search(r"^## [^\n]*\{#fix\}\s*$(.*?)(?=^## |\Z)", body, re.M | re.S).group(1)
+    return "---\n".join(re.findall(r"^```ya?ml\n(.*?)^```", fix, re.M | re.S))
+
+
+@pytest.mark.parametrize("case", _cases(), ids=_id)
+def test_it_gives_a_fix_that_passes_our_analyzer(case) -> None:
+    """The manifests a reader copies from the translated Fix section raise no error finding."""
+    from troubleshooter.analyzer.analyze import analyze_manifest
+
+    original, lang = case
+    _, body = _split(original.with_name(f"{original.stem}.{lang}.md"))
+    manifests = _fix_yaml(body)
+    if not manifests:
+        pytest.skip("the Fix section has no YAML (shell commands only)")
+    report = analyze_manifest(text=manifests)
+    assert report.objects >= 1 and not report.errors, report.errors
+    assert not [f for f in report.findings if f.severity == "error"], report.findings
+
+
 def test_it_notices_a_changed_code_block() -> None:
     body = "## 対処 {#fix}\n\n```yaml\nkind: Pod\n# 日本語のコメント\n```\n"
     assert _code(body) == _code("## Fix\n\n```yaml\nkind: Pod\n# a comment\n```\n")
