@@ -201,7 +201,7 @@ def _check_container(model: Model, workload: Workload, container: Container) -> 
         volume = volumes.get(mount.name)
         if key is None or volume is None:
             continue
-        sources = _sources(volume)
+        sources = _sources(volume.node)
         changing = [
             (kind, name)
             for kind, name in sources

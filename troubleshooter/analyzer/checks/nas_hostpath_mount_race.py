@@ -256,7 +256,7 @@ def _pv_mounts(model: Model, pv_name: str | None) -> list[Map]:
     mounts = []
     for workload in model.workloads:
         for name, volume in workload.volumes().items():
-            claim = volume.str("persistentVolumeClaim", "claimName")
+            claim = volume.claim
             if not claim:
                 continue
             pv = model.pv_for_claim(workload.namespace, claim)

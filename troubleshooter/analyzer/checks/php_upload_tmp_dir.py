@@ -62,7 +62,7 @@ from troubleshooter.analyzer.checks._common import (
     key_position,
 )
 from troubleshooter.analyzer.configs import Setting, parse_php_ini
-from troubleshooter.analyzer.model import Container, Model, Mount, MountedFile, Workload
+from troubleshooter.analyzer.model import Container, Model, Mount, MountedFile, Volume, Workload
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map
 
@@ -179,13 +179,13 @@ def _covering_mount(container: Container, path: str) -> Mount | None:
     return best
 
 
-def _writable(mount: Mount, volumes: dict[str, Map]) -> bool:
+def _writable(mount: Mount, volumes: dict[str, Volume]) -> bool:
     if mount.node.bool("readOnly") is True:
         return False
     volume = volumes.get(mount.name)
     if volume is None:
         return True  # unknown volume: give it the benefit of the doubt
-    for key, source in volume.value.items():
+    for key, source in volume.node.value.items() if volume.origin == "volume" else ():
         if key in READ_ONLY_SOURCES:
             return False
         if isinstance(source, Map) and source.bool("readOnly") is True:
@@ -229,7 +229,7 @@ def _fix(container: Container, path: str) -> str:
 
 
 def _path_problem(
-    container: Container, volumes: dict[str, Map], path: str, read_only_root: bool
+    container: Container, volumes: dict[str, Volume], path: str, read_only_root: bool
 ) -> str | None:
     """Why PHP cannot create files at a path, or None when it can (as far as we can tell)."""
     mount = _covering_mount(container, path)
