@@ -1,7 +1,9 @@
 """PersistentVolumeClaims (and other unsupported features) on AKS virtual nodes.
 
 **What it finds.** A pod that is sent to AKS virtual nodes (Azure Container Instances through
-virtual-kubelet) and mounts a `persistentVolumeClaim` volume. Pods reach virtual nodes through
+virtual-kubelet) and mounts a claim: a `persistentVolumeClaim` volume, a StatefulSet's
+`volumeClaimTemplates` entry or a generic ephemeral volume (`ephemeral.volumeClaimTemplate`),
+which all become PersistentVolumeClaims. Pods reach virtual nodes through
 the toleration `virtual-kubelet.io/provider` (or `azure.com/aci`), the nodeSelector
 `type: virtual-kubelet`, or `nodeName: virtual-node-aci-linux`.
 
@@ -165,22 +167,32 @@ def check(model: Model) -> Iterator[Finding]:
                 fix=fix,
             )
 
-        for volume in spec.maps("volumes"):
-            name = volume.str("name") or "?"
-            if "persistentVolumeClaim" in volume.value:
-                claim = volume.str("persistentVolumeClaim", "claimName")
+        for volume in workload.volumes().values():
+            name = volume.name
+            if volume.origin == "claimTemplate":
+                what = f"claim template {name!r} (claims {volume.claim}, ...)"
+            elif volume.origin == "ephemeral":
+                what = f"generic ephemeral volume {name!r} (claim {volume.claim})"
+            else:
+                what = f"volume {name!r} (claim {volume.claim or '?'})"
+            if volume.origin != "volume" or "persistentVolumeClaim" in volume.node.value:
+                if volume.origin == "volume":
+                    line_column = key_position(volume.node, "persistentVolumeClaim")
+                else:
+                    node = volume.claim_node or volume.node
+                    line_column = (node.line, node.column)
                 yield finding(
                     "error" if targeting == "forced" else "warning",
-                    key_position(volume, "persistentVolumeClaim"),
+                    line_column,
                     f"The pod {where} AKS virtual nodes, which cannot mount PersistentVolumeClaims:"
-                    f" volume {name!r} (claim {claim or '?'}) leaves it in ProviderFailed. Mount"
-                    " the Azure Files share inline with the CSI driver instead.",
-                    _inline_fix(model, workload, name, claim),
+                    f" {what} leaves it in ProviderFailed. Mount the Azure Files share inline"
+                    " with the CSI driver instead.",
+                    _inline_fix(model, workload, name, volume.claim),
                 )
-            if "hostPath" in volume.value:
+            elif "hostPath" in volume.node.value:
                 yield finding(
                     "warning",
-                    key_position(volume, "hostPath"),
+                    key_position(volume.node, "hostPath"),
                     f"The pod {where} AKS virtual nodes, which do not support hostPath volumes"
                     f" (volume {name!r}).",
                     f"volumes:\n  - name: {name}\n    emptyDir: {{}}\n",

@@ -277,10 +277,12 @@ def check(model: Model) -> Iterator[Finding]:
             repository, tag = image_repository(container.image or "")
             files = model.mounted_files(workload, container)
             httpd_files = _httpd_files(files)
-            if repository == "httpd" or repository.endswith("/httpd") or httpd_files:
-                default = HTTPD_DEFAULT_ROOT
-            elif repository == "php" and "apache" in tag:
+            # php:*-apache keeps its own DocumentRoot when Apache files are mounted too;
+            # only a DocumentRoot in those files moves it (see _httpd_settings).
+            if repository == "php" and "apache" in tag:
                 default = PHP_APACHE_DEFAULT_ROOT
+            elif repository == "httpd" or repository.endswith("/httpd") or httpd_files:
+                default = HTTPD_DEFAULT_ROOT
             else:
                 default = None
             if default is not None or httpd_files:

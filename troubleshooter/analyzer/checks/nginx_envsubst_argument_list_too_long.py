@@ -16,8 +16,10 @@ real script: it breaks at about 680, 500 and 390 Services for names of 10, 20 an
 
 The check computes the size from the Services in the paste (headless and ExternalName
 Services get no variables), the `kubernetes` Service (always assumed present), the
-container's own `env` names, and an estimate of the image's own variables (PATH, HOSTNAME,
-HOME, NGINX_VERSION, NJS_VERSION, NJS_RELEASE, PKG_RELEASE, DYNPKG_RELEASE). It is an error
+container's own variables (`env`, and `envFrom` ConfigMaps and Secrets with their `prefix`
+when they are in the paste; an `NGINX_ENVSUBST_FILTER` from either counts), and an estimate
+of the image's own variables (PATH, HOSTNAME, HOME, NGINX_VERSION, NJS_VERSION, NJS_RELEASE,
+PKG_RELEASE, DYNPKG_RELEASE). It is an error
 above the limit, a warning above half of it, and an informational note when the paste holds
 no Services of that namespace, because the real namespace may hold hundreds.
 
@@ -168,7 +170,7 @@ def check(model: Model) -> Iterator[Finding]:
         if workload.spec.bool("enableServiceLinks") is False:
             continue
         for container in workload.containers(init=False):
-            env = set(container.env())
+            env = set(model.environment(workload, container).variables)
             if not _uses_templates(workload, container, env) or "NGINX_ENVSUBST_FILTER" in env:
                 continue
             if workload.namespace not in links:
