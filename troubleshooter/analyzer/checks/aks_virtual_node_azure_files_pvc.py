@@ -10,10 +10,11 @@ the toleration `virtual-kubelet.io/provider` (or `azure.com/aci`), the nodeSelec
 **Why it matters.** Virtual nodes cannot attach PersistentVolumes: the pod is scheduled, then
 stays in `ProviderFailed` with the event `pod X requires volume Y which is of an unsupported
 type`. This is true for Azure Files claims too, whether the in-tree or the CSI driver
-provisioned them. The same pods also cannot use init containers, `hostAliases`, container
-lifecycle hooks or `hostPath` volumes, and DaemonSets are not run there; those are reported as
-warnings. With only a toleration the pod *may* land on a virtual node, so the claim is a
-warning; with a nodeSelector or nodeName it will, so it is an error.
+provisioned them. The same pods also cannot use `hostAliases`, container lifecycle hooks or
+`hostPath` volumes, and DaemonSets are not run there; those are reported as warnings. (Init
+containers are supported by the ACI provider, virtual-kubelet/azure-aci, and not reported.)
+With only a toleration the pod *may* land on a virtual node, so the claim is a warning; with a
+nodeSelector or nodeName it will, so it is an error.
 
 **How to fix it.** Mount the Azure Files share inline, with the storage account name and key in
 a Secret, instead of through a claim::
@@ -197,10 +198,7 @@ def check(model: Model) -> Iterator[Finding]:
                     f" (volume {name!r}).",
                     f"volumes:\n  - name: {name}\n    emptyDir: {{}}\n",
                 )
-        unsupported = (
-            ("initContainers", "init containers", "# move the init step into the image or a Job\n"),
-            ("hostAliases", "hostAliases", "# resolve the names through DNS instead\n"),
-        )
+        unsupported = (("hostAliases", "hostAliases", "# resolve the names through DNS instead\n"),)
         for key, label, fix in unsupported:
             if spec.get(key) is not None:
                 yield finding(
