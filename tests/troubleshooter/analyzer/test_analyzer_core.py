@@ -1,15 +1,24 @@
 """Suppression, report formats, the registry, Secret hygiene, Django independence, speed."""
 
+import io
+import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
-from troubleshooter.analyzer import analyze_manifest, registry
+from troubleshooter.analyzer import analyze_manifest, cli, registry
 from troubleshooter.analyzer.report import to_json, to_sarif, to_text
+from troubleshooter.analyzer.results import Limits
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# The official SARIF 2.1.0 schema (OASIS), shipped as test data: see fixtures/sarif/SOURCE.md.
+SARIF_SCHEMA = json.loads((FIXTURES / "sarif" / "sarif-schema-2.1.0.json").read_text())
+SARIF_VALIDATOR = jsonschema.Draft4Validator(SARIF_SCHEMA)
 
 CHECK = "aks-virtual-node-azure-files-pvc"
 POD = """\
@@ -166,3 +175,154 @@ def test_it_measures_3000_objects_against_bare_pyyaml():
     ours = time.perf_counter() - started
     print(f"3000 objects: pyyaml {bare_seconds:.3f}s, analyze_manifest {ours:.3f}s")
     assert len(bare) == report.objects == 3000
+
+
+# --- Severities: notes are about the input, never errors -------------------------------------
+
+DUPLICATES = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  mode: a
+  mode: b
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: burst
+spec:
+  nodeSelector: {type: virtual-kubelet}
+  containers: [{name: app, image: busybox}]
+  volumes:
+    - name: data
+      persistentVolumeClaim: {claimName: data}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: burst
+spec:
+  nodeSelector: {type: virtual-kubelet}
+  containers: [{name: app, image: busybox}]
+  volumes:
+    - name: data
+      persistentVolumeClaim: {claimName: other}
+"""
+
+
+def run_cli(text: str, *args: str) -> tuple[int, str]:
+    """The real CLI over a manifest on standard input: (exit status, standard output)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    options = dict(arg.split("=", 1) for arg in args)
+    outcome = cli.run(
+        files=["-"],
+        limits=Limits(),
+        stdin=io.BytesIO(text.encode()),
+        stdout=stdout,
+        stderr=stderr,
+        **options,
+    )
+    return outcome.code, stdout.getvalue()
+
+
+def test_a_duplicate_object_is_checked_once_the_later_one_with_a_note():
+    report = analyze_manifest(text=DUPLICATES)
+    assert report.objects == 2
+    [finding] = report.findings
+    assert finding.line == 29 and "claim other" in finding.message
+    assert [(e.severity, e.line) for e in report.errors] == [("note", 7), ("note", 9)]
+    assert "duplicate key 'mode'" in report.errors[0].message
+    assert "duplicate object Pod/burst" in report.errors[1].message
+    assert "line 20" in report.errors[1].message
+    assert report.counts()["notes"] == 2 and report.counts()["parse_errors"] == 0
+
+
+def test_notes_print_as_notes_and_fail_the_cli_only_with_fail_on_note():
+    code, out = run_cli(DUPLICATES, "fail_on=warning")
+    assert code == 1  # the finding is an error
+    assert "7:3 note: duplicate key" in out and "parse-error" not in out
+    assert out.rstrip().endswith("0 parse errors, 2 notes")
+    notes_only = DUPLICATES.split("---")[0]
+    assert run_cli(notes_only)[0] == 0
+    assert run_cli(notes_only, "fail_on=info")[0] == 0
+    assert run_cli(notes_only, "fail_on=note")[0] == 1
+    assert run_cli("kind: Pod\nmetadata: {name: [\n")[0] == 1  # a real parse error still fails
+
+
+def test_a_kb_ignore_without_a_reason_alone_does_not_fail_ci():
+    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: quiet\n# kb-ignore: run-as-non-root\n"
+    code, out = run_cli(text)
+    assert code == 0
+    assert "5:1 note: kb-ignore without a reason is not applied" in out
+    assert run_cli(text, "fail_on=note")[0] == 1
+
+
+def test_sarif_levels_follow_severities():
+    examples = [registry.get(check_id).FAILING_EXAMPLE for check_id in (
+        "configmap-subpath-no-update",  # warning
+        "nginx-envsubst-argument-list-too-long",  # info: no Services in the paste
+    )]  # fmt: skip
+    report = analyze_manifest(text="---\n".join([DUPLICATES, *examples]))
+    assert {f.severity for f in report.findings} == {"error", "warning", "info"}
+    sarif = to_sarif(report, check_uri=lambda i: f"https://kb.test/c/{i}")
+    run = sarif["runs"][0]
+    levels = {(r["ruleId"], r["level"]) for r in run["results"]}
+    expected = {"error": "error", "warning": "warning", "info": "note"}
+    assert levels == {(f.check, expected[f.severity]) for f in report.findings}
+    notifications = run["invocations"][0]["toolExecutionNotifications"]
+    assert [n["level"] for n in notifications] == ["note", "note"]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    for module in registry.all_checks():
+        level = rules[module.ID]["defaultConfiguration"]["level"]
+        assert level == expected[module.SEVERITY]
+
+
+def sarif_samples():
+    """SARIF logs covering every shape the writer produces: all checks' examples, errors,
+    notes, suppressions, several files in one log."""
+    texts = {module.ID: module.FAILING_EXAMPLE for module in registry.all_checks()}
+    texts["duplicates"] = DUPLICATES
+    texts["broken"] = "kind: Pod\nmetadata: {name: [\n---\n" + pod(
+        comment=f"      # kb-ignore: {CHECK} reviewed\n"
+    )
+    texts["unknown-suppression"] = pod(comment="      # kb-ignore: no-such-check why\n")
+    for name, text in texts.items():
+        yield (
+            name,
+            to_sarif(analyze_manifest(text=text), check_uri=lambda i: f"https://kb.test/{i}"),
+        )
+
+
+@pytest.mark.parametrize(
+    "name,log", list(sarif_samples()), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_sarif_output_is_valid_against_the_official_2_1_0_schema(name, log):
+    errors = sorted(SARIF_VALIDATOR.iter_errors(log), key=lambda e: list(e.path))
+    assert errors == [], f"{name}: {errors[0].message} at {list(errors[0].path)}"
+
+
+def test_the_cli_sarif_for_several_files_is_valid(tmp_path):
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text(DUPLICATES)
+    second.write_text(pod())
+    stdout = io.StringIO()
+    cli.run(
+        files=[str(first), str(second)],
+        output="sarif",
+        limits=Limits(),
+        stdin=io.BytesIO(),
+        stdout=stdout,
+        stderr=io.StringIO(),
+    )
+    log = json.loads(stdout.getvalue())
+    assert len(log["runs"]) == 2
+    SARIF_VALIDATOR.validate(log)
+
+
+def test_the_schema_validation_can_fail():
+    log = to_sarif(analyze_manifest(text=pod()), check_uri=str)
+    log["runs"][0]["results"][0]["level"] = "info"  # not a SARIF level
+    with pytest.raises(jsonschema.ValidationError):
+        SARIF_VALIDATOR.validate(log)
