@@ -116,7 +116,7 @@ def test_it_leaves_share_servers_and_storage_node_plugins_alone():
 
 def test_the_same_paths_in_an_ordinary_pod_are_reported():
     text = (FIXTURES / "pass_share_server_and_csi_node_plugin.yaml").read_text()
-    text = text.replace("            - containerPort: 2049\n", "            - containerPort: 8080\n")
+    text = text.replace("containerPort: 2049\n", "containerPort: 8080\n")
     text = text.replace("path: /var/lib/kubelet\n", "path: /var/lib/plugin\n")
     report = analyze_manifest(text=text)
     result = [finding for finding in report.findings if finding.check == module.ID]
