@@ -30,6 +30,12 @@ a Secret, instead of through a claim::
 **Suppressing.** Annotate the workload with
 `kb.troubleshooter/ignore: "aks-virtual-node-azure-files-pvc: <reason>"`, or put
 `# kb-ignore: aks-virtual-node-azure-files-pvc <reason>` above the line.
+
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (`jobTemplate`)
+and ReplicationController pod templates, also inside `kind: List` and Helm or kustomize output;
+`persistentVolumeClaim` volumes, StatefulSet `volumeClaimTemplates` and generic ephemeral
+volumes (all become claims); `hostPath` volumes, `hostAliases`, and `lifecycle` of every
+container (app, init, sidecar, ephemeral).
 """
 
 from __future__ import annotations

@@ -39,6 +39,10 @@ nodes. Alternatively keep `Cluster` and have the load balancer pass the address 
 **Suppressing.** `kb.troubleshooter/ignore: "client-source-ip-external-traffic-policy:
 <reason>"` on the Service, or `# kb-ignore: client-source-ip-external-traffic-policy
 <reason>` above its `type` line.
+
+**Reads.** Services, and the workloads their selector matches: Pod, Deployment, ReplicaSet,
+StatefulSet, DaemonSet, Job, CronJob (`jobTemplate`) and ReplicationController pod templates,
+also inside `kind: List` and Helm or kustomize output; app containers and restartable sidecars.
 """
 
 from __future__ import annotations

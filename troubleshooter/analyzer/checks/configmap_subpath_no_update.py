@@ -40,6 +40,11 @@ or mount the whole ConfigMap as a directory and have the process reload.
 
 **Suppressing.** `kb.troubleshooter/ignore: "configmap-subpath-no-update: <reason>"` on the
 workload, or `# kb-ignore: configmap-subpath-no-update <reason>` above the `subPath` line.
+
+**Reads.** Deployment, StatefulSet, DaemonSet, ReplicaSet and ReplicationController pod
+templates (also inside `kind: List` and Helm or kustomize output); app containers, restartable
+sidecars and ephemeral containers; `configMap`, `secret` and `projected` volumes; the pod
+template's and the workload's annotations; the ConfigMaps and Secrets in the paste.
 """
 
 from __future__ import annotations

@@ -41,6 +41,9 @@ agree.
 
 **Suppressing.** `kb.troubleshooter/ignore: "kubelet-max-pods: <reason>"` on the
 KubeletConfiguration's metadata, or `# kb-ignore: kubelet-max-pods <reason>` above `maxPods`.
+
+**Reads.** KubeletConfiguration documents, Nodes (`spec.podCIDR`) and kubeadm
+ClusterConfiguration; no workloads.
 """
 
 from __future__ import annotations

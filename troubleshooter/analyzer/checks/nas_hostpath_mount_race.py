@@ -52,6 +52,12 @@ the kubelet after the mount (`RequiresMountsFor=/mnt/nas` in a kubelet drop-in).
 **Suppressing.** `kb.troubleshooter/ignore: "nas-hostpath-mount-race: <reason>"` on the
 workload or PersistentVolume, or `# kb-ignore: nas-hostpath-mount-race <reason>` above the
 `path` line.
+
+**Reads.** PersistentVolumes, and Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
+CronJob (`jobTemplate`) and ReplicationController pod templates, also inside `kind: List` and
+Helm or kustomize output; `hostPath` volumes and the mounts of every container (app, init,
+sidecar, ephemeral); claims, including those of `volumeClaimTemplates`, followed to their
+PersistentVolume.
 """
 
 from __future__ import annotations

@@ -38,6 +38,13 @@ or, from image 1.22.1/1.23.2 on, let envsubst see only the variables the templat
 **Suppressing.** `kb.troubleshooter/ignore: "nginx-envsubst-argument-list-too-long: <reason>"`
 on the workload, or `# kb-ignore: nginx-envsubst-argument-list-too-long <reason>` above the
 image line.
+
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (`jobTemplate`)
+and ReplicationController pod templates, also inside `kind: List` and Helm or kustomize output;
+app containers, restartable sidecars (`initContainers` with `restartPolicy: Always`) and
+ephemeral containers, not one-shot init containers; `env` and `envFrom` (ConfigMap and Secret
+keys with their `prefix`, when those objects are in the paste); the Services of the pod's
+namespace; `enableServiceLinks`.
 """
 
 from __future__ import annotations
