@@ -1,7 +1,7 @@
 """Each workload shape the model reads, per check it matters to: a failing and a passing
-fixture with the exact lines (claim templates, generic ephemeral volumes, envFrom, sidecars,
-ephemeral containers, `kind: List`, duplicate objects, Helm and kustomize output, php-apache's
-DocumentRoot)."""
+fixture with the exact lines (claim templates, generic ephemeral volumes, projected volumes,
+envFrom, sidecars, ephemeral containers, CronJobs, `kind: List`, duplicate objects, Helm and
+kustomize output, php-apache's DocumentRoot). Every kind × every check: the registry test."""
 
 from __future__ import annotations
 
@@ -29,6 +29,24 @@ SHAPES = [
         "fail_php_apache_conf_mounted_and_claim_template.yaml",
         [(30, 26, "warning", "StatefulSet/shop"), (58, 22, "warning", "Pod/preview")],
         "pass_php_apache_docroot_moved_and_local_claims.yaml",
+    ),
+    (
+        "httpd-network-docroot-sendfile-mmap",
+        "fail_projected_conf_sidecar.yaml",
+        [(28, 22, "error", "Pod/report-builder")],
+        "pass_projected_conf_sidecar_off.yaml",
+    ),
+    (
+        "php-upload-tmp-dir",
+        "fail_projected_ini_statefulset.yaml",
+        [(10, 5, "warning", "StatefulSet/cms")],
+        "pass_claim_template_holds_upload_dir.yaml",
+    ),
+    (
+        "php-opcache-hugepages",
+        "fail_projected_ini_cronjob.yaml",
+        [(10, 5, "warning", "CronJob/reindex")],
+        "pass_projected_ini_off.yaml",
     ),
     (
         "nginx-envsubst-argument-list-too-long",
