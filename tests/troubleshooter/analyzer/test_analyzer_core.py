@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from troubleshooter.analyzer import analyze_manifest, cli, registry
+from troubleshooter.analyzer.model import build_model
+from troubleshooter.analyzer.parse import parse_stream
 from troubleshooter.analyzer.report import to_json, to_sarif, to_text
 from troubleshooter.analyzer.results import Limits
 
@@ -326,3 +328,104 @@ def test_the_schema_validation_can_fail():
     log["runs"][0]["results"][0]["level"] = "info"  # not a SARIF level
     with pytest.raises(jsonschema.ValidationError):
         SARIF_VALIDATOR.validate(log)
+
+
+# --- The workload model ----------------------------------------------------------------------
+
+
+def model_of(text: str):
+    """The model of a paste, as the checks see it."""
+    documents, errors = parse_stream(text, limits=Limits())
+    return build_model(documents, limits=Limits(), lines=text.split("\n"), errors=errors)
+
+
+ENV_PASTE = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: base, namespace: web}
+data: {MODE: a, LEVEL: "1", "bad=name": x}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: keys, namespace: web}
+data: {TOKEN: dG9rZW4=}
+stringData: {PASSWORD: pw}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly, namespace: web}
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: job
+              image: busybox
+              env: [{name: MODE, value: b}]
+              envFrom:
+                - configMapRef: {name: base}
+                - secretRef: {name: keys}
+                  prefix: S_
+                - configMapRef: {name: elsewhere}
+"""
+
+
+def test_the_environment_merges_env_from_with_env_winning():
+    model = model_of(ENV_PASTE)
+    [workload] = model.workloads
+    [container] = workload.containers()
+    environment = model.environment(workload, container)
+    assert sorted(environment.variables) == ["LEVEL", "MODE", "S_PASSWORD", "S_TOKEN"]
+    assert environment.variables["MODE"].origin == "env"
+    assert environment.variables["LEVEL"].origin == "ConfigMap base"
+    assert environment.variables["S_TOKEN"].origin == "Secret keys"
+    assert environment.unknown == ["ConfigMap elsewhere"]
+
+
+STATEFULSET = """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  ordinals: {start: 5}
+  template:
+    spec:
+      initContainers:
+        - {name: setup, image: busybox}
+        - {name: agent, image: busybox, restartPolicy: Always}
+      containers: [{name: db, image: postgres}]
+      ephemeralContainers: [{name: debug, image: busybox}]
+      volumes:
+        - {name: data, emptyDir: {}}
+        - {name: conf, configMap: {name: db}}
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec: {storageClassName: fast}
+"""
+
+
+def test_a_claim_template_replaces_the_pod_volume_of_its_name_and_counts_from_start():
+    [workload] = model_of(STATEFULSET).workloads
+    volumes = workload.volumes()
+    assert volumes["data"].origin == "claimTemplate"
+    assert volumes["data"].claim == "data-db-5"
+    assert volumes["data"].claim_spec.str("storageClassName") == "fast"
+    assert volumes["conf"].origin == "volume" and volumes["conf"].claim is None
+
+
+def test_containers_have_roles_and_only_one_shot_init_containers_are_left_out():
+    [workload] = model_of(STATEFULSET).workloads
+    every = [(c.name, c.role, c.init) for c in workload.containers()]
+    assert every == [
+        ("db", "container", False),
+        ("setup", "init", True),
+        ("agent", "sidecar", False),
+        ("debug", "ephemeral", False),
+    ]
+    assert [c.name for c in workload.containers(init=False)] == ["db", "agent", "debug"]
+
+
+def test_objects_without_a_name_are_never_duplicates():
+    model = model_of("kind: Pod\nspec: {}\n---\nkind: Pod\nspec: {}\n")
+    assert len(model.objects) == 2 and len(model.workloads) == 2
