@@ -160,3 +160,12 @@ def test_a_replaced_duplicate_leaves_a_note_not_an_error():
     [note] = report.errors
     assert (note.severity, note.line) == ("note", 5)  # the List item
     assert "duplicate object Deployment/burst in namespace default" in note.message
+
+
+def test_an_envfrom_source_missing_from_the_paste_is_named_in_the_message():
+    check = "nginx-envsubst-argument-list-too-long"
+    run, _ = runners(registry.get(check))
+    text = read(check, "pass_filter_from_envfrom.yaml").split("---\n", 1)[1]
+    [finding] = run(text)  # the ConfigMap with the filter is not pasted; the Secret is
+    assert finding.line == 23  # the image line, in the text without the ConfigMap
+    assert "Not in the paste, so not counted: envFrom ConfigMap front-env" in finding.message

@@ -177,7 +177,8 @@ def check(model: Model) -> Iterator[Finding]:
         if workload.spec.bool("enableServiceLinks") is False:
             continue
         for container in workload.containers(init=False):
-            env = set(model.environment(workload, container).variables)
+            environment = model.environment(workload, container)
+            env = set(environment.variables)
             if not _uses_templates(workload, container, env) or "NGINX_ENVSUBST_FILTER" in env:
                 continue
             if workload.namespace not in links:
@@ -218,6 +219,13 @@ def check(model: Model) -> Iterator[Finding]:
                     f" argument of about {size:,} bytes ({counted} Services of namespace"
                     f" {workload.namespace!r} in the paste, plus the kubernetes Service, the"
                     f" container's env and the image's own variables); this {verdict}."
+                    + (
+                        " Not in the paste, so not counted: envFrom "
+                        + ", ".join(environment.unknown)
+                        + " (if it sets NGINX_ENVSUBST_FILTER, the template step is safe)."
+                        if environment.unknown
+                        else ""
+                    )
                 ),
                 fix=pod_spec_snippet(
                     workload.obj.kind,
