@@ -169,3 +169,10 @@ def test_an_envfrom_source_missing_from_the_paste_is_named_in_the_message():
     [finding] = run(text)  # the ConfigMap with the filter is not pasted; the Secret is
     assert finding.line == 23  # the image line, in the text without the ConfigMap
     assert "Not in the paste, so not counted: envFrom ConfigMap front-env" in finding.message
+
+
+def test_a_database_init_script_is_not_reported_but_a_config_file_beside_it_is():
+    _, fixture = runners(registry.get("configmap-subpath-no-update"))
+    [finding] = fixture("fail_config_beside_database_init_script.yaml")
+    assert (finding.line, finding.column) == (24, 15)
+    assert "/etc/postgresql/extra.conf" in finding.message
