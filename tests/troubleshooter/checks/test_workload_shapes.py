@@ -176,3 +176,12 @@ def test_a_database_init_script_is_not_reported_but_a_config_file_beside_it_is()
     [finding] = fixture("fail_config_beside_database_init_script.yaml")
     assert (finding.line, finding.column) == (24, 15)
     assert "/etc/postgresql/extra.conf" in finding.message
+
+
+def test_a_tailscale_load_balancer_is_not_reported_but_a_cloud_one_is():
+    check = "client-source-ip-external-traffic-policy"
+    run, fixture = runners(registry.get(check))
+    assert fixture("pass_tailscale_load_balancer_class.yaml") == []
+    text = read(check, "pass_tailscale_load_balancer_class.yaml")
+    [finding] = run(text.replace("  loadBalancerClass: tailscale\n", ""))
+    assert (finding.line, finding.object.label()) == (8, "Service/search-ts")
