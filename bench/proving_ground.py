@@ -1,7 +1,8 @@
 """The public-manifest proving ground: every check over hundreds of real manifests.
 
 The manifests are other people's files, so the repository keeps only where each one comes
-from (`proving_ground_sources.tsv`: repository, path, commit) and the reviewer's verdict on
+from (`proving_ground_sources.tsv`: repository, path, commit, and `file` for a file taken as
+is or `kustomize` for the `kubectl kustomize` build of that directory) and the verdict on
 each finding (`proving_ground_verdicts.tsv`: repository, path, check, line, verdict, why). The
 files themselves live in a cache outside the repository, filled once from local git mirrors
 (nothing is downloaded here):
@@ -11,10 +12,11 @@ files themselves live in a cache outside the repository, filled once from local 
     python bench/proving_ground.py --findings                # every finding, for the review
 
 A mirror of `owner/name` is expected at `<MIRRORS>/owner+name/repo` (a bare or normal git
-directory holding the commit). The table gives per check: findings, how many the reviewer
-confirmed as true, how many are false positives, the false-positive rate among the reviewed
-ones, and how many are still unreviewed. A finding is keyed by source, check and line, so a
-verdict survives re-runs as long as the analyzer reports the same line.
+directory holding the commit); kustomize rows also need `kubectl` (its built-in kustomize
+builds offline; a directory whose bases are remote is not listed). The table gives per check:
+findings, how many the reviewer confirmed as true, how many are false positives, the
+false-positive rate among the reviewed ones, and how many are still unreviewed. A finding is
+keyed by source, check and line, so a verdict survives re-runs while the line stays the same.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import collections
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,10 +53,12 @@ class Source:
     repo: str
     path: str
     commit: str
+    how: str = "file"
 
     def cached(self, cache: Path) -> Path:
-        """Where the file sits in the cache."""
-        return cache / self.repo.replace("/", "+") / self.commit[:12] / self.path
+        """Where the file (or the kustomize build of the directory) sits in the cache."""
+        path = cache / self.repo.replace("/", "+") / self.commit[:12] / self.path
+        return path / "kustomize-build.yaml" if self.how == "kustomize" else path
 
 
 def read_sources(path: Path = SOURCES) -> list[Source]:
@@ -61,8 +66,8 @@ def read_sources(path: Path = SOURCES) -> list[Source]:
     rows = []
     for line in path.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            repo, file_path, commit = line.split("\t")[:3]
-            rows.append(Source(repo, file_path, commit))
+            repo, file_path, commit, *how = line.split("\t")
+            rows.append(Source(repo, file_path, commit, how[0] if how else "file"))
     return rows
 
 
@@ -77,14 +82,74 @@ def read_verdicts(path: Path = VERDICTS) -> dict[tuple[str, str, str, int], tupl
     return verdicts
 
 
+def _extract(git_dir: Path, commit: str, target: Path) -> None:
+    """Write a commit's files under `target` (files missing from a partial mirror are skipped)."""
+    listing = subprocess.run(
+        ["git", "-C", str(git_dir), "ls-tree", "-r", "-l", commit],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    entries = []
+    for line in listing.splitlines():
+        meta, path = line.split("\t", 1)
+        mode, kind, sha, size = meta.split()
+        if kind == "blob" and size.isdigit() and int(size) < 2_000_000 and mode != "120000":
+            entries.append((sha, path))
+    output = subprocess.run(
+        ["git", "-C", str(git_dir), "cat-file", "--batch"],
+        input="".join(sha + "\n" for sha, _ in entries).encode(),
+        capture_output=True,
+        check=False,
+    ).stdout
+    position = 0
+    for _, path in entries:
+        end = output.index(b"\n", position)
+        header = output[position:end].split()
+        position = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        destination = target / path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(output[position : position + size])
+        position += size + 1
+
+
+def _build(sources: list[Source], *, git_dir: Path, cache: Path) -> int:
+    """Run `kubectl kustomize` for each kustomize source of one repository and commit."""
+    failed = 0
+    with tempfile.TemporaryDirectory() as checkout:
+        _extract(git_dir, sources[0].commit, Path(checkout))
+        for source in sources:
+            result = subprocess.run(
+                ["kubectl", "kustomize", str(Path(checkout) / source.path)],
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
+            if result.returncode != 0:
+                failed += 1
+                print(f"cannot build {source.repo} {source.path}", file=sys.stderr)
+                continue
+            target = source.cached(cache)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(result.stdout)
+    return failed
+
+
 def collect(sources: list[Source], *, mirrors: Path, cache: Path) -> int:
     """Copy each source out of its local git mirror into the cache; returns how many failed."""
     failed = 0
+    builds: dict[tuple[str, str], list[Source]] = collections.defaultdict(list)
     for source in sources:
         target = source.cached(cache)
         if target.exists():
             continue
         git_dir = mirrors / source.repo.replace("/", "+") / "repo"
+        if source.how == "kustomize":
+            builds[(source.repo, source.commit)].append(source)
+            continue
         result = subprocess.run(
             ["git", "-C", str(git_dir), "show", f"{source.commit}:{source.path}"],
             capture_output=True,
@@ -96,6 +161,8 @@ def collect(sources: list[Source], *, mirrors: Path, cache: Path) -> int:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(result.stdout)
+    for (repo, _), group in builds.items():
+        failed += _build(group, git_dir=mirrors / repo.replace("/", "+") / "repo", cache=cache)
     return failed
 
 
@@ -105,7 +172,7 @@ def run(sources: list[Source], *, cache: Path, show_findings: bool) -> int:
     per_check = {module.ID: collections.Counter() for module in registry.all_checks()}
     kinds: collections.Counter[str] = collections.Counter()
     missing = refused = objects = parse_errors = notes = 0
-    helm = 0
+    helm = kustomized = 0
     for source in sources:
         path = source.cached(cache)
         if not path.exists():
@@ -118,6 +185,7 @@ def run(sources: list[Source], *, cache: Path, show_findings: bool) -> int:
             refused += 1
             continue
         helm += b"# Source:" in data
+        kustomized += source.how == "kustomize"
         objects += report.objects
         counts = report.counts()
         parse_errors += counts["parse_errors"]
@@ -143,7 +211,8 @@ def run(sources: list[Source], *, cache: Path, show_findings: bool) -> int:
                 )
     analysed = len(sources) - missing - refused
     print(
-        f"{analysed} manifests analysed ({helm} Helm-rendered), {objects} objects, "
+        f"{analysed} manifests analysed ({helm} Helm-rendered, {kustomized} kustomize builds), "
+        f"{objects} objects, "
         f"{parse_errors} parse errors, {notes} notes; {missing} not in the cache, "
         f"{refused} refused"
     )
