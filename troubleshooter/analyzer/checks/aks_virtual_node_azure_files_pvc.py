@@ -5,16 +5,16 @@ virtual-kubelet) and mounts a claim: a `persistentVolumeClaim` volume, a Statefu
 `volumeClaimTemplates` entry or a generic ephemeral volume (`ephemeral.volumeClaimTemplate`),
 which all become PersistentVolumeClaims. Pods reach virtual nodes through
 the toleration `virtual-kubelet.io/provider` (or `azure.com/aci`), the nodeSelector
-`type: virtual-kubelet`, or `nodeName: virtual-node-aci-linux`.
+`type: virtual-kubelet`, or `nodeName: virtual-node-aci-linux`. Init containers are not
+reported: the ACI provider (virtual-kubelet/azure-aci) runs them.
 
 **Why it matters.** Virtual nodes cannot attach PersistentVolumes: the pod is scheduled, then
 stays in `ProviderFailed` with the event `pod X requires volume Y which is of an unsupported
 type`. This is true for Azure Files claims too, whether the in-tree or the CSI driver
-provisioned them. The same pods also cannot use `hostAliases`, container lifecycle hooks or
-`hostPath` volumes, and DaemonSets are not run there; those are reported as warnings. (Init
-containers are supported by the ACI provider, virtual-kubelet/azure-aci, and not reported.)
-With only a toleration the pod *may* land on a virtual node, so the claim is a warning; with a
-nodeSelector or nodeName it will, so it is an error.
+provisioned them. The same pods also cannot use `hostAliases`, container
+lifecycle hooks or `hostPath` volumes, and DaemonSets are not run there; those are reported as
+warnings. With only a toleration the pod *may* land on a virtual node, so the claim is a
+warning; with a nodeSelector or nodeName it will, so it is an error.
 
 **How to fix it.** Mount the Azure Files share inline, with the storage account name and key in
 a Secret, instead of through a claim::
