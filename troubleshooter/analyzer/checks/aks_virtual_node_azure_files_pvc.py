@@ -2,7 +2,7 @@
 
 **What it finds.** A pod that is sent to AKS virtual nodes (Azure Container Instances through
 virtual-kubelet) and mounts a claim: a `persistentVolumeClaim` volume, a StatefulSet's
-`volumeClaimTemplates` entry or a generic ephemeral volume (`ephemeral.volumeClaimTemplate`),
+volumeClaimTemplates entry or a generic ephemeral volume (ephemeral.volumeClaimTemplate),
 which all become PersistentVolumeClaims. Pods reach virtual nodes through
 the toleration `virtual-kubelet.io/provider` (or `azure.com/aci`), the nodeSelector
 `type: virtual-kubelet`, or `nodeName: virtual-node-aci-linux`. Init containers are not
@@ -31,10 +31,10 @@ a Secret, instead of through a claim::
 `kb.troubleshooter/ignore: "aks-virtual-node-azure-files-pvc: <reason>"`, or put
 `# kb-ignore: aks-virtual-node-azure-files-pvc <reason>` above the line.
 
-**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (`jobTemplate`)
-and ReplicationController pod templates, also inside `kind: List` and Helm or kustomize output;
-`persistentVolumeClaim` volumes, StatefulSet `volumeClaimTemplates` and generic ephemeral
-volumes (all become claims); `hostPath` volumes, `hostAliases`, and `lifecycle` of every
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
+`persistentVolumeClaim` volumes, StatefulSet volumeClaimTemplates and generic ephemeral
+volumes (all become claims); `hostPath` volumes, `hostAliases`, and lifecycle of every
 container (app, init, sidecar, ephemeral).
 """
 

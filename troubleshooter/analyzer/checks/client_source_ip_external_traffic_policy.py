@@ -16,7 +16,7 @@ Left alone: ClusterIP, headless and ExternalName Services, Services without a se
 Services with `externalTrafficPolicy: Local`, and LoadBalancers with a PROXY protocol
 annotation (for example `service.beta.kubernetes.io/aws-load-balancer-proxy-protocol: "*"`),
 which carry the client address in the protocol, and LoadBalancers of a class that does not
-reach the pods through node ports (`loadBalancerClass: tailscale`: the Tailscale operator's
+reach the pods through node ports (loadBalancerClass: tailscale: the Tailscale operator's
 proxy pod forwards to the Service's cluster IP, so the traffic policy plays no part).
 
 **Why it matters.** With the default `Cluster` policy a node may forward external traffic to
@@ -43,8 +43,8 @@ nodes. Alternatively keep `Cluster` and have the load balancer pass the address 
 <reason>` above its `type` line.
 
 **Reads.** Services, and the workloads their selector matches: Pod, Deployment, ReplicaSet,
-StatefulSet, DaemonSet, Job, CronJob (`jobTemplate`) and ReplicationController pod templates,
-also inside `kind: List` and Helm or kustomize output; app containers and restartable sidecars.
+StatefulSet, DaemonSet, Job, CronJob (jobTemplate) and ReplicationController pod templates,
+also inside List objects and Helm or kustomize output; app containers and restartable sidecars.
 """
 
 from __future__ import annotations

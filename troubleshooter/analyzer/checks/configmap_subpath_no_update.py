@@ -16,7 +16,7 @@ configuration change roll the pods:
 
 The finding is a **warning** on the `subPath` line. Not reported: whole-directory mounts
 (they are refreshed), `subPath` on emptyDir, PVC or other volumes, init containers (they run
-once per pod anyway), files under `/docker-entrypoint-initdb.d` (database images run them once,
+once per pod anyway), files under /docker-entrypoint-initdb.d (database images run them once,
 on an empty data directory, so a rollout would not run them again), and bare Pods, Jobs and
 CronJobs: those are never rolled, so any change needs new pods whatever the mount looks like.
 
@@ -43,7 +43,7 @@ or mount the whole ConfigMap as a directory and have the process reload.
 workload, or `# kb-ignore: configmap-subpath-no-update <reason>` above the `subPath` line.
 
 **Reads.** Deployment, StatefulSet, DaemonSet, ReplicaSet and ReplicationController pod
-templates (also inside `kind: List` and Helm or kustomize output); app containers, restartable
+templates (also inside List objects and Helm or kustomize output); app containers, restartable
 sidecars and ephemeral containers; `configMap`, `secret` and `projected` volumes; the pod
 template's and the workload's annotations; the ConfigMaps and Secrets in the paste.
 """

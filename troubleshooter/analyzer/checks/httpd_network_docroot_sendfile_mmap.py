@@ -33,12 +33,12 @@ For nginx, in the `http`, `server` or `location` block: `sendfile off;`.
 the workload, or `# kb-ignore: httpd-network-docroot-sendfile-mmap <reason>` above the
 `mountPath` line.
 
-**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (`jobTemplate`)
-and ReplicationController pod templates, also inside `kind: List` and Helm or kustomize output;
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
 app containers, restartable sidecars and ephemeral containers; pod volumes, StatefulSet
-`volumeClaimTemplates` and generic ephemeral volumes, followed to their PersistentVolume or
-StorageClass (pasted or AKS/GKE built-in); httpd and nginx files from `configMap` and
-`projected` volumes.
+volumeClaimTemplates and generic ephemeral volumes, followed to their PersistentVolume or
+StorageClass (pasted or AKS/GKE built-in); httpd and nginx files from configMap and
+projected volumes.
 """
 
 from __future__ import annotations

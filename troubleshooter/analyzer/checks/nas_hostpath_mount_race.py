@@ -12,8 +12,8 @@ is the NFS client's state, `/var/lib/kubelet/...` belongs to the kubelet, `/usr/
 not a share), PersistentVolumes with an `nfs` or CSI source, and volumes no container mounts.
 Pods that serve a share (a container port 2049 for NFS, 445 or 139 for SMB: the hostPath is
 the export's local storage, not a client mountpoint) and storage drivers' node plugins (a
-hostPath on `/var/lib/kubelet`: they make the mounts themselves, and their other host paths
-are driver state, such as `/var/amazon/efs` for the EFS driver) are left alone too.
+hostPath on /var/lib/kubelet: they make the mounts themselves, and their other host paths
+are driver state, such as /var/amazon/efs for the EFS driver) are left alone too.
 A hostPath with both stopgaps applied (`type: Directory` and `mountPropagation:
 HostToContainer` or `Bidirectional` on every mount of it) is not reported either.
 
@@ -54,9 +54,9 @@ workload or PersistentVolume, or `# kb-ignore: nas-hostpath-mount-race <reason>`
 `path` line.
 
 **Reads.** PersistentVolumes, and Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
-CronJob (`jobTemplate`) and ReplicationController pod templates, also inside `kind: List` and
+CronJob (jobTemplate) and ReplicationController pod templates, also inside List objects and
 Helm or kustomize output; `hostPath` volumes and the mounts of every container (app, init,
-sidecar, ephemeral); claims, including those of `volumeClaimTemplates`, followed to their
+sidecar, ephemeral); claims, including those of volumeClaimTemplates, followed to their
 PersistentVolume.
 """
 

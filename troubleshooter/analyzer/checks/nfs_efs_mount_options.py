@@ -47,8 +47,8 @@ PersistentVolume, StorageClass or workload, or `# kb-ignore: nfs-efs-mount-optio
 on the line above the option.
 
 **Reads.** PersistentVolumes, StorageClasses, and inline `nfs` volumes of Pod, Deployment,
-ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (`jobTemplate`) and ReplicationController pod
-templates, also inside `kind: List` and Helm or kustomize output.
+ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate) and ReplicationController pod
+templates, also inside List objects and Helm or kustomize output.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ real script: it breaks at about 680, 500 and 390 Services for names of 10, 20 an
 
 The check computes the size from the Services in the paste (headless and ExternalName
 Services get no variables), the `kubernetes` Service (always assumed present), the
-container's own variables (`env`, and `envFrom` ConfigMaps and Secrets with their `prefix`
+container's own variables (`env`, and envFrom ConfigMaps and Secrets with their prefix
 when they are in the paste; an `NGINX_ENVSUBST_FILTER` from either counts), and an estimate
 of the image's own variables (PATH, HOSTNAME, HOME, NGINX_VERSION, NJS_VERSION, NJS_RELEASE,
 PKG_RELEASE, DYNPKG_RELEASE). It is an error
@@ -39,11 +39,11 @@ or, from image 1.22.1/1.23.2 on, let envsubst see only the variables the templat
 on the workload, or `# kb-ignore: nginx-envsubst-argument-list-too-long <reason>` above the
 image line.
 
-**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (`jobTemplate`)
-and ReplicationController pod templates, also inside `kind: List` and Helm or kustomize output;
-app containers, restartable sidecars (`initContainers` with `restartPolicy: Always`) and
-ephemeral containers, not one-shot init containers; `env` and `envFrom` (ConfigMap and Secret
-keys with their `prefix`, when those objects are in the paste); the Services of the pod's
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
+app containers, restartable sidecars (initContainers with restartPolicy: Always) and
+ephemeral containers, not one-shot init containers; `env` and envFrom (ConfigMap and Secret
+keys with their prefix, when those objects are in the paste); the Services of the pod's
 namespace; `enableServiceLinks`.
 """
 

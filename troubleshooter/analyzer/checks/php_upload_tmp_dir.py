@@ -49,10 +49,10 @@ or point both settings at `/tmp` and mount the emptyDir there. Size it for
 or `# kb-ignore: php-upload-tmp-dir <reason>` on the line above (inside a php.ini, write it
 after a semicolon: `; # kb-ignore: ...`).
 
-**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (`jobTemplate`)
-and ReplicationController pod templates, also inside `kind: List` and Helm or kustomize output;
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
 app containers, restartable sidecars and ephemeral containers; their volume mounts (claims from
-`volumeClaimTemplates` and generic ephemeral volumes count as writable); php.ini files from
+volumeClaimTemplates and generic ephemeral volumes count as writable); php.ini files from
 `configMap` and `projected` volumes.
 """
 

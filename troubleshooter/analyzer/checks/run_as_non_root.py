@@ -41,10 +41,10 @@ A container that truly needs root or `privileged` should say so (`runAsNonRoot: 
 **Suppressing.** `kb.troubleshooter/ignore: "run-as-non-root: <reason>"` on the workload, or
 `# kb-ignore: run-as-non-root <reason>` above the reported line.
 
-**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (`jobTemplate`)
-and ReplicationController pod templates, also inside `kind: List` and Helm or kustomize output;
-every container: app, init, restartable sidecar and ephemeral (`kubectl debug`); pod and
-container `securityContext`.
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
+every container: app, init, restartable sidecar and ephemeral (kubectl debug); pod and
+container securityContext.
 """
 
 from __future__ import annotations
