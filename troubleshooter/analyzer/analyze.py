@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from . import registry
 from .model import build_model
 from .parse import decode, parse_stream
-from .results import Limits, Report
+from .results import Limits, ParseError, Report
 from .suppress import apply_suppressions
 
 
@@ -34,7 +36,10 @@ def analyze_manifest(
         if module.ID not in disabled
         for finding in module.check(model)
     ]
-    findings = apply_suppressions(findings, model=model, known=set(registry.CHECKS), notes=errors)
+    notes: list[ParseError] = []
+    findings = apply_suppressions(findings, model=model, known=set(registry.CHECKS), notes=notes)
+    # A suppression that is not applied is a note about the input, not a parse error.
+    errors.extend(dataclasses.replace(note, severity="note") for note in notes)
     findings.sort(key=lambda finding: (finding.line, finding.column, finding.check))
     errors.sort(key=lambda error: (error.line or 0, error.column or 0))
     return Report(objects=len(model.objects), findings=findings, errors=errors, lines=lines)

@@ -21,7 +21,7 @@ from .report import to_json, to_sarif, to_text
 from .results import Limits, ManifestRejected, Report
 
 # Lower rank = more severe; a finding fails the run when its rank <= the --fail-on rank.
-SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2, "note": 3}
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 STDIN = "-"
 
@@ -32,8 +32,9 @@ DESCRIPTION = (
     "one file, or a list of those objects, each with a 'file' key, for several; sarif "
     "prints one SARIF 2.1.0 log with one run per file. Exit status: 0 when no unsuppressed "
     "finding is at or above --fail-on, 1 when at least one is (parse errors count as "
-    "errors), 2 when an input cannot be read or is refused (missing, empty, binary, too "
-    "large or not UTF-8) or an option is wrong; 2 wins over 1."
+    "errors; notes about the input, such as duplicates or a kb-ignore without a reason, "
+    "only with --fail-on note), 2 when an input cannot be read or is refused (missing, "
+    "empty, binary, too large or not UTF-8) or an option is wrong; 2 wins over 1."
 )
 
 # The KB_* variables of kb/settings.py that bound an analysis, with the same defaults
@@ -127,14 +128,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def failing(report: Report, *, fail_on: str) -> int:
-    """How many unsuppressed findings (parse errors count as errors) reach the threshold."""
+    """How many unsuppressed findings (parse errors count as errors) reach the threshold.
+
+    Notes about the input count only with `--fail-on note`.
+    """
     threshold = SEVERITY_RANK[fail_on]
     count = sum(
         1
         for finding in report.findings
         if not finding.suppressed and SEVERITY_RANK[finding.severity] <= threshold
     )
-    return count + len(report.errors)
+    return count + sum(1 for error in report.errors if SEVERITY_RANK[error.severity] <= threshold)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,21 @@ Built once per analysis from the parsed documents, so checks can follow referenc
 objects (a pod's PVC to its PersistentVolume and StorageClass, a volumeMount to the ConfigMap
 file a container sees). Every accessor skips values of the wrong type instead of raising.
 A namespaced object without `metadata.namespace` is in "default", as `kubectl apply` assumes.
+
+The shapes it reads, as the kubelet and the controllers see them:
+
+* workloads: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (through
+  `jobTemplate`) and ReplicationController (`POD_TEMPLATE_PATHS`); `kind: List` items;
+* containers: `containers`, `initContainers` (an init container with `restartPolicy: Always`
+  is a sidecar that runs as long as the pod) and `ephemeralContainers` (`Container.role`);
+* volumes: the pod's `volumes`, a StatefulSet's `volumeClaimTemplates` (each becomes the PVC
+  `<template>-<statefulset>-<ordinal>` mounted under the template's name, replacing a pod
+  volume of that name) and generic ephemeral volumes (`ephemeral.volumeClaimTemplate`, the
+  PVC `<pod>-<volume>`), all as `Volume`;
+* environment: `env` over `envFrom` (ConfigMap and Secret keys, with `prefix`, when those
+  objects are in the paste), as `Environment`;
+* duplicates: a later object with the same kind, namespace and name replaces the earlier one,
+  and a note says so.
 """
 
 from __future__ import annotations
@@ -15,7 +30,7 @@ from dataclasses import dataclass, field
 
 from .parse import Document
 from .results import Limits, ObjectRef, ParseError
-from .tree import Map, Scalar, Seq
+from .tree import Map, Node, Scalar, Seq
 
 # Kinds that live outside namespaces (the ones people paste; unknown kinds count as namespaced).
 CLUSTER_SCOPED = frozenset(
@@ -72,14 +87,21 @@ class Mount:
         return self.node.scalar("mountPath") or self.node
 
 
+# Container roles: an app container, a one-shot init container, a restartable init container
+# (`restartPolicy: Always`, a sidecar that runs beside the app for the pod's life) and an
+# ephemeral (debug) container added with `kubectl debug`.
+ROLES = ("container", "init", "sidecar", "ephemeral")
+
+
 @dataclass
 class Container:
-    """A container or init container of a pod spec."""
+    """A container of a pod spec; `init` is True for one-shot init containers only."""
 
     node: Map
     name: str | None
     image: str | None
     init: bool
+    role: str = "container"
 
     @property
     def image_node(self) -> Scalar | None:
@@ -99,6 +121,33 @@ class Container:
         return {name: item for item in self.node.maps("env") if (name := item.str("name"))}
 
 
+@dataclass(frozen=True)
+class Volume:
+    """A volume the pod's containers can mount by `name`.
+
+    `node` is the pod volume entry, or the StatefulSet's claim template. `claim` names the PVC
+    it mounts (a StatefulSet's first ordinal for a claim template); `claim_spec` is the PVC
+    spec when the workload creates the claim itself (claim template or generic ephemeral
+    volume); `origin` is "volume", "claimTemplate" or "ephemeral"; `claim_node` is where the
+    claim is written (for positions).
+    """
+
+    name: str
+    node: Map
+    origin: str = "volume"
+    claim: str | None = None
+    claim_spec: Map | None = None
+    claim_node: Node | None = None
+
+    def str(self, *path: str) -> str | None:
+        """A text field of the volume entry (see `Map.str`)."""
+        return self.node.str(*path)
+
+    def map(self, *path: str) -> Map | None:
+        """A mapping of the volume entry (see `Map.map`)."""
+        return self.node.map(*path)
+
+
 @dataclass
 class Workload:
     """An object that runs pods, with its pod spec and pod template metadata."""
@@ -113,15 +162,72 @@ class Workload:
         return self.obj.ref
 
     def containers(self, *, init: bool = True) -> Iterator[Container]:
-        """Containers, then init containers (skip those with `init=False`)."""
-        keys = ("containers", "initContainers") if init else ("containers",)
-        for key in keys:
-            for item in self.spec.maps(key):
-                yield Container(item, item.str("name"), item.str("image"), key != "containers")
+        """App containers, sidecars, init containers and ephemeral containers.
 
-    def volumes(self) -> dict[str, Map]:
-        """Pod volumes by name."""
-        return {name: item for item in self.spec.maps("volumes") if (name := item.str("name"))}
+        `init=False` leaves out the one-shot init containers (they exit before the app
+        starts) but keeps sidecars (`restartPolicy: Always`) and ephemeral containers.
+        """
+        for item in self.spec.maps("containers"):
+            yield Container(item, item.str("name"), item.str("image"), False, "container")
+        for item in self.spec.maps("initContainers"):
+            sidecar = item.str("restartPolicy") == "Always"
+            if sidecar or init:
+                role = "sidecar" if sidecar else "init"
+                yield Container(item, item.str("name"), item.str("image"), not sidecar, role)
+        for item in self.spec.maps("ephemeralContainers"):
+            yield Container(item, item.str("name"), item.str("image"), False, "ephemeral")
+
+    def volumes(self) -> dict[str, Volume]:
+        """Every volume the containers can mount, by name (claim templates included)."""
+        result: dict[str, Volume] = {}
+        pod_name = self.obj.name or "?"
+        for item in self.spec.maps("volumes"):
+            name = item.str("name")
+            if not name:
+                continue
+            if (pvc := item.map("persistentVolumeClaim")) is not None:
+                node = item.get("persistentVolumeClaim")
+                result[name] = Volume(name, item, "volume", pvc.str("claimName"), None, node)
+            elif (template := item.map("ephemeral", "volumeClaimTemplate")) is not None:
+                # The PVC is named <pod>-<volume>; for a controller's pods <pod> varies.
+                node = item.get("ephemeral")
+                claim = f"{pod_name}-{name}"
+                result[name] = Volume(name, item, "ephemeral", claim, template.map("spec"), node)
+            else:
+                result[name] = Volume(name, item)
+        if self.obj.kind == "StatefulSet":
+            # The controller adds one volume per claim template, named after the template and
+            # replacing a pod volume of the same name (pkg/controller/statefulset updateStorage).
+            start = self.obj.node.scalar("spec", "ordinals", "start")
+            ordinal = start.value if start is not None and type(start.value) is int else 0
+            for template in self.obj.node.maps("spec", "volumeClaimTemplates"):
+                name = template.str("metadata", "name")
+                if not name:
+                    continue
+                claim = f"{name}-{pod_name}-{ordinal}"
+                node = template.scalar("metadata", "name") or template
+                result[name] = Volume(
+                    name, template, "claimTemplate", claim, template.map("spec"), node
+                )
+        return result
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One environment variable of a container and where it is set."""
+
+    name: str
+    node: Node
+    origin: str
+
+
+@dataclass
+class Environment:
+    """A container's variables from `env` and `envFrom`; `unknown` lists the envFrom sources
+    whose ConfigMap or Secret is not in the paste (their variables cannot be listed)."""
+
+    variables: dict[str, EnvVar] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -225,11 +331,26 @@ class Model:
     _index: dict[tuple[str, str | None, str | None], K8sObject] = field(default_factory=dict)
     _by_kind: dict[str, list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
 
-    def add(self, obj: K8sObject) -> None:
-        """Index one object (a later duplicate replaces an earlier one, like `kubectl apply`)."""
+    def add(self, obj: K8sObject) -> K8sObject | None:
+        """Index one object; a later duplicate replaces an earlier one, like `kubectl apply`.
+
+        Returns the object it replaced (same kind, namespace and name), if any.
+        """
+        key = (obj.kind, obj.namespace, obj.name)
+        previous = self._index.get(key) if obj.name is not None else None
+        if previous is not None:
+            self.objects = [item for item in self.objects if item is not previous]
+            self._by_kind[obj.kind] = [
+                item for item in self._by_kind[obj.kind] if item is not previous
+            ]
+            self.workloads = [item for item in self.workloads if item.obj is not previous]
         self.objects.append(obj)
-        self._index[(obj.kind, obj.namespace, obj.name)] = obj
+        self._index[key] = obj
         self._by_kind[obj.kind].append(obj)
+        self._add_workload(obj)
+        return previous
+
+    def _add_workload(self, obj: K8sObject) -> None:
         path = POD_TEMPLATE_PATHS.get(obj.kind)
         if obj.kind == "Pod":
             spec, metadata = obj.node.map("spec"), obj.node.map("metadata")
@@ -309,7 +430,10 @@ class Model:
         pvc = self.get("PersistentVolumeClaim", namespace, claim)
         if pvc is None:
             return None
-        spec = pvc.node.map("spec")
+        return self.claim_spec_storage(pvc.node.map("spec"))
+
+    def claim_spec_storage(self, spec: Map | None) -> Storage | None:
+        """What would back a PVC with this spec: its StorageClass (or the default)."""
         class_node = spec.get("storageClassName") if spec is not None else None
         if isinstance(class_node, Scalar):
             # An explicit "" means "no class": only pre-bound PVs, which we did not find.
@@ -321,17 +445,49 @@ class Model:
             return storage
         return self.storage_class_storage(None)
 
-    def volume_storage(self, workload: Workload, volume: Map) -> Storage | None:
+    def volume_storage(self, workload: Workload, volume: Volume | Map) -> Storage | None:
         """What backs a pod volume; None when the paste does not say."""
-        claim = volume.str("persistentVolumeClaim", "claimName")
-        if claim:
-            storage = self.claim_storage(workload.namespace, claim)
-            if storage is not None:
-                return Storage(
-                    storage.network, f"{storage.description} (PVC {claim})", storage.node
-                )
+        if isinstance(volume, Map):
+            volume = workload.volumes().get(volume.str("name") or "") or Volume("", volume)
+        if volume.origin == "volume" and volume.claim is None:
+            return volume_source_storage(volume.node)
+        claim = volume.claim
+        storage = self.claim_storage(workload.namespace, claim) if claim else None
+        label = f"PVC {claim}"
+        if storage is None and volume.origin != "volume":
+            storage = self.claim_spec_storage(volume.claim_spec)
+            what = "claim template" if volume.origin == "claimTemplate" else "ephemeral volume"
+            label = f"{what} {volume.name}, PVC {claim}"
+        if storage is None:
             return None
-        return volume_source_storage(volume)
+        return Storage(storage.network, f"{storage.description} ({label})", storage.node)
+
+    def environment(self, workload: Workload, container: Container) -> Environment:
+        """A container's variables: `envFrom` sources in order, then `env`, which wins."""
+        result = Environment()
+        for source in container.node.maps("envFrom"):
+            prefix = source.str("prefix") or ""
+            for kind, key in (("ConfigMap", "configMapRef"), ("Secret", "secretRef")):
+                ref = source.map(key)
+                if ref is None:
+                    continue
+                name = ref.str("name")
+                obj = self.get(kind, workload.namespace, name) if name else None
+                if obj is None:
+                    result.unknown.append(f"{kind} {name or '?'}")
+                    continue
+                data_keys = ("data", "stringData") if kind == "Secret" else ("data",)
+                for data_key in data_keys:
+                    data = obj.node.map(data_key)
+                    for variable in data.value if data else ():
+                        # The kubelet skips keys that are not valid variable names.
+                        if variable and "=" not in variable:
+                            full = prefix + variable
+                            result.variables[full] = EnvVar(full, source, f"{kind} {name}")
+        for item in container.node.maps("env"):
+            if name := item.str("name"):
+                result.variables[name] = EnvVar(name, item, "env")
+        return result
 
     def mounted_files(self, workload: Workload, container: Container) -> list[MountedFile]:
         """ConfigMap keys the container sees, with the path it sees each one at."""
@@ -344,7 +500,7 @@ class Model:
             sources = []
             if (cm := volume.map("configMap")) is not None:
                 sources.append(cm)
-            for projected in volume.maps("projected", "sources"):
+            for projected in volume.node.maps("projected", "sources"):
                 if (cm := projected.map("configMap")) is not None:
                     sources.append(cm)
             for source in sources:
@@ -379,8 +535,12 @@ class Model:
 def build_model(
     documents: list[Document], *, limits: Limits, lines: list[str], errors: list[ParseError]
 ) -> Model:
-    """Index parsed documents; a `kind: List` contributes each of its items."""
-    model = Model(lines=lines)
+    """Index parsed documents; a `kind: List` contributes each of its items.
+
+    Of several objects with the same kind, namespace and name only the last is kept (as
+    `kubectl apply` of the stream leaves it), with a note on each earlier one.
+    """
+    objects: list[K8sObject] = []
     for document in documents:
         root = document.root
         if not isinstance(root, Map):
@@ -397,7 +557,7 @@ def build_model(
             if not kind:
                 errors.append(ParseError(node.line, node.column, "no `kind` field; object skipped"))
                 continue
-            if len(model.objects) >= limits.max_objects:
+            if len(objects) >= limits.max_objects:
                 errors.append(
                     ParseError(
                         node.line,
@@ -405,11 +565,36 @@ def build_model(
                         f"more than {limits.max_objects:,} objects; the rest was not analysed",
                     )
                 )
-                return model
+                return _index(objects, lines, errors)
             name = node.str("metadata", "name")
             namespace = None
             if kind not in CLUSTER_SCOPED:
                 namespace = node.str("metadata", "namespace") or "default"
             ref = ObjectRef(kind, namespace, name, document.source)
-            model.add(K8sObject(kind, name, namespace, node, document.source, ref))
+            objects.append(K8sObject(kind, name, namespace, node, document.source, ref))
+    return _index(objects, lines, errors)
+
+
+def _index(objects: list[K8sObject], lines: list[str], errors: list[ParseError]) -> Model:
+    """A model of the objects, each duplicate replaced by its last occurrence (one pass)."""
+    last: dict[tuple[str, str | None, str], K8sObject] = {}
+    for obj in objects:
+        if obj.name is not None:
+            last[(obj.kind, obj.namespace, obj.name)] = obj
+    model = Model(lines=lines)
+    for obj in objects:
+        kept = last.get((obj.kind, obj.namespace, obj.name)) if obj.name is not None else obj
+        if kept is not obj:
+            where = f" in namespace {obj.namespace}" if obj.namespace else ""
+            errors.append(
+                ParseError(
+                    obj.node.line,
+                    obj.node.column,
+                    f"duplicate object {obj.kind}/{obj.name}{where}: the one at line"
+                    f" {kept.node.line} replaces it, so only that one is analysed",
+                    severity="note",
+                )
+            )
+            continue
+        model.add(obj)
     return model

@@ -276,6 +276,7 @@ class _Converter:
                         key.column,
                         f"duplicate key {name!r} (first at line {keys[name][0]}); "
                         "the last one is analysed, and kubectl may refuse the manifest",
+                        severity="note",
                     )
                 )
             values[name] = self.convert(value_node, depth + 1)

@@ -13,7 +13,10 @@ from . import registry
 from .results import Finding, Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+# SARIF 2.1.0 §3.27.10 levels: "error" (a serious problem), "warning" (a problem), "note"
+# (a minor problem or an opportunity to improve). Info advice and notes about the input
+# itself are both "note".
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note", "note": "note"}
 
 
 def _finding_json(finding: Finding) -> dict[str, Any]:
@@ -41,7 +44,12 @@ def to_json(report: Report) -> dict:
         "objects": report.objects,
         "findings": [_finding_json(finding) for finding in report.findings],
         "errors": [
-            {"line": error.line, "column": error.column, "message": error.message}
+            {
+                "line": error.line,
+                "column": error.column,
+                "message": error.message,
+                "severity": error.severity,
+            }
             for error in report.errors
         ],
     }
@@ -87,7 +95,10 @@ def to_sarif(
         results.append(result)
     notifications = []
     for error in report.errors:
-        notification: dict[str, Any] = {"level": "error", "message": {"text": error.message}}
+        notification: dict[str, Any] = {
+            "level": _SARIF_LEVEL[error.severity],
+            "message": {"text": error.message},
+        }
         if error.line is not None:
             region = {"startLine": error.line}
             if error.column is not None:
@@ -117,7 +128,7 @@ def to_sarif(
 
 
 def to_text(report: Report) -> str:
-    """One line per finding, then parse errors, then a summary line."""
+    """One line per finding, then parse errors and notes, then a summary line."""
     lines = []
     for finding in report.findings:
         line = (
@@ -129,11 +140,12 @@ def to_text(report: Report) -> str:
         lines.append(line)
     for error in report.errors:
         position = f"{error.line or '?'}:{error.column or '?'}"
-        lines.append(f"{position} parse-error: {error.message}")
+        label = "note" if error.severity == "note" else "parse-error"
+        lines.append(f"{position} {label}: {error.message}")
     counts = report.counts()
     lines.append(
         f"{report.objects} objects: {counts['error']} errors, {counts['warning']} warnings, "
         f"{counts['info']} info, {counts['suppressed']} suppressed, "
-        f"{len(report.errors)} parse errors"
+        f"{counts['parse_errors']} parse errors, {counts['notes']} notes"
     )
     return "\n".join(lines) + "\n"

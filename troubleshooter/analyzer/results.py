@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# What a check may report: an error breaks the workload, a warning risks breaking it, info is
+# advice. A note is about the input itself (duplicate keys or objects, a suppression that is
+# not applied); notes come with parse errors in `Report.errors`, never from a check.
 SEVERITIES = ("error", "warning", "info")
+NOTE = "note"
 
 
 class ManifestRejected(Exception):
@@ -64,11 +68,13 @@ class Finding:
 
 @dataclass(frozen=True)
 class ParseError:
-    """A document (or a suppression) that could not be understood; 1-based position."""
+    """A document that could not be understood (`severity` "error"), or a note about the
+    input (`severity` "note": a duplicate, a suppression not applied); 1-based position."""
 
     line: int | None
     column: int | None
     message: str
+    severity: str = "error"
 
 
 @dataclass
@@ -81,11 +87,21 @@ class Report:
     lines: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """Active findings per severity, plus how many were suppressed."""
+        """Active findings per severity, how many were suppressed, parse errors and notes."""
         result = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
         for finding in self.findings:
             if finding.suppressed:
                 result["suppressed"] += 1
             else:
                 result[finding.severity] += 1
+        result["notes"] = sum(1 for error in self.errors if error.severity == NOTE)
+        result["parse_errors"] = len(self.errors) - result["notes"]
         return result
+
+    def parse_errors(self) -> list[ParseError]:
+        """The documents that could not be analysed (notes left out)."""
+        return [error for error in self.errors if error.severity != NOTE]
+
+    def notes(self) -> list[ParseError]:
+        """Notes about the input: duplicates and suppressions not applied."""
+        return [error for error in self.errors if error.severity == NOTE]

@@ -24,9 +24,10 @@ def test_it_flags_the_claim_of_a_virtual_node_deployment_at_its_line():
 
 
 def test_it_warns_about_each_feature_virtual_nodes_lack():
+    # Init containers (line 7) are supported by the ACI provider: not reported (a false
+    # positive on virtual-kubelet/azure-aci's own e2e fixture in the proving ground).
     got = [(f.severity, f.line, f.column) for f in findings("fail_unsupported_features.yaml")]
     assert got == [
-        ("warning", 7, 3),  # initContainers
         ("warning", 10, 3),  # hostAliases
         ("warning", 16, 7),  # lifecycle
         ("warning", 22, 7),  # hostPath

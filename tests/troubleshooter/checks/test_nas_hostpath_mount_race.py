@@ -108,3 +108,19 @@ def test_it_can_be_suppressed_with_a_reason():
     report = analyze_manifest(text=text)
     ours = [f for f in report.findings if f.check == module.ID]
     assert [(f.line, f.suppressed) for f in ours] == [(12, True), (47, False)]
+
+
+def test_it_leaves_share_servers_and_storage_node_plugins_alone():
+    assert findings("pass_share_server_and_csi_node_plugin.yaml") == []
+
+
+def test_the_same_paths_in_an_ordinary_pod_are_reported():
+    text = (FIXTURES / "pass_share_server_and_csi_node_plugin.yaml").read_text()
+    text = text.replace("containerPort: 2049\n", "containerPort: 8080\n")
+    text = text.replace("path: /var/lib/kubelet\n", "path: /var/lib/plugin\n")
+    report = analyze_manifest(text=text)
+    result = [finding for finding in report.findings if finding.check == module.ID]
+    assert [(f.object.label(), f.line) for f in result] == [
+        ("Deployment/share-server", 25),
+        ("DaemonSet/storage-node-plugin", 55),
+    ]

@@ -1,14 +1,17 @@
 """PersistentVolumeClaims (and other unsupported features) on AKS virtual nodes.
 
 **What it finds.** A pod that is sent to AKS virtual nodes (Azure Container Instances through
-virtual-kubelet) and mounts a `persistentVolumeClaim` volume. Pods reach virtual nodes through
+virtual-kubelet) and mounts a claim: a `persistentVolumeClaim` volume, a StatefulSet's
+volumeClaimTemplates entry or a generic ephemeral volume (ephemeral.volumeClaimTemplate),
+which all become PersistentVolumeClaims. Pods reach virtual nodes through
 the toleration `virtual-kubelet.io/provider` (or `azure.com/aci`), the nodeSelector
-`type: virtual-kubelet`, or `nodeName: virtual-node-aci-linux`.
+`type: virtual-kubelet`, or `nodeName: virtual-node-aci-linux`. Init containers are not
+reported: the ACI provider (virtual-kubelet/azure-aci) runs them.
 
 **Why it matters.** Virtual nodes cannot attach PersistentVolumes: the pod is scheduled, then
 stays in `ProviderFailed` with the event `pod X requires volume Y which is of an unsupported
 type`. This is true for Azure Files claims too, whether the in-tree or the CSI driver
-provisioned them. The same pods also cannot use init containers, `hostAliases`, container
+provisioned them. The same pods also cannot use `hostAliases`, container
 lifecycle hooks or `hostPath` volumes, and DaemonSets are not run there; those are reported as
 warnings. With only a toleration the pod *may* land on a virtual node, so the claim is a
 warning; with a nodeSelector or nodeName it will, so it is an error. (Virtual nodes v2, the
@@ -29,6 +32,12 @@ a Secret, instead of through a claim::
 **Suppressing.** Annotate the workload with
 `kb.troubleshooter/ignore: "aks-virtual-node-azure-files-pvc: <reason>"`, or put
 `# kb-ignore: aks-virtual-node-azure-files-pvc <reason>` above the line.
+
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
+`persistentVolumeClaim` volumes, StatefulSet volumeClaimTemplates and generic ephemeral
+volumes (all become claims); `hostPath` volumes, `hostAliases`, and lifecycle of every
+container (app, init, sidecar, ephemeral).
 """
 
 from __future__ import annotations
@@ -167,30 +176,37 @@ def check(model: Model) -> Iterator[Finding]:
                 fix=fix,
             )
 
-        for volume in spec.maps("volumes"):
-            name = volume.str("name") or "?"
-            if "persistentVolumeClaim" in volume.value:
-                claim = volume.str("persistentVolumeClaim", "claimName")
+        for volume in workload.volumes().values():
+            name = volume.name
+            if volume.origin == "claimTemplate":
+                what = f"claim template {name!r} (claims {volume.claim}, ...)"
+            elif volume.origin == "ephemeral":
+                what = f"generic ephemeral volume {name!r} (claim {volume.claim})"
+            else:
+                what = f"volume {name!r} (claim {volume.claim or '?'})"
+            if volume.origin != "volume" or "persistentVolumeClaim" in volume.node.value:
+                if volume.origin == "volume":
+                    line_column = key_position(volume.node, "persistentVolumeClaim")
+                else:
+                    node = volume.claim_node or volume.node
+                    line_column = (node.line, node.column)
                 yield finding(
                     "error" if targeting == "forced" else "warning",
-                    key_position(volume, "persistentVolumeClaim"),
+                    line_column,
                     f"The pod {where} AKS virtual nodes, which cannot mount PersistentVolumeClaims:"
-                    f" volume {name!r} (claim {claim or '?'}) leaves it in ProviderFailed. Mount"
-                    " the Azure Files share inline with the CSI driver instead.",
-                    _inline_fix(model, workload, name, claim),
+                    f" {what} leaves it in ProviderFailed. Mount the Azure Files share inline"
+                    " with the CSI driver instead.",
+                    _inline_fix(model, workload, name, volume.claim),
                 )
-            if "hostPath" in volume.value:
+            elif "hostPath" in volume.node.value:
                 yield finding(
                     "warning",
-                    key_position(volume, "hostPath"),
+                    key_position(volume.node, "hostPath"),
                     f"The pod {where} AKS virtual nodes, which do not support hostPath volumes"
                     f" (volume {name!r}).",
                     f"volumes:\n  - name: {name}\n    emptyDir: {{}}\n",
                 )
-        unsupported = (
-            ("initContainers", "init containers", "# move the init step into the image or a Job\n"),
-            ("hostAliases", "hostAliases", "# resolve the names through DNS instead\n"),
-        )
+        unsupported = (("hostAliases", "hostAliases", "# resolve the names through DNS instead\n"),)
         for key, label, fix in unsupported:
             if spec.get(key) is not None:
                 yield finding(

@@ -15,7 +15,9 @@ Left alone: ClusterIP, headless and ExternalName Services, Services without a se
 (their endpoints are managed elsewhere), Services whose selected pods are not web servers,
 Services with `externalTrafficPolicy: Local`, and LoadBalancers with a PROXY protocol
 annotation (for example `service.beta.kubernetes.io/aws-load-balancer-proxy-protocol: "*"`),
-which carry the client address in the protocol.
+which carry the client address in the protocol, and LoadBalancers of a class that does not
+reach the pods through node ports (loadBalancerClass: tailscale: the Tailscale operator's
+proxy pod forwards to the Service's cluster IP, so the traffic policy plays no part).
 
 **Why it matters.** With the default `Cluster` policy a node may forward external traffic to
 a pod on another node, so kube-proxy rewrites the packet's source to the receiving node's
@@ -43,6 +45,10 @@ that hop.
 **Suppressing.** `kb.troubleshooter/ignore: "client-source-ip-external-traffic-policy:
 <reason>"` on the Service, or `# kb-ignore: client-source-ip-external-traffic-policy
 <reason>` above its `type` line.
+
+**Reads.** Services, and the workloads their selector matches: Pod, Deployment, ReplicaSet,
+StatefulSet, DaemonSet, Job, CronJob (jobTemplate) and ReplicationController pod templates,
+also inside List objects and Helm or kustomize output; app containers and restartable sidecars.
 """
 
 from __future__ import annotations
@@ -171,6 +177,12 @@ def _serves_http(workload: Workload) -> bool:
     return False
 
 
+# Load-balancer classes whose controller runs its own proxy in front of the Service's cluster
+# IP instead of sending traffic to node ports: externalTrafficPolicy does not apply to them.
+# Tailscale operator: https://tailscale.com/kb/1236/kubernetes-operator
+PROXYING_LOAD_BALANCER_CLASSES = frozenset({"tailscale"})
+
+
 def _exposes_web_port(service: Map) -> bool:
     for port in service.maps("spec", "ports"):
         number = port.scalar("port")
@@ -217,6 +229,10 @@ def check(model: Model) -> Iterator[Finding]:
         if policy is not None and policy.value == "Local":
             continue
         if type_node.value == "LoadBalancer" and _proxy_protocol(service):
+            continue
+        if type_node.value == "LoadBalancer" and (
+            service.node.str("spec", "loadBalancerClass") in PROXYING_LOAD_BALANCER_CLASSES
+        ):
             continue
         selector = _selector(service.node)
         if selector is None:

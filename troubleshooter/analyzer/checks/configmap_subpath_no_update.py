@@ -16,8 +16,9 @@ configuration change roll the pods:
 
 The finding is a **warning** on the `subPath` line. Not reported: whole-directory mounts
 (they are refreshed), `subPath` on emptyDir, PVC or other volumes, init containers (they run
-once per pod anyway), and bare Pods, Jobs and CronJobs: those are never rolled, so any change
-needs new pods whatever the mount looks like.
+once per pod anyway), files under /docker-entrypoint-initdb.d (database images run them once,
+on an empty data directory, so a rollout would not run them again), and bare Pods, Jobs and
+CronJobs: those are never rolled, so any change needs new pods whatever the mount looks like.
 
 **Why it matters.** The kubelet publishes ConfigMap and Secret volumes through a `..data`
 symlink that it swaps atomically on every update. A whole-volume mount follows the symlink on
@@ -40,10 +41,16 @@ or mount the whole ConfigMap as a directory and have the process reload.
 
 **Suppressing.** `kb.troubleshooter/ignore: "configmap-subpath-no-update: <reason>"` on the
 workload, or `# kb-ignore: configmap-subpath-no-update <reason>` above the `subPath` line.
+
+**Reads.** Deployment, StatefulSet, DaemonSet, ReplicaSet and ReplicationController pod
+templates (also inside List objects and Helm or kustomize output); app containers, restartable
+sidecars and ephemeral containers; `configMap`, `secret` and `projected` volumes; the pod
+template's and the workload's annotations; the ConfigMaps and Secrets in the paste.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 
@@ -194,14 +201,25 @@ def _fix(names: list[str]) -> str:
     )
 
 
+# Files a database image reads once, when it initialises an empty data directory: neither an
+# update nor a rollout makes it read them again, so a stale copy changes nothing.
+# (postgres, mysql, mariadb and mongo images: docker-entrypoint.sh runs /docker-entrypoint-initdb.d)
+READ_ONCE_DIRS = ("/docker-entrypoint-initdb.d",)
+
+
+def _read_once(path: str) -> bool:
+    normal = posixpath.normpath(path)
+    return any(normal == root or normal.startswith(root + "/") for root in READ_ONCE_DIRS)
+
+
 def _check_container(model: Model, workload: Workload, container: Container) -> Iterator[Finding]:
     volumes = workload.volumes()
     for mount in container.mounts():
         key = _sub_path_key(mount)
         volume = volumes.get(mount.name)
-        if key is None or volume is None:
+        if key is None or volume is None or _read_once(mount.mount_path):
             continue
-        sources = _sources(volume)
+        sources = _sources(volume.node)
         changing = [
             (kind, name)
             for kind, name in sources

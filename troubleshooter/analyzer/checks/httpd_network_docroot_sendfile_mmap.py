@@ -32,6 +32,13 @@ For nginx, in the `http`, `server` or `location` block: `sendfile off;`.
 **Suppressing.** `kb.troubleshooter/ignore: "httpd-network-docroot-sendfile-mmap: <reason>"` on
 the workload, or `# kb-ignore: httpd-network-docroot-sendfile-mmap <reason>` above the
 `mountPath` line.
+
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
+app containers, restartable sidecars and ephemeral containers; pod volumes, StatefulSet
+volumeClaimTemplates and generic ephemeral volumes, followed to their PersistentVolume or
+StorageClass (pasted or AKS/GKE built-in); httpd and nginx files from configMap and
+projected volumes.
 """
 
 from __future__ import annotations
@@ -277,10 +284,12 @@ def check(model: Model) -> Iterator[Finding]:
             repository, tag = image_repository(container.image or "")
             files = model.mounted_files(workload, container)
             httpd_files = _httpd_files(files)
-            if repository == "httpd" or repository.endswith("/httpd") or httpd_files:
-                default = HTTPD_DEFAULT_ROOT
-            elif repository == "php" and "apache" in tag:
+            # php:*-apache keeps its own DocumentRoot when Apache files are mounted too;
+            # only a DocumentRoot in those files moves it (see _httpd_settings).
+            if repository == "php" and "apache" in tag:
                 default = PHP_APACHE_DEFAULT_ROOT
+            elif repository == "httpd" or repository.endswith("/httpd") or httpd_files:
+                default = HTTPD_DEFAULT_ROOT
             else:
                 default = None
             if default is not None or httpd_files:

@@ -43,6 +43,9 @@ and run `kubeadm upgrade node phase kubelet-config` on each node: a hand edit of
 
 **Suppressing.** `kb.troubleshooter/ignore: "kubelet-max-pods: <reason>"` on the
 KubeletConfiguration's metadata, or `# kb-ignore: kubelet-max-pods <reason>` above `maxPods`.
+
+**Reads.** KubeletConfiguration documents, Nodes (`spec.podCIDR`) and kubeadm
+ClusterConfiguration; no workloads.
 """
 
 from __future__ import annotations

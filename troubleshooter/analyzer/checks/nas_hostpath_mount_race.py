@@ -10,6 +10,10 @@ Left alone: ordinary node paths (`/var/log`, `/var/run/docker.sock`, `/etc/local
 `/sys`, `/proc`, `/dev`), system directories that merely contain such a word (`/var/lib/nfs`
 is the NFS client's state, `/var/lib/kubelet/...` belongs to the kubelet, `/usr/share/...` is
 not a share), PersistentVolumes with an `nfs` or CSI source, and volumes no container mounts.
+Pods that serve a share (a container port 2049 for NFS, 445 or 139 for SMB: the hostPath is
+the export's local storage, not a client mountpoint) and storage drivers' node plugins (a
+hostPath on /var/lib/kubelet: they make the mounts themselves, and their other host paths
+are driver state, such as /var/amazon/efs for the EFS driver) are left alone too.
 A hostPath with both stopgaps applied (`type: Directory` and `mountPropagation:
 HostToContainer` or `Bidirectional` on every mount of it) is not reported either.
 
@@ -48,6 +52,12 @@ the kubelet after the mount (`RequiresMountsFor=/mnt/nas` in a kubelet drop-in).
 **Suppressing.** `kb.troubleshooter/ignore: "nas-hostpath-mount-race: <reason>"` on the
 workload or PersistentVolume, or `# kb-ignore: nas-hostpath-mount-race <reason>` above the
 `path` line.
+
+**Reads.** PersistentVolumes, and Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
+CronJob (jobTemplate) and ReplicationController pod templates, also inside List objects and
+Helm or kustomize output; `hostPath` volumes and the mounts of every container (app, init,
+sidecar, ephemeral); claims, including those of volumeClaimTemplates, followed to their
+PersistentVolume.
 """
 
 from __future__ import annotations
@@ -141,6 +151,24 @@ _EXTRA_SEGMENT = re.compile(
     r"^(?:(?:nas|nfs|efs|smb|cifs)\d+|netapp|azurefiles?|cephfs|glusterfs?)$", re.IGNORECASE
 )
 _PROPAGATING = ("HostToContainer", "Bidirectional")
+# Ports of a file server: NFS (2049), SMB (445) and NetBIOS session (139).
+_SHARE_SERVER_PORTS = frozenset({2049, 445, 139})
+
+
+def _serves_or_mounts_shares(workload: Workload) -> bool:
+    """A file server exporting node storage, or a storage driver's node plugin."""
+    for container in workload.containers():
+        for port in container.node.maps("ports"):
+            number = port.scalar("containerPort")
+            if number is not None and number.value in _SHARE_SERVER_PORTS:
+                return True
+    for volume in workload.volumes().values():
+        path = volume.str("hostPath", "path") or ""
+        if path.startswith("/") and (posixpath.normpath(path) + "/").startswith(
+            "/var/lib/kubelet/"
+        ):
+            return True
+    return False
 
 
 def network_looking_host_path(path: str) -> bool:
@@ -256,7 +284,7 @@ def _pv_mounts(model: Model, pv_name: str | None) -> list[Map]:
     mounts = []
     for workload in model.workloads:
         for name, volume in workload.volumes().items():
-            claim = volume.str("persistentVolumeClaim", "claimName")
+            claim = volume.claim
             if not claim:
                 continue
             pv = model.pv_for_claim(workload.namespace, claim)
@@ -268,6 +296,8 @@ def _pv_mounts(model: Model, pv_name: str | None) -> list[Map]:
 def check(model: Model) -> Iterator[Finding]:
     """Yield a warning per mounted hostPath (pod or PersistentVolume) on a share-like path."""
     for workload in model.workloads:
+        if _serves_or_mounts_shares(workload):
+            continue
         for name, volume in workload.volumes().items():
             host = volume.map("hostPath")
             path_node = host.scalar("path") if host is not None else None

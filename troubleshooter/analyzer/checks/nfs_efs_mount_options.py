@@ -46,6 +46,10 @@ Check what is in effect with `grep nfs /proc/mounts` inside the pod.
 **Suppressing.** `kb.troubleshooter/ignore: "nfs-efs-mount-options: <reason>"` on the
 PersistentVolume, StorageClass or workload, or `# kb-ignore: nfs-efs-mount-options <reason>`
 on the line above the option.
+
+**Reads.** PersistentVolumes, StorageClasses, and inline `nfs` volumes of Pod, Deployment,
+ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate) and ReplicationController pod
+templates, also inside List objects and Helm or kustomize output.
 """
 
 from __future__ import annotations

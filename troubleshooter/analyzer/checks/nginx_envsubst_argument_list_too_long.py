@@ -16,8 +16,10 @@ real script: it breaks at about 680, 500 and 390 Services for names of 10, 20 an
 
 The check computes the size from the Services in the paste (headless and ExternalName
 Services get no variables), the `kubernetes` Service (always assumed present), the
-container's own `env` names, and an estimate of the image's own variables (PATH, HOSTNAME,
-HOME, NGINX_VERSION, NJS_VERSION, NJS_RELEASE, PKG_RELEASE, DYNPKG_RELEASE). It is an error
+container's own variables (`env`, and envFrom ConfigMaps and Secrets with their prefix
+when they are in the paste; an `NGINX_ENVSUBST_FILTER` from either counts), and an estimate
+of the image's own variables (PATH, HOSTNAME, HOME, NGINX_VERSION, NJS_VERSION, NJS_RELEASE,
+PKG_RELEASE, DYNPKG_RELEASE). It is an error
 above the limit, a warning above half of it, and an informational note when the paste holds
 no Services of that namespace, because the real namespace may hold hundreds.
 
@@ -36,6 +38,13 @@ or, from image 1.22.1/1.23.2 on, let envsubst see only the variables the templat
 **Suppressing.** `kb.troubleshooter/ignore: "nginx-envsubst-argument-list-too-long: <reason>"`
 on the workload, or `# kb-ignore: nginx-envsubst-argument-list-too-long <reason>` above the
 image line.
+
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
+app containers, restartable sidecars (initContainers with restartPolicy: Always) and
+ephemeral containers, not one-shot init containers; `env` and envFrom (ConfigMap and Secret
+keys with their prefix, when those objects are in the paste); the Services of the pod's
+namespace; `enableServiceLinks`.
 """
 
 from __future__ import annotations
@@ -168,7 +177,8 @@ def check(model: Model) -> Iterator[Finding]:
         if workload.spec.bool("enableServiceLinks") is False:
             continue
         for container in workload.containers(init=False):
-            env = set(container.env())
+            environment = model.environment(workload, container)
+            env = set(environment.variables)
             if not _uses_templates(workload, container, env) or "NGINX_ENVSUBST_FILTER" in env:
                 continue
             if workload.namespace not in links:
@@ -209,6 +219,13 @@ def check(model: Model) -> Iterator[Finding]:
                     f" argument of about {size:,} bytes ({counted} Services of namespace"
                     f" {workload.namespace!r} in the paste, plus the kubernetes Service, the"
                     f" container's env and the image's own variables); this {verdict}."
+                    + (
+                        " Not in the paste, so not counted: envFrom "
+                        + ", ".join(environment.unknown)
+                        + " (if it sets NGINX_ENVSUBST_FILTER, the template step is safe)."
+                        if environment.unknown
+                        else ""
+                    )
                 ),
                 fix=pod_spec_snippet(
                     workload.obj.kind,

@@ -51,6 +51,11 @@ limits::
 **Suppressing.** `kb.troubleshooter/ignore: "php-opcache-hugepages: <reason>"` on the
 workload, or `# kb-ignore: php-opcache-hugepages <reason>` on the line above (inside a php.ini,
 write it after a semicolon: `; # kb-ignore: ...`).
+
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
+every container (app, init, sidecar, ephemeral) with its hugepages resources; `emptyDir`
+hugepages volumes; php.ini files from configMap and projected volumes.
 """
 
 from __future__ import annotations

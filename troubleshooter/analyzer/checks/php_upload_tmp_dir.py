@@ -48,6 +48,12 @@ or point both settings at `/tmp` and mount the emptyDir there. Size it for
 **Suppressing.** `kb.troubleshooter/ignore: "php-upload-tmp-dir: <reason>"` on the workload,
 or `# kb-ignore: php-upload-tmp-dir <reason>` on the line above (inside a php.ini, write it
 after a semicolon: `; # kb-ignore: ...`).
+
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
+app containers, restartable sidecars and ephemeral containers; their volume mounts (claims from
+volumeClaimTemplates and generic ephemeral volumes count as writable); php.ini files from
+`configMap` and `projected` volumes.
 """
 
 from __future__ import annotations
@@ -62,7 +68,7 @@ from troubleshooter.analyzer.checks._common import (
     key_position,
 )
 from troubleshooter.analyzer.configs import Setting, parse_php_ini
-from troubleshooter.analyzer.model import Container, Model, Mount, MountedFile, Workload
+from troubleshooter.analyzer.model import Container, Model, Mount, MountedFile, Volume, Workload
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map
 
@@ -179,13 +185,13 @@ def _covering_mount(container: Container, path: str) -> Mount | None:
     return best
 
 
-def _writable(mount: Mount, volumes: dict[str, Map]) -> bool:
+def _writable(mount: Mount, volumes: dict[str, Volume]) -> bool:
     if mount.node.bool("readOnly") is True:
         return False
     volume = volumes.get(mount.name)
     if volume is None:
         return True  # unknown volume: give it the benefit of the doubt
-    for key, source in volume.value.items():
+    for key, source in volume.node.value.items() if volume.origin == "volume" else ():
         if key in READ_ONLY_SOURCES:
             return False
         if isinstance(source, Map) and source.bool("readOnly") is True:
@@ -229,7 +235,7 @@ def _fix(container: Container, path: str) -> str:
 
 
 def _path_problem(
-    container: Container, volumes: dict[str, Map], path: str, read_only_root: bool
+    container: Container, volumes: dict[str, Volume], path: str, read_only_root: bool
 ) -> str | None:
     """Why PHP cannot create files at a path, or None when it can (as far as we can tell)."""
     mount = _covering_mount(container, path)

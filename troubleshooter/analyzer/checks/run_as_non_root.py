@@ -18,10 +18,6 @@ Init containers count; Windows pods (`spec.os.name: windows`) are skipped.
   in `capabilities.add`, on the `allowPrivilegeEscalation` line: the API server rejects the
   object (``cannot set `allowPrivilegeEscalation` to false and `privileged` to true``).
   Validation matches the literal `CAP_SYS_ADMIN`; `SYS_ADMIN` passes and is not reported.
-* **warning** a non-root user (`runAsUser` above 0, or `runAsNonRoot: true`) without
-  `allowPrivilegeEscalation: false`, on the `runAsUser` (else `runAsNonRoot`) line: without
-  `no_new_privs` a setuid-root binary such as `su` or `sudo`, or a file capability, lifts the
-  process back to root or to those capabilities at `execve`, which undoes the non-root intent.
 
 When several containers inherit the same pod-level field, one finding names them all.
 
@@ -44,6 +40,11 @@ A container that truly needs root or `privileged` should say so (`runAsNonRoot: 
 
 **Suppressing.** `kb.troubleshooter/ignore: "run-as-non-root: <reason>"` on the workload, or
 `# kb-ignore: run-as-non-root <reason>` above the reported line.
+
+**Reads.** Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob (jobTemplate)
+and ReplicationController pod templates, also inside List objects and Helm or kustomize output;
+every container: app, init, restartable sidecar and ephemeral (kubectl debug); pod and
+container securityContext.
 """
 
 from __future__ import annotations
@@ -210,19 +211,6 @@ def _container_findings(workload: Workload, container: Container) -> Iterator[_P
                 " possible.",
                 "securityContext:\n  allowPrivilegeEscalation: false\n  capabilities:\n"
                 '    drop: ["ALL"]     # and add only what is needed, without CAP_SYS_ADMIN\n',
-            )
-    elif wants_non_root and not _true(privileged) and not (_true(non_root) and user == 0):
-        anchor = user_node if user is not None and user > 0 else non_root
-        if anchor is not None:
-            who = f"runAsUser {user}" if user is not None and user > 0 else "runAsNonRoot: true"
-            yield _Pending(
-                "warning",
-                anchor,
-                f"Runs as non-root ({who}) without allowPrivilegeEscalation: false: without"
-                " no_new_privs a setuid-root binary (su, sudo) or a file capability in the image"
-                " lifts the process back to root or to those capabilities at execve.",
-                "securityContext:\n  allowPrivilegeEscalation: false\n  capabilities:\n"
-                '    drop: ["ALL"]\n',
             )
 
 
