@@ -45,11 +45,15 @@ INSTALLED_APPS = [
     "troubleshooter.apps.TroubleshooterConfig",
 ]
 
+# kb/middleware.py says what each of ours does and why it sits where it does.
 MIDDLEWARE = [
-    "kb.middleware.RequestSizeLimitMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "kb.middleware.SecurityHeadersMiddleware",
+    "kb.middleware.RequestBodyMiddleware",
+    "kb.middleware.HeavyRequestGate",
+    "kb.middleware.AdminLoginThrottle",
+    "django.middleware.security.SecurityMiddleware",
+    "kb.middleware.StaticFilesMiddleware",
+    "kb.middleware.HeadAsGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -134,6 +138,15 @@ KB_MAX_MANIFEST_DOCUMENTS = env_int("KB_MAX_MANIFEST_DOCUMENTS", 5_000, minimum=
 KB_MAX_MANIFEST_OBJECTS = env_int("KB_MAX_MANIFEST_OBJECTS", 5_000, minimum=1)
 KB_MAX_YAML_DEPTH = env_int("KB_MAX_YAML_DEPTH", 100, minimum=10)
 KB_MAX_YAML_ALIASES = env_int("KB_MAX_YAML_ALIASES", 100, minimum=0)
+
+# Heavy requests (analyses, diagnoses, large bodies) per process: this many at a time, this
+# many more waiting at most this long; the rest get 503 + Retry-After (kb/serving.py).
+KB_HEAVY_CONCURRENCY = env_int("KB_HEAVY_CONCURRENCY", 1, minimum=1)
+KB_HEAVY_QUEUE = env_int("KB_HEAVY_QUEUE", 2, minimum=0)
+KB_HEAVY_WAIT_SECONDS = env_int("KB_HEAVY_WAIT_SECONDS", 10, minimum=0)
+# Admin login attempts per client address and window (kb.middleware.AdminLoginThrottle).
+KB_ADMIN_LOGIN_ATTEMPTS = env_int("KB_ADMIN_LOGIN_ATTEMPTS", 10, minimum=1)
+KB_ADMIN_LOGIN_WINDOW_SECONDS = env_int("KB_ADMIN_LOGIN_WINDOW_SECONDS", 300, minimum=1)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = KB_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = KB_MAX_REQUEST_BYTES
