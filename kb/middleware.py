@@ -3,7 +3,7 @@
 In the order of settings.MIDDLEWARE:
 
 - `SecurityHeadersMiddleware` (outermost): CSP, nosniff, frame and referrer headers on every
-  response, the 413/400/429/503 answers of the middleware below and Django's error pages
+  response, the 400/408/411/413/429 answers of the middleware below and Django's error pages
   included.
 - `RequestBodyMiddleware`: refuses what a view could not read safely, before it reads it: a
   body over the limit (413, from Content-Length alone), a chunked body (411: WSGI gives Django
@@ -11,8 +11,6 @@ In the order of settings.MIDDLEWARE:
   (400: `punycode`, `unicode_escape` or `rot13` decode to lone surrogates or fail with errors
   no view expects). Then it reads the body once, so a client that stops sending gets a 408
   instead of a view failing half-way.
-- `HeavyRequestGate`: analyses and diagnoses run a few at a time per process (see
-  kb/serving.py); the rest get 503 with Retry-After at once.
 - `AdminLoginThrottle`: a bounded number of admin login attempts per address.
 - `StaticFilesMiddleware`: whitenoise, without serving collectstatic's manifest.
 - `HeadAsGetMiddleware`: HEAD is answered like GET without the body (views allow only GET).
@@ -21,7 +19,6 @@ In the order of settings.MIDDLEWARE:
 from __future__ import annotations
 
 import codecs
-import threading
 from collections.abc import Callable
 
 from django.conf import settings
@@ -55,7 +52,7 @@ def too_large_response(request: HttpRequest, *, limit: int, what: str = "request
 class SecurityHeadersMiddleware:
     """Set the security headers on every response, whoever produced it.
 
-    Outermost, so that answers given by the middleware below it (400, 408, 411, 413, 429, 503) and
+    Outermost, so that answers given by the middleware below it (400, 408, 411, 413, 429) and
     Django's own 400 for a bad Host header carry them too. Django's settings values are used,
     so there is one place to change them.
     """
@@ -166,91 +163,6 @@ class RequestBodyMiddleware:
                     message="The request body did not arrive in time.",
                 )
         return self.get_response(request)
-
-
-# Requests that run an analysis or a diagnosis. A GET of these pages without input is light.
-HEAVY_PATHS = ("/analyze/", "/api/analyze/", "/api/diagnose/", "/troubleshoot/")
-# Any body this large is work (a pasted log posted to the search page, for instance).
-HEAVY_BODY_BYTES = 64 * 1024
-
-
-def is_heavy(request: HttpRequest) -> bool:
-    """Whether the request will run an analysis or a diagnosis, or carries a large body."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > HEAVY_BODY_BYTES:
-        return True
-    if request.path not in HEAVY_PATHS:
-        return False
-    return request.method == "POST" or "text" in request.GET
-
-
-class Gate:
-    """At most `running` holders at a time and `queued` more waiting up to `wait` seconds."""
-
-    def __init__(self, *, running: int, queued: int, wait: float) -> None:
-        self._slots = threading.BoundedSemaphore(running)
-        self._lock = threading.Lock()
-        self._inside = 0
-        self._capacity = running + queued
-        self._wait = wait
-
-    def enter(self) -> bool:
-        """Take a slot (waiting in the queue if there is room); False when full."""
-        with self._lock:
-            if self._inside >= self._capacity:
-                return False
-            self._inside += 1
-        if self._slots.acquire(timeout=self._wait):
-            return True
-        with self._lock:
-            self._inside -= 1
-        return False
-
-    def leave(self) -> None:
-        """Give the slot back."""
-        self._slots.release()
-        with self._lock:
-            self._inside -= 1
-
-
-class HeavyRequestGate:
-    """Analyses and diagnoses run KB_HEAVY_CONCURRENCY at a time per process.
-
-    KB_HEAVY_QUEUE more wait up to KB_HEAVY_WAIT_SECONDS; beyond that a 503 with Retry-After
-    answers at once. So however many heavy requests arrive, each worker keeps threads (and
-    its share of the CPU) for searches and pages (kb/serving.py).
-    """
-
-    RETRY_AFTER_SECONDS = 5
-
-    def __init__(self, get_response: Handler) -> None:
-        self.get_response = get_response
-        self.gate = Gate(
-            running=settings.KB_HEAVY_CONCURRENCY,
-            queued=settings.KB_HEAVY_QUEUE,
-            wait=settings.KB_HEAVY_WAIT_SECONDS,
-        )
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not is_heavy(request):
-            return self.get_response(request)
-        if not self.gate.enter():
-            response = refusal(
-                request,
-                status=503,
-                title="Busy",
-                message="Too many analyses are running; try again in a few seconds.",
-                retry_after=self.RETRY_AFTER_SECONDS,
-            )
-            response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
-            return response
-        try:
-            return self.get_response(request)
-        finally:
-            self.gate.leave()
 
 
 class AdminLoginThrottle:

@@ -49,7 +49,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "kb.middleware.SecurityHeadersMiddleware",
     "kb.middleware.RequestBodyMiddleware",
-    "kb.middleware.HeavyRequestGate",
     "kb.middleware.AdminLoginThrottle",
     "django.middleware.security.SecurityMiddleware",
     "kb.middleware.StaticFilesMiddleware",
@@ -139,11 +138,13 @@ KB_MAX_MANIFEST_OBJECTS = env_int("KB_MAX_MANIFEST_OBJECTS", 5_000, minimum=1)
 KB_MAX_YAML_DEPTH = env_int("KB_MAX_YAML_DEPTH", 100, minimum=10)
 KB_MAX_YAML_ALIASES = env_int("KB_MAX_YAML_ALIASES", 100, minimum=0)
 
-# Heavy requests (analyses, diagnoses, large bodies) per process: this many at a time, this
-# many more waiting at most this long; the rest get 503 + Retry-After (kb/serving.py).
+# Heavy requests (analyses, diagnoses, large bodies) run in child processes (kb/isolation.py):
+# this many at a time per gunicorn worker, this many more waiting at most this long (the rest
+# get 429 + Retry-After), each stopped after this many seconds.
 KB_HEAVY_CONCURRENCY = env_int("KB_HEAVY_CONCURRENCY", 1, minimum=1)
 KB_HEAVY_QUEUE = env_int("KB_HEAVY_QUEUE", 2, minimum=0)
 KB_HEAVY_WAIT_SECONDS = env_int("KB_HEAVY_WAIT_SECONDS", 10, minimum=0)
+KB_HEAVY_TIMEOUT_SECONDS = env_int("KB_HEAVY_TIMEOUT_SECONDS", 60, minimum=1)
 # Admin login attempts per client address and window (kb.middleware.AdminLoginThrottle).
 KB_ADMIN_LOGIN_ATTEMPTS = env_int("KB_ADMIN_LOGIN_ATTEMPTS", 10, minimum=1)
 KB_ADMIN_LOGIN_WINDOW_SECONDS = env_int("KB_ADMIN_LOGIN_WINDOW_SECONDS", 300, minimum=1)
