@@ -45,6 +45,7 @@ run: install
 serve: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/python manage.py rebuild_index --if-changed
 	$(BIN)/gunicorn kb.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT) --no-control-socket
 
 lint: install-dev
