@@ -89,6 +89,16 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("KB_SQLITE_PATH", str(VAR_DIR / "kb.sqlite3")),
+            "OPTIONS": {
+                # Two imports at once (or an import beside the web server) wait for the write
+                # lock instead of failing with "database is locked": up to 20 s per statement,
+                # and write transactions take the lock when they begin, so a reader that
+                # later wants to write cannot deadlock with another writer.
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                # Readers (the web server) never wait for a writer (the importer).
+                "init_command": "PRAGMA journal_mode=WAL",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
