@@ -12,7 +12,9 @@
   fresh one when the index changed. `Searcher.refresh()` is never called: in whoosh-reloaded
   2.7.5 it returns duplicated or deleted documents after a merge (RESEARCH.md). Segment files
   are read, not memory-mapped: a truncated mapped file kills the process with SIGBUS, a read
-  raises an error we can answer.
+  raises an error we can answer. Measured (2 200 documents, uncached queries, a loaded 2-core
+  machine): median 371–410 ms read against 351–401 ms mapped, 3–5 % slower; opening a
+  searcher 2–12 ms against 28–30 ms.
 - An index that is missing, damaged or older than the database never makes a search fail:
   the answer comes from a plain database query (hits marked `source="database"`) and a
   rebuild is started in a background thread of this process (`heal_index`).
