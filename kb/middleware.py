@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.template.loader import render_to_string
 from whitenoise.middleware import WhiteNoiseMiddleware
@@ -155,6 +156,8 @@ class RequestBodyMiddleware:
         if length and request.method not in ("GET", "HEAD"):
             try:
                 request.body  # noqa: B018 - read once, here, with the errors answered here
+            except RequestDataTooBig:
+                return too_large_response(request, limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
             except UnreadablePostError:
                 return refusal(
                     request,

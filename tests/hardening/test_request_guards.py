@@ -219,3 +219,11 @@ def test_it_never_serves_the_static_manifest(settings, tmp_path: Path):
     client = Client()  # a new handler: whitenoise reads STATIC_ROOT when it is created
     assert client.get("/static/css/app.0123456789ab.css").status_code == 200
     assert client.get("/static/staticfiles.json").status_code == 404
+
+
+def test_a_body_over_djangos_memory_limit_is_a_413_not_a_400(client, settings):
+    settings.KB_MAX_REQUEST_BYTES = 10_000_000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
+    response = client.post("/api/diagnose/", b"x" * 8192, content_type="text/plain")
+    assert response.status_code == 413
+    assert response.json()["limit"] == 4096
