@@ -29,6 +29,7 @@ from __future__ import annotations
 import concurrent.futures
 import io
 import json
+import logging
 import multiprocessing
 import os
 import sys
@@ -36,6 +37,8 @@ import threading
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 StartResponse = Callable[..., object]
 WSGIApp = Callable[[dict, StartResponse], Iterable[bytes]]
@@ -45,6 +48,8 @@ HEAVY_PATHS = frozenset({"/analyze/", "/api/analyze/", "/api/diagnose/", "/troub
 # Any body this large is work (a long log posted to the search page, for instance).
 HEAVY_BODY_BYTES = 64 * 1024
 RETRY_AFTER_SECONDS = 5
+# How long a new child may take to start Django before requests give up on it.
+CHILD_START_SECONDS = 120
 
 
 def content_length(environ: dict) -> int:
@@ -153,6 +158,7 @@ class IsolatingApplication:
             wait=settings.KB_HEAVY_WAIT_SECONDS,
         )
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._ready: concurrent.futures.Future | None = None
         self._pool_lock = threading.Lock()
         self._headers = [
             ("Content-Security-Policy", settings.KB_CONTENT_SECURITY_POLICY),
@@ -162,7 +168,7 @@ class IsolatingApplication:
             ("Cache-Control", "no-store"),
         ]
 
-    def _get_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+    def _get_pool(self) -> tuple[concurrent.futures.ProcessPoolExecutor, concurrent.futures.Future]:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = concurrent.futures.ProcessPoolExecutor(
@@ -174,7 +180,9 @@ class IsolatingApplication:
                     # is given back.
                     max_tasks_per_child=100,
                 )
-            return self._pool
+                # Started now; a request waits for it before its own time starts counting.
+                self._ready = self._pool.submit(_warm)
+            return self._pool, self._ready
 
     def _discard_pool(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
         with self._pool_lock:
@@ -187,7 +195,7 @@ class IsolatingApplication:
 
     def warm(self) -> None:
         """Start the children now (gunicorn's post_worker_init), not on the first analysis."""
-        self._get_pool().submit(_warm)
+        self._get_pool()
 
     def shutdown(self) -> None:
         """Stop the children (gunicorn's worker_exit)."""
@@ -251,8 +259,9 @@ class IsolatingApplication:
             self.gate.leave()
 
     def _serve(self, environ: dict, start_response: StartResponse, body: bytes) -> list[bytes]:
-        pool = self._get_pool()
+        pool, ready = self._get_pool()
         try:
+            ready.result(timeout=CHILD_START_SECONDS)
             future = pool.submit(_serve_in_child, _portable(environ), body)
             status, headers, content = future.result(timeout=settings.KB_HEAVY_TIMEOUT_SECONDS)
         except concurrent.futures.TimeoutError:
@@ -270,6 +279,16 @@ class IsolatingApplication:
                 start_response,
                 "503 Service Unavailable",
                 "The process working on this input stopped; try a smaller input.",
+            )
+        except Exception:
+            # The child could not start Django, or could not send its answer back.
+            logger.exception("a heavy request failed in its child process")
+            self._discard_pool(pool)
+            return self._answer(
+                environ,
+                start_response,
+                "503 Service Unavailable",
+                "The input could not be processed right now; try again later.",
             )
         start_response(status, headers)
         return [content]

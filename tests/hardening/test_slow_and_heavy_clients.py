@@ -14,6 +14,7 @@ with -s to see them); the assertions are hang detection with generous bounds, no
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import signal
@@ -23,6 +24,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -57,29 +59,20 @@ def two_mb_manifest(target: int = 1_950_000) -> bytes:
         n += 1
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory) -> Iterator[Server]:
-    """gunicorn as `make serve` runs it (gunicorn.conf.py), stopped at the end."""
-    folder = tmp_path_factory.mktemp("serve")
+@contextlib.contextmanager
+def make_serve(folder: Path, **extra_env: str) -> Iterator[Server]:
+    """gunicorn as `make serve` runs it (gunicorn.conf.py) on a free port, stopped at the end."""
     port = _free_port()
     log = folder / "gunicorn.log"
-    env = _production_env(folder)
-    env["KB_CLIENT_READ_SECONDS"] = str(READ_DEADLINE)
+    env = {**_production_env(folder), **extra_env}
     srv = Server("127.0.0.1", port, env, log)
     srv.manage("migrate", "--noinput")
     srv.manage("import_articles")
     srv.manage("collectstatic", "--noinput")
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "kb.wsgi",
-                "--config",
-                "gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--no-control-socket",
-            ],
+            [str(BIN / "gunicorn"), "kb.wsgi", "--config", "gunicorn.conf.py"]
+            + ["--bind", f"127.0.0.1:{port}", "--no-control-socket"],
             env=srv.env,
             cwd=REPO,
             stdout=output,
@@ -108,6 +101,14 @@ def served(tmp_path_factory) -> Iterator[Server]:
     text = log.read_text(errors="replace")
     for sign in ("django.request", "Internal Server Error", "WORKER TIMEOUT", "Worker failed"):
         assert sign not in text, text[-3000:]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[Server]:
+    """The setup of `make serve`, with a short read deadline so the test stays short."""
+    folder = tmp_path_factory.mktemp("serve")
+    with make_serve(folder, KB_CLIENT_READ_SECONDS=str(READ_DEADLINE)) as server:
+        yield server
 
 
 def trickle(server: Server, whole: bytes, trickled: bytes, stop: threading.Event, out: dict):
@@ -266,3 +267,28 @@ def test_gunicorns_own_error_pages_echo_nothing_and_carry_the_headers(served):
         assert b"X-Content-Type-Options: nosniff" in head
         assert b"Content-Security-Policy: default-src 'none'" in head
         assert body == status + b"\n"
+
+
+def test_an_analysis_past_its_time_is_stopped_and_the_worker_lives_on(tmp_path):
+    """The child running it is killed and replaced; the worker answers 503, then serves on."""
+    manifest = two_mb_manifest()
+    with make_serve(tmp_path, KB_HEAVY_TIMEOUT_SECONDS="1", KB_WORKERS="1") as server:
+        began = time.monotonic()
+        status, headers, body = server.request(
+            "POST", "/api/analyze/", manifest, {"Content-Type": "application/yaml"}
+        )
+        assert status == 503, body[:300]
+        assert "too long" in json.loads(body)["error"]
+        assert headers["Retry-After"] == "5"
+        assert time.monotonic() - began < 15
+        assert server.request("GET", SEARCH)[0] == 200
+        small = b"apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n"
+        deadline = time.monotonic() + 60  # a fresh child starts Django first
+        while True:
+            status, _, body = server.request(
+                "POST", "/api/analyze/", small, {"Content-Type": "application/yaml"}
+            )
+            if status == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert status == 200, body[:300]
