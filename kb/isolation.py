@@ -34,6 +34,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
@@ -104,8 +105,20 @@ class Gate:
 _child_application: WSGIApp | None = None
 
 
+def _exit_with_parent(parent: int) -> None:
+    # The executor's queues keep a pipe open in both processes: a child whose worker was
+    # killed would wait on it forever. It watches its parent instead.
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def _child_init() -> None:
     global _child_application
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="kb-parent-watch", daemon=True
+    ).start()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kb.settings")
     from django.core.wsgi import get_wsgi_application
 

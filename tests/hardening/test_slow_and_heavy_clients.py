@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import signal
 import socket
 import statistics
@@ -79,6 +80,7 @@ def make_serve(folder: Path, **extra_env: str) -> Iterator[Server]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    srv.arbiter_pid = process.pid
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -292,3 +294,48 @@ def test_an_analysis_past_its_time_is_stopped_and_the_worker_lives_on(tmp_path):
                 break
             time.sleep(1)
         assert status == 200, body[:300]
+
+
+def children_of(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped has stopped running)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_an_analysis_child_does_not_outlive_its_killed_worker(served):
+    """SIGKILL of a worker (the OOM killer's way) leaves no analysis process behind."""
+    workers = children_of(served.arbiter_pid)
+    deadline = time.monotonic() + 60
+    pairs = []
+    while time.monotonic() < deadline:
+        pairs = [(worker, child) for worker in workers for child in children_of(worker)]
+        if pairs:
+            break
+        time.sleep(0.5)
+    assert pairs, "each worker starts its analysis process at start-up"
+    worker, child = pairs[0]
+    os.kill(worker, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(child), "the orphaned child still runs"
+    # gunicorn replaces the worker; the site answers.
+    time.sleep(2)
+    assert served.request("GET", SEARCH)[0] == 200
