@@ -1,6 +1,7 @@
 """Middleware: what every request goes through before a view sees it.
 
-In the order of settings.MIDDLEWARE:
+(Before Django, under gunicorn, kb/isolation.py sends heavy requests to a child process,
+where this same chain runs.) In the order of settings.MIDDLEWARE:
 
 - `SecurityHeadersMiddleware` (outermost): CSP, nosniff, frame and referrer headers on every
   response, the 400/408/411/413/429 answers of the middleware below and Django's error pages
