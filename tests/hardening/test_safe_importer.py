@@ -18,6 +18,11 @@ from kb.models import Article
 pytestmark = pytest.mark.django_db
 
 
+# The command runs in its own process on its own SQLite file, even when the suite itself runs
+# against PostgreSQL (CI): these tests are about files and SQLite's lock.
+SQLITE = {"KB_DATABASE_URL": "", "DATABASE_URL": ""}
+
+
 def doc(title: str) -> str:
     return f"# {title}\n\nA document about envsubst and service links, for the importer.\n"
 
@@ -51,8 +56,8 @@ def test_it_sizes_a_sparse_4_gb_file_before_reading_it(tmp_path: Path, run_manag
     with (folder / "huge.md").open("wb") as handle:
         handle.truncate(4 * 1024**3)  # sparse: no disk used, 4 GB to whoever reads it
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    run_manage("migrate", "--noinput")
-    done = run_manage("import_articles", "--no-index", str(folder), timeout=120)
+    run_manage("migrate", "--noinput", env=SQLITE)
+    done = run_manage("import_articles", "--no-index", str(folder), timeout=120, env=SQLITE)
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert done.returncode == 1
     assert "huge.md: the file is 4,294,967,296 bytes; the limit is 1,000,000" in done.stderr
@@ -66,8 +71,8 @@ def test_it_refuses_a_fifo_without_waiting_for_a_writer(tmp_path: Path, run_mana
     folder.mkdir()
     os.mkfifo(folder / "pipe.md")
     (folder / "ok.md").write_text(doc("Fine"))
-    run_manage("migrate", "--noinput")
-    done = run_manage("import_articles", "--no-index", str(folder), timeout=60)
+    run_manage("migrate", "--noinput", env=SQLITE)
+    done = run_manage("import_articles", "--no-index", str(folder), timeout=60, env=SQLITE)
     assert "pipe.md: not a regular file" in done.stderr
     assert "created 1" in done.stdout
 
@@ -80,8 +85,8 @@ def test_two_imports_at_once_on_sqlite_lose_nothing(tmp_path: Path, run_manage):
         for n in range(250):
             (folder / f"{name}-{n:03}.md").write_text(doc(f"{name} document {n}"))
         folders.append(folder)
-    run_manage("migrate", "--noinput")
-    env = {**os.environ, "KB_VAR_DIR": str(tmp_path / "cli-var")}
+    run_manage("migrate", "--noinput", env=SQLITE)
+    env = {**os.environ, "KB_VAR_DIR": str(tmp_path / "cli-var"), **SQLITE}
     imports = [
         subprocess.Popen(
             [str(PYTHON), str(REPO / "manage.py"), "import_articles", "--quiet", str(folder)],
@@ -107,8 +112,8 @@ def test_it_prints_file_names_with_control_characters_escaped(tmp_path: Path, ru
     folder.mkdir()
     (folder / "evil\x1b[2J\x07name.md").write_text(doc("Evil name"))
     (folder / "forged\r0 errors.md").write_bytes(b"# bad \xc3\x28 not utf-8\n")
-    run_manage("migrate", "--noinput")
-    done = run_manage("import_articles", "--no-index", str(folder))
+    run_manage("migrate", "--noinput", env=SQLITE)
+    done = run_manage("import_articles", "--no-index", str(folder), env=SQLITE)
     output = done.stdout + done.stderr
     assert "\x1b" not in output and "\x07" not in output and "\r" not in output
     assert "evil\\x1b[2J\\x07name.md" in done.stdout
