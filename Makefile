@@ -45,7 +45,8 @@ run: install
 serve: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput
-	$(BIN)/gunicorn kb.wsgi --bind $(HOST):$(PORT) --workers 2 --no-control-socket
+	$(BIN)/python manage.py rebuild_index --if-changed
+	$(BIN)/gunicorn kb.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT) --no-control-socket
 
 lint: install-dev
 	$(BIN)/ruff check .

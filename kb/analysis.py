@@ -1,7 +1,7 @@
 """Text analysis for the search index: CJK bigrams for every document, Japanese lemmas.
 
 Whoosh pickles the schema, analyzers included, into the index. So the classes here live in
-this stable module, keep no engine state (the MeCab tagger is created lazily, per process,
+this stable module, keep no engine state (the MeCab tagger is created lazily, per thread,
 outside the instances), and any change to what they emit must bump `SCHEMA_VERSION` in
 kb/search.py so the index is rebuilt (RESEARCH.md, "Search engine: Whoosh").
 
@@ -12,10 +12,11 @@ Japanese lemma field, searched together with phrases, found 17/17; either alone 
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator
-from functools import cache
 
 from whoosh.analysis import Token, Tokenizer
 
@@ -78,12 +79,19 @@ def bigram_terms(text: str) -> list[str]:
     return [token for token, _, _ in bigram_spans(fold(text))]
 
 
-@cache
-def _tagger():  # noqa: ANN202 - fugashi's type is not importable cheaply
-    # Created on first use in each process (never pickled, never shared across a fork).
-    import fugashi
+_local = threading.local()
 
-    return fugashi.Tagger()
+
+def _tagger():  # noqa: ANN202 - fugashi's type is not importable cheaply
+    # One per thread, created on first use (never pickled, never shared across a fork): a
+    # MeCab tagger keeps parse state between calls and is not safe to share between threads.
+    tagger = getattr(_local, "tagger", None)
+    if tagger is None or getattr(_local, "pid", None) != os.getpid():
+        import fugashi
+
+        tagger = _local.tagger = fugashi.Tagger()
+        _local.pid = os.getpid()
+    return tagger
 
 
 def _lemma(word) -> str:  # noqa: ANN001

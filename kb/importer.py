@@ -15,14 +15,23 @@ bad file is reported and the others still import.
 
 A translation (`<slug>.<lang>.md` with `translation_of: <slug>`) is its own row at its
 original's slug, linked to it, and saved after every original of the run.
+
+Only what lies inside a folder given is read: a symbolic link met while walking is followed
+only when it resolves inside that folder (git carries links: `articles/passwd.txt ->
+/etc/passwd` is refused, not published). Files are opened without following a link at the
+last step, their size is taken with fstat before a byte is read, and anything but a regular
+file (a FIFO, a device) is refused. Names are shown with control characters escaped.
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import html
+import os
 import re
+import stat
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -73,7 +82,7 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        return f"{display_name(self.path)}: {display_name(self.reason)}"
 
 
 @dataclass
@@ -302,18 +311,40 @@ def _slug_for(meta: FrontMatter, *, path: Path, title: str, slug_from: str) -> s
     return slug_from_stem(path.stem)
 
 
+def read_file_bytes(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_DOCUMENT_BYTES; DocumentError otherwise.
+
+    The last path component is opened without following a link (the walk already resolved
+    and checked links), non-blocking so that a FIFO cannot hang the run, and the size comes
+    from fstat before anything is read: a sparse 4 GB file costs nothing.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DocumentError("a symbolic link, not a file: not followed") from exc
+        raise DocumentError(f"cannot read the file: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise DocumentError("not a regular file (a FIFO, a device or a socket)")
+        if info.st_size > MAX_DOCUMENT_BYTES:
+            raise DocumentError(
+                f"the file is {info.st_size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,}: split it"
+            )
+        os.set_blocking(handle.fileno(), True)
+        data = handle.read(MAX_DOCUMENT_BYTES + 1)  # a file growing meanwhile is still capped
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"the file grew past the limit of {MAX_DOCUMENT_BYTES:,} bytes")
+    return data
+
+
 def read_document(path: Path, *, slug_from: str = "front-matter") -> Document:
     """Read, validate and render one file; raises DocumentError with the reason."""
     if slug_from not in SLUG_SOURCES:
         raise ValueError(f"slug_from must be one of {SLUG_SOURCES}, not {slug_from!r}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"cannot read the file: {exc.strerror or exc}") from exc
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise DocumentError(
-            f"the file is {len(data):,} bytes; the limit is {MAX_DOCUMENT_BYTES:,}: split it"
-        )
+    data = read_file_bytes(path)
     text = decode_document(data)
     lines = text.count("\n") + 1
     if lines > MAX_DOCUMENT_LINES:
@@ -375,19 +406,47 @@ def read_document(path: Path, *, slug_from: str = "front-matter") -> Document:
 # --- Finding files ----------------------------------------------------------------------------
 
 
-def _walk(root: Path) -> list[Path]:
+def display_name(path: Path | str) -> str:
+    """A file name as it may be printed: control characters (ESC, BEL, CR...) escaped."""
+    return "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode()
+        for char in str(path)
+    )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _walk(root: Path, report: ImportReport) -> list[Path]:
+    """Documents under `root`; links are followed only to files inside it (module docstring)."""
     found = []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts):
-            continue  # .git, editor backups
-        if (
-            path.is_file()
-            and path.suffix.lower() in DOCUMENT_SUFFIXES
-            and path.name.lower() not in SKIPPED_IN_WALK
-        ):
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        base = Path(folder)
+        # Hidden folders (.git, editor backups) are skipped; links to folders are not walked.
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = base / name
+            if name.startswith(".") or path.suffix.lower() not in DOCUMENT_SUFFIXES:
+                continue
+            if name.lower() in SKIPPED_IN_WALK:
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not _inside(target, root):
+                    report.failed.append(
+                        Problem(path, "a symbolic link to outside the folder: not imported")
+                    )
+                    continue
+                if not target.is_file():
+                    continue
+                # A link inside the folder is imported under its own name, read from its target.
+                path = target if target.suffix.lower() in DOCUMENT_SUFFIXES else path
+                if path.is_symlink():
+                    report.failed.append(Problem(path, "a symbolic link to a non-document"))
+                    continue
             found.append(path)
-    return found
+    return sorted(set(found))
 
 
 # --- Saving -----------------------------------------------------------------------------------
@@ -543,8 +602,8 @@ def _unchanged_slug(path: Path, known: dict[str, tuple[str, str, str]]) -> tuple
     if entry is None:
         return None
     try:
-        data = path.read_bytes()
-    except OSError:
+        data = read_file_bytes(path)
+    except DocumentError:
         return None  # read_document reports it
     return (entry[0], entry[2]) if hashlib.sha256(data).hexdigest() == entry[1] else None
 
@@ -575,7 +634,7 @@ def import_paths(
     for given in paths:
         root = Path(given).expanduser().resolve()
         if root.is_dir():
-            files = _walk(root)
+            files = _walk(root, report)
             if files:
                 prune_roots.append(root)
             elif prune:

@@ -45,11 +45,14 @@ INSTALLED_APPS = [
     "troubleshooter.apps.TroubleshooterConfig",
 ]
 
+# kb/middleware.py says what each of ours does and why it sits where it does.
 MIDDLEWARE = [
-    "kb.middleware.RequestSizeLimitMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "kb.middleware.SecurityHeadersMiddleware",
+    "kb.middleware.RequestBodyMiddleware",
+    "kb.middleware.AdminLoginThrottle",
+    "django.middleware.security.SecurityMiddleware",
+    "kb.middleware.StaticFilesMiddleware",
+    "kb.middleware.HeadAsGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,6 +89,16 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("KB_SQLITE_PATH", str(VAR_DIR / "kb.sqlite3")),
+            "OPTIONS": {
+                # Two imports at once (or an import beside the web server) wait for the write
+                # lock instead of failing with "database is locked": up to 20 s per statement,
+                # and write transactions take the lock when they begin, so a reader that
+                # later wants to write cannot deadlock with another writer.
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                # Readers (the web server) never wait for a writer (the importer).
+                "init_command": "PRAGMA journal_mode=WAL",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -122,6 +135,10 @@ KB_ARTICLES_DIR = Path(env_str("KB_ARTICLES_DIR", str(BASE_DIR / "articles")))
 # The Whoosh index lives on local disk, one per instance, rebuilt from the database. Never put it
 # on NFS/EFS/Azure Files: Whoosh mmaps segments and deletes them at commit (RESEARCH.md).
 KB_INDEX_DIR = Path(env_str("KB_INDEX_DIR", str(VAR_DIR / "index")))
+# A missing, damaged or stale index is rebuilt by a background thread of the web process
+# (kb/search.py); searches check how fresh it is at most every KB_INDEX_CHECK_SECONDS.
+KB_INDEX_SELF_HEAL = env_bool("KB_INDEX_SELF_HEAL", True)
+KB_INDEX_CHECK_SECONDS = env_int("KB_INDEX_CHECK_SECONDS", 60, minimum=1)
 
 # --- Limits on untrusted input (documented in the README) -----------------------------------
 # Whole request body, checked from Content-Length before Django reads it.
@@ -134,6 +151,17 @@ KB_MAX_MANIFEST_DOCUMENTS = env_int("KB_MAX_MANIFEST_DOCUMENTS", 5_000, minimum=
 KB_MAX_MANIFEST_OBJECTS = env_int("KB_MAX_MANIFEST_OBJECTS", 5_000, minimum=1)
 KB_MAX_YAML_DEPTH = env_int("KB_MAX_YAML_DEPTH", 100, minimum=10)
 KB_MAX_YAML_ALIASES = env_int("KB_MAX_YAML_ALIASES", 100, minimum=0)
+
+# Heavy requests (analyses, diagnoses, large bodies) run in child processes (kb/isolation.py):
+# this many at a time per gunicorn worker, this many more waiting at most this long (the rest
+# get 429 + Retry-After), each stopped after this many seconds.
+KB_HEAVY_CONCURRENCY = env_int("KB_HEAVY_CONCURRENCY", 1, minimum=1)
+KB_HEAVY_QUEUE = env_int("KB_HEAVY_QUEUE", 2, minimum=0)
+KB_HEAVY_WAIT_SECONDS = env_int("KB_HEAVY_WAIT_SECONDS", 10, minimum=0)
+KB_HEAVY_TIMEOUT_SECONDS = env_int("KB_HEAVY_TIMEOUT_SECONDS", 60, minimum=1)
+# Admin login attempts per client address and window (kb.middleware.AdminLoginThrottle).
+KB_ADMIN_LOGIN_ATTEMPTS = env_int("KB_ADMIN_LOGIN_ATTEMPTS", 10, minimum=1)
+KB_ADMIN_LOGIN_WINDOW_SECONDS = env_int("KB_ADMIN_LOGIN_WINDOW_SECONDS", 300, minimum=1)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = KB_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = KB_MAX_REQUEST_BYTES
@@ -169,7 +197,13 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            # Tracebacks without exception messages, which may quote pasted text (kb/logs.py).
+            "()": "kb.logs.NoExceptionTextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("KB_LOG_LEVEL", "INFO")},
     "loggers": {

@@ -167,9 +167,11 @@ def test_it_builds_no_query_from_punctuation_alone() -> None:
     assert build_query(":::((**))") is None
 
 
-def test_it_answers_empty_before_the_index_exists(articles) -> None:
+def test_it_answers_from_the_database_before_the_index_exists(articles) -> None:
     assert not index_exists()
-    assert search_articles("envsubst") == []
+    hits = search_articles("envsubst")
+    assert [hit.slug for hit in hits] == ["nginx-envsubst-argument-list-too-long"]
+    assert hits[0].source == "database"
 
 
 def test_it_single_cjk_characters_still_match(search_index) -> None:

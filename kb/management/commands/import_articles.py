@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kb.importer import SLUG_SOURCES, import_paths
+from kb.importer import SLUG_SOURCES, display_name, import_paths
 from kb.search import rebuild_index
 
 # With more files than this, unchanged files are counted instead of listed one by one.
@@ -73,7 +73,9 @@ class Command(BaseCommand):
                 if counter["files"] % LONG_IMPORT == 0:
                     self.stdout.write(f"... {counter['files']} files")
                 return
-            self.stdout.write(f"{status:>9}  {path}")
+            # Names are escaped: a file name is chosen by whoever wrote the folder, and ESC or
+            # CR in it must not rewrite the terminal or forge a line of a CI log.
+            self.stdout.write(f"{status:>9}  {display_name(path)}")
 
         report = import_paths(
             paths,

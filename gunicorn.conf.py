@@ -1,0 +1,38 @@
+"""gunicorn settings for `make serve` (gunicorn reads this file from the working directory).
+
+Why threads, a read deadline, and heavy requests in child processes: see kb/serving.py.
+Every value can be overridden on the command line or with GUNICORN_CMD_ARGS.
+"""
+
+import os
+
+# gthread with a deadline on reading each request (kb/serving.py).
+worker_class = "kb.serving.DeadlineThreadWorker"
+workers = int(os.environ.get("KB_WORKERS", "2"))
+# Per worker: room for searches beside the few threads a heavy request or a slow client holds
+# (kb/isolation.py lets at most KB_HEAVY_CONCURRENCY + KB_HEAVY_QUEUE in).
+threads = int(os.environ.get("KB_THREADS", "16"))
+# A worker whose main loop is silent this long is restarted (threads keep it beating while a
+# request runs; analyses stop at their own budget well before).
+timeout = 60
+graceful_timeout = 20
+# Idle kept-alive connections are closed after this many seconds.
+keepalive = 5
+# gunicorn's defaults, written out: a request line of 4 094 bytes, 100 header fields of 8 190.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook
+    """Start the worker's analysis process now rather than on the first analysis."""
+    application = getattr(worker, "wsgi", None)
+    if hasattr(application, "warm"):
+        application.warm()
+
+
+def worker_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook
+    """Stop the worker's analysis process with it."""
+    application = getattr(worker, "wsgi", None)
+    if hasattr(application, "shutdown"):
+        application.shutdown()
