@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from troubleshooter.analyzer.checks._common import config_line_position, key_position
 from troubleshooter.analyzer.configs import parse_php_ini
@@ -148,7 +148,14 @@ MEDIUM_PREFIX = "HugePages"
 _INI_TRUE = frozenset({"on", "yes", "true"})
 
 # A Kubernetes resource quantity (apimachinery resource.Quantity), e.g. 64Mi, 1Gi, 2e6, 500m.
-_QUANTITY = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))([eE][+-]?\d+|[KMGTPE]i|[kMGTPEm])?\s*$")
+# ASCII digits only, possessive runs (one pass, nothing re-split on failure), and an exponent
+# only with digits: `1E` and `1Ei` are the exa suffixes, not a broken exponent.
+_QUANTITY = re.compile(
+    r"\s*+([+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++))"
+    r"(?:([eE][+-]?+[0-9]++)|([KMGTPE]i|[kMGTPEm]))?+\s*+"
+)
+# No real quantity is longer; a longer one is compared as text.
+_MAX_QUANTITY = 64
 _SUFFIX = {
     "": Decimal(1),
     "m": Decimal("0.001"),
@@ -164,15 +171,17 @@ _SUFFIX = {
 
 def quantity(text: str | None) -> Decimal | None:
     """Parse a Kubernetes quantity into a number (bytes for memory); None if malformed."""
-    match = _QUANTITY.match(text or "")
+    if not text or len(text) > _MAX_QUANTITY:
+        return None
+    match = _QUANTITY.fullmatch(text)
     if match is None:
         return None
-    number, suffix = match.group(1), match.group(2) or ""
+    number, exponent, suffix = match.groups()
     try:
-        if suffix[:1] in ("e", "E"):
-            return Decimal(number + suffix)
-        return Decimal(number) * _SUFFIX[suffix]
-    except (InvalidOperation, KeyError):
+        if exponent:
+            return Decimal(number + exponent)
+        return Decimal(number) * _SUFFIX[suffix or ""]
+    except (ArithmeticError, KeyError):  # decimal's Overflow and InvalidOperation included
         return None
 
 
