@@ -224,10 +224,13 @@ class Model:
     lines: list[str] = field(default_factory=list)
     _index: dict[tuple[str, str | None, str | None], K8sObject] = field(default_factory=dict)
     _by_kind: dict[str, list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
+    # Look-ups checks repeat per workload or claim, built once on first use (add() resets).
+    _lookups: dict[str, object] = field(default_factory=dict)
 
     def add(self, obj: K8sObject) -> None:
         """Index one object (a later duplicate replaces an earlier one, like `kubectl apply`)."""
         self.objects.append(obj)
+        self._lookups.clear()
         self._index[(obj.kind, obj.namespace, obj.name)] = obj
         self._by_kind[obj.kind].append(obj)
         path = POD_TEMPLATE_PATHS.get(obj.kind)
@@ -250,10 +253,21 @@ class Model:
 
     def services(self, namespace: str) -> list[K8sObject]:
         """Services of a namespace."""
-        return [obj for obj in self.of_kind("Service") if obj.namespace == namespace]
+        by_namespace = self._lookups.get("services")
+        if by_namespace is None:
+            by_namespace = defaultdict(list)
+            for obj in self.of_kind("Service"):
+                by_namespace[obj.namespace].append(obj)
+            self._lookups["services"] = by_namespace
+        return list(by_namespace.get(namespace, ()))
 
     def default_storage_class(self) -> K8sObject | None:
         """The StorageClass annotated as the cluster default, if pasted."""
+        if "default_class" not in self._lookups:
+            self._lookups["default_class"] = self._find_default_storage_class()
+        return self._lookups["default_class"]
+
+    def _find_default_storage_class(self) -> K8sObject | None:
         for obj in self.of_kind("StorageClass"):
             annotations = obj.annotations
             if annotations is not None:
@@ -283,15 +297,18 @@ class Model:
         volume_name = pvc.node.str("spec", "volumeName") if pvc else None
         if volume_name:
             return self.get("PersistentVolume", None, volume_name)
-        for pv in self.of_kind("PersistentVolume"):
-            ref = pv.node.map("spec", "claimRef")
-            if (
-                ref is not None
-                and ref.str("name") == claim
-                and (ref.str("namespace") or "default") == namespace
-            ):
-                return pv
-        return None
+        claim_refs = self._lookups.get("claim_refs")
+        if claim_refs is None:
+            # First PV per claimRef, as the scan in paste order found it; built once, as a
+            # scan per claim made many claims against many PVs quadratic.
+            claim_refs = {}
+            for pv in self.of_kind("PersistentVolume"):
+                ref = pv.node.map("spec", "claimRef")
+                if ref is not None and ref.str("name"):
+                    key = (ref.str("namespace") or "default", ref.str("name"))
+                    claim_refs.setdefault(key, pv)
+            self._lookups["claim_refs"] = claim_refs
+        return claim_refs.get((namespace, claim))
 
     def claim_storage(self, namespace: str, claim: str) -> Storage | None:
         """What backs a PVC, from its PV or StorageClass in the paste; None if unknown."""

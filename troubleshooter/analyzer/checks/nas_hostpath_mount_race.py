@@ -251,17 +251,21 @@ def _finding(ref: ObjectRef, path_node: Scalar, host: Map, volume_name: str) -> 
     )
 
 
-def _pv_mounts(model: Model, pv_name: str | None) -> list[Map]:
-    """Mounts, anywhere in the paste, of claims bound to a PersistentVolume."""
-    mounts = []
+def _pv_mounts(model: Model) -> dict[str | None, list[Map]]:
+    """Mounts, anywhere in the paste, of claims bound to each PersistentVolume (by PV name).
+
+    Built in one pass over the workloads, not once per PersistentVolume (400 PVs and 400 pods
+    took 46 s).
+    """
+    mounts: dict[str | None, list[Map]] = {}
     for workload in model.workloads:
         for name, volume in workload.volumes().items():
             claim = volume.str("persistentVolumeClaim", "claimName")
             if not claim:
                 continue
             pv = model.pv_for_claim(workload.namespace, claim)
-            if pv is not None and pv.name == pv_name:
-                mounts.extend(_volume_mounts(workload, name))
+            if pv is not None:
+                mounts.setdefault(pv.name, []).extend(_volume_mounts(workload, name))
     return mounts
 
 
@@ -279,6 +283,7 @@ def check(model: Model) -> Iterator[Finding]:
             if not mounts or _stopgap_applied(host, mounts):
                 continue
             yield _finding(workload.ref, path_node, host, name)
+    pv_mounts: dict[str | None, list[Map]] | None = None
     for pv in model.of_kind("PersistentVolume"):
         host = pv.node.map("spec", "hostPath")
         path_node = host.scalar("path") if host is not None else None
@@ -286,6 +291,8 @@ def check(model: Model) -> Iterator[Finding]:
             continue
         if not network_looking_host_path(path_node.value):
             continue
-        if _stopgap_applied(host, _pv_mounts(model, pv.name)):
+        if pv_mounts is None:
+            pv_mounts = _pv_mounts(model)
+        if _stopgap_applied(host, pv_mounts.get(pv.name, [])):
             continue
         yield _finding(pv.ref, path_node, host, pv.name or "nas")
