@@ -183,11 +183,17 @@ _NGINX_TOKEN = re.compile(
 )
 
 
+_MAX_NGINX_DEPTH = 32
+
+
 @_cached
 def parse_nginx(text: str) -> list[NginxDirective]:
     """Tokenise an nginx configuration into directives with their block context."""
     directives: list[NginxDirective] = []
     context: list[str] = []
+    # Blocks nested deeper than _MAX_NGINX_DEPTH are counted, not named: copying a context
+    # thousands deep into every directive was quadratic.
+    hidden = 0
     words: list[str] = []
     first_line = 0
     # One running line count: counting from the start for each directive was quadratic.
@@ -200,13 +206,16 @@ def parse_nginx(text: str) -> list[NginxDirective]:
             if words:
                 directive = NginxDirective(words[0], tuple(words[1:]), tuple(context), first_line)
                 directives.append(directive)
-                if token == "{":
-                    context.append(words[0])
-            elif token == "{":
-                context.append("")
+            if token == "{":
+                if len(context) < _MAX_NGINX_DEPTH:
+                    context.append(words[0] if words else "")
+                else:
+                    hidden += 1
             words = []
         elif token == "}":
-            if context:
+            if hidden:
+                hidden -= 1
+            elif context:
                 context.pop()
             words = []
         else:
