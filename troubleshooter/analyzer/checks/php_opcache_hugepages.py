@@ -185,6 +185,13 @@ def quantity(text: str | None) -> Decimal | None:
         return None
 
 
+def _shown(text: str) -> str:
+    """A pasted value as quoted in a message: cut when longer than any real quantity."""
+    if len(text) <= _MAX_QUANTITY:
+        return text
+    return f"{text[:24]}... ({len(text):,} characters)"
+
+
 def _same_quantity(a: str, b: str) -> bool:
     qa, qb = quantity(a), quantity(b)
     if qa is None or qb is None:
@@ -260,20 +267,20 @@ def _check_resources(workload: Workload, container: Container) -> Iterator[Findi
                 workload,
                 "error",
                 key_position(requests, name),
-                f"Container {label!r} requests {name}: {request.raw} without a limit; huge"
+                f"Container {label!r} requests {name}: {_shown(request.raw)} without a limit; huge"
                 " pages cannot be overcommitted, so the API server rejects the pod (`Limit must"
                 " be set for non overcommitable resources`).",
-                _resource_fix(name, request.raw),
+                _resource_fix(name, _shown(request.raw)),
             )
         elif not _same_quantity(request.raw, limit.raw):
             yield _finding(
                 workload,
                 "error",
                 key_position(requests, name),
-                f"Container {label!r} requests {name}: {request.raw} but limits it to"
-                f" {limit.raw}; huge pages requests must equal limits, so the API server"
+                f"Container {label!r} requests {name}: {_shown(request.raw)} but limits it to"
+                f" {_shown(limit.raw)}; huge pages requests must equal limits, so the API server"
                 f" rejects the pod (`must be equal to {name} limit`).",
-                _resource_fix(name, limit.raw),
+                _resource_fix(name, _shown(limit.raw)),
             )
     if requested or limited:
         has_cpu_or_memory = any(
@@ -291,7 +298,7 @@ def _check_resources(workload: Workload, container: Container) -> Iterator[Findi
                 key_position(holder, name),
                 f"Container {label!r} has {name} but no cpu or memory request or limit; the API"
                 " server rejects the pod with `HugePages require cpu or memory`.",
-                _resource_fix(name, node.raw),
+                _resource_fix(name, _shown(node.raw)),
             )
 
 
