@@ -19,7 +19,7 @@ import pytest
 from adversarial_inputs import FAMILIES, family
 
 from troubleshooter.analyzer import Limits, analyze_manifest, registry
-from troubleshooter.analyzer.parse import decode, parse_stream
+from troubleshooter.analyzer.parse import _pause_gc, _resume_gc, decode, parse_stream
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -253,6 +253,16 @@ def test_the_collector_is_paused_only_while_some_thread_parses():
     watcher.join()
     assert gc.isenabled()
     assert False in seen_during
+
+
+def test_the_first_parse_to_end_does_not_resume_the_collector_under_another():
+    assert gc.isenabled()
+    _pause_gc()  # thread A starts parsing
+    _pause_gc()  # thread B starts
+    _resume_gc()  # A ends first: B is still parsing
+    assert not gc.isenabled()
+    _resume_gc()  # B ends
+    assert gc.isenabled()
 
 
 def test_a_disabled_collector_stays_disabled_after_parsing():
