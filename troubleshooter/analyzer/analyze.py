@@ -14,7 +14,7 @@ import time
 
 from . import registry
 from .configs import parse_cache
-from .model import build_model
+from .model import OutOfTime, build_model
 from .parse import decode, parse_stream
 from .results import Finding, Limits, ParseError, Report
 from .suppress import apply_suppressions
@@ -43,6 +43,7 @@ def analyze_manifest(
     lines = decoded.split("\n")
     documents, errors = parse_stream(decoded, limits=limits, deadline=deadline)
     model = build_model(documents, limits=limits, lines=lines, errors=errors)
+    model.deadline = deadline
     findings: list[Finding] = []
     not_run: list[str] = []
     with parse_cache():
@@ -52,18 +53,20 @@ def analyze_manifest(
             if _expired(deadline):
                 not_run.append(module.ID)
                 continue
-            for finding in module.check(model):
-                findings.append(finding)
-                if _expired(deadline):
-                    errors.append(
-                        ParseError(
-                            None,
-                            None,
-                            f"check {module.ID} ran out of time and stopped part-way: the"
-                            " objects after its last finding were not checked by it",
-                        )
+            try:
+                for finding in module.check(model):
+                    findings.append(finding)
+                    if _expired(deadline):
+                        raise OutOfTime
+            except OutOfTime:
+                errors.append(
+                    ParseError(
+                        None,
+                        None,
+                        f"check {module.ID} ran out of time and stopped part-way: the objects"
+                        " after its last finding were not checked by it",
                     )
-                    break
+                )
     if not_run:
         errors.append(
             ParseError(

@@ -9,6 +9,7 @@ A namespaced object without `metadata.namespace` is in "default", as `kubectl ap
 from __future__ import annotations
 
 import posixpath
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -107,6 +108,7 @@ class Workload:
     spec: Map
     template_metadata: Map | None
     namespace: str
+    _volumes: dict[str, Map] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ref(self) -> ObjectRef:
@@ -120,8 +122,12 @@ class Workload:
                 yield Container(item, item.str("name"), item.str("image"), key != "containers")
 
     def volumes(self) -> dict[str, Map]:
-        """Pod volumes by name."""
-        return {name: item for item in self.spec.maps("volumes") if (name := item.str("name"))}
+        """Pod volumes by name (read once per workload: checks ask per container; read-only)."""
+        if self._volumes is None:
+            self._volumes = {
+                name: item for item in self.spec.maps("volumes") if (name := item.str("name"))
+            }
+        return self._volumes
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,10 @@ def volume_source_storage(source: Map) -> Storage | None:
     return None
 
 
+class OutOfTime(Exception):
+    """The analysis deadline passed inside a check; the check stops there."""
+
+
 @dataclass
 class Model:
     """Everything pasted, indexed for cross-object checks."""
@@ -225,7 +235,11 @@ class Model:
     _index: dict[tuple[str, str | None, str | None], K8sObject] = field(default_factory=dict)
     _by_kind: dict[str, list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
     # Look-ups checks repeat per workload or claim, built once on first use (add() resets).
-    _lookups: dict[str, object] = field(default_factory=dict)
+    _lookups: dict[object, object] = field(default_factory=dict)
+    # The analysis deadline (time.monotonic()), checked in the look-ups that can grow with
+    # the product of two counts; see check_deadline().
+    deadline: float | None = None
+    _ticks: int = 0
 
     def add(self, obj: K8sObject) -> None:
         """Index one object (a later duplicate replaces an earlier one, like `kubectl apply`)."""
@@ -351,7 +365,30 @@ class Model:
         return volume_source_storage(volume)
 
     def mounted_files(self, workload: Workload, container: Container) -> list[MountedFile]:
-        """ConfigMap keys the container sees, with the path it sees each one at."""
+        """ConfigMap keys the container sees, with the path it sees each one at (read-only).
+
+        Listed once per container and analysis (several checks ask), and the analysis
+        deadline is checked while listing: many containers that each mount a ConfigMap of
+        many keys see containers x keys files.
+        """
+        key = ("mounted_files", id(container.node))
+        cached = self._lookups.get(key)
+        if cached is None:
+            cached = self._lookups[key] = self._mounted_files(workload, container)
+        return cached
+
+    def check_deadline(self) -> None:
+        """Raise OutOfTime once the analysis deadline has passed (cheap: reads the clock
+        every 1 024 calls)."""
+        self._ticks += 1
+        if (
+            self.deadline is not None
+            and not self._ticks % 1024
+            and time.monotonic() > self.deadline
+        ):
+            raise OutOfTime
+
+    def _mounted_files(self, workload: Workload, container: Container) -> list[MountedFile]:
         volumes = workload.volumes()
         files = []
         for mount in container.mounts():
@@ -380,6 +417,7 @@ class Model:
             items = [(key, key) for key in data.value]
         files = []
         for key, relative in items:
+            self.check_deadline()
             value = data.scalar(key) if key else None
             if value is None or not isinstance(value.value, str) or not relative:
                 continue

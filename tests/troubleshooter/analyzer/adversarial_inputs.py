@@ -23,6 +23,9 @@ class Family:
     name: str
     target: str  # a check id, or "parse", "suppress", "configs", "model", "cli"
     make: Callable[[int], str]
+    # True when the work itself is a product of two counts (every container really sees every
+    # key of the ConfigMap it mounts): only the analysis deadline bounds it, by design.
+    quadratic_by_nature: bool = False
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -326,6 +329,38 @@ def virtual_node_claims(size: int) -> str:
     return "---\n".join(parts)
 
 
+def pod_many_containers(size: int) -> str:
+    """One pod with thousands of containers and volumes (per-container volume look-ups)."""
+    count = max(1, size // 160)
+    containers = "".join(
+        f"  - {{name: c{i}, image: 'httpd:2.4',"
+        f" volumeMounts: [{{name: v{i}, mountPath: /usr/local/apache2/htdocs}}]}}\n"
+        for i in range(count)
+    )
+    volumes = "".join(f"  - {{name: v{i}, configMap: {{name: conf}}}}\n" for i in range(count))
+    return _pod("many", "containers:\n" + containers + "volumes:\n" + volumes)
+
+
+def configmap_many_keys(size: int) -> str:
+    """A ConfigMap of many keys mounted whole by many containers (keys x containers files)."""
+    count = max(1, size // 200)
+    data = "".join(f"  k{i}.ini: 'x=1'\n" for i in range(count))
+    containers = "".join(
+        f"  - {{name: c{i}, image: 'php:8.3-apache',"
+        f" volumeMounts: [{{name: conf, mountPath: /usr/local/etc/php/conf.d}}]}}\n"
+        for i in range(count)
+    )
+    return (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf}\ndata:\n"
+        + data
+        + "---\n"
+        + _pod(
+            "many",
+            "containers:\n" + containers + "volumes: [{name: conf, configMap: {name: conf}}]\n",
+        )
+    )
+
+
 def services_and_workloads(size: int) -> str:
     """N LoadBalancer Services and N web pods that all select each other."""
     count = max(1, size // 330)
@@ -450,6 +485,8 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "services-and-workloads", "client-source-ip-external-traffic-policy", services_and_workloads
     ),
+    Family("pod-many-containers", "model", pod_many_containers),
+    Family("configmap-many-keys", "model", configmap_many_keys, quadratic_by_nature=True),
     Family("storage-classes", "httpd-network-docroot-sendfile-mmap", storage_classes),
     Family("configmap-versions", "configmap-subpath-no-update", configmap_versions),
     Family("efs-server", "nfs-efs-mount-options", efs_server),

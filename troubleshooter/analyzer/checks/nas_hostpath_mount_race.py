@@ -166,14 +166,13 @@ def _stopgap_applied(host: Map, mounts: list[Map]) -> bool:
     return all(mount.str("mountPropagation") in _PROPAGATING for mount in mounts)
 
 
-def _volume_mounts(workload: Workload, volume_name: str) -> list[Map]:
-    """The volumeMounts of all containers that mount a pod volume."""
-    return [
-        mount.node
-        for container in workload.containers()
-        for mount in container.mounts()
-        if mount.name == volume_name
-    ]
+def _mounts_by_volume(workload: Workload) -> dict[str, list[Map]]:
+    """The volumeMounts of all containers, by the pod volume they mount (one pass)."""
+    mounts: dict[str, list[Map]] = {}
+    for container in workload.containers():
+        for mount in container.mounts():
+            mounts.setdefault(mount.name, []).append(mount.node)
+    return mounts
 
 
 def _why(host: Map) -> str:
@@ -259,19 +258,23 @@ def _pv_mounts(model: Model) -> dict[str | None, list[Map]]:
     """
     mounts: dict[str | None, list[Map]] = {}
     for workload in model.workloads:
+        by_volume: dict[str, list[Map]] | None = None
         for name, volume in workload.volumes().items():
             claim = volume.str("persistentVolumeClaim", "claimName")
             if not claim:
                 continue
             pv = model.pv_for_claim(workload.namespace, claim)
             if pv is not None:
-                mounts.setdefault(pv.name, []).extend(_volume_mounts(workload, name))
+                if by_volume is None:
+                    by_volume = _mounts_by_volume(workload)
+                mounts.setdefault(pv.name, []).extend(by_volume.get(name, []))
     return mounts
 
 
 def check(model: Model) -> Iterator[Finding]:
     """Yield a warning per mounted hostPath (pod or PersistentVolume) on a share-like path."""
     for workload in model.workloads:
+        by_volume: dict[str, list[Map]] | None = None
         for name, volume in workload.volumes().items():
             host = volume.map("hostPath")
             path_node = host.scalar("path") if host is not None else None
@@ -279,7 +282,9 @@ def check(model: Model) -> Iterator[Finding]:
                 continue
             if not network_looking_host_path(path_node.value):
                 continue
-            mounts = _volume_mounts(workload, name)
+            if by_volume is None:
+                by_volume = _mounts_by_volume(workload)
+            mounts = by_volume.get(name, [])
             if not mounts or _stopgap_applied(host, mounts):
                 continue
             yield _finding(workload.ref, path_node, host, name)

@@ -58,7 +58,7 @@ from decimal import Decimal
 
 from troubleshooter.analyzer.checks._common import config_line_position, key_position
 from troubleshooter.analyzer.configs import parse_php_ini
-from troubleshooter.analyzer.model import Container, Model, Workload
+from troubleshooter.analyzer.model import Container, Model, Mount, Workload
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map, Scalar
 
@@ -305,8 +305,14 @@ def _check_resources(workload: Workload, container: Container) -> Iterator[Findi
 def _check_volumes(workload: Workload) -> Iterator[Finding]:
     containers = list(workload.containers())
     pod_sizes: dict[Decimal, str] = {}
+    # Each container's sizes and mounts read once, mounts indexed by volume: per volume and
+    # container they were read again (volumes x containers x mounts).
+    mounts_of: dict[str, list[tuple[Container, Mount, dict[Decimal, str]]]] = {}
     for container in containers:
-        pod_sizes.update(_container_sizes(container))
+        sizes = _container_sizes(container)
+        pod_sizes.update(sizes)
+        for mount in container.mounts():
+            mounts_of.setdefault(mount.name, []).append((container, mount, sizes))
     for volume in workload.spec.maps("volumes"):
         medium_node = volume.scalar("emptyDir", "medium")
         medium = medium_node.raw if medium_node is not None and medium_node.value else ""
@@ -355,19 +361,18 @@ def _check_volumes(workload: Workload) -> Iterator[Finding]:
             )
             continue
         resource = pod_sizes[size]
-        for container in containers:
-            for mount in container.mounts():
-                if mount.name != name or size in _container_sizes(container):
-                    continue
-                yield _finding(
-                    workload,
-                    "error",
-                    (mount.path_node.line, mount.path_node.column),
-                    f"Container {container.name or '?'!r} mounts the {medium} volume {name!r}"
-                    f" but does not request {resource}: its hugetlb cgroup limit is zero, so"
-                    " the first touch of a mapped page kills it with SIGBUS (Bus error).",
-                    _resource_fix(resource, "64Mi"),
-                )
+        for container, mount, sizes in mounts_of.get(name, ()):
+            if size in sizes:
+                continue
+            yield _finding(
+                workload,
+                "error",
+                (mount.path_node.line, mount.path_node.column),
+                f"Container {container.name or '?'!r} mounts the {medium} volume {name!r}"
+                f" but does not request {resource}: its hugetlb cgroup limit is zero, so"
+                " the first touch of a mapped page kills it with SIGBUS (Bus error).",
+                _resource_fix(resource, "64Mi"),
+            )
 
 
 def _ini_true(value: str) -> bool:
