@@ -246,7 +246,16 @@ def _check_depth(chunk: str, base: int, max_depth: int, *, block_deep: bool = Tr
 class _Converter:
     """Expands a composed node graph into the positioned tree, enforcing the limits."""
 
-    def __init__(self, *, base: int, limits: Limits, budget: int, errors: list[ParseError]):
+    def __init__(
+        self,
+        *,
+        base: int,
+        limits: Limits,
+        budget: int,
+        errors: list[ParseError],
+        deadline: float | None = None,
+    ):
+        self.deadline = deadline
         self.base = base
         self.limits = limits
         self.budget = budget
@@ -261,6 +270,13 @@ class _Converter:
 
     def convert(self, node: yaml.Node, depth: int) -> Node:
         self.nodes += 1
+        # One document can be most of the input: the deadline is also checked inside it.
+        if self.deadline is not None and not self.nodes % 4096 and time.monotonic() > self.deadline:
+            raise self.refuse(
+                "the analysis ran out of time while reading this document; it and the ones"
+                " after it were not analysed",
+                node,
+            )
         if self.nodes > self.budget:
             raise self.refuse(
                 "aliases expand this document far beyond its size (an alias bomb?); "
@@ -451,7 +467,11 @@ def _parse_stream(
             # Each input character yields at most one node, so a tree much larger than the
             # text can only come from alias expansion.
             converter = _Converter(
-                base=base, limits=limits, budget=len(chunk) + 10_000, errors=errors
+                base=base,
+                limits=limits,
+                budget=len(chunk) + 10_000,
+                errors=errors,
+                deadline=deadline,
             )
             try:
                 root = converter.convert(node, 0)

@@ -361,6 +361,44 @@ def configmap_many_keys(size: int) -> str:
     )
 
 
+def nginx_shared_config(size: int) -> str:
+    """A big nginx.conf mounted by many containers (settings read per container before)."""
+    conf = "sendfile on;\n" + "a b;\n" * (size // 10)
+    count = max(1, size // 400)
+    containers = "".join(
+        f"  - {{name: c{i}, image: 'nginx:1.27', volumeMounts: [{{name: conf,"
+        f" mountPath: /etc/nginx/nginx.conf, subPath: nginx.conf}}]}}\n"
+        for i in range(count)
+    )
+    return (
+        _configmap("nginx", "nginx.conf", conf)
+        + "---\n"
+        + _pod(
+            "many",
+            "containers:\n" + containers + "volumes: [{name: conf, configMap: {name: nginx}}]\n",
+        )
+    )
+
+
+def nginx_roots_and_mounts(size: int) -> str:
+    """Many distinct nginx roots and many NFS mounts that match none of them."""
+    conf = "sendfile on;\n" + "".join(f"root /srv/r{i};\n" for i in range(size // 30))
+    count = max(1, size // 120)
+    mounts = "".join(f"      - {{name: n{i}, mountPath: /data/m{i}}}\n" for i in range(count))
+    volumes = "".join(
+        f"  - {{name: n{i}, nfs: {{server: nas, path: /e{i}}}}}\n" for i in range(count)
+    )
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "    - name: c\n      image: nginx:1.27\n      volumeMounts:\n"
+        "      - {name: conf, mountPath: /etc/nginx/nginx.conf, subPath: nginx.conf}\n"
+        + mounts
+        + "  volumes:\n  - {name: conf, configMap: {name: nginx}}\n"
+        + volumes
+    )
+    return _configmap("nginx", "nginx.conf", conf) + "---\n" + pod
+
+
 def services_and_workloads(size: int) -> str:
     """N LoadBalancer Services and N web pods that all select each other."""
     count = max(1, size // 330)
@@ -487,6 +525,8 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family("pod-many-containers", "model", pod_many_containers),
     Family("configmap-many-keys", "model", configmap_many_keys, quadratic_by_nature=True),
+    Family("nginx-shared-config", "httpd-network-docroot-sendfile-mmap", nginx_shared_config),
+    Family("nginx-roots-and-mounts", "httpd-network-docroot-sendfile-mmap", nginx_roots_and_mounts),
     Family("storage-classes", "httpd-network-docroot-sendfile-mmap", storage_classes),
     Family("configmap-versions", "configmap-subpath-no-update", configmap_versions),
     Family("efs-server", "nfs-efs-mount-options", efs_server),
