@@ -236,7 +236,7 @@ def _open_regular(path: str) -> IO[bytes]:
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
         if not stat.S_ISREG(mode):
-            what = next((name for test, name in _SPECIAL if test(mode)), "not a regular file")
+            what = next((name for test, name in _SPECIAL if test(mode)), "of an unknown type")
             raise ManifestRejected(f"it is {what}, not a regular file; nothing was read.")
         os.set_blocking(descriptor, True)
         return os.fdopen(descriptor, "rb")
