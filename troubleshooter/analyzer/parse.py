@@ -47,14 +47,15 @@ _SEQ_TAGS = frozenset((_TAG + "seq", _TAG + "omap", _TAG + "pairs"))
 _MERGE_TAG = _TAG + "merge"
 
 _SEPARATOR = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
-_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+_CONTENT = re.compile(r"^[ \t]*+[^\s#]", re.MULTILINE)
 # Greedy to the end of the line, stripped in Python: a lazy group followed by `\s*$` retries
 # the trailing blanks at every position (a 40 KB line took 6.8 s).
 _HELM_SOURCE = re.compile(r"^#[ \t]*Source:[ \t]*(\S[^\n]*)", re.MULTILINE)
 _DOCUMENT_END = re.compile(r"\.\.\.(?:[ \t]|$)")
 # Used only to decide whether the depth-checking event walk is needed (see module docstring).
-_DEEP_INDENT = re.compile(r"^[ \t]{40,}\S", re.MULTILINE)
-_COMPACT_RUN = re.compile(r"(?:[-?:][ \t]+){20,}")
+# Possessive blank runs: a failed attempt never gives blanks back one by one to retry.
+_DEEP_INDENT = re.compile(r"^[ \t]{40,}+\S", re.MULTILINE)
+_COMPACT_RUN = re.compile(r"(?:[-?:][ \t]++){20,}")
 
 # Longest plain scalar whose implicit tag is resolved (int, float, bool...); longer ones are
 # strings. 64 characters hold any int64 or float a manifest needs, and any timestamp.
