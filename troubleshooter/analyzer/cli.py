@@ -8,8 +8,12 @@ the same name is a thin face on `run()` for `call_command` and `manage.py help a
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import errno
 import json
 import os
+import re
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,8 +26,13 @@ from .results import Limits, ManifestRejected, Report
 
 # Lower rank = more severe; a finding fails the run when its rank <= the --fail-on rank.
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2, "note": 3}
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 STDIN = "-"
+
+# Characters that steer a terminal or a CI log rather than print: C0 and C1 controls (ESC,
+# BEL, CR, backspace...), DEL, and the bidirectional overrides and isolates that reorder
+# what is shown. Text output shows them as escapes, so a pasted name cannot forge a line.
+_STEERING = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 DESCRIPTION = (
     "Analyze Kubernetes manifests (YAML or JSON, several documents per file) with the same "
@@ -34,7 +43,11 @@ DESCRIPTION = (
     "finding is at or above --fail-on, 1 when at least one is (parse errors count as "
     "errors; notes about the input, such as duplicates or a kb-ignore without a reason, "
     "only with --fail-on note), 2 when an input cannot be read or is refused (missing, "
-    "empty, binary, too large or not UTF-8) or an option is wrong; 2 wins over 1."
+    "empty, binary, too large, not UTF-8/16/32, or not a regular file: FIFOs, devices and "
+    "sockets are refused rather than waited on) or an option is wrong, 3 when the analyzer "
+    "itself failed on an input (the other files are still reported); 3 wins over 2, 2 over "
+    "1. Each file's analysis stops after --max-seconds with a partial report that says what "
+    "was not checked. Text output shows control and bidi characters as escapes."
 )
 
 # The KB_* variables of kb/settings.py that bound an analysis, with the same defaults
@@ -93,6 +106,52 @@ def check_ids(value: str) -> frozenset[str]:
     return ids
 
 
+def seconds(value: str) -> float:
+    """A positive number of seconds (argparse type)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < number < 86_400:
+        raise argparse.ArgumentTypeError(f"{value!r} is not between 0 and 86400 seconds")
+    return number
+
+
+def escape(text: str) -> str:
+    """Text with control and bidi characters shown as escapes (`\\x1b`, `\\u202e`)."""
+    return _STEERING.sub(lambda match: _escape_char(match.group()), text)
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _escaped_report(report: Report) -> Report:
+    """A copy of the report whose names, messages and reasons are safe to print."""
+
+    def clean(text: str | None) -> str | None:
+        return escape(text) if text is not None else None
+
+    findings = [
+        dataclasses.replace(
+            finding,
+            check=escape(finding.check),
+            object=dataclasses.replace(
+                finding.object,
+                kind=escape(finding.object.kind),
+                name=clean(finding.object.name),
+                namespace=clean(finding.object.namespace),
+            ),
+            message=escape(finding.message),
+            suppression_reason=clean(finding.suppression_reason),
+        )
+        for finding in report.findings
+    ]
+    errors = [dataclasses.replace(error, message=escape(error.message)) for error in report.errors]
+    return dataclasses.replace(report, findings=findings, errors=errors)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The command's options, shared by the fast path and the Django management command."""
     parser.add_argument(
@@ -118,6 +177,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="",
         metavar="ID,...",
         help="Comma-separated check ids to turn off (see /checks/); unknown ids exit 2.",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=seconds,
+        default=None,
+        metavar="SECONDS",
+        help="Time budget of each file's analysis; past it the report is partial and says "
+        f"what was not checked (default: {Limits().max_seconds:g}).",
     )
     parser.add_argument(
         "--base-url",
@@ -150,7 +217,36 @@ class Outcome:
 
 
 def _label(path: str) -> str:
-    return "standard input" if path == STDIN else path
+    return "standard input" if path == STDIN else escape(path)
+
+
+_SPECIAL = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _open_regular(path: str) -> IO[bytes]:
+    """Open a regular file for reading, or refuse anything else without blocking.
+
+    O_NONBLOCK makes opening a FIFO return at once instead of waiting for a writer; the
+    type is then checked on the open descriptor, so a path swapped in between is caught.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
+            what = next((name for test, name in _SPECIAL if test(mode)), "of an unknown type")
+            raise ManifestRejected(f"it is {what}, not a regular file; nothing was read.")
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def _read(path: str, *, stdin: IO[Any], limit: int) -> str | bytes:
@@ -159,7 +255,7 @@ def _read(path: str, *, stdin: IO[Any], limit: int) -> str | bytes:
         stream = getattr(stdin, "buffer", stdin)
         data = stream.read(limit + 1)
     else:
-        with open(path, "rb") as handle:
+        with _open_regular(path) as handle:
             data = handle.read(limit + 1)
     size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
     if size > limit:
@@ -172,9 +268,10 @@ def _read(path: str, *, stdin: IO[Any], limit: int) -> str | bytes:
 def render(reports: list[tuple[str, Report]], *, output: str, several: bool, base_url: str) -> str:
     """The reports in the chosen format."""
     if output == "text":
+        texts = [(path, to_text(_escaped_report(report))) for path, report in reports]
         if not several:
-            return "".join(to_text(report) for _, report in reports)
-        return "".join(f"==> {_label(path)} <==\n{to_text(report)}\n" for path, report in reports)
+            return "".join(text for _, text in texts)
+        return "".join(f"==> {_label(path)} <==\n{text}\n" for path, text in texts)
     if output == "json":
         if not several:
             payload: Any = to_json(reports[0][1]) if reports else None
@@ -205,6 +302,7 @@ def run(
     disable: str = "",
     base_url: str = "http://localhost:8000",
     limits: Limits,
+    max_seconds: float | None = None,
     stdin: IO[Any],
     stdout: IO[str],
     stderr: IO[str],
@@ -213,23 +311,39 @@ def run(
     try:
         disabled = check_ids(disable)
     except UsageError as error:
-        return Outcome(EXIT_BAD_INPUT, str(error))
+        return Outcome(EXIT_BAD_INPUT, escape(str(error)))
+    if max_seconds is not None:
+        limits = dataclasses.replace(limits, max_seconds=max_seconds)
     reports: list[tuple[str, Report]] = []
     unreadable = 0
+    failed = 0
     for path in files:
         try:
             data = _read(path, stdin=stdin, limit=limits.max_bytes)
             report = analyze_manifest(text=data, filename=path, limits=limits, disabled=disabled)
         except OSError as error:
             unreadable += 1
-            stderr.write(f"analyze: cannot read {path}: {error.strerror or error}\n")
+            reason = escape(str(error.strerror or error))
+            stderr.write(f"analyze: cannot read {_label(path)}: {reason}\n")
             continue
         except ManifestRejected as rejected:
             unreadable += 1
-            stderr.write(f"analyze: {_label(path)} refused: {rejected.message}\n")
+            stderr.write(f"analyze: {_label(path)} refused: {escape(rejected.message)}\n")
             continue
+        except Exception as error:  # noqa: BLE001 - one file's crash must not lose the others
+            failed += 1
+            # The exception's text may quote the manifest: only its type is shown.
+            stderr.write(
+                f"analyze: internal error while analysing {_label(path)}"
+                f" ({type(error).__name__}); please report it\n"
+            )
+            continue
+        finally:
+            data = None  # a failed file's text is not kept while the next one is read
         reports.append((path, report))
     stdout.write(render(reports, output=output, several=len(files) > 1, base_url=base_url))
+    if failed:
+        return Outcome(EXIT_INTERNAL, f"the analyzer failed on {failed} input(s)")
     if unreadable:
         return Outcome(EXIT_BAD_INPUT, f"{unreadable} input(s) could not be analysed")
     over = sum(failing(report, fail_on=fail_on) for _, report in reports)
@@ -258,6 +372,7 @@ def main(argv: Sequence[str], *, prog: str = "manage.py analyze") -> int:
         disable=options.disable,
         base_url=options.base_url,
         limits=limits,
+        max_seconds=options.max_seconds,
         stdin=sys.stdin,
         stdout=sys.stdout,
         stderr=sys.stderr,

@@ -4,15 +4,51 @@ The readers understand just enough of each syntax for the checks: directives wit
 arguments, the block they sit in, and the line they were written on. `line_mapper` turns a
 line inside a ConfigMap value back into a line of the pasted manifest: exact for literal
 block scalars (`|`), the value's own line for every other style.
+
+Every reader is one pass over the text (no pattern can re-split a run it has matched), and
+within one analysis each distinct text is read once (`parse_cache`): a ConfigMap key mounted
+by many containers, or listed in many `items`, is not parsed again for each. What a reader
+returns is shared between callers and must not be changed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .tree import Scalar
+
+_CACHE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("configs_cache", default=None)
+
+
+@contextlib.contextmanager
+def parse_cache() -> Iterator[None]:
+    """Within this block, each reader parses a given text once (one analysis, one thread)."""
+    token = _CACHE.set({})
+    try:
+        yield
+    finally:
+        _CACHE.reset(token)
+
+
+def _cached(reader):
+    """Memoize a reader by text inside `parse_cache()`; outside it, parse every time."""
+
+    def wrapper(text: str):
+        cache = _CACHE.get()
+        if cache is None:
+            return reader(text)
+        key = (reader.__name__, text)
+        if key not in cache:
+            cache[key] = reader(text)
+        return cache[key]
+
+    wrapper.__name__ = reader.__name__
+    wrapper.__doc__ = reader.__doc__
+    return wrapper
 
 
 def line_mapper(value: Scalar) -> Callable[[int], int]:
@@ -50,7 +86,25 @@ class HttpdConf:
     directories: list[HttpdDirectory] = field(default_factory=list)
 
 
-_HTTPD_SECTION = re.compile(r"^<\s*(/?)\s*([A-Za-z]+)\s*(.*?)>\s*$")
+_LETTERS = re.compile(r"[A-Za-z]++")
+
+
+def _httpd_section(line: str) -> tuple[bool, str, str] | None:
+    """(closing, name, argument) of a `<Name arg>` or `</Name>` line, else None.
+
+    Written out by hand: the pattern it replaces let `[A-Za-z]+`, `\\s*` and a lazy `.*?`
+    trade characters, so an unclosed `<AAAA...` line took seconds (30 KB: 8.1 s).
+    """
+    if not (line.startswith("<") and line.endswith(">")):
+        return None
+    inner = line[1:-1].lstrip()
+    closing = inner.startswith("/")
+    if closing:
+        inner = inner[1:].lstrip()
+    name = _LETTERS.match(inner)
+    if name is None:
+        return None
+    return closing, name.group(), inner[name.end() :].lstrip()
 
 
 def _httpd_logical_lines(text: str) -> list[tuple[int, str]]:
@@ -72,15 +126,16 @@ def _httpd_logical_lines(text: str) -> list[tuple[int, str]]:
     return result
 
 
+@_cached
 def parse_httpd(text: str) -> HttpdConf:
     """Read server-level directives and `<Directory>` blocks from an httpd.conf."""
     conf = HttpdConf()
     stack: list[str] = []
     current: HttpdDirectory | None = None
     for number, line in _httpd_logical_lines(text):
-        section = _HTTPD_SECTION.match(line)
+        section = _httpd_section(line)
         if section:
-            closing, name, argument = section.groups()
+            closing, name, argument = section
             name = name.lower()
             if closing:
                 if stack and stack[-1] == name:
@@ -117,15 +172,32 @@ class NginxDirective:
     line: int
 
 
-_NGINX_TOKEN = re.compile(r"""\#[^\n]*|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|[{};]|[^\s{};"'#]+""")
+# A quoted string runs to its closing quote, or to the end of the text when there is none
+# (nginx refuses such a file; we read what is there). Without that end the pattern failed at
+# every quote and rescanned the rest of the text each time.
+_NGINX_TOKEN = re.compile(
+    r"""\#[^\n]*+"""
+    r"""|"(?P<double>(?:[^"\\]|\\[\s\S]?)*+)"?"""
+    r"""|'(?P<single>(?:[^'\\]|\\[\s\S]?)*+)'?"""
+    r"""|[{};]|[^\s{};"'#]++"""
+)
 
 
+_MAX_NGINX_DEPTH = 32
+
+
+@_cached
 def parse_nginx(text: str) -> list[NginxDirective]:
     """Tokenise an nginx configuration into directives with their block context."""
     directives: list[NginxDirective] = []
     context: list[str] = []
+    # Blocks nested deeper than _MAX_NGINX_DEPTH are counted, not named: copying a context
+    # thousands deep into every directive was quadratic.
+    hidden = 0
     words: list[str] = []
     first_line = 0
+    # One running line count: counting from the start for each directive was quadratic.
+    line, counted = 1, 0
     for match in _NGINX_TOKEN.finditer(text):
         token = match.group()
         if token.startswith("#"):
@@ -134,24 +206,33 @@ def parse_nginx(text: str) -> list[NginxDirective]:
             if words:
                 directive = NginxDirective(words[0], tuple(words[1:]), tuple(context), first_line)
                 directives.append(directive)
-                if token == "{":
-                    context.append(words[0])
-            elif token == "{":
-                context.append("")
+            if token == "{":
+                if len(context) < _MAX_NGINX_DEPTH:
+                    context.append(words[0] if words else "")
+                else:
+                    hidden += 1
             words = []
         elif token == "}":
-            if context:
+            if hidden:
+                hidden -= 1
+            elif context:
                 context.pop()
             words = []
         else:
             if not words:
-                first_line = text.count("\n", 0, match.start()) + 1
-            if token[:1] in "\"'":
-                token = token[1:-1]
+                line += text.count("\n", counted, match.start())
+                counted = match.start()
+                first_line = line
+            quoted = match.group("double")
+            if quoted is None:
+                quoted = match.group("single")
+            if quoted is not None:
+                token = quoted
             words.append(token)
     return directives
 
 
+@_cached
 def parse_php_ini(text: str) -> dict[str, Setting]:
     """Read `key = value` pairs of a php.ini (last one wins, sections ignored)."""
     settings: dict[str, Setting] = {}

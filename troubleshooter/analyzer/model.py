@@ -24,6 +24,7 @@ The shapes it reads, as the kubelet and the controllers see them:
 from __future__ import annotations
 
 import posixpath
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -156,6 +157,7 @@ class Workload:
     spec: Map
     template_metadata: Map | None
     namespace: str
+    _volumes: dict[str, Volume] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ref(self) -> ObjectRef:
@@ -178,7 +180,15 @@ class Workload:
             yield Container(item, item.str("name"), item.str("image"), False, "ephemeral")
 
     def volumes(self) -> dict[str, Volume]:
-        """Every volume the containers can mount, by name (claim templates included)."""
+        """Every volume the containers can mount, by name (claim templates included).
+
+        Read once per workload (checks ask per container); the result is shared: read-only.
+        """
+        if self._volumes is None:
+            self._volumes = self._read_volumes()
+        return self._volumes
+
+    def _read_volumes(self) -> dict[str, Volume]:
         result: dict[str, Volume] = {}
         pod_name = self.obj.name or "?"
         for item in self.spec.maps("volumes"):
@@ -321,6 +331,10 @@ def volume_source_storage(source: Map) -> Storage | None:
     return None
 
 
+class OutOfTime(Exception):
+    """The analysis deadline passed inside a check; the check stops there."""
+
+
 @dataclass
 class Model:
     """Everything pasted, indexed for cross-object checks."""
@@ -330,6 +344,12 @@ class Model:
     lines: list[str] = field(default_factory=list)
     _index: dict[tuple[str, str | None, str | None], K8sObject] = field(default_factory=dict)
     _by_kind: dict[str, list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
+    # Look-ups checks repeat per workload or claim, built once on first use (add() resets).
+    _lookups: dict[object, object] = field(default_factory=dict)
+    # The analysis deadline (time.monotonic()), checked in the look-ups that can grow with
+    # the product of two counts; see check_deadline().
+    deadline: float | None = None
+    _ticks: int = 0
 
     def add(self, obj: K8sObject) -> K8sObject | None:
         """Index one object; a later duplicate replaces an earlier one, like `kubectl apply`.
@@ -345,6 +365,7 @@ class Model:
             ]
             self.workloads = [item for item in self.workloads if item.obj is not previous]
         self.objects.append(obj)
+        self._lookups.clear()
         self._index[key] = obj
         self._by_kind[obj.kind].append(obj)
         self._add_workload(obj)
@@ -371,10 +392,21 @@ class Model:
 
     def services(self, namespace: str) -> list[K8sObject]:
         """Services of a namespace."""
-        return [obj for obj in self.of_kind("Service") if obj.namespace == namespace]
+        by_namespace = self._lookups.get("services")
+        if by_namespace is None:
+            by_namespace = defaultdict(list)
+            for obj in self.of_kind("Service"):
+                by_namespace[obj.namespace].append(obj)
+            self._lookups["services"] = by_namespace
+        return list(by_namespace.get(namespace, ()))
 
     def default_storage_class(self) -> K8sObject | None:
         """The StorageClass annotated as the cluster default, if pasted."""
+        if "default_class" not in self._lookups:
+            self._lookups["default_class"] = self._find_default_storage_class()
+        return self._lookups["default_class"]
+
+    def _find_default_storage_class(self) -> K8sObject | None:
         for obj in self.of_kind("StorageClass"):
             annotations = obj.annotations
             if annotations is not None:
@@ -404,15 +436,18 @@ class Model:
         volume_name = pvc.node.str("spec", "volumeName") if pvc else None
         if volume_name:
             return self.get("PersistentVolume", None, volume_name)
-        for pv in self.of_kind("PersistentVolume"):
-            ref = pv.node.map("spec", "claimRef")
-            if (
-                ref is not None
-                and ref.str("name") == claim
-                and (ref.str("namespace") or "default") == namespace
-            ):
-                return pv
-        return None
+        claim_refs = self._lookups.get("claim_refs")
+        if claim_refs is None:
+            # First PV per claimRef, as the scan in paste order found it; built once, as a
+            # scan per claim made many claims against many PVs quadratic.
+            claim_refs = {}
+            for pv in self.of_kind("PersistentVolume"):
+                ref = pv.node.map("spec", "claimRef")
+                if ref is not None and ref.str("name"):
+                    key = (ref.str("namespace") or "default", ref.str("name"))
+                    claim_refs.setdefault(key, pv)
+            self._lookups["claim_refs"] = claim_refs
+        return claim_refs.get((namespace, claim))
 
     def claim_storage(self, namespace: str, claim: str) -> Storage | None:
         """What backs a PVC, from its PV or StorageClass in the paste; None if unknown."""
@@ -490,7 +525,30 @@ class Model:
         return result
 
     def mounted_files(self, workload: Workload, container: Container) -> list[MountedFile]:
-        """ConfigMap keys the container sees, with the path it sees each one at."""
+        """ConfigMap keys the container sees, with the path it sees each one at (read-only).
+
+        Listed once per container and analysis (several checks ask), and the analysis
+        deadline is checked while listing: many containers that each mount a ConfigMap of
+        many keys see containers x keys files.
+        """
+        key = ("mounted_files", id(container.node))
+        cached = self._lookups.get(key)
+        if cached is None:
+            cached = self._lookups[key] = self._mounted_files(workload, container)
+        return cached
+
+    def check_deadline(self) -> None:
+        """Raise OutOfTime once the analysis deadline has passed (cheap: reads the clock
+        every 1 024 calls)."""
+        self._ticks += 1
+        if (
+            self.deadline is not None
+            and not self._ticks % 1024
+            and time.monotonic() > self.deadline
+        ):
+            raise OutOfTime
+
+    def _mounted_files(self, workload: Workload, container: Container) -> list[MountedFile]:
         volumes = workload.volumes()
         files = []
         for mount in container.mounts():
@@ -519,6 +577,7 @@ class Model:
             items = [(key, key) for key in data.value]
         files = []
         for key, relative in items:
+            self.check_deadline()
             value = data.scalar(key) if key else None
             if value is None or not isinstance(value.value, str) or not relative:
                 continue

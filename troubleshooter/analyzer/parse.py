@@ -15,7 +15,12 @@ How it stays safe:
   reuses of a collection, or an expansion larger than the document text allows, refuses the
   document (a billion-laughs bomb stops after a few hundred nodes);
 * the stream is split into documents at `---` lines first, so a syntax error in one document
-  is reported with its line and column while the others are still analysed.
+  is reported with its line and column while the others are still analysed; `%YAML`/`%TAG`
+  directive lines go with the document they introduce;
+* every pattern run over the text is linear (no nested or adjacent quantifiers that can
+  trade characters), plain scalars longer than `_MAX_RESOLVED` characters are strings, and
+  YAML 1.1 base-60 numbers (`1:30`) stay strings, as Kubernetes' YAML 1.2 reader sees them:
+  converting `1:1:1:...` to an integer is quadratic.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from __future__ import annotations
 import codecs
 import gc
 import re
+import threading
+import time
 from dataclasses import dataclass
 
 import yaml
@@ -40,11 +47,20 @@ _SEQ_TAGS = frozenset((_TAG + "seq", _TAG + "omap", _TAG + "pairs"))
 _MERGE_TAG = _TAG + "merge"
 
 _SEPARATOR = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
-_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
-_HELM_SOURCE = re.compile(r"^#\s*Source:\s*(\S[^\n]*?)\s*$", re.MULTILINE)
+_CONTENT = re.compile(r"^[ \t]*+[^\s#]", re.MULTILINE)
+# Greedy to the end of the line, stripped in Python: a lazy group followed by `\s*$` retries
+# the trailing blanks at every position (a 40 KB line took 6.8 s).
+_HELM_SOURCE = re.compile(r"^#[ \t]*Source:[ \t]*(\S[^\n]*)", re.MULTILINE)
+_DOCUMENT_END = re.compile(r"\.\.\.(?:[ \t]|$)")
 # Used only to decide whether the depth-checking event walk is needed (see module docstring).
-_DEEP_INDENT = re.compile(r"^[ \t]{40,}\S", re.MULTILINE)
-_COMPACT_RUN = re.compile(r"(?:[-?:][ \t]+){20,}")
+# Possessive blank runs: a failed attempt never gives blanks back one by one to retry.
+_DEEP_INDENT = re.compile(r"^[ \t]{40,}+\S", re.MULTILINE)
+_COMPACT_RUN = re.compile(r"(?:[-?:][ \t]++){20,}")
+
+# Longest plain scalar whose implicit tag is resolved (int, float, bool...); longer ones are
+# strings. 64 characters hold any int64 or float a manifest needs, and any timestamp.
+_MAX_RESOLVED = 64
+_NUMBER_TAGS = frozenset((_TAG + "int", _TAG + "float"))
 
 # The scalar constructors of PyYAML's safe schema, used on single scalar nodes only.
 _CONSTRUCTOR = SafeConstructor()
@@ -69,6 +85,10 @@ class _Loader(yaml.CSafeLoader):
     def resolve(self, kind, value, implicit):  # noqa: ANN001, ANN201 - PyYAML's signature
         if kind is not yaml.ScalarNode:
             return super().resolve(kind, value, implicit)
+        if implicit[0] and len(value) > _MAX_RESOLVED:
+            # No bool, null, number or date a manifest means is this long: a string, and no
+            # resolver pattern runs over it.
+            return _TAG + "str"
         key = (value, implicit)
         tag = self._resolved.get(key)
         if tag is None:
@@ -105,7 +125,10 @@ def decode(data: str | bytes, *, limits: Limits) -> str:
             raise ManifestRejected(
                 f"The manifest is {len(data):,} bytes; the limit is {limits.max_bytes:,} bytes."
             )
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # UTF-32 first: its little-endian BOM starts with UTF-16's (FF FE).
+        if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            encoding = "utf-32"
+        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             encoding = "utf-16"
         elif data.startswith(codecs.BOM_UTF8):
             encoding = "utf-8-sig"
@@ -130,8 +153,17 @@ def decode(data: str | bytes, *, limits: Limits) -> str:
 
 
 def split_documents(text: str) -> list[tuple[int, str]]:
-    """Split a stream at `---` lines into (0-based first line, text) chunks."""
-    starts = [match.start() for match in _SEPARATOR.finditer(text)]
+    """Split a stream at `---` lines into (0-based first line, text) chunks.
+
+    Directive lines (`%YAML 1.1`, `%TAG ...`) before a `---` belong to the document that
+    follows: at the start of the stream, or after a `...` document end marker, they (and the
+    blank and comment lines among them) are moved into the next chunk.
+    """
+    directives = "%" in text
+    starts = [
+        _directives_start(text, match.start()) if directives else match.start()
+        for match in _SEPARATOR.finditer(text)
+    ]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     chunks = []
@@ -143,6 +175,27 @@ def split_documents(text: str) -> list[tuple[int, str]]:
         end = starts[index + 1] if index + 1 < len(starts) else len(text)
         chunks.append((line, text[start:end]))
     return chunks
+
+
+def _directives_start(text: str, separator: int) -> int:
+    """Where the directives introducing the `---` at `separator` start (or `separator`).
+
+    Walks back one line at a time over directive, blank and comment lines; each line is seen
+    once per separator, and the walk stops at the first other line, so it stays linear.
+    """
+    start = separator
+    first_directive = None
+    while start > 0:
+        line_start = text.rfind("\n", 0, start - 1) + 1
+        line = text[line_start : start - 1]
+        if line.startswith("%"):
+            first_directive = line_start
+        elif line.strip() and not line.lstrip().startswith("#"):
+            if first_directive is not None and _DOCUMENT_END.match(line):
+                return first_directive
+            return separator
+        start = line_start
+    return first_directive if first_directive is not None else separator
 
 
 def _has_content(chunk: str) -> bool:
@@ -194,7 +247,16 @@ def _check_depth(chunk: str, base: int, max_depth: int, *, block_deep: bool = Tr
 class _Converter:
     """Expands a composed node graph into the positioned tree, enforcing the limits."""
 
-    def __init__(self, *, base: int, limits: Limits, budget: int, errors: list[ParseError]):
+    def __init__(
+        self,
+        *,
+        base: int,
+        limits: Limits,
+        budget: int,
+        errors: list[ParseError],
+        deadline: float | None = None,
+    ):
+        self.deadline = deadline
         self.base = base
         self.limits = limits
         self.budget = budget
@@ -209,6 +271,13 @@ class _Converter:
 
     def convert(self, node: yaml.Node, depth: int) -> Node:
         self.nodes += 1
+        # One document can be most of the input: the deadline is also checked inside it.
+        if self.deadline is not None and not self.nodes % 4096 and time.monotonic() > self.deadline:
+            raise self.refuse(
+                "the analysis ran out of time while reading this document; it and the ones"
+                " after it were not analysed",
+                node,
+            )
         if self.nodes > self.budget:
             raise self.refuse(
                 "aliases expand this document far beyond its size (an alias bomb?); "
@@ -231,6 +300,10 @@ class _Converter:
                 )
             convert = _CONVERT.get(tag)
             value = raw
+            if tag in _NUMBER_TAGS and (":" in raw or len(raw) > _MAX_RESOLVED):
+                # Base 60 (`1:30`) is YAML 1.1 only, and a longer number is nothing a manifest
+                # means: both stay strings (also when tagged `!!int` explicitly).
+                convert = None
             if convert is not None:
                 try:
                     value = convert(node)
@@ -304,23 +377,54 @@ def _syntax_error(error: yaml.YAMLError, base: int) -> ParseError:
     return ParseError(base + 1, None, f"invalid YAML ({type(error).__name__})")
 
 
-def parse_stream(text: str, *, limits: Limits) -> tuple[list[Document], list[ParseError]]:
-    """Parse decoded text into positioned documents plus the errors of the refused ones."""
-    # Composing allocates a node, two marks and our tree node per YAML value, all kept alive
-    # until the end: the cyclic GC would rescan that growing heap again and again (measured
-    # on 3 000 objects: compose 1.17 s with the GC, 0.41 s without). Nothing here creates
-    # garbage cycles worth collecting early; the GC is back on when parsing ends.
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        return _parse_stream(text, limits=limits)
-    finally:
-        if paused:
+# The collector is paused while any thread parses and resumed when the last one ends: a
+# per-call toggle would let one thread switch it back on in the middle of another's parse,
+# or leave it off for good when two calls interleave.
+_GC_LOCK = threading.Lock()
+_gc_pausers = 0
+_gc_resume = False
+
+
+def _pause_gc() -> None:
+    global _gc_pausers, _gc_resume
+    with _GC_LOCK:
+        if _gc_pausers == 0:
+            _gc_resume = gc.isenabled()
+            if _gc_resume:
+                gc.disable()
+        _gc_pausers += 1
+
+
+def _resume_gc() -> None:
+    global _gc_pausers
+    with _GC_LOCK:
+        _gc_pausers -= 1
+        if _gc_pausers == 0 and _gc_resume:
             gc.enable()
 
 
-def _parse_stream(text: str, *, limits: Limits) -> tuple[list[Document], list[ParseError]]:
+def parse_stream(
+    text: str, *, limits: Limits, deadline: float | None = None
+) -> tuple[list[Document], list[ParseError]]:
+    """Parse decoded text into positioned documents plus the errors of the refused ones.
+
+    `deadline` (a `time.monotonic()` value) stops parsing between documents; the documents
+    not parsed are named in a note.
+    """
+    # Composing allocates a node, two marks and our tree node per YAML value, all kept alive
+    # until the end: the cyclic GC would rescan that growing heap again and again (measured
+    # on 3 000 objects: compose 1.17 s with the GC, 0.41 s without). Nothing here creates
+    # garbage cycles worth collecting early; the GC is back on when the last parse ends.
+    _pause_gc()
+    try:
+        return _parse_stream(text, limits=limits, deadline=deadline)
+    finally:
+        _resume_gc()
+
+
+def _parse_stream(
+    text: str, *, limits: Limits, deadline: float | None
+) -> tuple[list[Document], list[ParseError]]:
     documents: list[Document] = []
     errors: list[ParseError] = []
     # No chunk can match where the whole text does not: scan once instead of per document.
@@ -328,6 +432,16 @@ def _parse_stream(text: str, *, limits: Limits) -> tuple[list[Document], list[Pa
     for base, chunk in split_documents(text):
         if not _has_content(chunk):
             continue
+        if deadline is not None and time.monotonic() > deadline:
+            errors.append(
+                ParseError(
+                    base + 1,
+                    1,
+                    "the analysis ran out of time here: this document and the ones after it"
+                    " were not analysed",
+                )
+            )
+            break
         if len(documents) >= limits.max_documents:
             errors.append(
                 ParseError(
@@ -338,7 +452,7 @@ def _parse_stream(text: str, *, limits: Limits) -> tuple[list[Document], list[Pa
             )
             break
         match = _HELM_SOURCE.search(chunk)
-        source = match.group(1) if match else None
+        source = match.group(1).rstrip() if match else None
         try:
             _check_depth(chunk, base, limits.max_depth, block_deep=block_deep)
             composed = list(yaml.compose_all(chunk, Loader=_Loader))
@@ -355,7 +469,11 @@ def _parse_stream(text: str, *, limits: Limits) -> tuple[list[Document], list[Pa
             # Each input character yields at most one node, so a tree much larger than the
             # text can only come from alias expansion.
             converter = _Converter(
-                base=base, limits=limits, budget=len(chunk) + 10_000, errors=errors
+                base=base,
+                limits=limits,
+                budget=len(chunk) + 10_000,
+                errors=errors,
+                deadline=deadline,
             )
             try:
                 root = converter.convert(node, 0)

@@ -33,6 +33,12 @@ class Limits:
     max_depth: int = 100
     max_aliases: int = 100
     max_scalar_bytes: int = 1_000_000
+    # Wall-clock budget of one analysis (None: unbounded); checked between documents, objects
+    # and checks, the report then says what was not checked.
+    max_seconds: float | None = 5.0
+    # Notes of one kind and findings of one check kept in a report; the rest is counted.
+    max_notes_per_kind: int = 50
+    max_findings_per_check: int = 500
 
 
 @dataclass(frozen=True)

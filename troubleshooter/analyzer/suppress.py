@@ -32,12 +32,46 @@ from .model import Model
 from .results import Finding, ObjectRef, ParseError
 
 ANNOTATION = "kb.troubleshooter/ignore"
-_INLINE = re.compile(r"#\s*kb-ignore:\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)[ \t]*([^\n]*)")
-_ANNOTATION = re.compile(r"^\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\s*:\s*(.*?)\s*$", re.DOTALL)
+# Possessive quantifiers: no run of ids or blanks can be re-split when the rest fails, so a
+# search costs one pass over the line. The annotation is split at its first colon in Python
+# (a lazy reason followed by `\s*$` retried the trailing blanks at every position).
+_INLINE = re.compile(r"#\s*+kb-ignore:\s*+([a-z0-9-]++(?:\s*+,\s*+[a-z0-9-]++)*+)[ \t]*+([^\n]*+)")
+_IDS = re.compile(r"[a-z0-9-]++(?:\s*+,\s*+[a-z0-9-]++)*+")
+# Unknown ids reported per comment or annotation; the rest are counted in one more note.
+_MAX_UNKNOWN = 5
 
 
 def _ids(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+    """The distinct ids of a comma-separated list, in order."""
+    return list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+
+
+def _annotation_parts(value: str) -> tuple[list[str], str] | None:
+    """(ids, reason) of `id[,id]: reason`, or None when it is not of that form."""
+    head, colon, reason = value.partition(":")
+    if not colon or _IDS.fullmatch(head.strip()) is None:
+        return None
+    return _ids(head), reason.strip()
+
+
+def _unknown_notes(
+    ids: list[str], known: set[str], prefix: str, where: tuple[int | None, int | None]
+) -> list[ParseError]:
+    """Notes for unknown ids: the first few by name, then how many more."""
+    unknown = [check_id for check_id in ids if check_id not in known]
+    notes = [
+        ParseError(where[0], where[1], f"{prefix}unknown check {check_id!r}")
+        for check_id in unknown[:_MAX_UNKNOWN]
+    ]
+    if len(unknown) > _MAX_UNKNOWN:
+        notes.append(
+            ParseError(
+                where[0],
+                where[1],
+                f"{prefix}{len(unknown) - _MAX_UNKNOWN:,} more unknown check ids",
+            )
+        )
+    return notes
 
 
 def _inline(
@@ -59,10 +93,9 @@ def _inline(
         if not reason:
             notes.append(ParseError(number, column, "kb-ignore without a reason is not applied"))
             continue
+        notes.extend(_unknown_notes(ids, known, "kb-ignore: ", (number, column)))
         for check_id in ids:
-            if check_id not in known:
-                notes.append(ParseError(number, column, f"kb-ignore: unknown check {check_id!r}"))
-            else:
+            if check_id in known:
                 result.setdefault(number, {})[check_id] = reason
     return result
 
@@ -81,8 +114,8 @@ def _annotations(model: Model, known: set[str], notes: list[ParseError]):
             value = holder.scalar(ANNOTATION) if holder is not None else None
             if value is None or not isinstance(value.value, str):
                 continue
-            match = _ANNOTATION.match(value.value)
-            if match is None or not match.group(2):
+            parts = _annotation_parts(value.value)
+            if parts is None or not parts[1]:
                 notes.append(
                     ParseError(
                         value.line,
@@ -92,15 +125,12 @@ def _annotations(model: Model, known: set[str], notes: list[ParseError]):
                     )
                 )
                 continue
-            for check_id in _ids(match.group(1)):
-                if check_id not in known:
-                    notes.append(
-                        ParseError(
-                            value.line, value.column, f"{ANNOTATION}: unknown check {check_id!r}"
-                        )
-                    )
-                else:
-                    result.setdefault(obj.ref, {})[check_id] = match.group(2)
+            ids, reason = parts
+            where = (value.line, value.column)
+            notes.extend(_unknown_notes(ids, known, f"{ANNOTATION}: ", where))
+            for check_id in ids:
+                if check_id in known:
+                    result.setdefault(obj.ref, {})[check_id] = reason
     return result
 
 

@@ -135,6 +135,7 @@ HTTP_PORT_NAMES = frozenset({"http", "https"})
 _WEB_IMAGE = re.compile(r"nginx|httpd|apache|php|caddy|envoy|traefik|haproxy", re.IGNORECASE)
 _PROXY_PROTOCOL_KEY = re.compile(r"proxy-?protocol", re.IGNORECASE)
 _OFF = frozenset({"", "false", "0", "no", "off", "none", "disabled"})
+_NAMED = 5  # web workloads named in a message; the rest are counted
 
 
 def _selector(service: Map) -> dict[str, str] | None:
@@ -221,6 +222,12 @@ def _fix(kind: str) -> str:
 
 def check(model: Model) -> Iterator[Finding]:
     """Yield an info finding per external Service whose web pods will see node addresses."""
+    # Pod labels per namespace, read once; Services with the same selector share the answer
+    # (every Service against every workload, re-read each time, was quadratic).
+    pods: dict[str | None, list[tuple[Workload, dict[str, str]]]] = {}
+    for workload in model.workloads:
+        pods.setdefault(workload.namespace, []).append((workload, _pod_labels(workload)))
+    answers: dict[tuple, tuple[list[Workload], list[Workload]]] = {}
     for service in model.of_kind("Service"):
         type_node = service.node.scalar("spec", "type")
         if type_node is None or type_node.value not in EXTERNAL_TYPES:
@@ -237,15 +244,19 @@ def check(model: Model) -> Iterator[Finding]:
         selector = _selector(service.node)
         if selector is None:
             continue
-        matched = [
-            workload
-            for workload in model.workloads
-            if workload.namespace == service.namespace
-            and selector.items() <= _pod_labels(workload).items()
-        ]
-        web = [workload for workload in matched if _serves_http(workload)]
+        key = (service.namespace, tuple(sorted(selector.items())))
+        if key not in answers:
+            matched = [
+                workload
+                for workload, labels in pods.get(service.namespace, ())
+                if selector.items() <= labels.items()
+            ]
+            answers[key] = (matched, [workload for workload in matched if _serves_http(workload)])
+        matched, web = answers[key]
         if web:
-            names = ", ".join(workload.ref.label() for workload in web)
+            names = ", ".join(workload.ref.label() for workload in web[:_NAMED])
+            if len(web) > _NAMED:
+                names += f" and {len(web) - _NAMED:,} more"
             target = f"its web pods ({names})"
         elif not matched and _exposes_web_port(service.node):
             target = (

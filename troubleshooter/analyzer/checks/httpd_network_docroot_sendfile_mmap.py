@@ -43,6 +43,7 @@ projected volumes.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -147,11 +148,53 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+class _Roots:
+    """Document roots, indexed so a mount that touches none is dismissed without a scan.
+
+    `first(path)` is the first root (in configuration order) at, above or below a path,
+    as a scan with `_within` finds it; the index only answers "none" early: ancestors of
+    the path are looked up in a set, descendants found by bisecting the sorted roots.
+    """
+
+    def __init__(self, roots: list[str]) -> None:
+        self.roots = roots
+        self.stripped = {root.rstrip("/") for root in roots}
+        self.ordered = sorted(roots)
+        self.found: dict[str, str | None] = {}
+
+    def _may_touch(self, path: str) -> bool:
+        if len(path) > 4096:  # past PATH_MAX: no cheap answer, let the scan decide
+            return True
+        if path in self.stripped or path.rstrip("/") in self.stripped:
+            return True
+        slash = path.find("/")
+        while slash >= 0:
+            if path[:slash] in self.stripped:
+                return True
+            slash = path.find("/", slash + 1)
+        prefix = path.rstrip("/") + "/"
+        index = bisect.bisect_left(self.ordered, prefix)
+        return index < len(self.ordered) and self.ordered[index].startswith(prefix)
+
+    def first(self, path: str, model: Model) -> str | None:
+        if path not in self.found:
+            match = None
+            if self._may_touch(path):
+                for root in self.roots:
+                    model.check_deadline()
+                    if _within(root, path) or _within(path, root):
+                        match = root
+                        break
+            self.found[path] = match
+        return self.found[path]
+
+
 def _network_mounts(
     model: Model, workload: Workload, container: Container, roots: list[str]
 ) -> Iterator[tuple[Mount, Storage, str]]:
     """Mounts that put a network file system at, above or below a document root."""
     volumes = workload.volumes()
+    index = _Roots(roots)
     for mount in container.mounts():
         volume = volumes.get(mount.name)
         if volume is None:
@@ -159,11 +202,9 @@ def _network_mounts(
         storage = model.volume_storage(workload, volume)
         if storage is None or not storage.network:
             continue
-        path = posixpath.normpath(mount.mount_path)
-        for root in roots:
-            if _within(root, path) or _within(path, root):
-                yield mount, storage, root
-                break
+        root = index.first(posixpath.normpath(mount.mount_path), model)
+        if root is not None:
+            yield mount, storage, root
 
 
 def _httpd_files(files: list[MountedFile]) -> list[MountedFile]:
@@ -260,7 +301,8 @@ def _nginx_settings(files: list[MountedFile]) -> tuple[list[str], _Switch] | Non
                 roots.append(posixpath.normpath(directive.args[0]))
     if not replaces_default_server:
         roots.append(NGINX_DEFAULT_ROOT)
-    return roots, sendfile
+    # Each root once, in order: _network_mounts compares every mount with every root.
+    return list(dict.fromkeys(roots)), sendfile
 
 
 def _finding(workload: Workload, mount: Mount, severity: str, message: str, fix: str) -> Finding:
@@ -277,8 +319,15 @@ def _finding(workload: Workload, mount: Mount, severity: str, message: str, fix:
     )
 
 
+def _files_key(files: list[MountedFile]) -> tuple:
+    return tuple((file.path, file.key, id(file.value)) for file in files)
+
+
 def check(model: Model) -> Iterator[Finding]:
     """Yield a finding per web-server mount of network storage under its document root."""
+    # Settings per distinct set of mounted files: containers that mount the same configs
+    # share them (re-reading a config of many directives per container multiplied the two).
+    memo: dict[tuple, object] = {}
     for workload in model.workloads:
         for container in workload.containers(init=False):
             repository, tag = image_repository(container.image or "")
@@ -293,15 +342,18 @@ def check(model: Model) -> Iterator[Finding]:
             else:
                 default = None
             if default is not None or httpd_files:
-                yield from _check_httpd(model, workload, container, httpd_files, default)
+                yield from _check_httpd(model, workload, container, httpd_files, default, memo)
             elif repository in NGINX_IMAGES or any(
                 file.path == "/etc/nginx/nginx.conf" for file in files
             ):
-                yield from _check_nginx(model, workload, container, files)
+                yield from _check_nginx(model, workload, container, files, memo)
 
 
-def _check_httpd(model, workload, container, files, default) -> Iterator[Finding]:
-    root, mmap, sendfile = _httpd_settings(files, default)
+def _check_httpd(model, workload, container, files, default, memo) -> Iterator[Finding]:
+    key = ("httpd", default, _files_key(files))
+    if key not in memo:
+        memo[key] = _httpd_settings(files, default)
+    root, mmap, sendfile = memo[key]
     if root is None or not (mmap.on or sendfile.on):
         return
     for mount, storage, _ in _network_mounts(model, workload, container, [root]):
@@ -319,8 +371,11 @@ def _check_httpd(model, workload, container, files, default) -> Iterator[Finding
         )
 
 
-def _check_nginx(model, workload, container, files) -> Iterator[Finding]:
-    roots, sendfile = _nginx_settings(files)
+def _check_nginx(model, workload, container, files, memo) -> Iterator[Finding]:
+    key = ("nginx", _files_key(files))
+    if key not in memo:
+        memo[key] = _nginx_settings(files)
+    roots, sendfile = memo[key]
     if not sendfile.on:
         return
     for mount, storage, root in _network_mounts(model, workload, container, roots):

@@ -157,7 +157,9 @@ def _kubeadm_mask(model: Model) -> PodRange | None:
                     args[name] = value
         for key in _MASK_ARGS:
             value = args.get(key, "")
-            if value.isdigit() and 0 < int(value) <= 32:
+            # ASCII and short before int(): "²" is a digit to isdigit() but not to int(),
+            # and int() refuses more than 4 300 digits.
+            if value.isascii() and value.isdigit() and len(value) <= 2 and 0 < int(value) <= 32:
                 return PodRange(
                     int(value), f"/{value}, from {key} in the kubeadm ClusterConfiguration"
                 )

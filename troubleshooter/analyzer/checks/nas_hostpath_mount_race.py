@@ -194,14 +194,13 @@ def _stopgap_applied(host: Map, mounts: list[Map]) -> bool:
     return all(mount.str("mountPropagation") in _PROPAGATING for mount in mounts)
 
 
-def _volume_mounts(workload: Workload, volume_name: str) -> list[Map]:
-    """The volumeMounts of all containers that mount a pod volume."""
-    return [
-        mount.node
-        for container in workload.containers()
-        for mount in container.mounts()
-        if mount.name == volume_name
-    ]
+def _mounts_by_volume(workload: Workload) -> dict[str, list[Map]]:
+    """The volumeMounts of all containers, by the pod volume they mount (one pass)."""
+    mounts: dict[str, list[Map]] = {}
+    for container in workload.containers():
+        for mount in container.mounts():
+            mounts.setdefault(mount.name, []).append(mount.node)
+    return mounts
 
 
 def _why(host: Map) -> str:
@@ -279,17 +278,24 @@ def _finding(ref: ObjectRef, path_node: Scalar, host: Map, volume_name: str) -> 
     )
 
 
-def _pv_mounts(model: Model, pv_name: str | None) -> list[Map]:
-    """Mounts, anywhere in the paste, of claims bound to a PersistentVolume."""
-    mounts = []
+def _pv_mounts(model: Model) -> dict[str | None, list[Map]]:
+    """Mounts, anywhere in the paste, of claims bound to each PersistentVolume (by PV name).
+
+    Built in one pass over the workloads, not once per PersistentVolume (400 PVs and 400 pods
+    took 46 s).
+    """
+    mounts: dict[str | None, list[Map]] = {}
     for workload in model.workloads:
+        by_volume: dict[str, list[Map]] | None = None
         for name, volume in workload.volumes().items():
             claim = volume.claim
             if not claim:
                 continue
             pv = model.pv_for_claim(workload.namespace, claim)
-            if pv is not None and pv.name == pv_name:
-                mounts.extend(_volume_mounts(workload, name))
+            if pv is not None:
+                if by_volume is None:
+                    by_volume = _mounts_by_volume(workload)
+                mounts.setdefault(pv.name, []).extend(by_volume.get(name, []))
     return mounts
 
 
@@ -298,6 +304,7 @@ def check(model: Model) -> Iterator[Finding]:
     for workload in model.workloads:
         if _serves_or_mounts_shares(workload):
             continue
+        by_volume: dict[str, list[Map]] | None = None
         for name, volume in workload.volumes().items():
             host = volume.map("hostPath")
             path_node = host.scalar("path") if host is not None else None
@@ -305,10 +312,13 @@ def check(model: Model) -> Iterator[Finding]:
                 continue
             if not network_looking_host_path(path_node.value):
                 continue
-            mounts = _volume_mounts(workload, name)
+            if by_volume is None:
+                by_volume = _mounts_by_volume(workload)
+            mounts = by_volume.get(name, [])
             if not mounts or _stopgap_applied(host, mounts):
                 continue
             yield _finding(workload.ref, path_node, host, name)
+    pv_mounts: dict[str | None, list[Map]] | None = None
     for pv in model.of_kind("PersistentVolume"):
         host = pv.node.map("spec", "hostPath")
         path_node = host.scalar("path") if host is not None else None
@@ -316,6 +326,8 @@ def check(model: Model) -> Iterator[Finding]:
             continue
         if not network_looking_host_path(path_node.value):
             continue
-        if _stopgap_applied(host, _pv_mounts(model, pv.name)):
+        if pv_mounts is None:
+            pv_mounts = _pv_mounts(model)
+        if _stopgap_applied(host, pv_mounts.get(pv.name, [])):
             continue
         yield _finding(pv.ref, path_node, host, pv.name or "nas")

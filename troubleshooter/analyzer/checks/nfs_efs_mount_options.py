@@ -235,10 +235,10 @@ def _finding(ref: ObjectRef, severity: str, where: tuple[int, int], message: str
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
+    """A mount option's number: ASCII digits only (mount(8) reads no others), at most 18."""
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 18:
         return None
+    return int(value)
 
 
 def _check_target(target: _Target) -> Iterator[Finding]:

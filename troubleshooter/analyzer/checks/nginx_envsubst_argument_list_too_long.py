@@ -171,8 +171,10 @@ def _template_mount_node(container: Container):
 
 def check(model: Model) -> Iterator[Finding]:
     """Yield one finding per nginx container whose envsubst argument may be too long."""
-    # Per namespace: (service-link names, number of Services that get links), computed once.
-    links: dict[str, tuple[set[str], int]] = {}
+    # Per namespace: (service-link and image names, their argument bytes, number of Services
+    # that get links), computed once; per container only its own env names are added (summing
+    # every name again per container was quadratic in Services x workloads).
+    links: dict[str, tuple[set[str], int, int]] = {}
     for workload in model.workloads:
         if workload.spec.bool("enableServiceLinks") is False:
             continue
@@ -188,10 +190,13 @@ def check(model: Model) -> Iterator[Finding]:
                     names = service_link_names(service)
                     counted += bool(names)
                     link_names.update(names)
-                links[workload.namespace] = (link_names, counted)
-            link_names, counted = links[workload.namespace]
-            names = link_names | env | set(IMAGE_ENV)
-            size = sum(len(name) + 4 for name in names)
+                link_names.update(IMAGE_ENV)
+                link_size = sum(len(name) + 4 for name in link_names)
+                links[workload.namespace] = (link_names, link_size, counted)
+            link_names, link_size, counted = links[workload.namespace]
+            own = env - link_names
+            names_count = len(link_names) + len(own)
+            size = link_size + sum(len(name) + 4 for name in own)
             if size > ARGUMENT_LIMIT - 1:
                 severity = "error"
                 verdict = "exceeds the kernel's single-argument limit of 131 072 bytes"
@@ -215,7 +220,7 @@ def check(model: Model) -> Iterator[Finding]:
                 line=node.line,
                 column=node.column,
                 message=(
-                    f"nginx's template step passes {len(names)} variable names to envsubst as one"
+                    f"nginx's template step passes {names_count} variable names to envsubst as one"
                     f" argument of about {size:,} bytes ({counted} Services of namespace"
                     f" {workload.namespace!r} in the paste, plus the kubernetes Service, the"
                     f" container's env and the image's own variables); this {verdict}."

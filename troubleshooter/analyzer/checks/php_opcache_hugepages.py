@@ -62,11 +62,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from troubleshooter.analyzer.checks._common import config_line_position, key_position
 from troubleshooter.analyzer.configs import parse_php_ini
-from troubleshooter.analyzer.model import Container, Model, Workload
+from troubleshooter.analyzer.model import Container, Model, Mount, Workload
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map, Scalar
 
@@ -156,7 +156,14 @@ MEDIUM_PREFIX = "HugePages"
 _INI_TRUE = frozenset({"on", "yes", "true"})
 
 # A Kubernetes resource quantity (apimachinery resource.Quantity), e.g. 64Mi, 1Gi, 2e6, 500m.
-_QUANTITY = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))([eE][+-]?\d+|[KMGTPE]i|[kMGTPEm])?\s*$")
+# ASCII digits only, possessive runs (one pass, nothing re-split on failure), and an exponent
+# only with digits: `1E` and `1Ei` are the exa suffixes, not a broken exponent.
+_QUANTITY = re.compile(
+    r"\s*+([+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++))"
+    r"(?:([eE][+-]?+[0-9]++)|([KMGTPE]i|[kMGTPEm]))?+\s*+"
+)
+# No real quantity is longer; a longer one is compared as text.
+_MAX_QUANTITY = 64
 _SUFFIX = {
     "": Decimal(1),
     "m": Decimal("0.001"),
@@ -172,16 +179,25 @@ _SUFFIX = {
 
 def quantity(text: str | None) -> Decimal | None:
     """Parse a Kubernetes quantity into a number (bytes for memory); None if malformed."""
-    match = _QUANTITY.match(text or "")
+    if not text or len(text) > _MAX_QUANTITY:
+        return None
+    match = _QUANTITY.fullmatch(text)
     if match is None:
         return None
-    number, suffix = match.group(1), match.group(2) or ""
+    number, exponent, suffix = match.groups()
     try:
-        if suffix[:1] in ("e", "E"):
-            return Decimal(number + suffix)
-        return Decimal(number) * _SUFFIX[suffix]
-    except (InvalidOperation, KeyError):
+        if exponent:
+            return Decimal(number + exponent)
+        return Decimal(number) * _SUFFIX[suffix or ""]
+    except (ArithmeticError, KeyError):  # decimal's Overflow and InvalidOperation included
         return None
+
+
+def _shown(text: str) -> str:
+    """A pasted value as quoted in a message: cut when longer than any real quantity."""
+    if len(text) <= _MAX_QUANTITY:
+        return text
+    return f"{text[:24]}... ({len(text):,} characters)"
 
 
 def _same_quantity(a: str, b: str) -> bool:
@@ -259,20 +275,20 @@ def _check_resources(workload: Workload, container: Container) -> Iterator[Findi
                 workload,
                 "error",
                 key_position(requests, name),
-                f"Container {label!r} requests {name}: {request.raw} without a limit; huge"
+                f"Container {label!r} requests {name}: {_shown(request.raw)} without a limit; huge"
                 " pages cannot be overcommitted, so the API server rejects the pod (`Limit must"
                 " be set for non overcommitable resources`).",
-                _resource_fix(name, request.raw),
+                _resource_fix(name, _shown(request.raw)),
             )
         elif not _same_quantity(request.raw, limit.raw):
             yield _finding(
                 workload,
                 "error",
                 key_position(requests, name),
-                f"Container {label!r} requests {name}: {request.raw} but limits it to"
-                f" {limit.raw}; huge pages requests must equal limits, so the API server"
+                f"Container {label!r} requests {name}: {_shown(request.raw)} but limits it to"
+                f" {_shown(limit.raw)}; huge pages requests must equal limits, so the API server"
                 f" rejects the pod (`must be equal to {name} limit`).",
-                _resource_fix(name, limit.raw),
+                _resource_fix(name, _shown(limit.raw)),
             )
     if requested or limited:
         has_cpu_or_memory = any(
@@ -290,15 +306,21 @@ def _check_resources(workload: Workload, container: Container) -> Iterator[Findi
                 key_position(holder, name),
                 f"Container {label!r} has {name} but no cpu or memory request or limit; the API"
                 " server rejects the pod with `HugePages require cpu or memory`.",
-                _resource_fix(name, node.raw),
+                _resource_fix(name, _shown(node.raw)),
             )
 
 
 def _check_volumes(workload: Workload) -> Iterator[Finding]:
     containers = list(workload.containers())
     pod_sizes: dict[Decimal, str] = {}
+    # Each container's sizes and mounts read once, mounts indexed by volume: per volume and
+    # container they were read again (volumes x containers x mounts).
+    mounts_of: dict[str, list[tuple[Container, Mount, dict[Decimal, str]]]] = {}
     for container in containers:
-        pod_sizes.update(_container_sizes(container))
+        sizes = _container_sizes(container)
+        pod_sizes.update(sizes)
+        for mount in container.mounts():
+            mounts_of.setdefault(mount.name, []).append((container, mount, sizes))
     for volume in workload.spec.maps("volumes"):
         medium_node = volume.scalar("emptyDir", "medium")
         medium = medium_node.raw if medium_node is not None and medium_node.value else ""
@@ -347,19 +369,18 @@ def _check_volumes(workload: Workload) -> Iterator[Finding]:
             )
             continue
         resource = pod_sizes[size]
-        for container in containers:
-            for mount in container.mounts():
-                if mount.name != name or size in _container_sizes(container):
-                    continue
-                yield _finding(
-                    workload,
-                    "error",
-                    (mount.path_node.line, mount.path_node.column),
-                    f"Container {container.name or '?'!r} mounts the {medium} volume {name!r}"
-                    f" but does not request {resource}: its hugetlb cgroup limit is zero, so"
-                    " the first touch of a mapped page kills it with SIGBUS (Bus error).",
-                    _resource_fix(resource, "64Mi"),
-                )
+        for container, mount, sizes in mounts_of.get(name, ()):
+            if size in sizes:
+                continue
+            yield _finding(
+                workload,
+                "error",
+                (mount.path_node.line, mount.path_node.column),
+                f"Container {container.name or '?'!r} mounts the {medium} volume {name!r}"
+                f" but does not request {resource}: its hugetlb cgroup limit is zero, so"
+                " the first touch of a mapped page kills it with SIGBUS (Bus error).",
+                _resource_fix(resource, "64Mi"),
+            )
 
 
 def _ini_true(value: str) -> bool:

@@ -34,6 +34,7 @@ class Command(BaseCommand):
             disable=options["disable"],
             base_url=options["base_url"],
             limits=manifest_limits(),
+            max_seconds=options["max_seconds"],
             stdin=options.get("stdin") or sys.stdin,
             stdout=self.stdout,
             stderr=self.stderr,
