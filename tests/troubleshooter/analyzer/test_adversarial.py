@@ -300,5 +300,5 @@ def test_the_api_answers_a_1_8_mb_kb_ignore_line_with_one_note(client):
     response = client.post("/api/analyze/", text.encode(), content_type="application/yaml")
     assert response.status_code == 200
     assert response.json()["errors"] == [
-        {"line": 1, "column": 1, "message": "kb-ignore: unknown check 'a'"}
+        {"line": 1, "column": 1, "message": "kb-ignore: unknown check 'a'", "severity": "note"}
     ]
