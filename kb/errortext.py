@@ -16,7 +16,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["MAX_LINE_CHARS", "error_lines", "normalize", "query_text", "words"]
+__all__ = [
+    "MAX_LINE_CHARS",
+    "error_lines",
+    "errorness",
+    "normalize",
+    "query_text",
+    "reduce_to_error_lines",
+    "words",
+]
 
 # A log line longer than this is cut before any regex sees it (base64 blobs, minified JSON).
 MAX_LINE_CHARS = 2000
@@ -110,6 +118,47 @@ def _errorness(lowered: str) -> int:
     elif _EVENT_NORMAL_RE.match(lowered):
         score = 0
     return score
+
+
+def errorness(lowered: str) -> int:
+    """How error-like one lower-cased line is (0: not at all)."""
+    return _errorness(lowered)
+
+
+def reduce_to_error_lines(text: str, max_chars: int) -> tuple[str, bool]:
+    """``text`` cut to ``max_chars`` without losing its errors: (text, True when cut).
+
+    A text that fits is returned whole. A longer one keeps its error-like lines in log order
+    (most error-like first when even they do not fit), so an error on the last line of a long
+    log survives the cut. One pass over the lines; each line is cut to ``MAX_LINE_CHARS``.
+    """
+    if len(text) <= max_chars:
+        return text, False
+    scored = []
+    seen: set[str] = set()
+    for position, raw in enumerate(text.splitlines()):
+        line = raw.strip()[:MAX_LINE_CHARS]
+        if not line:
+            continue
+        lowered = line.lower()
+        score = _errorness(lowered)
+        if score <= 0:
+            continue
+        key = _DIGITS_RE.sub("", lowered)
+        if key in seen:
+            continue
+        seen.add(key)
+        scored.append((score, position, line))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    kept, size = [], 0
+    for _score, position, line in scored:
+        if size + len(line) + 1 > max_chars:
+            continue
+        kept.append((position, line))
+        size += len(line) + 1
+    if not kept:  # nothing error-like: the end of a log is where crashes are
+        return text[-max_chars:], True
+    return "\n".join(line for _position, line in sorted(kept)), True
 
 
 def error_lines(text: str, *, limit: int = 20) -> list[str]:

@@ -48,11 +48,13 @@ def test_it_returns_only_the_diagnosis_fragment_to_htmx(client, search_index):
     assert node_url("service-links-env-too-long") in html
 
 
-def test_it_asks_the_question_with_plain_links(client, search_index):
+def test_it_asks_the_question_as_a_form_that_keeps_the_paste(client, search_index):
     html = client.post(TROUBLESHOOT, {"text": "Bus error (core dumped)"}).content.decode()
-    assert node_url("hugepages-not-requested") in html
-    assert node_url("network-docroot-mmap-sendfile") in html
-    assert node_url("bus-error-other") in html
+    for node_id in ("hugepages-not-requested", "network-docroot-mmap-sendfile", "bus-error-other"):
+        assert f'name="answer" value="{node_id}"' in html
+    assert '<input type="hidden" name="text" value="Bus error (core dumped)">' in html
+    assert "SIGBUS means" in html  # the question's help text
+    assert "Not a known cause" not in html
 
 
 def test_it_says_not_a_known_cause_and_shows_search_results(client, search_index):
@@ -90,7 +92,7 @@ def test_it_serves_every_node_as_a_page(client):
         assert response.status_code == 200, node_id
 
 
-def test_it_shows_a_cause_with_fix_copy_button_article_and_analyzer(client):
+def test_it_shows_a_cause_with_fix_copy_button_article_and_analyzer(client, articles):
     html = client.get(node_url("hugepages-not-requested")).content.decode()
     assert '<pre id="fix-hugepages-not-requested">' in html
     assert 'data-copy="fix-hugepages-not-requested"' in html
@@ -145,8 +147,8 @@ def test_it_answers_the_api_with_a_form_field(client, search_index):
 
 
 def test_it_returns_search_hits_from_the_api_when_nothing_is_known(client, search_index):
-    text = "my pods lose the configmap subPath hugepages nfs"
-    body = client.post(API, data="OOMKilled " + text, content_type="text/plain").json()
+    text = "Readiness probe failed: opcache status page returns 503 behind kube-proxy"
+    body = client.post(API, data=text, content_type="text/plain").json()
     assert body["matches"] == [] and body["question"] is None
     assert body["search"] and {"slug", "title", "url"} <= set(body["search"][0])
 
