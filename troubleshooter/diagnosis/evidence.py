@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from kb.errortext import MAX_LINE_CHARS, errorness, normalize
@@ -258,8 +258,9 @@ class Index:
 
     K1 = 1.2
     B = 0.5
+    WEAK = 0.35  # BM25 weight of a word every kind of error uses
 
-    def __init__(self, knowledge: Knowledge):
+    def __init__(self, knowledge: Knowledge, *, weak_words: Collection[str] = ()):
         self.knowledge = knowledge
         self.slugs = tuple(c.slug for c in knowledge.causes)
         # Symptom and near-miss phrases: token -> [(phrase id)], each phrase's token count.
@@ -297,7 +298,11 @@ class Index:
         count = max(1, len(knowledge.causes))
         self._avg = (sum(lengths.values()) / count) if lengths else 1.0
         self._lengths = lengths
-        self._idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+        weak = set(tokens(" ".join(weak_words)))
+        self._idf = {
+            t: math.log(1 + (count - n + 0.5) / (n + 0.5)) * (self.WEAK if t in weak else 1.0)
+            for t, n in df.items()
+        }
         # Mechanism terms per cause and facet (lower case, NFKC).
         self._facets = {
             cause.slug: {

@@ -34,6 +34,11 @@ from troubleshooter.diagnosis.tree import (
 
 __all__ = ["Diagnosis", "Evidence", "Match", "NotCovered", "Question", "diagnose"]
 
+# A not-covered answer from the tree scales every article without an exact symptom down.
+NOT_COVERED_FACTOR = 0.3
+# Above this confidence a cause is named even when the text leaves a tree question open.
+OPEN_QUESTION_OVERRIDE = 0.95
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -230,16 +235,32 @@ def diagnose(
         features["tree"] = 1.0 if slug in tree_article else 0.4 if slug in option_articles else 0.0
         features["not_covered"] = 1.0 if not_covered else 0.0
         all_features[slug] = features
-        scored.append((model.confidence(features, params), slug))
+        p = model.confidence(features, params)
+        if not_covered and not features["exact"]:
+            # The tree recognised a mechanism we do not cover (a shell glob, a CPU shortage):
+            # only an article's own exact message outweighs that.
+            p *= NOT_COVERED_FACTOR
+        scored.append((p, slug))
     scored.sort(key=lambda item: (-item[0], item[1]))
     ranking = tuple((slug, round(p, 3)) for p, slug in scored)
 
     threshold = params.threshold
+    question: Question | None = None
     confident = [(p, slug) for p, slug in scored if p >= threshold]
     primary = _primary_nodes(tree)
-    question: Question | None = None
     matches: list[Match] = []
 
+    if confident and open_questions and not all_features[confident[0][1]]["exact"]:
+        # The text raised a question it does not answer (a bare "Bus error"): unless the
+        # evidence is overwhelming, the tree's question is the honest answer.
+        top_p, top_slug = confident[0]
+        for node in open_questions:
+            if top_slug in {_option_article(tree, o.target) for o in node.options} and (
+                top_p < OPEN_QUESTION_OVERRIDE
+            ):
+                question = _question(tree, node)
+                confident = []
+                break
     if len(confident) >= 2 and confident[0][0] - confident[1][0] < params.close:
         pair = {confident[0][1], confident[1][1]}
         separating = _separating_question(tree, pair, open_questions)

@@ -46,6 +46,7 @@ class Parameters:
     close: float = 0.12
     software: tuple[str, ...] = ()
     generic_words: frozenset[str] = field(default_factory=frozenset)
+    weak_words: frozenset[str] = field(default_factory=frozenset)
 
 
 def load_parameters(path: Path = MODEL_FILE) -> Parameters:
@@ -71,6 +72,7 @@ def load_parameters(path: Path = MODEL_FILE) -> Parameters:
         close=float(data.get("close", 0.12)),
         software=tuple(str(s).lower() for s in data.get("software") or ()),
         generic_words=frozenset(str(s).lower() for s in data.get("generic_words") or ()),
+        weak_words=frozenset(str(s).lower() for s in data.get("weak_words") or ()),
     )
 
 
@@ -96,7 +98,7 @@ def index_for(knowledge: Knowledge) -> Index:
     key = knowledge.generation or str(id(knowledge))
     index = _indexes.get(key)
     if index is None or index.knowledge is not knowledge and index.knowledge != knowledge:
-        index = Index(knowledge)
+        index = Index(knowledge, weak_words=parameters().weak_words)
         with _lock:
             if len(_indexes) > 8:
                 _indexes.clear()
