@@ -102,7 +102,8 @@ _STRONG_RE = re.compile(
     r"error|fail|fatal|panic|denied|forbidden|refused|cannot|can't|unable|unsupported"
     r"|too long|too many|insufficient|not responding|timed out|stale file handle|no space"
     r"|bus error|segmentation fault|core dumped|sigbus|sigsegv|killed|crashloop|backoff"
-    r"|not a directory|no such file|violates|requires|emerg|crit"
+    r"|not a directory|no such file|violates|requires|emerg|crit|outofpods|hugepages_total"
+    r"|providerfailed|providercreatefailed|e2big"
     r"|エラー|失敗|できません|長すぎ|不足|拒否|バス|错误|失败|无法|过长|不足|拒绝|总线",
 )
 _WEAK_RE = re.compile(r"warn|exit|not |invalid|missing|unknown|timeout|pending|empty|警告|告警")
@@ -118,6 +119,62 @@ def _errorness(lowered: str) -> int:
     elif _EVENT_NORMAL_RE.match(lowered):
         score = 0
     return score
+
+
+# A long text is first narrowed to the lines with a strong error word: one regex pass over the
+# whole text (in C), then at most this many lines are scored one by one in Python. Logs put
+# the crash last, so the last lines are kept when there are more.
+MAX_CANDIDATE_LINES = 2000
+
+
+def _scan(lowered: str, start: int, first_line: int, limit: int) -> list[tuple[int, int, int]]:
+    """(line index, start, end) of up to ``limit`` lines from ``start`` with a strong word.
+
+    One regex search per hit line (the search resumes at the next line), newline counting in
+    C: the cost is bounded by ``limit`` hits plus one linear pass of the regex.
+    """
+    found = []
+    position, line, counted = start, first_line, start
+    size = len(lowered)
+    while position < size and len(found) < limit:
+        match = _STRONG_RE.search(lowered, position)
+        if match is None:
+            break
+        begin = lowered.rfind("\n", 0, match.start()) + 1
+        line += lowered.count("\n", counted, begin)
+        counted = begin
+        end = lowered.find("\n", match.end())
+        end = size if end == -1 else end
+        found.append((line, begin, end))
+        position = end + 1
+    return found
+
+
+def candidate_lines(text: str) -> list[tuple[int, str]]:
+    """(0-based line index, line) of the lines of ``text`` that hold a strong error word.
+
+    Linear, and bounded for texts full of errors: at most ``MAX_CANDIDATE_LINES`` lines, the
+    first quarter from the start and the rest from the end (logs put the crash last).
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters change length when lower-cased
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    found = _scan(lowered, 0, 0, MAX_CANDIDATE_LINES + 1)
+    if len(found) > MAX_CANDIDATE_LINES:
+        head = found[: MAX_CANDIDATE_LINES // 4]
+        last_end = head[-1][2]
+        # The tail: the last lines with a strong word, found from a window at the end.
+        want = MAX_CANDIDATE_LINES - len(head)
+        window = max(last_end + 1, len(lowered) - want * 200)
+        while True:
+            begin = lowered.rfind("\n", 0, window) + 1 if window > last_end + 1 else last_end + 1
+            first = lowered.count("\n", 0, begin)
+            tail = _scan(lowered, begin, first, len(lowered))
+            if len(tail) >= want or begin <= last_end + 1:
+                break
+            window = max(last_end + 1, begin - (len(lowered) - begin))
+        found = head + tail[-want:]
+    return [(line, text[begin:end]) for line, begin, end in found]
 
 
 def errorness(lowered: str) -> int:
@@ -136,7 +193,7 @@ def reduce_to_error_lines(text: str, max_chars: int) -> tuple[str, bool]:
         return text, False
     scored = []
     seen: set[str] = set()
-    for position, raw in enumerate(text.splitlines()):
+    for position, raw in candidate_lines(text):
         line = raw.strip()[:MAX_LINE_CHARS]
         if not line:
             continue
@@ -168,7 +225,8 @@ def error_lines(text: str, *, limit: int = 20) -> list[str]:
     the first occurrence is kept. Ties keep the order of the log.
     """
     scored: dict[str, tuple[int, int, str]] = {}
-    for position, raw in enumerate(text.splitlines()):
+    lines = enumerate(text.splitlines()) if len(text) < 20_000 else iter(candidate_lines(text))
+    for position, raw in lines:
         line = raw.strip()[:MAX_LINE_CHARS]
         if not line:
             continue

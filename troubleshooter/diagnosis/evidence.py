@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from kb.errortext import MAX_LINE_CHARS, errorness, normalize
+from kb.errortext import MAX_LINE_CHARS, candidate_lines, errorness, normalize
 from troubleshooter.diagnosis.knowledge import FACETS, Knowledge
 
 __all__ = [
@@ -138,14 +138,18 @@ class PreparedText:
 
 def prepare(text: str) -> PreparedText:
     """Keep the lines worth reading: all of a short paste, the error lines of a long one."""
-    raw_lines = text.splitlines()
-    candidates = [(i + 1, line.strip()[:MAX_LINE_CHARS]) for i, line in enumerate(raw_lines)]
-    candidates = [(n, line) for n, line in candidates if line]
+    raw_lines = text.splitlines() if text.count("\n") <= _WHOLE_LINES else None
+    if raw_lines is not None:
+        candidates = [(i + 1, line.strip()[:MAX_LINE_CHARS]) for i, line in enumerate(raw_lines)]
+        candidates = [(n, line) for n, line in candidates if line]
+    else:
+        candidates = []
     cut = False
-    if len(candidates) > _WHOLE_LINES:
+    if raw_lines is None:
         scored = []
         seen: set[str] = set()
-        for number, line in candidates:
+        found = [(i + 1, line.strip()[:MAX_LINE_CHARS]) for i, line in candidate_lines(text)]
+        for number, line in found:
             lowered = line.lower()
             score = errorness(lowered)
             if score <= 0:
@@ -157,13 +161,16 @@ def prepare(text: str) -> PreparedText:
             scored.append((score, number, line))
         scored.sort(key=lambda item: (-item[0], item[1]))
         kept = sorted(scored[:MAX_LINES], key=lambda item: item[1])
-        cut = len(kept) < len(candidates)
+        cut = True
         candidates = [(number, line) for _score, number, line in kept]
         if not candidates:  # nothing looks like an error: the last lines are the likeliest
-            candidates = [(n, line) for n, line in enumerate(raw_lines, 1) if line.strip()][
-                -MAX_LINES:
-            ]
-            candidates = [(n, line.strip()[:MAX_LINE_CHARS]) for n, line in candidates]
+            tail = text[-MAX_LINES * MAX_LINE_CHARS :]
+            offset = text.count("\n", 0, len(text) - len(tail))
+            candidates = [
+                (offset + n, line.strip()[:MAX_LINE_CHARS])
+                for n, line in enumerate(tail.splitlines(), 1)
+                if line.strip()
+            ][-MAX_LINES:]
     numbers = tuple(n for n, _line in candidates)
     originals = tuple(line for _n, line in candidates)
     lowered_lines = [unicodedata.normalize("NFKC", line).lower() for line in originals]

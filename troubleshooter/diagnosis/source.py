@@ -19,6 +19,7 @@ from troubleshooter.diagnosis.knowledge import (
     Knowledge,
     article_cause_from_text,
     knowledge_from,
+    load_articles_dir,
 )
 from troubleshooter.diagnosis.tree import TreeError
 
@@ -64,12 +65,30 @@ def _cause_for(row) -> ArticleCause | None:  # noqa: ANN001
     return cause
 
 
+def _files_knowledge() -> Knowledge:
+    """Without a usable database (not migrated yet): the articles folder of the repository."""
+    from troubleshooter.diagnosis.tree import ARTICLES_DIR
+
+    return load_articles_dir(ARTICLES_DIR, generation="files")
+
+
 def current_knowledge() -> Knowledge:
     """The causes of the imported articles, rebuilt when the articles changed."""
     global _cached
+    from django.db import DatabaseError
+
     from kb.models import Article
 
-    key = generation_key()
+    try:
+        key = generation_key()
+    except DatabaseError:
+        logger.warning("no article table: the troubleshooter reads articles/ instead")
+        cached = _cached
+        if cached is None or cached.generation != "files":
+            cached = _files_knowledge()
+            with _lock:
+                _cached = cached
+        return cached
     cached = _cached
     if cached is not None and cached.generation == key:
         return cached

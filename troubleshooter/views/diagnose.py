@@ -108,7 +108,8 @@ def _search_fallback(text: str) -> list:
         for w in errortext.query_text(text).split()
         if w not in generic and "." not in w.strip(".") and len(w) > 2
     ]
-    if not words:
+    # One short leftover word ("pull") is no reason to offer articles as similar.
+    if not words or (len(words) == 1 and len(words[0]) < 8):
         return []
     return search_articles(query=" ".join(words), limit=SEARCH_LIMIT)
 
