@@ -37,7 +37,7 @@ __all__ = ["Diagnosis", "Evidence", "Match", "NotCovered", "Question", "diagnose
 # A not-covered answer from the tree scales every article without an exact symptom down.
 NOT_COVERED_FACTOR = 0.3
 # Above this confidence a cause is named even when the text leaves a tree question open.
-OPEN_QUESTION_OVERRIDE = 0.95
+OPEN_QUESTION_OVERRIDE = 0.85
 
 
 @dataclass(frozen=True)

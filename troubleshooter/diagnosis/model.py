@@ -44,6 +44,7 @@ class Parameters:
     weights: dict[str, float]
     threshold: float = 0.5
     close: float = 0.12
+    exact_confidence: float = 0.0
     software: tuple[str, ...] = ()
     generic_words: frozenset[str] = field(default_factory=frozenset)
     weak_words: frozenset[str] = field(default_factory=frozenset)
@@ -70,6 +71,7 @@ def load_parameters(path: Path = MODEL_FILE) -> Parameters:
         weights={k: float(v) for k, v in weights.items()},
         threshold=float(threshold),
         close=float(data.get("close", 0.12)),
+        exact_confidence=float(data.get("exact_confidence", 0.0)),
         software=tuple(str(s).lower() for s in data.get("software") or ()),
         generic_words=frozenset(str(s).lower() for s in data.get("generic_words") or ()),
         weak_words=frozenset(str(s).lower() for s in data.get("weak_words") or ()),
@@ -81,7 +83,24 @@ def parameters() -> Parameters:
     return load_parameters()
 
 
+def exact_lead(features: dict[str, float]) -> bool:
+    """An article's own exact message, clearly ahead of every other article's, no near miss."""
+    return (
+        bool(features.get("exact"))
+        and features.get("symptom_lead", 0) >= 0.25
+        and not (features.get("near_miss"))
+    )
+
+
 def confidence(features: dict[str, float], params: Parameters) -> float:
+    """The logistic model; an exact leading symptom is worth at least its measured accuracy."""
+    p = _logistic(features, params)
+    if params.exact_confidence and exact_lead(features):
+        return max(p, params.exact_confidence)
+    return p
+
+
+def _logistic(features: dict[str, float], params: Parameters) -> float:
     z = params.weights.get("bias", 0.0)
     for name, value in features.items():
         z += params.weights.get(name, 0.0) * value
@@ -109,7 +128,7 @@ def index_for(knowledge: Knowledge) -> Index:
 def fit(
     rows: Sequence[tuple[dict[str, float], int]],
     *,
-    l2: float = 0.01,
+    l2: float = 0.1,
     iterations: int = 30,
 ) -> dict[str, float]:
     """Logistic regression fitted by Newton's method: rows of (features, 0 or 1).

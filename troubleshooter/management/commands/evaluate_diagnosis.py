@@ -202,7 +202,16 @@ class Command(BaseCommand):
                 for slug, features in found.items():
                     rows.append((features, int(own and slug == cause.slug)))
         weights = model_module.fit(rows)
-        params = model_module.Parameters(weights=weights)
+        # How often an exact, leading symptom names the expected article on tuning items
+        # (+1 smoothing): the floor of its confidence.
+        exact_hits = exact_all = 0
+        for r in report["results"]:
+            for slug, features in r["features"].items():
+                if model_module.exact_lead(features):
+                    exact_all += 1
+                    exact_hits += slug == r["expect"]
+        exact_confidence = round((exact_hits + 1) / (exact_all + 2), 3)
+        params = model_module.Parameters(weights=weights, exact_confidence=exact_confidence)
         # The threshold that best balances naming the right cause and refusing the rest:
         # it maximises the worse of the two rates on the tuning items.
         best = (0.0, 0.5)
@@ -231,6 +240,13 @@ class Command(BaseCommand):
         block = "weights:\n" + "".join(f"  {k}: {v}\n" for k, v in weights.items())
         text = re.sub(r"^weights:\n(?:  .*\n)+", block, text, count=1, flags=re.MULTILINE)
         text = re.sub(r"^threshold: .*$", f"threshold: {best[1]}", text, count=1, flags=re.M)
+        text = re.sub(
+            r"^exact_confidence: .*$",
+            f"exact_confidence: {exact_confidence}  # {exact_hits}/{exact_all} tuning items",
+            text,
+            count=1,
+            flags=re.M,
+        )
         path.write_text(text, encoding="utf-8")
         model_module.parameters.cache_clear()
         self.stdout.write(
