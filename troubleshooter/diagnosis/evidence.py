@@ -101,6 +101,17 @@ def _stem(word: str) -> str:
     return word
 
 
+# What varies between two occurrences of the same message: quoted names (no spaces) and the
+# "(pod: ..., container: ...)" tail the kubelet appends. Left out of a symptom's words.
+_VARIABLE_RE = re.compile(r'"[^"\s]{1,200}"|\((?:pod|container|uid)[^)\n]{0,300}\)')
+
+
+def constant_part(text: str) -> str:
+    """A symptom without its quoted names and kubelet (pod: ...) tail, when words remain."""
+    stripped = _VARIABLE_RE.sub(" ", text)
+    return stripped if len(stripped.split()) >= 3 else text
+
+
 def number_tokens(lowered: str) -> set[str]:
     """Stand-alone numbers as tokens (``#0``): they only count for phrases of one or two words
     (``HugePages_Total: 0``), where the number is the message; elsewhere numbers vary."""
@@ -134,6 +145,8 @@ class PreparedText:
     line_tokens: tuple[frozenset[str], ...]
     lowered: str  # the kept lines, NFKC and lower case, joined by newlines
     cut: bool  # True when lines were left out
+    # The lines that look like errors (errortext.errorness > 0); all lines when none does.
+    error_lines: tuple[int, ...] = ()
 
 
 def prepare(text: str) -> PreparedText:
@@ -179,7 +192,9 @@ def prepare(text: str) -> PreparedText:
         frozenset(tokens(n + " " + low)) | number_tokens(low)
         for n, low in zip(normalized, lowered_lines, strict=True)
     )
+    flagged = tuple(i for i, low in enumerate(lowered_lines) if errorness(low) > 0)
     return PreparedText(
+        error_lines=flagged or tuple(range(len(lowered_lines))),
         numbers=numbers,
         originals=originals,
         normalized=normalized,
@@ -266,6 +281,7 @@ class Index:
     K1 = 1.2
     B = 0.5
     WEAK = 0.35  # BM25 weight of a word every kind of error uses
+    FOCUS_LINES = 3  # a text of more lines is scored on its error lines
 
     def __init__(self, knowledge: Knowledge, *, weak_words: Collection[str] = ()):
         self.knowledge = knowledge
@@ -277,7 +293,7 @@ class Index:
             for text, near in [(s, False) for s in cause.symptoms] + [
                 (n, True) for n in cause.near_misses
             ]:
-                lowered = unicodedata.normalize("NFKC", text).lower()
+                lowered = unicodedata.normalize("NFKC", constant_part(text)).lower()
                 phrase_tokens = set(tokens(normalize(lowered) or lowered))
                 if not phrase_tokens:
                     continue
@@ -350,8 +366,12 @@ class Index:
                     evidence.symptom = coverage
                     evidence.symptom_text = phrase.text
                     evidence.symptom_line = line_index
-        # 2. BM25 of each cause for the text's distinct tokens.
-        query = set().union(*prepared.line_tokens) if prepared.line_tokens else set()
+        # 2. BM25 of each cause for the text's distinct tokens; in a log of more than a few
+        # lines, only its error lines (the rest is noise that flattens the scores).
+        lines = prepared.line_tokens
+        if len(lines) > self.FOCUS_LINES:
+            lines = tuple(lines[i] for i in prepared.error_lines)
+        query = set().union(*lines) if lines else set()
         scores = dict.fromkeys(self.slugs, 0.0)
         for token in query:
             idf = self._idf.get(token)

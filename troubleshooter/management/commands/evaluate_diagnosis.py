@@ -138,6 +138,13 @@ class Command(BaseCommand):
             a = f"{sum(r['named'] == r['expect'] for r in own)}/{len(own)}" if own else "-"
             b = f"{sum(not r['named'] for r in other)}/{len(other)}" if other else "-"
             w(f"  {lang}: {a:>8}  {b:>8}")
+        w("By kind (on-topic right / unrelated refused):")
+        for kind in ("error", "log", "description"):
+            own = [r for r in on_topic if r["item"].get("kind") == kind]
+            other = [r for r in unrelated if r["item"].get("kind") == kind]
+            a = f"{sum(r['named'] == r['expect'] for r in own)}/{len(own)}" if own else "-"
+            b = f"{sum(not r['named'] for r in other)}/{len(other)}" if other else "-"
+            w(f"  {kind:<11}: {a:>8}  {b:>8}")
         w("")
         w("Top-1 accuracy per cause:")
         per = defaultdict(list)
