@@ -106,6 +106,7 @@ _STRONG_RE = re.compile(
     r"|providerfailed|providercreatefailed|e2big"
     r"|エラー|失敗|できません|長すぎ|不足|拒否|バス|错误|失败|无法|过长|不足|拒绝|总线",
 )
+
 _WEAK_RE = re.compile(r"warn|exit|not |invalid|missing|unknown|timeout|pending|empty|警告|告警")
 _EVENT_WARNING_RE = re.compile(r"^\s*warning\s{1,}[a-z]+\s")
 _EVENT_NORMAL_RE = re.compile(r"^\s*normal\s{1,}[a-z]+\s")
@@ -127,27 +128,50 @@ def _errorness(lowered: str) -> int:
 MAX_CANDIDATE_LINES = 2000
 
 
-def _scan(lowered: str, start: int, first_line: int, limit: int) -> list[tuple[int, int, int]]:
-    """(line index, start, end) of up to ``limit`` lines from ``start`` with a strong word.
+# The words a candidate line must hold (the strong words, as plain strings). Each is looked
+# up with str.find, which scans in C; Python only loops once per line found, at most
+# MAX_CANDIDATE_LINES times per word from each end.
+_SCAN_WORDS = (
+    "error", "fail", "fatal", "panic", "denied", "forbidden", "refused", "cannot", "can't",
+    "unable", "unsupported", "too long", "too many", "insufficient", "not responding",
+    "timed out", "stale file handle", "no space", "segmentation fault", "core dumped",
+    "sigbus", "sigsegv", "killed", "crashloop", "backoff", "not a directory", "no such file",
+    "violates", "requires", "emerg", "crit", "outofpods", "hugepages_total", "e2big",
+    "エラー", "失敗", "できません", "長すぎ", "不足", "拒否", "バス",
+    "错误", "失败", "无法", "过长", "拒绝", "总线",
+)  # fmt: skip
 
-    One regex search per hit line (the search resumes at the next line), newline counting in
-    C: the cost is bounded by ``limit`` hits plus one linear pass of the regex.
-    """
-    found = []
-    position, line, counted = start, first_line, start
-    size = len(lowered)
-    while position < size and len(found) < limit:
-        match = _STRONG_RE.search(lowered, position)
-        if match is None:
-            break
-        begin = lowered.rfind("\n", 0, match.start()) + 1
-        line += lowered.count("\n", counted, begin)
-        counted = begin
-        end = lowered.find("\n", match.end())
-        end = size if end == -1 else end
-        found.append((line, begin, end))
-        position = end + 1
-    return found
+
+def _line_starts(lowered: str, *, forward: bool, cap: int) -> tuple[set[int], bool]:
+    """Start offsets of lines holding a scan word, from one end; (starts, complete)."""
+    starts: set[int] = set()
+    complete = True
+    for word in _SCAN_WORDS:
+        found = 0
+        if forward:
+            position = lowered.find(word)
+            while position != -1:
+                begin = lowered.rfind("\n", 0, position) + 1
+                starts.add(begin)
+                found += 1
+                if found >= cap:
+                    complete = False
+                    break
+                end = lowered.find("\n", position)
+                if end == -1:
+                    break
+                position = lowered.find(word, end + 1)
+        else:
+            position = lowered.rfind(word)
+            while position != -1:
+                begin = lowered.rfind("\n", 0, position) + 1
+                starts.add(begin)
+                found += 1
+                if found >= cap or begin == 0:
+                    complete = complete and found < cap
+                    break
+                position = lowered.rfind(word, 0, begin - 1)
+    return starts, complete
 
 
 def candidate_lines(text: str) -> list[tuple[int, str]]:
@@ -159,22 +183,22 @@ def candidate_lines(text: str) -> list[tuple[int, str]]:
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters change length when lower-cased
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    found = _scan(lowered, 0, 0, MAX_CANDIDATE_LINES + 1)
-    if len(found) > MAX_CANDIDATE_LINES:
-        head = found[: MAX_CANDIDATE_LINES // 4]
-        last_end = head[-1][2]
-        # The tail: the last lines with a strong word, found from a window at the end.
-        want = MAX_CANDIDATE_LINES - len(head)
-        window = max(last_end + 1, len(lowered) - want * 200)
-        while True:
-            begin = lowered.rfind("\n", 0, window) + 1 if window > last_end + 1 else last_end + 1
-            first = lowered.count("\n", 0, begin)
-            tail = _scan(lowered, begin, first, len(lowered))
-            if len(tail) >= want or begin <= last_end + 1:
-                break
-            window = max(last_end + 1, begin - (len(lowered) - begin))
-        found = head + tail[-want:]
-    return [(line, text[begin:end]) for line, begin, end in found]
+    head_cap = MAX_CANDIDATE_LINES // 4
+    starts, complete = _line_starts(lowered, forward=True, cap=MAX_CANDIDATE_LINES + 1)
+    if not complete or len(starts) > MAX_CANDIDATE_LINES:
+        head = sorted(starts)[:head_cap]
+        tail, _ = _line_starts(lowered, forward=False, cap=MAX_CANDIDATE_LINES - head_cap)
+        chosen = sorted(set(head) | set(sorted(tail)[-(MAX_CANDIDATE_LINES - head_cap) :]))
+    else:
+        chosen = sorted(starts)
+    result = []
+    line, counted = 0, 0
+    for begin in chosen:
+        line += lowered.count("\n", counted, begin)
+        counted = begin
+        end = lowered.find("\n", begin)
+        result.append((line, text[begin : len(text) if end == -1 else end]))
+    return result
 
 
 def errorness(lowered: str) -> int:
