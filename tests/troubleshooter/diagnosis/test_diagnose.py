@@ -270,3 +270,24 @@ def test_a_translation_may_not_carry_diagnosis_keys():
     )
     with pytest.raises(TreeError, match="English original only"):
         article_cause_from_text(translated, path="own.ja.md")
+
+
+def test_two_close_causes_get_the_question_that_separates_them():
+    from troubleshooter.diagnosis.knowledge import ArticleCause, knowledge_from
+
+    def twin(slug):
+        return ArticleCause(
+            slug=slug,
+            title=slug,
+            symptoms=("the widget share froze after the gadget reboot",),
+            reports={"en": ("widget share froze",)},
+            mechanism={"component": ("widget",), "storage": ("share",), "effect": ("froze",)},
+        )
+
+    knowledge = knowledge_from(
+        [twin("nas-hostpath-mount-race"), twin("nfs-efs-mount-options")], "twins"
+    )
+    diagnosis = diagnose("the widget share froze after the gadget reboot", knowledge=knowledge)
+    assert not diagnosis.matches and not diagnosis.not_covered
+    articles = {article for _label, _node, article in diagnosis.question.options}
+    assert {"nas-hostpath-mount-race", "nfs-efs-mount-options"} <= articles
