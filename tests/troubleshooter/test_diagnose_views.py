@@ -392,3 +392,28 @@ def test_a_teams_own_imported_article_teaches_a_new_cause(client, articles, tmp_
     assert after["matches"][0]["url"] == "/articles/redis-misconf-readonly-volume/#cause"
     html = client.post(TROUBLESHOOT, {"text": text}).content.decode()
     assert "volumeMounts: [{name: data, mountPath: /data}]" in html
+
+
+def test_the_cause_card_uses_an_imported_translation_of_the_article(client, articles, tmp_path):
+    from django.utils import translation
+
+    from kb.importer import import_paths
+
+    folder = tmp_path / "ja"
+    folder.mkdir()
+    (folder / "kubelet-max-pods.ja.md").write_text(
+        '---\ntitle: "Pod 数の上限でスケジュールできない"\nslug: kubelet-max-pods-ja\n'
+        'lang: ja\nsummary: "ノードごとの Pod 数の上限（maxPods）に達しています。"\n---\n'
+        "## 原因 {#cause}\n\n本文。\n",
+        encoding="utf-8",
+    )
+    assert not import_paths([folder]).failed
+    with translation.override("ja"):
+        body = client.post(
+            API,
+            data="0/3 nodes are available: 3 Too many pods.",
+            content_type="text/plain",
+            HTTP_ACCEPT_LANGUAGE="ja",
+        ).json()
+    assert body["matches"][0]["title"] == "Pod 数の上限でスケジュールできない"
+    assert body["matches"][0]["article"] == "kubelet-max-pods"

@@ -57,18 +57,42 @@ def _too_large(text: str) -> bool:
     return len(text.encode("utf-8", errors="replace")) > settings.KB_MAX_LOG_BYTES
 
 
+def _translated(article: str, lang: str) -> tuple[str, str] | None:
+    """Title and summary of the imported translation ``articles/<slug>.<lang>.md``, if any."""
+    if lang == "en":
+        return None
+    from django.db import DatabaseError
+
+    from kb.models import Article
+
+    try:
+        row = (
+            Article.objects.filter(lang=lang, source_path__endswith=f"{article}.{lang}.md")
+            .only("title", "summary")
+            .first()
+        )
+    except DatabaseError:
+        return None
+    return (row.title, row.summary) if row else None
+
+
 def _cause_card(article: str, section: str, node_id: str | None, lang: str) -> dict[str, object]:
-    """Title, summary and fix of a cause: from the article (as imported), the rest from the tree."""
+    """Title, summary and fix of a cause: from the article (as imported, in the page's language
+    when a translation was imported), the rest from the tree."""
     cause = current_knowledge().cause(article)
     tree = get_tree()
     node = tree.nodes.get(node_id) if node_id else None
     variant = localize(node, lang).title if isinstance(node, CauseNode) else ""
+    title, summary = (cause.title, cause.summary) if cause else (article, "")
+    translated = _translated(article, lang)
+    if translated:
+        title, summary = translated
     return {
         "article": article,
         "section": section,
-        "title": cause.title if cause else article,
+        "title": title,
         "variant": variant,
-        "summary": cause.summary if cause else "",
+        "summary": summary,
         "fix": cause.fix if cause else "",
         "url": _article_url(article, section),
         "article_url": reverse("kb:article_detail", args=[article]),
