@@ -106,9 +106,15 @@ def _stem(word: str) -> str:
 _VARIABLE_RE = re.compile(r'"[^"\s]{1,200}"|\((?:pod|container|uid)[^)\n]{0,300}\)')
 
 
+# A log level in front of a message depends on the tool that shows it ("Error: ..." from the
+# kubelet, the bare message in kubectl describe): not part of the message.
+_LEVEL_RE = re.compile(r"^\s*(?:error|warning|warn|fatal|notice)\s*:\s*", re.IGNORECASE)
+
+
 def constant_part(text: str) -> str:
-    """A symptom without its quoted names and kubelet (pod: ...) tail, when words remain."""
-    stripped = _VARIABLE_RE.sub(" ", text)
+    """A symptom without its log level, quoted names and kubelet (pod: ...) tail, when words
+    remain."""
+    stripped = _VARIABLE_RE.sub(" ", _LEVEL_RE.sub("", text))
     return stripped if len(stripped.split()) >= 3 else text
 
 
