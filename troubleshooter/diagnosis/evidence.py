@@ -402,7 +402,7 @@ class Index:
         for slug, facets in self._facets.items():
             found = {}
             for facet, terms in facets.items():
-                hits = [t.rstrip("*") for t in terms if find_term(text, t) != -1]
+                hits = _words_found(text, terms)
                 if hits:
                     found[facet] = hits
             result[slug].facets = found
@@ -417,6 +417,23 @@ class Index:
             if score > best_score:
                 best, best_score, best_words = index, score, words
         return best, sorted(best_words)
+
+
+def _words_found(text: str, terms: Sequence[str]) -> list[str]:
+    """The words of ``text`` that the terms found, as written there (a prefix term gives the
+    whole word: ``truncat*`` -> ``truncated``); a word inside a longer one found is dropped."""
+    found: list[str] = []
+    for term in terms:
+        position = find_term(text, term)
+        if position == -1:
+            continue
+        end = position + len(term.rstrip("*"))
+        if term.endswith("*"):
+            while end < len(text) and _is_word_char(text[end]) and end - position < 60:
+                end += 1
+        found.append(text[position:end])
+    unique = list(dict.fromkeys(found))
+    return [w for w in unique if not any(w != other and w in other for other in unique)]
 
 
 def matched_terms(text: str, terms: Sequence[str]) -> list[str]:

@@ -179,7 +179,7 @@ def test_it_gives_the_users_own_line_and_its_number_as_evidence():
 def test_it_names_the_mechanism_words_of_a_description():
     match = run("static assets from our Azure Files share are delivered truncated").matches[0]
     words = {w for e in match.evidence for _facet, terms in e.facets for w in terms}
-    assert {"azure files", "truncat"} <= words
+    assert {"azure files", "truncated"} <= words
 
 
 def test_it_finds_the_error_on_the_last_line_of_a_long_log():
