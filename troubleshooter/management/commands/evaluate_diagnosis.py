@@ -177,6 +177,19 @@ class Command(BaseCommand):
                 f"  {low:.1f}-{min(high, 1.0):.1f}      {len(inside):>5}  {right:>5}  "
                 f"{right / len(inside):8.1%}"
             )
+        named = [r for r in results if r["named"]]
+        w("")
+        w("Answers given: the named cause's confidence against how often it is right")
+        w("  confidence     items  right  observed")
+        for low, high in zip(BINS, BINS[1:], strict=False):
+            inside = [r for r in named if low <= r["confidence"] < high]
+            if not inside:
+                continue
+            right = sum(r["named"] == r["expect"] for r in inside)
+            w(
+                f"  {low:.1f}-{min(high, 1.0):.1f}      {len(inside):>5}  {right:>5}  "
+                f"{right / len(inside):8.1%}"
+            )
 
     def _errors(self, report: dict) -> None:
         self.stdout.write("\nMissed TUNING items:")
