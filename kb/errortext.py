@@ -16,7 +16,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["MAX_LINE_CHARS", "error_lines", "normalize", "query_text", "words"]
+__all__ = [
+    "MAX_LINE_CHARS",
+    "error_lines",
+    "errorness",
+    "normalize",
+    "query_text",
+    "reduce_to_error_lines",
+    "words",
+]
 
 # A log line longer than this is cut before any regex sees it (base64 blobs, minified JSON).
 MAX_LINE_CHARS = 2000
@@ -94,9 +102,11 @@ _STRONG_RE = re.compile(
     r"error|fail|fatal|panic|denied|forbidden|refused|cannot|can't|unable|unsupported"
     r"|too long|too many|insufficient|not responding|timed out|stale file handle|no space"
     r"|bus error|segmentation fault|core dumped|sigbus|sigsegv|killed|crashloop|backoff"
-    r"|not a directory|no such file|violates|requires|emerg|crit"
+    r"|not a directory|no such file|violates|requires|emerg|crit|outofpods|hugepages_total"
+    r"|providerfailed|providercreatefailed|e2big"
     r"|エラー|失敗|できません|長すぎ|不足|拒否|バス|错误|失败|无法|过长|不足|拒绝|总线",
 )
+
 _WEAK_RE = re.compile(r"warn|exit|not |invalid|missing|unknown|timeout|pending|empty|警告|告警")
 _EVENT_WARNING_RE = re.compile(r"^\s*warning\s{1,}[a-z]+\s")
 _EVENT_NORMAL_RE = re.compile(r"^\s*normal\s{1,}[a-z]+\s")
@@ -112,6 +122,126 @@ def _errorness(lowered: str) -> int:
     return score
 
 
+# A long text is first narrowed to the lines with a strong error word: one regex pass over the
+# whole text (in C), then at most this many lines are scored one by one in Python. Logs put
+# the crash last, so the last lines are kept when there are more.
+MAX_CANDIDATE_LINES = 2000
+
+
+# The words a candidate line must hold (the strong words, as plain strings). Each is looked
+# up with str.find, which scans in C; Python only loops once per line found, at most
+# MAX_CANDIDATE_LINES times per word from each end.
+_SCAN_WORDS = (
+    "error", "fail", "fatal", "panic", "denied", "forbidden", "refused", "cannot", "can't",
+    "unable", "unsupported", "too long", "too many", "insufficient", "not responding",
+    "timed out", "stale file handle", "no space", "segmentation fault", "core dumped",
+    "sigbus", "sigsegv", "killed", "crashloop", "backoff", "not a directory", "no such file",
+    "violates", "requires", "emerg", "crit", "outofpods", "hugepages_total", "e2big",
+    "エラー", "失敗", "できません", "長すぎ", "不足", "拒否", "バス",
+    "错误", "失败", "无法", "过长", "拒绝", "总线",
+)  # fmt: skip
+
+
+def _line_starts(lowered: str, *, forward: bool, cap: int) -> tuple[set[int], bool]:
+    """Start offsets of lines holding a scan word, from one end; (starts, complete)."""
+    starts: set[int] = set()
+    complete = True
+    for word in _SCAN_WORDS:
+        found = 0
+        if forward:
+            position = lowered.find(word)
+            while position != -1:
+                begin = lowered.rfind("\n", 0, position) + 1
+                starts.add(begin)
+                found += 1
+                if found >= cap:
+                    complete = False
+                    break
+                end = lowered.find("\n", position)
+                if end == -1:
+                    break
+                position = lowered.find(word, end + 1)
+        else:
+            position = lowered.rfind(word)
+            while position != -1:
+                begin = lowered.rfind("\n", 0, position) + 1
+                starts.add(begin)
+                found += 1
+                if found >= cap or begin == 0:
+                    complete = complete and found < cap
+                    break
+                position = lowered.rfind(word, 0, begin - 1)
+    return starts, complete
+
+
+def candidate_lines(text: str) -> list[tuple[int, str]]:
+    """(0-based line index, line) of the lines of ``text`` that hold a strong error word.
+
+    Linear, and bounded for texts full of errors: at most ``MAX_CANDIDATE_LINES`` lines, the
+    first quarter from the start and the rest from the end (logs put the crash last).
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters change length when lower-cased
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    head_cap = MAX_CANDIDATE_LINES // 4
+    starts, complete = _line_starts(lowered, forward=True, cap=MAX_CANDIDATE_LINES + 1)
+    if not complete or len(starts) > MAX_CANDIDATE_LINES:
+        head = sorted(starts)[:head_cap]
+        tail, _ = _line_starts(lowered, forward=False, cap=MAX_CANDIDATE_LINES - head_cap)
+        chosen = sorted(set(head) | set(sorted(tail)[-(MAX_CANDIDATE_LINES - head_cap) :]))
+    else:
+        chosen = sorted(starts)
+    result = []
+    line, counted = 0, 0
+    for begin in chosen:
+        line += lowered.count("\n", counted, begin)
+        counted = begin
+        end = lowered.find("\n", begin)
+        result.append((line, text[begin : len(text) if end == -1 else end]))
+    return result
+
+
+def errorness(lowered: str) -> int:
+    """How error-like one lower-cased line is (0: not at all)."""
+    return _errorness(lowered)
+
+
+def reduce_to_error_lines(text: str, max_chars: int) -> tuple[str, bool]:
+    """``text`` cut to ``max_chars`` without losing its errors: (text, True when cut).
+
+    A text that fits is returned whole. A longer one keeps its error-like lines in log order
+    (most error-like first when even they do not fit), so an error on the last line of a long
+    log survives the cut. One pass over the lines; each line is cut to ``MAX_LINE_CHARS``.
+    """
+    if len(text) <= max_chars:
+        return text, False
+    scored = []
+    seen: set[str] = set()
+    for position, raw in candidate_lines(text):
+        line = raw.strip()[:MAX_LINE_CHARS]
+        if not line:
+            continue
+        lowered = line.lower()
+        score = _errorness(lowered)
+        if score <= 0:
+            continue
+        key = _DIGITS_RE.sub("", lowered)
+        if key in seen:
+            continue
+        seen.add(key)
+        scored.append((score, position, line))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    kept, size = [], 0
+    for _score, position, line in scored:
+        if size + len(line) + 1 > max_chars:
+            continue
+        kept.append((position, line))
+        size += len(line) + 1
+    if not kept:  # nothing error-like: the end of a log is where crashes are
+        return text[-max_chars:], True
+    return "\n".join(line for _position, line in sorted(kept)), True
+
+
 def error_lines(text: str, *, limit: int = 20) -> list[str]:
     """Return up to ``limit`` original lines of ``text``, most error-like first, deduplicated.
 
@@ -119,7 +249,8 @@ def error_lines(text: str, *, limit: int = 20) -> list[str]:
     the first occurrence is kept. Ties keep the order of the log.
     """
     scored: dict[str, tuple[int, int, str]] = {}
-    for position, raw in enumerate(text.splitlines()):
+    lines = enumerate(text.splitlines()) if len(text) < 20_000 else iter(candidate_lines(text))
+    for position, raw in lines:
         line = raw.strip()[:MAX_LINE_CHARS]
         if not line:
             continue

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -17,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from kb import errortext
 from kb.languages import HREFLANG, requested_language
 from kb.models import Article, SlugHistory
-from kb.search import index_exists, lookup_best, search_articles
+from kb.search import SearchHit, index_exists, search_articles
 
 # Checked before any database lookup: anything else is a 404 without touching the DB.
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -28,10 +29,50 @@ MAX_SLUG_LENGTH = 120
 MAX_REDIRECT_QUERY_BYTES = 2_000
 
 
-def _query_from(request: HttpRequest) -> str:
-    """The query text from ?q= or a posted `q`, cut to the configured maximum."""
+def _raw_query(request: HttpRequest) -> str:
     source = request.POST if request.method == "POST" else request.GET
-    return (source.get("q") or "")[: settings.KB_MAX_QUERY_CHARS]
+    return source.get("q") or ""
+
+
+def _query_from(request: HttpRequest) -> tuple[str, bool]:
+    """The query from ?q= or a posted `q`, and whether it was cut.
+
+    A long paste is reduced to its error lines *before* it is cut to KB_MAX_QUERY_CHARS, so the
+    error on the last line of a long log survives.
+    """
+    return errortext.reduce_to_error_lines(_raw_query(request), settings.KB_MAX_QUERY_CHARS)
+
+
+def _diagnosis_text(raw: str, query: str) -> str:
+    """What the diagnosis reads: the whole paste up to the log limit, else the reduced query."""
+    return raw if len(raw.encode("utf-8", "replace")) <= settings.KB_MAX_LOG_BYTES else query
+
+
+def _answer(text: str) -> dict:
+    # The troubleshooter's answer; imported here so kb does not import it at start-up.
+    from troubleshooter.views.diagnose import answer
+
+    return answer(text, search=False)
+
+
+def _rank_cause_first(hits: list[SearchHit], cause: dict) -> list[SearchHit]:
+    """The diagnosed article first: moved up when found, added when search missed it."""
+    own = [h for h in hits if h.slug == cause["article"]]
+    rest = [h for h in hits if h.slug != cause["article"]]
+    if not own:
+        own = [
+            SearchHit(
+                slug=cause["article"],
+                title=cause["title"],
+                url=cause["url"],
+                lang="en",
+                snippet=escape(cause["summary"]),
+                score=0.0,
+                section=cause["section"],
+            )
+        ]
+        rest = rest[: max(0, len(hits) - 1)] if hits else rest
+    return own[:1] + rest
 
 
 @require_GET
@@ -43,12 +84,29 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def search(request: HttpRequest) -> HttpResponse:
-    """Search results; a pasted log may be posted. htmx requests get the results fragment."""
-    query = _query_from(request)
+    """Search results; a pasted log may be posted. htmx requests get the results fragment.
+
+    The troubleshooter's diagnosis runs on the same text: when it names a cause, its card is
+    shown above the results and its article is ranked first (one answer on every page).
+    """
+    raw = _raw_query(request)
+    query, cut = _query_from(request)
     hits = search_articles(query, limit=10) if query.strip() else None
+    cause = None
+    if query.strip():
+        found = _answer(_diagnosis_text(raw, query))
+        if found["matches"]:
+            cause = found["matches"][0]
+            hits = _rank_cause_first(hits or [], cause)
     # Looking at the disk is only worth it to explain an empty answer.
     index_ready = True if hits else index_exists()
-    context = {"query": query, "hits": hits, "index_ready": index_ready}
+    context = {
+        "query": query,
+        "hits": hits,
+        "index_ready": index_ready,
+        "cause": cause,
+        "query_cut": cut,
+    }
     template = "kb/search.html#results" if request.htmx else "kb/search.html"
     return render(request, template, context)
 
@@ -151,12 +209,21 @@ def _curated_articles_citing(write_up: Article) -> list[Article]:
 
 @require_GET
 def lookup(request: HttpRequest) -> HttpResponse:
-    """Redirect an error message to the article section that explains it, else to search."""
-    error = (request.GET.get("error") or "")[: settings.KB_MAX_QUERY_CHARS]
+    """Redirect an error message to the article section that explains it, else to search.
+
+    The troubleshooter decides (the same answer as on every page): a named cause goes to its
+    article section, a question to the troubleshooter, anything else to the search page.
+    """
+    raw = request.GET.get("error") or ""
+    error, _cut = errortext.reduce_to_error_lines(raw, settings.KB_MAX_QUERY_CHARS)
     if error.strip():
-        best = lookup_best(error)
-        if best is not None:
-            return redirect(best.url)
+        found = _answer(_diagnosis_text(raw, error))
+        if found["matches"]:
+            return redirect(found["matches"][0]["url"])
+        if found["question"] and len(urlencode({"text": error})) <= MAX_REDIRECT_QUERY_BYTES:
+            return redirect(
+                f"{reverse('troubleshooter:troubleshoot')}?{urlencode({'text': error})}"
+            )
     return redirect(f"{reverse('kb:search')}?{urlencode({'q': _redirect_query(error)})}")
 
 
@@ -170,8 +237,12 @@ def _redirect_query(error: str) -> str:
 
 @require_GET
 def api_search(request: HttpRequest) -> JsonResponse:
-    """JSON search: ?q=...&limit=N (1–50, default 10)."""
-    query = _query_from(request)
+    """JSON search: ?q=...&limit=N (1–50, default 10), with the troubleshooter's diagnosis.
+
+    When the diagnosis names a cause, its article comes first in ``results`` too.
+    """
+    raw = _raw_query(request)
+    query, cut = _query_from(request)
     raw_limit = request.GET.get("limit", "10")
     try:
         limit = int(raw_limit)
@@ -180,7 +251,22 @@ def api_search(request: HttpRequest) -> JsonResponse:
     if not 1 <= limit <= 50:
         return JsonResponse({"error": "limit must be an integer from 1 to 50"}, status=400)
     hits = search_articles(query, limit=limit) if query.strip() else []
-    return JsonResponse({"query": query, "results": [hit.as_dict() for hit in hits]})
+    diagnosis = None
+    if query.strip():
+        from troubleshooter.views.diagnose import api_payload
+
+        found = _answer(_diagnosis_text(raw, query))
+        diagnosis = api_payload(found)
+        if found["matches"]:
+            hits = _rank_cause_first(hits, found["matches"][0])[:limit]
+    return JsonResponse(
+        {
+            "query": query,
+            "query_cut": cut,
+            "results": [hit.as_dict() for hit in hits],
+            "diagnosis": diagnosis,
+        }
+    )
 
 
 @require_GET

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (real log lines and pastes are kept whole)
 """Troubleshooter pages and API through Django's test client, as full pages and htmx fragments."""
 
 import json
@@ -48,11 +49,13 @@ def test_it_returns_only_the_diagnosis_fragment_to_htmx(client, search_index):
     assert node_url("service-links-env-too-long") in html
 
 
-def test_it_asks_the_question_with_plain_links(client, search_index):
+def test_it_asks_the_question_as_a_form_that_keeps_the_paste(client, search_index):
     html = client.post(TROUBLESHOOT, {"text": "Bus error (core dumped)"}).content.decode()
-    assert node_url("hugepages-not-requested") in html
-    assert node_url("network-docroot-mmap-sendfile") in html
-    assert node_url("bus-error-other") in html
+    for node_id in ("hugepages-not-requested", "network-docroot-mmap-sendfile", "bus-error-other"):
+        assert f'name="answer" value="{node_id}"' in html
+    assert '<input type="hidden" name="text" value="Bus error (core dumped)">' in html
+    assert "SIGBUS means" in html  # the question's help text
+    assert "Not a known cause" not in html
 
 
 def test_it_says_not_a_known_cause_and_shows_search_results(client, search_index):
@@ -90,7 +93,7 @@ def test_it_serves_every_node_as_a_page(client):
         assert response.status_code == 200, node_id
 
 
-def test_it_shows_a_cause_with_fix_copy_button_article_and_analyzer(client):
+def test_it_shows_a_cause_with_fix_copy_button_article_and_analyzer(client, articles):
     html = client.get(node_url("hugepages-not-requested")).content.decode()
     assert '<pre id="fix-hugepages-not-requested">' in html
     assert 'data-copy="fix-hugepages-not-requested"' in html
@@ -145,8 +148,8 @@ def test_it_answers_the_api_with_a_form_field(client, search_index):
 
 
 def test_it_returns_search_hits_from_the_api_when_nothing_is_known(client, search_index):
-    text = "my pods lose the configmap subPath hugepages nfs"
-    body = client.post(API, data="OOMKilled " + text, content_type="text/plain").json()
+    text = "Readiness probe failed: opcache status page returns 503 behind kube-proxy"
+    body = client.post(API, data=text, content_type="text/plain").json()
     assert body["matches"] == [] and body["question"] is None
     assert body["search"] and {"slug", "title", "url"} <= set(body["search"][0])
 
@@ -191,3 +194,226 @@ def test_it_refuses_oversized_api_text_with_json_413(client):
     response = client.post(API, data=b"x" * (2 * 1024 * 1024 + 1), content_type="text/plain")
     assert response.status_code == 413
     assert "error" in response.json()
+
+
+# --- One answer on every page, with its evidence ----------------------------------------------
+
+LOG = "\n".join(
+    [f"2024-05-01T10:00:{i % 60:02d}Z INFO GET /healthz 200 in {i}ms" for i in range(400)]
+    + [
+        "  Warning  FailedScheduling  2m  default-scheduler  0/4 nodes are available: 4 Too many pods."
+    ]
+    + [f"2024-05-01T10:01:{i % 60:02d}Z INFO GET /healthz 200 in {i}ms" for i in range(20)]
+)
+
+
+def test_the_api_gives_matches_with_article_section_confidence_and_evidence(client, articles):
+    body = client.post(API, data=LOG, content_type="text/plain").json()
+    match = body["matches"][0]
+    assert {"article", "section", "confidence", "evidence", "url", "title"} <= set(match)
+    assert match["article"] == "kubelet-max-pods" and match["section"] == "cause"
+    evidence = match["evidence"][0]
+    # The user's own line, as pasted (case and spacing kept), with its line number.
+    assert evidence["line_number"] == 401
+    assert evidence["line"].startswith("Warning  FailedScheduling  2m  default-scheduler")
+    assert body["question"] is None and body["not_covered"] == []
+
+
+def test_question_options_carry_the_article_they_lead_to(client, articles):
+    body = client.post(API, data="Bus error (core dumped)", content_type="text/plain").json()
+    assert body["matches"] == [] and body["not_covered"] == []
+    options = {o["node"]: o["article"] for o in body["question"]["options"]}
+    assert options["hugepages-not-requested"] == "php-opcache-hugepages"
+    assert options["network-docroot-mmap-sendfile"] == "httpd-network-docroot-sendfile-mmap"
+    assert options["bus-error-other"] is None
+
+
+@pytest.mark.parametrize(
+    "text", ["Bus error (core dumped)", "Stale file handle", "Cannot allocate memory"]
+)
+def test_a_question_never_shows_with_not_a_known_cause(client, articles, text):
+    html = client.post(TROUBLESHOOT, {"text": text}).content.decode()
+    assert 'name="answer"' in html
+    assert "Not a known cause" not in html
+
+
+def test_the_page_shows_the_users_line_its_number_and_the_fix_inline(client, articles):
+    html = client.post(TROUBLESHOOT, {"text": LOG}).content.decode()
+    assert "line 401 of your text" in html
+    assert "Warning  FailedScheduling  2m  default-scheduler" in html
+    assert '<pre id="fix-kubelet-max-pods">' in html  # the article's fix, no extra click
+    assert 'href="/articles/kubelet-max-pods/#cause"' in html
+
+
+def test_answering_the_question_in_place_keeps_the_paste(client, articles):
+    text = "Bus error (core dumped)"
+    response = client.post(TROUBLESHOOT, {"text": text, "answer": "hugepages-not-requested"})
+    html = response.content.decode()
+    assert (
+        '<textarea id="paste-text" name="text" rows="12" spellcheck="false">Bus error (core dumped)</textarea>'
+        in html
+    )
+    assert 'data-article="php-opcache-hugepages"' in html  # the cause card, fix inline
+    assert '<pre id="fix-php-opcache-hugepages">' in html
+    # "Start over" posts the same paste again (no answer): back to the question.
+    assert 'class="start-over"' in html and 'value="Bus error (core dumped)"' in html
+    back = client.post(TROUBLESHOOT, {"text": text}).content.decode()
+    assert 'name="answer" value="hugepages-not-requested"' in back
+
+
+def test_answering_in_place_works_as_an_htmx_fragment(client, articles):
+    response = client.post(
+        TROUBLESHOOT,
+        {"text": "Bus error (core dumped)", "answer": "bus-error-other"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert "<html" not in html and "Not a known cause" in html
+    assert 'class="start-over"' in html
+
+
+def test_an_unknown_answer_falls_back_to_the_diagnosis(client, articles):
+    html = client.post(
+        TROUBLESHOOT, {"text": "Bus error (core dumped)", "answer": "../etc"}
+    ).content.decode()
+    assert 'name="answer" value="hugepages-not-requested"' in html
+
+
+def test_the_search_page_shows_the_cause_card_and_ranks_that_article_first(client, search_index):
+    response = client.post(reverse("kb:search"), {"q": LOG})
+    html = response.content.decode()
+    assert 'class="cause-card" data-article="kubelet-max-pods"' in html
+    results = html[html.index('<ol class="results">') :]
+    assert results.index('href="/articles/kubelet-max-pods/') < results.index("</li>")
+    hits = response.context["hits"]
+    assert hits[0].slug == "kubelet-max-pods"
+    troubleshooter = client.post(API, data=LOG, content_type="text/plain").json()
+    assert troubleshooter["matches"][0]["article"] == hits[0].slug
+
+
+def test_the_search_page_reduces_a_long_log_to_its_error_lines_before_cutting(
+    client, search_index, settings
+):
+    noise = "\n".join(f"INFO request {i} served fine" for i in range(3000))  # ~80 KB
+    text = noise + "\nError: container has runAsNonRoot and image will run as root"
+    response = client.post(reverse("kb:search"), {"q": text})
+    assert response.context["query_cut"] is True
+    assert "runAsNonRoot" in response.context["query"]
+    assert response.context["hits"][0].slug == "run-as-non-root"
+    assert len(response.context["query"]) <= settings.KB_MAX_QUERY_CHARS
+
+
+def test_the_search_api_carries_the_same_diagnosis(client, search_index):
+    body = client.get(
+        reverse("kb:api_search"), {"q": "0/3 nodes are available: 3 Too many pods."}
+    ).json()
+    assert body["diagnosis"]["matches"][0]["article"] == "kubelet-max-pods"
+    assert body["results"][0]["slug"] == "kubelet-max-pods"
+    assert body["query_cut"] is False
+
+
+def test_lookup_follows_the_diagnosis(client, search_index):
+    named = client.get("/lookup/", {"error": "0/3 nodes are available: 3 Too many pods."})
+    assert named["Location"] == "/articles/kubelet-max-pods/#cause"
+    asked = client.get("/lookup/", {"error": "Bus error (core dumped)"})
+    assert asked["Location"].startswith(TROUBLESHOOT + "?text=")
+    refused = client.get("/lookup/", {"error": "0/3 nodes are available: 3 Insufficient cpu."})
+    assert refused["Location"].startswith(reverse("kb:search"))
+
+
+def test_similar_words_are_not_offered_for_generic_words_only(client, search_index):
+    text = 'Failed to pull image "registry.example.com/app:latest": not found'
+    body = client.post(API, data=text, content_type="text/plain").json()
+    assert body["matches"] == [] and body["search"] == []
+
+
+def test_the_tree_texts_follow_the_page_language(client, articles):
+    from django.utils import translation
+
+    with translation.override("ja"):
+        html = client.post(
+            TROUBLESHOOT, {"text": "Bus error (core dumped)"}, HTTP_ACCEPT_LANGUAGE="ja"
+        ).content.decode()
+    assert "で落ちるのはどのプロセスですか" in html
+    with translation.override("zh-hans"):
+        body = client.post(
+            API,
+            data="Bus error (core dumped)",
+            content_type="text/plain",
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        ).json()
+    assert "崩溃" in body["question"]["text"]
+
+
+# --- A team's own article, imported with the real importer, is a new cause -------------------
+
+OWN = """\
+---
+title: "Redis refuses writes: MISCONF when the snapshot volume is read-only"
+slug: redis-misconf-readonly-volume
+lang: en
+summary: "Redis stops accepting writes when its RDB snapshot cannot be written to the volume."
+symptoms:
+  - "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk"
+reports:
+  en: ["redis stops accepting writes once its data volume turned read-only"]
+  ja: ["データボリュームが読み取り専用になり Redis が書き込みを拒否する"]
+  zh: ["数据卷变成只读后 Redis 拒绝写入"]
+near_misses:
+  - "Redis is starting"
+mechanism:
+  component: [redis]
+  storage: [read-only, rdb]
+  effect: [misconf]
+---
+# Redis MISCONF
+
+## Fix
+
+```yaml
+volumeMounts: [{name: data, mountPath: /data}]
+```
+"""
+
+
+def test_a_teams_own_imported_article_teaches_a_new_cause(client, articles, tmp_path):
+    from kb.importer import import_paths
+
+    text = "(error) MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk."
+    before = client.post(API, data=text, content_type="text/plain").json()
+    assert before["matches"] == []
+    folder = tmp_path / "team"
+    folder.mkdir()
+    (folder / "redis-misconf-readonly-volume.md").write_text(OWN, encoding="utf-8")
+    report = import_paths([folder])
+    assert not report.failed, report.failed
+    after = client.post(API, data=text, content_type="text/plain").json()
+    assert after["matches"][0]["article"] == "redis-misconf-readonly-volume"
+    assert after["matches"][0]["url"] == "/articles/redis-misconf-readonly-volume/#cause"
+    html = client.post(TROUBLESHOOT, {"text": text}).content.decode()
+    assert "volumeMounts: [{name: data, mountPath: /data}]" in html
+
+
+def test_the_cause_card_uses_an_imported_translation_of_the_article(client, articles, tmp_path):
+    from django.utils import translation
+
+    from kb.importer import import_paths
+
+    folder = tmp_path / "ja"
+    folder.mkdir()
+    (folder / "kubelet-max-pods.ja.md").write_text(
+        '---\ntitle: "Pod 数の上限でスケジュールできない"\nslug: kubelet-max-pods-ja\n'
+        'lang: ja\nsummary: "ノードごとの Pod 数の上限（maxPods）に達しています。"\n---\n'
+        "## 原因 {#cause}\n\n本文。\n",
+        encoding="utf-8",
+    )
+    assert not import_paths([folder]).failed
+    with translation.override("ja"):
+        body = client.post(
+            API,
+            data="0/3 nodes are available: 3 Too many pods.",
+            content_type="text/plain",
+            HTTP_ACCEPT_LANGUAGE="ja",
+        ).json()
+    assert body["matches"][0]["title"] == "Pod 数の上限でスケジュールできない"
+    assert body["matches"][0]["article"] == "kubelet-max-pods"

@@ -1,19 +1,28 @@
-"""Match pasted error text against the tree's signatures.
+"""Diagnose pasted text: one calibrated answer from the articles' evidence and the tree.
 
-``diagnose(text)`` returns the known causes that fit, best first, each with a confidence; a
-question when a signature fits several causes and the text does not say which; or nothing at all
-(``Diagnosis.known`` is false) when no specific signature matches. Refusing is a feature: an
-``OOMKilled`` or ``Insufficient cpu`` is not one of our causes, and a guess would mislead.
+``diagnose(text, knowledge=...)`` weighs, for every curated article, how much of one of its
+exact symptoms a line of the text holds, its mechanism words (component, storage, effect, in
+en/ja/zh), and its retrieval score (BM25 over its symptoms, reports, title and summary), plus
+what the tree's questions say when the text answers them. A small logistic model
+(``troubleshooter/data/diagnosis.yaml``, fitted on the tuning part of the development set)
+turns that into one confidence per article. Then:
+
+- at or above the threshold: the cause is named (several when several are confident);
+- two confident causes close together: the tree's question that separates them is asked;
+- below: nothing is named. A tree question the text raised is asked; else an honest
+  not-covered answer, or a plain refusal (search results stay a fallback for the pages).
+
+A question never comes together with a not-covered answer.
 """
 
 from __future__ import annotations
 
-import bisect
-import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from kb.errortext import MAX_LINE_CHARS, normalize
+from troubleshooter.diagnosis import model
+from troubleshooter.diagnosis.evidence import Index, PreparedText, find_term, prepare
+from troubleshooter.diagnosis.knowledge import Knowledge
 from troubleshooter.diagnosis.tree import (
     CauseNode,
     NotCoveredNode,
@@ -23,40 +32,62 @@ from troubleshooter.diagnosis.tree import (
     get_tree,
 )
 
-__all__ = ["Diagnosis", "Match", "NotCovered", "Question", "diagnose"]
+__all__ = ["Diagnosis", "Evidence", "Match", "NotCovered", "Question", "diagnose"]
 
-# Below this a match is too unspecific to name a cause.
-MIN_CONFIDENCE = 0.4
-# A cause reached by answering a question from context words is a little less certain than one
-# named by its own signature.
-_CONTEXT_RESOLVED_FACTOR = 0.9
-_CONTEXT_BONUS = 0.04
-_MAX_CONTEXT_BONUS = 0.08
+# A not-covered answer from the tree scales every article without an exact symptom down.
+NOT_COVERED_FACTOR = 0.3
+# Above this confidence a cause is named even when the text leaves a tree question open.
+OPEN_QUESTION_OVERRIDE = 0.85
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why: the user's own line (as pasted, with its line number) and the words that pointed."""
+
+    kind: str  # "symptom" (an article's exact string), "words" (mechanism/retrieval), "tree"
+    line_number: int | None = None
+    line: str = ""
+    symptom: str = ""
+    words: tuple[str, ...] = ()
+    facets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "line_number": self.line_number,
+            "line": self.line,
+            "symptom": self.symptom,
+            "words": list(self.words),
+            "mechanism": {facet: list(words) for facet, words in self.facets},
+        }
 
 
 @dataclass(frozen=True)
 class Match:
     """A known cause that fits the text."""
 
-    node: str
     article: str
     section: str
     confidence: float
-    signature: str  # signature id
-    signature_text: str
     title: str
-    line: str  # the normalized line that matched
+    node: str | None = None  # the tree's cause node, when the tree has one for it
+    evidence: tuple[Evidence, ...] = ()
     via_question: str | None = None
+    software_note: str = ""  # "the mechanism fits, but the text names other software"
+
+    @property
+    def line(self) -> str:
+        return next((e.line for e in self.evidence if e.line), "")
 
 
 @dataclass(frozen=True)
 class Question:
-    """The question that separates the causes a signature fits."""
+    """The question that separates the causes the text may have."""
 
     node: str
     text: str
-    options: tuple[tuple[str, str], ...]  # (label, target node id)
-    signature: str = ""
+    options: tuple[tuple[str, str, str | None], ...]  # (label, target node, article or None)
+    help: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,7 +97,6 @@ class NotCovered:
     node: str
     title: str
     advice: str
-    signature: str
 
 
 @dataclass(frozen=True)
@@ -74,114 +104,25 @@ class Diagnosis:
     matches: tuple[Match, ...] = ()
     question: Question | None = None
     not_covered: tuple[NotCovered, ...] = ()
+    # Every article's confidence, best first (for evaluation and the search page's ranking).
+    ranking: tuple[tuple[str, float], ...] = field(default=(), compare=False)
     lines: tuple[str, ...] = field(default=(), compare=False)
+    cut: bool = field(default=False, compare=False)
+    # Every article's features (for fitting the model on the tuning set).
+    features: dict[str, dict[str, float]] = field(default_factory=dict, compare=False)
 
     @property
     def known(self) -> bool:
-        """True when at least one known cause matched."""
+        """True when at least one known cause is named."""
         return bool(self.matches)
 
-
-def diagnose(text: str, *, tree: Tree | None = None) -> Diagnosis:
-    """Return the diagnosis for pasted error text (a log, ``kubectl describe`` output, a line)."""
-    tree = tree or get_tree()
-    lowered = unicodedata.normalize("NFKC", text).lower()
-    lines = _candidate_lines(lowered, tree)
-    if not lines:
-        return Diagnosis()
-    normalized_lines = normalize("\n".join(lines)).split("\n")
-    context = _ContextWords(lowered)
-
-    matches: dict[str, Match] = {}
-    questions: list[tuple[float, Question]] = []
-    not_covered: dict[str, NotCovered] = {}
-    for signature in tree.signatures:
-        line = _first_match(signature, normalized_lines)
-        if line is None:
-            continue
-        confidence = _confidence(signature, context)
-        if confidence < MIN_CONFIDENCE:
-            continue
-        node, via, confidence = _resolve(tree, signature.target, context, confidence)
-        if isinstance(node, CauseNode):
-            match = Match(
-                node=node.id,
-                article=node.article,
-                section=node.section,
-                confidence=round(confidence, 2),
-                signature=signature.id,
-                signature_text=signature.text,
-                title=node.title,
-                line=line,
-                via_question=via,
-            )
-            best = matches.get(node.id)
-            if best is None or match.confidence > best.confidence:
-                matches[node.id] = match
-        elif isinstance(node, QuestionNode):
-            question = Question(
-                node=node.id,
-                text=node.text,
-                options=tuple((o.label, o.target) for o in node.options),
-                signature=signature.id,
-            )
-            questions.append((confidence, question))
-        elif isinstance(node, NotCoveredNode) and node.id not in not_covered:
-            not_covered[node.id] = NotCovered(node.id, node.title, node.advice, signature.id)
-
-    ranked = tuple(sorted(matches.values(), key=lambda m: (-m.confidence, m.node)))
-    # A question whose answer is already among the matches has been answered.
-    open_questions = [
-        (confidence, q)
-        for confidence, q in questions
-        if not any(target in matches for _label, target in q.options)
-    ]
-    question = max(open_questions, key=lambda item: item[0])[1] if open_questions else None
-    return Diagnosis(
-        matches=ranked,
-        question=question,
-        not_covered=tuple(not_covered.values()),
-        lines=tuple(lines),
-    )
+    @property
+    def top_confidence(self) -> float:
+        return self.ranking[0][1] if self.ranking else 0.0
 
 
-def _candidate_lines(lowered: str, tree: Tree) -> list[str]:
-    """Return the lines that contain a probe word of some signature, in order, deduplicated.
-
-    ``str.find`` per probe keeps this linear and fast on a 2 MB paste; only these lines are then
-    normalized and matched.
-    """
-    starts = [0]
-    starts.extend(m.end() for m in re.finditer("\n", lowered))
-    hits: set[int] = set()
-    for probe in {p for s in tree.signatures for p in s.probes}:
-        position = lowered.find(probe)
-        while position != -1:
-            index = bisect.bisect_right(starts, position) - 1
-            hits.add(index)
-            # Skip to the next line: one hit per line is enough.
-            next_start = starts[index + 1] if index + 1 < len(starts) else len(lowered)
-            position = lowered.find(probe, next_start)
-    lines = []
-    seen = set()
-    for index in sorted(hits):
-        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(lowered)
-        line = lowered[starts[index] : end].strip()[:MAX_LINE_CHARS]
-        if line and line not in seen:
-            seen.add(line)
-            lines.append(line)
-    return lines
-
-
-def _first_match(signature: Signature, lines: list[str]) -> str | None:
-    for line in lines:
-        if any(probe in line for probe in signature.probes) and signature.pattern.search(line):
-            return line
-    return None
-
-
-class _ContextWords:
-    """Whole-word look-ups in the pasted text, cached; ``str.find`` keeps each one linear."""
+class _Words:
+    """Whole-word look-ups in the kept text (``find_term``), cached."""
 
     def __init__(self, lowered: str):
         self._text = lowered
@@ -189,49 +130,231 @@ class _ContextWords:
 
     def __contains__(self, word: str) -> bool:
         if word not in self._cache:
-            self._cache[word] = self._find(word)
+            self._cache[word] = find_term(self._text, word) != -1
         return self._cache[word]
 
-    def _find(self, word: str) -> bool:
-        text = self._text
-        check_before = _is_word_char(word[:1])
-        check_after = _is_word_char(word[-1:])
-        position = text.find(word)
-        while position != -1:
-            end = position + len(word)
-            before_ok = not check_before or position == 0 or not _is_word_char(text[position - 1])
-            after_ok = not check_after or end == len(text) or not _is_word_char(text[end])
-            if before_ok and after_ok:
-                return True
-            position = text.find(word, position + 1)
-        return False
+
+def _tree_hits(tree: Tree, prepared: PreparedText) -> list[tuple[Signature, int]]:
+    """The tree's signatures that match a kept line: (signature, line index)."""
+    hits = []
+    for signature in tree.signatures:
+        for index, line in enumerate(prepared.normalized):
+            if any(p in line for p in signature.probes) and signature.pattern.search(line):
+                hits.append((signature, index))
+                break
+    return hits
 
 
-def _is_word_char(char: str) -> bool:
-    return bool(char) and (char.isalnum() or char == "_")
-
-
-def _confidence(signature: Signature, context: _ContextWords) -> float:
-    base = min(0.9, 0.35 + signature.specificity / 80)
-    bonus = min(
-        _MAX_CONTEXT_BONUS, _CONTEXT_BONUS * sum(word in context for word in signature.context)
-    )
-    return min(0.99, base + bonus)
-
-
-def _resolve(
-    tree: Tree, node_id: str, context: _ContextWords, confidence: float
-) -> tuple[CauseNode | QuestionNode | NotCoveredNode, str | None, float]:
+def _resolve(tree: Tree, node_id: str, words: _Words):
     """Follow questions whose answer the text gives (exactly one option's words occur)."""
     node = tree.node(node_id)
     via = None
     seen = set()
     while isinstance(node, QuestionNode) and node.id not in seen:
         seen.add(node.id)
-        answered = [o for o in node.options if any(word in context for word in o.when)]
+        answered = [o for o in node.options if any(word in words for word in o.when)]
         if len(answered) != 1:
             break
         via = via or node.id
-        confidence *= _CONTEXT_RESOLVED_FACTOR
         node = tree.node(answered[0].target)
-    return node, via, confidence
+    return node, via
+
+
+def _option_article(tree: Tree, target: str) -> str | None:
+    node = tree.nodes.get(target)
+    return node.article if isinstance(node, CauseNode) else None
+
+
+def _question(tree: Tree, node: QuestionNode) -> Question:
+    return Question(
+        node=node.id,
+        text=node.text,
+        help=node.help,
+        options=tuple((o.label, o.target, _option_article(tree, o.target)) for o in node.options),
+    )
+
+
+def _primary_nodes(tree: Tree) -> dict[str, str]:
+    """The first cause node of each article: where a match without a question leads."""
+    primary: dict[str, str] = {}
+    for node in tree.nodes.values():
+        if isinstance(node, CauseNode):
+            primary.setdefault(node.article, node.id)
+    return primary
+
+
+def diagnose(
+    text: str, *, knowledge: Knowledge | None = None, tree: Tree | None = None
+) -> Diagnosis:
+    """The diagnosis of pasted text (a line, a log, ``kubectl describe`` output, a description).
+
+    ``knowledge`` defaults to the imported articles (``troubleshooter.diagnosis.source``).
+    """
+    tree = tree or get_tree()
+    if knowledge is None:
+        from troubleshooter.diagnosis.source import current_knowledge
+
+        knowledge = current_knowledge()
+    index = model.index_for(knowledge)
+    params = model.parameters()
+    if not text or not text.strip():
+        return Diagnosis()
+    prepared = prepare(text)
+    if not prepared.originals:
+        return Diagnosis()
+    words = _Words(prepared.lowered)
+    evidence = index.evidence(prepared)
+
+    # The tree: questions raised by signatures, answered by words where the text says which.
+    tree_article: dict[str, tuple[str, str | None]] = {}  # article -> (cause node, via question)
+    option_articles: set[str] = set()
+    open_questions: list[QuestionNode] = []
+    not_covered: dict[str, NotCovered] = {}
+    for signature, _line in _tree_hits(tree, prepared):
+        node, via = _resolve(tree, signature.target, words)
+        if isinstance(node, CauseNode):
+            tree_article.setdefault(node.article, (node.id, via))
+        elif isinstance(node, QuestionNode):
+            if node not in open_questions:
+                open_questions.append(node)
+            for option in node.options:
+                article = _option_article(tree, option.target)
+                if article:
+                    option_articles.add(article)
+        elif isinstance(node, NotCoveredNode) and node.id not in not_covered:
+            not_covered[node.id] = NotCovered(node.id, node.title, node.advice)
+
+    scored: list[tuple[float, str]] = []
+    all_features: dict[str, dict[str, float]] = {}
+    symptom_scores = sorted((e.symptom for e in evidence.values()), reverse=True)
+    for slug, found in evidence.items():
+        features = found.features()
+        # How far this article's best symptom leads every other article's.
+        others = symptom_scores[1] if found.symptom == symptom_scores[0] else symptom_scores[0]
+        features["symptom_lead"] = max(0.0, found.symptom - others) if found.symptom >= 0.6 else 0.0
+        features["tree"] = 1.0 if slug in tree_article else 0.4 if slug in option_articles else 0.0
+        features["not_covered"] = 1.0 if not_covered else 0.0
+        all_features[slug] = features
+        p = model.confidence(features, params)
+        if not_covered and not features["exact"]:
+            # The tree recognised a mechanism we do not cover (a shell glob, a CPU shortage):
+            # only an article's own exact message outweighs that.
+            p *= NOT_COVERED_FACTOR
+        scored.append((p, slug))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    ranking = tuple((slug, round(p, 3)) for p, slug in scored)
+
+    threshold = params.threshold
+    question: Question | None = None
+    confident = [(p, slug) for p, slug in scored if p >= threshold]
+    primary = _primary_nodes(tree)
+    matches: list[Match] = []
+
+    if confident and open_questions and not all_features[confident[0][1]]["exact"]:
+        # The text raised a question it does not answer (a bare "Bus error"): unless the
+        # evidence is overwhelming, the tree's question is the honest answer.
+        top_p, top_slug = confident[0]
+        for node in open_questions:
+            if top_slug in {_option_article(tree, o.target) for o in node.options} and (
+                top_p < OPEN_QUESTION_OVERRIDE
+            ):
+                question = _question(tree, node)
+                confident = []
+                break
+    if len(confident) >= 2 and confident[0][0] - confident[1][0] < params.close:
+        pair = {confident[0][1], confident[1][1]}
+        separating = _separating_question(tree, pair, open_questions)
+        if separating is not None:
+            question = _question(tree, separating)
+            confident = []
+    for p, slug in confident:
+        cause = knowledge.cause(slug)
+        if cause is None:
+            continue
+        node_id, via = tree_article.get(slug, (primary.get(slug), None))
+        node = tree.nodes.get(node_id) if node_id else None
+        matches.append(
+            Match(
+                article=slug,
+                section=node.section if isinstance(node, CauseNode) else "cause",
+                confidence=round(p, 2),
+                title=cause.title,
+                node=node_id,
+                evidence=_evidence_for(index, prepared, evidence[slug], via),
+                via_question=via,
+                software_note=_software_note(index, slug, words, params.software, evidence[slug]),
+            )
+        )
+    if not matches and question is None and open_questions:
+        # Nothing confident, but the text raised a question: ask it (never with "not covered").
+        question = _question(tree, open_questions[0])
+    # A named cause answers the text's open questions: they are not shown with it.
+    return Diagnosis(
+        matches=tuple(matches),
+        question=question,
+        not_covered=() if (matches or question) else tuple(not_covered.values()),
+        ranking=ranking,
+        lines=prepared.originals,
+        cut=prepared.cut,
+        features=all_features,
+    )
+
+
+def _separating_question(
+    tree: Tree, pair: set[str], open_questions: list[QuestionNode]
+) -> QuestionNode | None:
+    """A question whose options lead to both articles: first one the text raised, else any."""
+    candidates = list(open_questions) + [
+        n for n in tree.nodes.values() if isinstance(n, QuestionNode) and n.id != tree.start
+    ]
+    for node in candidates:
+        articles = {_option_article(tree, o.target) for o in node.options}
+        if pair <= articles:
+            return node
+    return None
+
+
+def _evidence_for(
+    index: Index, prepared: PreparedText, found, via: str | None
+) -> tuple[Evidence, ...]:
+    items: list[Evidence] = []
+    if found.symptom >= 0.6 and found.symptom_line >= 0:
+        i = found.symptom_line
+        items.append(
+            Evidence(
+                kind="symptom",
+                line_number=prepared.numbers[i],
+                line=prepared.originals[i],
+                symptom=found.symptom_text,
+            )
+        )
+    facets = tuple((facet, tuple(terms)) for facet, terms in sorted(found.facets.items()))
+    line_index, line_words = index.best_line(prepared, found.slug)
+    if not items and line_index >= 0:
+        items.append(
+            Evidence(
+                kind="words",
+                line_number=prepared.numbers[line_index],
+                line=prepared.originals[line_index],
+                words=tuple(line_words[:12]),
+                facets=facets,
+            )
+        )
+    elif facets:
+        items.append(Evidence(kind="words", facets=facets, words=tuple(line_words[:12])))
+    if via:
+        items.append(Evidence(kind="tree", words=(via,)))
+    return tuple(items)
+
+
+def _software_note(index: Index, slug: str, words: _Words, software, found) -> str:
+    """Name the software when the mechanism is this article's but the program is another."""
+    if found.symptom >= 0.999 or found.facets.get("component"):
+        return ""
+    components = {
+        unicodedata.normalize("NFKC", t).lower().rstrip("*") for t in index.component_terms(slug)
+    }
+    if not components & set(software):
+        return ""  # the article is not about one program (a ConfigMap, a Service)
+    others = [name for name in software if name not in components and name in words]
+    return others[0] if others else ""

@@ -43,6 +43,7 @@ __all__ = [
     "article_slugs",
     "get_tree",
     "load_tree",
+    "localize",
 ]
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +91,7 @@ class Option:
     target: str
     when: tuple[str, ...] = ()
     line: int = field(default=0, compare=False)
+    i18n: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -100,20 +102,23 @@ class QuestionNode:
     help: str = ""
     path: Path = field(default=Path(), compare=False)
     line: int = field(default=0, compare=False)
+    i18n: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
     kind = "question"
 
 
 @dataclass(frozen=True)
 class CauseNode:
+    """A known cause: a reference to an article section. Its title, summary and fix come from
+    the article; ``title`` here only narrows it (one article may explain several variants)."""
+
     id: str
-    title: str
     article: str
     section: str
-    cause: str
-    fix: str
+    title: str = ""
     path: Path = field(default=Path(), compare=False)
     line: int = field(default=0, compare=False)
     article_line: int = field(default=0, compare=False)
+    i18n: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
     kind = "cause"
 
 
@@ -124,6 +129,7 @@ class NotCoveredNode:
     advice: str
     path: Path = field(default=Path(), compare=False)
     line: int = field(default=0, compare=False)
+    i18n: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
     kind = "not-covered"
 
 
@@ -223,7 +229,7 @@ class _Problems:
 
 _NODE_KEYS = {
     "question": ({"id", "kind", "text", "options"}, {"help"}),
-    "cause": ({"id", "kind", "title", "article", "section", "cause", "fix"}, set()),
+    "cause": ({"id", "kind", "article", "section"}, {"title"}),
     "not-covered": ({"id", "kind", "title", "advice"}, set()),
 }
 _SIGNATURE_KEYS = (
@@ -257,12 +263,62 @@ def _check_keys(
     return ok
 
 
-def _text(item: _LineDict, key: str, path: Path, problems: _Problems, what: str) -> str:
+TEXT_LANGS = ("en", "ja", "zh")
+
+
+def _text(
+    item: _LineDict,
+    key: str,
+    path: Path,
+    problems: _Problems,
+    what: str,
+    i18n: dict[str, dict[str, str]] | None = None,
+) -> str:
+    """A text field: a string (English) or ``{en: ..., ja: ..., zh: ...}`` (en required).
+
+    The translations go into ``i18n[key]``; the English text is returned.
+    """
     value = item.get(key)
+    if isinstance(value, _LineDict):
+        unknown = sorted(set(value) - set(TEXT_LANGS))
+        if unknown:
+            problems.add(
+                path,
+                _line(value, unknown[0]),
+                f"{what}: {key!r} has unknown language {unknown[0]!r}",
+            )
+        texts = {}
+        for lang in TEXT_LANGS:
+            text = value.get(lang)
+            if text is None and lang != "en":
+                continue
+            if not isinstance(text, str) or not text.strip():
+                problems.add(
+                    path, _line(value, lang), f"{what}: {key}.{lang} must be a non-empty string"
+                )
+                continue
+            texts[lang] = text.strip()
+        if i18n is not None:
+            i18n[key] = texts
+        return texts.get("en", "")
     if not isinstance(value, str) or not value.strip():
         problems.add(path, _line(item, key), f"{what}: {key!r} must be a non-empty string")
         return ""
+    if i18n is not None:
+        i18n[key] = {"en": value.strip()}
     return value.strip()
+
+
+def localize(obj: Any, lang: str) -> Any:
+    """A copy of a node or option with its texts in ``lang`` (English where untranslated)."""
+    import dataclasses
+
+    changes = {}
+    for key, texts in getattr(obj, "i18n", {}).items():
+        changes[key] = texts.get(lang) or texts.get("en", getattr(obj, key))
+    if isinstance(obj, QuestionNode):
+        changes["options"] = tuple(localize(option, lang) for option in obj.options)
+    return dataclasses.replace(obj, **changes) if changes else obj
 
 
 def _strings(
@@ -311,43 +367,49 @@ def _parse_node(item: Any, path: Path, problems: _Problems) -> Node | None:
                 raw, *_OPTION_KEYS, path, problems, f"{what} option"
             ):
                 continue
+            option_i18n: dict[str, dict[str, str]] = {}
             options.append(
                 Option(
-                    label=_text(raw, "label", path, problems, what),
+                    label=_text(raw, "label", path, problems, what, option_i18n),
+                    i18n=option_i18n,
                     target=str(raw["goto"]),
                     when=tuple(w.lower() for w in _strings(raw, "when", path, problems, what)),
                     line=_line(raw, "goto"),
                 )
             )
+        i18n: dict[str, dict[str, str]] = {}
         return QuestionNode(
             id=item["id"],
-            text=_text(item, "text", path, problems, what),
-            help=str(item.get("help", "")).strip(),
+            text=_text(item, "text", path, problems, what, i18n),
+            help=_text(item, "help", path, problems, what, i18n) if "help" in item else "",
             options=tuple(options),
             path=path,
             line=item.line,
+            i18n=i18n,
         )
     if kind == "cause":
         section = item["section"]
         if section not in SECTIONS:
             problems.add(path, _line(item, "section"), f"{what}: unknown section {section!r}")
+        i18n = {}
         return CauseNode(
             id=item["id"],
-            title=_text(item, "title", path, problems, what),
+            title=_text(item, "title", path, problems, what, i18n) if "title" in item else "",
             article=str(item["article"]),
             section=str(section),
-            cause=_text(item, "cause", path, problems, what),
-            fix=_text(item, "fix", path, problems, what),
             path=path,
             line=item.line,
             article_line=_line(item, "article"),
+            i18n=i18n,
         )
+    i18n = {}
     return NotCoveredNode(
         id=item["id"],
-        title=_text(item, "title", path, problems, what),
-        advice=_text(item, "advice", path, problems, what),
+        title=_text(item, "title", path, problems, what, i18n),
+        advice=_text(item, "advice", path, problems, what, i18n),
         path=path,
         line=item.line,
+        i18n=i18n,
     )
 
 
@@ -545,6 +607,14 @@ def _check_references(
                 signature.line,
                 f"signature {signature.id!r} goes to unknown node {signature.target!r}",
             )
+        elif isinstance(nodes[signature.target], CauseNode):
+            # What a cause looks like lives in its article's front matter (one place).
+            problems.add(
+                signature.path,
+                signature.line,
+                f"signature {signature.id!r} goes to the cause {signature.target!r}: list the "
+                f"string under 'symptoms' of the article instead",
+            )
 
 
 def _check_cycles(nodes: dict[str, Node], problems: _Problems) -> None:
@@ -584,7 +654,9 @@ def _children(node: Node, nodes: dict[str, Node]) -> list[str]:
 def _check_reachable(
     start: str, nodes: dict[str, Node], signatures: dict[str, Signature], problems: _Problems
 ) -> None:
+    # Cause nodes are entry points too: the diagnosis reaches them through their articles.
     roots = [start] + [s.target for s in signatures.values()]
+    roots += [n.id for n in nodes.values() if isinstance(n, CauseNode)]
     seen: set[str] = set()
     pending = [r for r in roots if r in nodes]
     while pending:

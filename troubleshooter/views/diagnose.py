@@ -1,7 +1,9 @@
 """Troubleshooter views: the paste box, one page per tree node, and the JSON API.
 
-The work is done by ``troubleshooter.diagnosis.diagnose``; these views parse input, call it and
-render. Every node id is a stable URL, so a wiki can link straight to a question or a cause.
+The work is done by ``troubleshooter.diagnosis.diagnose``; ``answer()`` shapes its result once
+for every face (this page, the search page, ``/lookup/``, ``POST /api/diagnose/``), so they
+all give the same answer. Every node id is a stable URL, so a wiki can link straight to a
+question or a cause.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -17,10 +20,28 @@ from django.views.decorators.vary import vary_on_headers
 from kb import errortext
 from kb.middleware import too_large_response
 from kb.search import search_articles
-from troubleshooter.diagnosis import NODE_ID_RE, CauseNode, Diagnosis, diagnose, get_tree
+from troubleshooter.diagnosis import (
+    NODE_ID_RE,
+    CauseNode,
+    NotCoveredNode,
+    QuestionNode,
+    diagnose,
+    get_tree,
+    localize,
+)
+from troubleshooter.diagnosis import model as diagnosis_model
+from troubleshooter.diagnosis.source import current_knowledge
 
 SEARCH_LIMIT = 5
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def current_lang() -> str:
+    """The page language as the tree's texts know it: en, ja or zh."""
+    lang = (get_language() or "en").lower()
+    if lang.startswith("zh"):
+        return "zh"
+    return "ja" if lang.startswith("ja") else "en"
 
 
 def _node_url(node_id: str) -> str:
@@ -36,61 +57,175 @@ def _too_large(text: str) -> bool:
     return len(text.encode("utf-8", errors="replace")) > settings.KB_MAX_LOG_BYTES
 
 
-def _results(text: str) -> dict[str, object]:
-    """Diagnose ``text`` and shape the answer for templates and JSON alike."""
-    diagnosis: Diagnosis = diagnose(text)
-    matches = [
-        {
-            "node": m.node,
-            "article": m.article,
-            "section": m.section,
-            "title": m.title,
-            "url": _article_url(m.article, m.section),
-            "node_url": _node_url(m.node),
-            "confidence": m.confidence,
-            "percent": round(m.confidence * 100),
-            "signature": m.signature_text,
-            "signature_id": m.signature,
-            "line": m.line,
-        }
-        for m in diagnosis.matches
+def _translated(article: str, lang: str) -> tuple[str, str] | None:
+    """Title and summary of the imported translation ``articles/<slug>.<lang>.md``, if any."""
+    if lang == "en":
+        return None
+    from django.db import DatabaseError
+
+    from kb.models import Article
+
+    try:
+        row = (
+            Article.objects.filter(lang=lang, source_path__endswith=f"{article}.{lang}.md")
+            .only("title", "summary")
+            .first()
+        )
+    except DatabaseError:
+        return None
+    return (row.title, row.summary) if row else None
+
+
+def _cause_card(article: str, section: str, node_id: str | None, lang: str) -> dict[str, object]:
+    """Title, summary and fix of a cause: from the article (as imported, in the page's language
+    when a translation was imported), the rest from the tree."""
+    cause = current_knowledge().cause(article)
+    tree = get_tree()
+    node = tree.nodes.get(node_id) if node_id else None
+    variant = localize(node, lang).title if isinstance(node, CauseNode) else ""
+    title, summary = (cause.title, cause.summary) if cause else (article, "")
+    translated = _translated(article, lang)
+    if translated:
+        title, summary = translated
+    return {
+        "article": article,
+        "section": section,
+        "title": title,
+        "variant": variant,
+        "summary": summary,
+        "fix": cause.fix if cause else "",
+        "url": _article_url(article, section),
+        "article_url": reverse("kb:article_detail", args=[article]),
+        "node": node_id,
+        "node_url": _node_url(node_id) if node_id else None,
+    }
+
+
+def _question_dict(node: QuestionNode, lang: str) -> dict[str, object]:
+    tree = get_tree()
+    node = localize(node, lang)
+    options = []
+    for option in node.options:
+        target = tree.nodes.get(option.target)
+        options.append(
+            {
+                "label": option.label,
+                "node": option.target,
+                "url": _node_url(option.target),
+                "article": target.article if isinstance(target, CauseNode) else None,
+            }
+        )
+    return {
+        "node": node.id,
+        "text": node.text,
+        "help": node.help,
+        "url": _node_url(node.id),
+        "options": options,
+    }
+
+
+def _search_fallback(text: str) -> list:
+    """Search results for an unknown error, unless only generic words would match."""
+    generic = diagnosis_model.parameters().generic_words
+    words = [
+        w
+        for w in errortext.query_text(text).split()
+        if w not in generic and "." not in w.strip(".") and len(w) > 2
     ]
+    # One short leftover word ("pull") is no reason to offer articles as similar.
+    if not words or (len(words) == 1 and len(words[0]) < 8):
+        return []
+    return search_articles(query=" ".join(words), limit=SEARCH_LIMIT)
+
+
+def answer(text: str, *, search: bool = True) -> dict[str, object]:
+    """Diagnose ``text`` and shape the answer for templates and JSON alike."""
+    lang = current_lang()
+    diagnosis = diagnose(text)
+    tree = get_tree()
+    matches = []
+    for m in diagnosis.matches:
+        card = _cause_card(m.article, m.section, m.node, lang)
+        card.update(
+            {
+                "confidence": m.confidence,
+                "percent": round(m.confidence * 100),
+                "evidence": [e.as_dict() for e in m.evidence],
+                "line": m.line,
+                "software_note": m.software_note,
+                "via_question": m.via_question,
+            }
+        )
+        matches.append(card)
     question = None
     if diagnosis.question is not None:
-        question = {
-            "node": diagnosis.question.node,
-            "text": diagnosis.question.text,
-            "url": _node_url(diagnosis.question.node),
-            "options": [
-                {"label": label, "node": target, "url": _node_url(target)}
-                for label, target in diagnosis.question.options
-            ],
+        node = tree.nodes.get(diagnosis.question.node)
+        if isinstance(node, QuestionNode):
+            question = _question_dict(node, lang)
+    not_covered = []
+    for n in diagnosis.not_covered:
+        node = tree.nodes.get(n.node)
+        node = localize(node, lang) if isinstance(node, NotCoveredNode) else node
+        not_covered.append(
+            {"node": n.node, "title": node.title, "advice": node.advice, "url": _node_url(n.node)}
+        )
+    # Search only when nothing is named and no question is asked: the fallback for unknowns.
+    hits = _search_fallback(text) if search and not matches and question is None else []
+    return {
+        "matches": matches,
+        "question": question,
+        "not_covered": not_covered,
+        "hits": hits,
+        "cut": diagnosis.cut,
+        "lines": len(diagnosis.lines),
+    }
+
+
+def _chosen(node_id: str, lang: str) -> dict[str, object] | None:
+    """The answer a chosen option leads to: a cause card, a further question, or not covered."""
+    if len(node_id) > 80 or not NODE_ID_RE.fullmatch(node_id):
+        return None
+    node = get_tree().nodes.get(node_id)
+    if isinstance(node, CauseNode):
+        return {"kind": "cause", "card": _cause_card(node.article, node.section, node.id, lang)}
+    if isinstance(node, QuestionNode):
+        return {"kind": "question", "question": _question_dict(node, lang)}
+    if isinstance(node, NotCoveredNode):
+        node = localize(node, lang)
+        return {
+            "kind": "not-covered",
+            "title": node.title,
+            "advice": node.advice,
+            "url": _node_url(node.id),
         }
-    not_covered = [
-        {"node": n.node, "title": n.title, "advice": n.advice, "url": _node_url(n.node)}
-        for n in diagnosis.not_covered
-    ]
-    # Search only when the tree has nothing certain to say: the fallback for unknown errors.
-    hits = [] if matches else search_articles(query=errortext.query_text(text), limit=SEARCH_LIMIT)
-    return {"matches": matches, "question": question, "not_covered": not_covered, "hits": hits}
+    return None
 
 
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def troubleshoot(request: HttpRequest) -> HttpResponse:
-    """The paste box; with text (GET or POST ``text``) it shows the diagnosis below it."""
+    """The paste box; with text (GET or POST ``text``) it shows the diagnosis below it.
+
+    A question's options are buttons of a form that posts the paste again with ``answer`` (the
+    chosen node): the answer appears in place and the paste stays, with or without JavaScript.
+    """
     data = request.POST if request.method == "POST" else request.GET
     text = data.get("text", "")
     if _too_large(text):
         return too_large_response(request, limit=settings.KB_MAX_LOG_BYTES, what="pasted text")
+    tree = get_tree()
     context: dict[str, object] = {
         "text": text,
         "submitted": "text" in data,
         "empty": not text.strip(),
-        "start": get_tree().node(get_tree().start),
+        "start": localize(tree.node(tree.start), current_lang()),
     }
     if text.strip():
-        context.update(_results(text))
+        chosen = _chosen(data.get("answer", ""), current_lang()) if data.get("answer") else None
+        if chosen is not None:
+            context["chosen"] = chosen
+        else:
+            context.update(answer(text))
     template = "troubleshooter/troubleshoot.html"
     if request.htmx:
         template += "#diagnosis"
@@ -109,17 +244,54 @@ def node(request: HttpRequest, node: str) -> HttpResponse:
         found = tree.node(node)
     except KeyError:
         raise Http404("No such troubleshooting step.") from None
+    lang = current_lang()
+    found = localize(found, lang)
     context: dict[str, object] = {"node": found, "is_start": found.id == tree.start}
-    if found.kind == "question":
-        context["options"] = [
-            {"label": o.label, "node": o.target, "url": _node_url(o.target)} for o in found.options
-        ]
+    if isinstance(found, QuestionNode):
+        context["options"] = _question_dict(found, lang)["options"]
     elif isinstance(found, CauseNode):
-        context["article_url"] = _article_url(found.article, found.section)
+        card = _cause_card(found.article, found.section, found.id, lang)
+        context["card"] = card
+        context["article_url"] = card["url"]
     template = "troubleshooter/node.html"
     if request.htmx:
         template += "#node"
     return render(request, template, context)
+
+
+def api_payload(results: dict[str, object]) -> dict[str, object]:
+    """The JSON shape of an answer (``POST /api/diagnose/``; also inside ``/api/search/``)."""
+    question = results["question"]
+    return {
+        "matches": [
+            {
+                "article": m["article"],
+                "section": m["section"],
+                "title": m["title"],
+                "url": m["url"],
+                "confidence": m["confidence"],
+                "evidence": m["evidence"],
+                "node": m["node"],
+                "software_note": m["software_note"],
+            }
+            for m in results["matches"]
+        ],
+        "question": question
+        and {
+            "node": question["node"],
+            "text": question["text"],
+            "help": question["help"],
+            "options": [
+                {"label": o["label"], "url": o["url"], "node": o["node"], "article": o["article"]}
+                for o in question["options"]
+            ],
+        },
+        # Honest "not a known cause" answers (a shell glob, an unrelated Bus error).
+        "not_covered": [
+            {"node": n["node"], "title": n["title"], "url": n["url"]}
+            for n in results["not_covered"]
+        ],
+    }
 
 
 @csrf_exempt
@@ -143,34 +315,7 @@ def api_diagnose(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"error": "No text: send the error message or log to diagnose."}, status=400
         )
-    results = _results(text)
-    return JsonResponse(
-        {
-            "matches": [
-                {
-                    "article": m["article"],
-                    "title": m["title"],
-                    "url": m["url"],
-                    "confidence": m["confidence"],
-                    "signature": m["signature"],
-                    "node": m["node"],
-                }
-                for m in results["matches"]
-            ],
-            "question": results["question"]
-            and {
-                "node": results["question"]["node"],
-                "text": results["question"]["text"],
-                "options": [
-                    {"label": o["label"], "url": o["url"]} for o in results["question"]["options"]
-                ],
-            },
-            # Honest "not a known cause" answers (a shell glob, an unrelated Bus error).
-            "not_covered": [
-                {"node": n["node"], "title": n["title"], "url": n["url"]}
-                for n in results["not_covered"]
-            ],
-            "search": [hit.as_dict() for hit in results["hits"]],
-        },
-        json_dumps_params={"ensure_ascii": False},
-    )
+    results = answer(text)
+    payload = api_payload(results)
+    payload["search"] = [hit.as_dict() for hit in results["hits"]]
+    return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from troubleshooter.diagnosis import TreeError, load_tree
+from troubleshooter.diagnosis import TreeError, load_tree, localize
 
 ARTICLES = {"known-article"}
 
@@ -14,7 +14,7 @@ start: start
 nodes:
   - id: start
     kind: question
-    text: Which one?
+    text: {en: Which one?, ja: どれですか？, zh: 哪一个？}
     options:
       - label: The known one
         goto: known-cause
@@ -26,8 +26,6 @@ nodes:
     title: A known cause
     article: known-article
     section: fix
-    cause: Why it happens.
-    fix: do-this --now
   - id: not-ours
     kind: not-covered
     title: Not ours
@@ -35,7 +33,7 @@ nodes:
 signatures:
   - id: known-error
     phrase: "widget {name} exploded"
-    goto: known-cause
+    goto: start
     examples: ["widget w1 exploded"]
     near_misses: ["widget w1 is fine"]
 """
@@ -61,6 +59,25 @@ def test_it_loads_a_valid_tree(tmp_path):
     assert [s.id for s in tree.signatures] == ["known-error"]
 
 
+def test_it_picks_the_text_of_the_language_and_falls_back_to_english(tmp_path):
+    tree = load_tree([write(tmp_path, VALID)], known_articles=ARTICLES)
+    start = tree.node("start")
+    assert localize(start, "ja").text == "どれですか？"
+    assert localize(start, "zh").text == "哪一个？"
+    assert localize(start, "en").text == "Which one?"
+    # Options without translations keep their English label.
+    assert localize(start, "ja").options[0].label == "The known one"
+
+
+def test_the_real_tree_has_every_text_in_three_languages():
+    tree = load_tree()
+    for node in tree.nodes.values():
+        for key, texts in node.i18n.items():
+            assert set(texts) == {"en", "ja", "zh"}, (node.id, key)
+        for option in getattr(node, "options", ()):
+            assert set(option.i18n["label"]) == {"en", "ja", "zh"}, (node.id, option.target)
+
+
 # (text to replace, replacement, text on the line the error must name, message)
 @pytest.mark.parametrize(
     ("old", "new", "marker", "message"),
@@ -68,11 +85,19 @@ def test_it_loads_a_valid_tree(tmp_path):
         ("article: known-article", "article: no-such", "article: no-such", "unknown article slug"),
         ("goto: not-ours", "goto: nowhere", "goto: nowhere", "unknown node 'nowhere'"),
         (
-            "goto: known-cause\n    examples",
+            "goto: start\n    examples",
             "goto: ghost\n    examples",
             "id: known-error",
             "'ghost'",
         ),
+        (
+            "goto: start\n    examples",
+            "goto: known-cause\n    examples",
+            "id: known-error",
+            "list the string under 'symptoms' of the article",
+        ),
+        ("ja: どれですか？", "ja: ''", "ja: ''", "text.ja must be a non-empty string"),
+        ("ja: どれですか？", "fr: Lequel ?", "fr: Lequel", "unknown language 'fr'"),
         (
             "- id: not-ours",
             "- id: known-cause",

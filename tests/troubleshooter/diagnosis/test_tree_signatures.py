@@ -26,31 +26,19 @@ def test_it_matches_examples_and_refuses_near_misses(signature, text, expected):
     assert _matches(signature, text) is expected
 
 
-def test_it_covers_every_article_with_three_signatures_or_more():
-    per_article: dict[str, int] = dict.fromkeys(article_slugs(), 0)
+def test_it_leads_signatures_only_to_questions_and_not_covered_answers():
+    # What a cause looks like lives in the article's front matter, not here.
     for signature in TREE.signatures:
-        # A signature counts for every article its node, or the answers of its question, reach.
-        reached = {signature.target}
-        pending = [signature.target]
-        while pending:
-            node = TREE.node(pending.pop())
-            for option in getattr(node, "options", ()):
-                if option.target not in reached:
-                    reached.add(option.target)
-                    pending.append(option.target)
-        for article in {
-            TREE.node(n).article for n in reached if isinstance(TREE.node(n), CauseNode)
-        }:
-            per_article[article] += 1
-    assert per_article and all(count >= 3 for count in per_article.values()), per_article
+        assert not isinstance(TREE.node(signature.target), CauseNode), signature.id
 
 
-def test_it_uses_kebab_case_ids_and_real_sections():
+def test_it_uses_kebab_case_ids_and_real_sections_and_articles():
     assert all(NODE_ID_RE.fullmatch(node_id) for node_id in TREE.nodes)
+    slugs = article_slugs()
     for node in TREE.nodes.values():
         if isinstance(node, CauseNode):
             assert node.section in SECTIONS
-            assert node.fix.strip()
+            assert node.article in slugs
 
 
 def test_it_has_an_honest_not_covered_leaf_for_each_ambiguous_symptom():

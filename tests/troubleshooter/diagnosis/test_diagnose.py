@@ -1,0 +1,293 @@
+# ruff: noqa: E501  (real log lines are kept whole: their length is part of the test data)
+"""diagnose() on the curated articles' own front matter: every symptom, every near miss,
+questions, refusals, evidence, long logs, and a team's own article as a new cause.
+
+These tests read the articles from articles/ (no database); tests/troubleshooter/
+test_diagnose_views.py runs the same diagnosis on the imported rows through the real views.
+"""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from troubleshooter.diagnosis import TreeError, diagnose, load_articles_dir
+from troubleshooter.diagnosis.knowledge import article_cause_from_text
+
+ARTICLES = Path(__file__).resolve().parents[3] / "articles"
+KNOWLEDGE = load_articles_dir(ARTICLES)
+SYMPTOMS = [
+    pytest.param(cause.slug, symptom, id=f"{cause.slug}-{index}")
+    for cause in KNOWLEDGE.causes
+    for index, symptom in enumerate(cause.symptoms)
+]
+NEAR_MISSES = [
+    pytest.param(cause.slug, text, id=f"{cause.slug}-{index}")
+    for cause in KNOWLEDGE.causes
+    for index, text in enumerate(cause.near_misses)
+]
+
+
+def run(text: str):
+    return diagnose(text, knowledge=KNOWLEDGE)
+
+
+def test_every_curated_article_is_a_cause_with_reports_in_three_languages():
+    assert len(KNOWLEDGE.causes) == 11
+    for cause in KNOWLEDGE.causes:
+        assert cause.symptoms, cause.slug
+        for lang in ("en", "ja", "zh"):
+            assert len(cause.reports.get(lang, ())) >= 8, (cause.slug, lang)
+        assert cause.near_misses, cause.slug
+        assert cause.fix.strip(), cause.slug
+
+
+@pytest.mark.parametrize(("slug", "symptom"), SYMPTOMS)
+def test_every_symptom_an_article_lists_diagnoses_to_that_article(slug, symptom):
+    diagnosis = run(symptom)
+    assert diagnosis.matches, (symptom, diagnosis.ranking[:3])
+    assert diagnosis.matches[0].article == slug
+    assert diagnosis.question is None and not diagnosis.not_covered
+
+
+@pytest.mark.parametrize(("slug", "text"), NEAR_MISSES)
+def test_no_near_miss_diagnoses_to_its_article(slug, text):
+    diagnosis = run(text)
+    assert not diagnosis.matches or diagnosis.matches[0].article != slug, diagnosis.ranking[:2]
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        # Other line numbers and pod names than the article lists.
+        (
+            "/docker-entrypoint.d/20-envsubst-on-templates.sh: 47: envsubst: Argument list too long",
+            "nginx-envsubst-argument-list-too-long",
+        ),
+        (
+            "Warning  ProviderCreateFailed  12s  virtual-node-aci-linux/pod-controller  pod shop-5f6d8-abcde requires volume uploads which is of an unsupported type",
+            "aks-virtual-node-azure-files-pvc",
+        ),
+        ("0/12 nodes are available: 12 Too many pods.", "kubelet-max-pods"),
+        # Descriptions, in three languages.
+        (
+            "after editing the configmap the mounted file in the running pod still shows the old settings",
+            "configmap-subpath-no-update",
+        ),
+        ("ConfigMapを更新してもPodに反映されない", "configmap-subpath-no-update"),
+        ("修改 ConfigMap 后配置不生效", "configmap-subpath-no-update"),
+        (
+            "static assets from our Azure Files share are delivered truncated",
+            "httpd-network-docroot-sendfile-mmap",
+        ),
+        (
+            "ノード再起動のあと NAS のディレクトリが Pod の中で空になっている",
+            "nas-hostpath-mount-race",
+        ),
+        (
+            "通过 NodePort 访问时应用拿不到客户端真实 IP，看到的是节点 IP",
+            "client-source-ip-external-traffic-policy",
+        ),
+        # The same mechanism in other software: named, with the software said.
+        (
+            "FATAL:  could not map anonymous shared memory: Cannot allocate memory\nHINT: postgres runs with huge_pages = on",
+            "php-opcache-hugepages",
+        ),
+    ],
+)
+def test_it_names_the_cause_of_varied_wordings(text, article):
+    diagnosis = run(text)
+    assert diagnosis.matches and diagnosis.matches[0].article == article, diagnosis.ranking[:3]
+    assert 0 < diagnosis.matches[0].confidence <= 1
+
+
+def test_it_says_when_the_mechanism_fits_but_the_software_differs():
+    text = "FATAL:  could not map anonymous shared memory: Cannot allocate memory\nHINT: postgres runs with huge_pages = on"
+    assert run(text).matches[0].software_note == "postgres"
+    assert (
+        run("Zend OPcache huge_code_pages: mmap(HUGETLB) failed: Cannot allocate memory (12)")
+        .matches[0]
+        .software_note
+        == ""
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0/3 nodes are available: 3 Insufficient cpu.",
+        "Last State: Terminated\n  Reason: OOMKilled\n  Exit Code: 137",
+        'Failed to pull image "registry.example.com/app:latset": not found\nBack-off pulling image: ImagePullBackOff',
+        "/bin/rm: Argument list too long",
+        "Bus error (core dumped) in a container whose /dev/shm is only 64M",
+        "everything is fine",
+        "",
+        "   \n  ",
+    ],
+)
+def test_it_refuses_what_it_does_not_know(text):
+    assert not run(text).known
+
+
+def test_a_question_never_comes_with_not_covered():
+    for text in (
+        "Bus error (core dumped)",
+        "Stale file handle",
+        "Cannot allocate memory",
+        "/bin/rm: Argument list too long",
+    ):
+        diagnosis = run(text)
+        assert not (diagnosis.question and diagnosis.not_covered), text
+        assert not (diagnosis.question and diagnosis.matches), text
+
+
+def test_it_asks_the_question_for_an_ambiguous_bus_error():
+    diagnosis = run("Bus error (core dumped)")
+    assert diagnosis.question is not None and diagnosis.question.node == "bus-error"
+    articles = {article for _label, _node, article in diagnosis.question.options}
+    assert {"php-opcache-hugepages", "httpd-network-docroot-sendfile-mmap"} <= articles
+
+
+@pytest.mark.parametrize(
+    ("text", "article"),
+    [
+        ("php-fpm: Bus error (core dumped)\nopcache.huge_code_pages=1", "php-opcache-hugepages"),
+        (
+            "httpd DocumentRoot on nfs\nBus error (core dumped)",
+            "httpd-network-docroot-sendfile-mmap",
+        ),
+    ],
+)
+def test_the_text_can_answer_the_question_itself(text, article):
+    diagnosis = run(text)
+    assert diagnosis.question is None
+    assert diagnosis.matches[0].article == article
+
+
+def test_it_gives_the_users_own_line_and_its_number_as_evidence():
+    text = "Starting nginx\nsome noise here\n  /docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long\nexit 1"
+    evidence = run(text).matches[0].evidence[0]
+    assert evidence.kind == "symptom"
+    assert evidence.line_number == 3
+    # As pasted (case kept, no normalization), not our lower-cased copy.
+    assert (
+        evidence.line
+        == "/docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long"
+    )
+
+
+def test_it_names_the_mechanism_words_of_a_description():
+    match = run("static assets from our Azure Files share are delivered truncated").matches[0]
+    words = {w for e in match.evidence for _facet, terms in e.facets for w in terms}
+    assert {"azure files", "truncated"} <= words
+
+
+def test_it_finds_the_error_on_the_last_line_of_a_long_log():
+    noise = "\n".join(
+        f"2024-05-01T10:00:{i % 60:02d}Z INFO request {i} served in 3ms" for i in range(30_000)
+    )
+    text = noise + "\n0/3 nodes are available: 3 Too many pods."
+    diagnosis = run(text)
+    assert diagnosis.cut
+    assert diagnosis.matches[0].article == "kubelet-max-pods"
+    assert diagnosis.matches[0].evidence[0].line_number == 30_001
+
+
+# --- A team's own article teaches a new cause --------------------------------------------------
+
+OWN_ARTICLE = textwrap.dedent(
+    """\
+    ---
+    title: "Redis refuses writes: MISCONF snapshotting on a read-only volume"
+    slug: redis-misconf-readonly-volume
+    lang: en
+    summary: "Redis stops accepting writes when its RDB snapshot cannot be written."
+    symptoms:
+      - "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk"
+    reports:
+      en: ["redis stops accepting writes after the volume became read-only"]
+      ja: ["ボリュームが読み取り専用になって Redis が書き込みを拒否する"]
+      zh: ["卷变成只读后 Redis 拒绝写入"]
+    near_misses:
+      - "Redis is starting"
+    mechanism:
+      component: [redis]
+      storage: [read-only, rdb]
+      effect: [misconf]
+    ---
+    ## Fix
+
+    ```yaml
+    volumeMounts: [{name: data, mountPath: /data}]
+    ```
+    """
+)
+
+
+def test_a_teams_own_article_adds_a_cause_without_code(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for path in ARTICLES.glob("*.md"):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "redis-misconf-readonly-volume.md").write_text(OWN_ARTICLE, encoding="utf-8")
+    knowledge = load_articles_dir(folder)
+    text = "(error) MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled"
+    diagnosis = diagnose(text, knowledge=knowledge)
+    assert diagnosis.matches[0].article == "redis-misconf-readonly-volume"
+    assert diagnosis.matches[0].node is None  # no tree node: the article is the answer
+    assert not diagnose(text, knowledge=KNOWLEDGE).known
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('  - "Redis is starting"', "  - 42", "near_misses must be a list of non-empty strings"),
+        ("  en: [", "  fr: [", "reports: unknown key 'fr'"),
+        ("  effect: [misconf]", "  speed: [misconf]", "mechanism: unknown key 'speed'"),
+        (
+            '  - "Redis is starting"',
+            '  - "MISCONF Redis is configured to save RDB snapshots, but it\'s currently unable to persist to disk"',
+            "both as symptom and near miss",
+        ),
+    ],
+)
+def test_a_broken_article_is_refused_with_file_and_line(old, new, message):
+    broken = OWN_ARTICLE.replace(old, new, 1)
+    assert broken != OWN_ARTICLE
+    marker = new.strip().split(":")[0] if message.startswith(("reports", "mechanism")) else None
+    with pytest.raises(TreeError) as caught:
+        article_cause_from_text(broken, path="own.md")
+    found = [str(p) for p in caught.value.problems]
+    assert any(p.startswith("own.md:") and message in p for p in found), found
+    if marker:
+        line = broken[: broken.index(new)].count("\n") + 1
+        assert any(p.startswith(f"own.md:{line}:") for p in found), (line, found)
+
+
+def test_a_translation_may_not_carry_diagnosis_keys():
+    translated = OWN_ARTICLE.replace(
+        "lang: en", "lang: ja\ntranslation_of: redis-misconf-readonly-volume"
+    )
+    with pytest.raises(TreeError, match="English original only"):
+        article_cause_from_text(translated, path="own.ja.md")
+
+
+def test_two_close_causes_get_the_question_that_separates_them():
+    from troubleshooter.diagnosis.knowledge import ArticleCause, knowledge_from
+
+    def twin(slug):
+        return ArticleCause(
+            slug=slug,
+            title=slug,
+            symptoms=("the widget share froze after the gadget reboot",),
+            reports={"en": ("widget share froze",)},
+            mechanism={"component": ("widget",), "storage": ("share",), "effect": ("froze",)},
+        )
+
+    knowledge = knowledge_from(
+        [twin("nas-hostpath-mount-race"), twin("nfs-efs-mount-options")], "twins"
+    )
+    diagnosis = diagnose("the widget share froze after the gadget reboot", knowledge=knowledge)
+    assert not diagnosis.matches and not diagnosis.not_covered
+    articles = {article for _label, _node, article in diagnosis.question.options}
+    assert {"nas-hostpath-mount-race", "nfs-efs-mount-options"} <= articles

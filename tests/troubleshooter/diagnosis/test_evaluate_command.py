@@ -1,0 +1,79 @@
+"""manage.py evaluate_diagnosis on a small fixture development set, with the real imported
+articles: figures per cause, refusals, questions, confusion pairs and the calibration table."""
+
+import hashlib
+from io import StringIO
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+
+from troubleshooter.management.commands.evaluate_diagnosis import is_held_out
+
+ITEMS = [
+    {"id": "a", "text": "0/3 nodes are available: 3 Too many pods.", "lang": "en",
+     "expect": "kubelet-max-pods", "kind": "error", "source": "https://example.org/a"},
+    {"id": "b", "text": "修改 ConfigMap 后配置不生效", "lang": "zh",
+     "expect": "configmap-subpath-no-update", "kind": "description", "source": "https://example.org/b"},
+    {"id": "c", "text": "0/3 nodes are available: 3 Insufficient cpu.", "lang": "en",
+     "expect": None, "kind": "error", "source": "https://example.org/c"},
+    {"id": "d", "text": "Bus error (core dumped)", "lang": "en",
+     "expect": "php-opcache-hugepages", "kind": "error", "source": "https://example.org/d"},
+    {"id": "e", "text": "everything is fine", "lang": "en",
+     "expect": "nfs-efs-mount-options", "kind": "description", "source": "https://example.org/e"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def devset(tmp_path):
+    path = tmp_path / "devset.yaml"
+    path.write_text(yaml.safe_dump(ITEMS, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("evaluate_diagnosis", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_prints_every_figure_for_the_whole_set(articles, devset):
+    output = run(str(devset), "--part", "all")
+    assert "5 items (4 on-topic, 1 unrelated)" in output
+    assert "right cause first 2/4 = 50.0%" in output
+    assert "question 1 (25.0%)" in output
+    assert "unrelated: refused 1/1 = 100.0%" in output
+    assert "kubelet-max-pods" in output and "1/1" in output
+    assert "php-opcache-hugepages -> (question)" in output
+    assert "nfs-efs-mount-options -> (refused)" in output
+    assert "Calibration" in output and "observed" in output
+    assert "zh:      1/1" in output
+
+
+def test_the_split_follows_the_contract():
+    for item in ITEMS:
+        value = int(hashlib.sha256(item["source"].encode()).hexdigest(), 16) % 10
+        assert is_held_out(item["source"]) is (value < 4)
+
+
+def test_it_evaluates_one_part(articles, devset):
+    held_out = [i for i in ITEMS if is_held_out(i["source"])]
+    if held_out:
+        assert f"part: held-out; {len(held_out)} items" in run(str(devset), "--part", "held-out")
+    else:
+        with pytest.raises(CommandError, match="no items"):
+            run(str(devset), "--part", "held-out")
+
+
+def test_it_never_fits_or_prints_texts_of_the_held_out_part(devset):
+    with pytest.raises(CommandError, match="only work on --part tuning"):
+        run(str(devset), "--part", "held-out", "--fit")
+    with pytest.raises(CommandError, match="only work on --part tuning"):
+        run(str(devset), "--part", "all", "--show-errors")
+
+
+def test_it_refuses_items_without_a_source(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump([{"id": "x", "text": "t", "expect": None}]), encoding="utf-8")
+    with pytest.raises(CommandError, match="needs a 'source'"):
+        run(str(path))

@@ -1,0 +1,441 @@
+"""Evidence for each cause in a pasted text: symptom strings, mechanism words, retrieval score.
+
+Everything here is linear in the size of the text: the paste is first reduced to at most
+``MAX_LINES`` lines (its error lines, found with one pass of precompiled regexes without nested
+quantifiers), each cut to ``MAX_LINE_CHARS``; tokens come from one ``findall`` per line; the
+symptom and retrieval indexes are inverted (token -> postings), so the cost per line is its
+number of tokens. Mechanism terms are found with ``str.find`` on the reduced text.
+
+No Django imports.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from kb.errortext import MAX_LINE_CHARS, candidate_lines, errorness, normalize
+from troubleshooter.diagnosis.knowledge import FACETS, Knowledge
+
+__all__ = [
+    "MAX_LINES",
+    "CauseEvidence",
+    "Index",
+    "PreparedText",
+    "prepare",
+    "tokens",
+]
+
+# A paste longer than this many lines is reduced to its error lines before anything else.
+MAX_LINES = 60
+# A paste up to this many lines is taken whole (a description, a short excerpt).
+_WHOLE_LINES = 40
+
+_TOKEN_RE = re.compile(r"[a-z][a-z0-9_]*|[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
+_NUMBER_RE = re.compile(r"(?<![\w.])\d{1,6}(?![\w.])", re.ASCII)
+_HIRAGANA_RE = re.compile(r"^[\u3040-\u309f]+$")
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "with",
+        "we",
+        "our",
+        "my",
+        "me",
+        "you",
+        "your",
+        "after",
+        "when",
+        "but",
+    ]
+)
+
+
+def _stem(word: str) -> str:
+    """A light English stemmer: truncated/truncating/truncate -> truncat; pods -> pod."""
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif (
+        len(word) > 4
+        and word.endswith("ed")
+        or len(word) > 4
+        and word.endswith("es")
+        and not word.endswith("ses")
+    ):
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+# What varies between two occurrences of the same message: quoted names (no spaces) and the
+# "(pod: ..., container: ...)" tail the kubelet appends. Left out of a symptom's words.
+_VARIABLE_RE = re.compile(r'"[^"\s]{1,200}"|\((?:pod|container|uid)[^)\n]{0,300}\)')
+
+
+# A log level in front of a message depends on the tool that shows it ("Error: ..." from the
+# kubelet, the bare message in kubectl describe): not part of the message.
+_LEVEL_RE = re.compile(r"^\s*(?:error|warning|warn|fatal|notice)\s*:\s*", re.IGNORECASE)
+
+
+def constant_part(text: str) -> str:
+    """A symptom without its log level, quoted names and kubelet (pod: ...) tail, when words
+    remain."""
+    stripped = _VARIABLE_RE.sub(" ", _LEVEL_RE.sub("", text))
+    return stripped if len(stripped.split()) >= 3 else text
+
+
+def number_tokens(lowered: str) -> set[str]:
+    """Stand-alone numbers as tokens (``#0``): they only count for phrases of one or two words
+    (``HugePages_Total: 0``), where the number is the message; elsewhere numbers vary."""
+    return {"#" + n for n in _NUMBER_RE.findall(lowered)}
+
+
+def tokens(lowered: str) -> list[str]:
+    """Tokens of lower-cased text: stemmed Latin words, and CJK bigrams (not pure hiragana)."""
+    out: list[str] = []
+    for word in _TOKEN_RE.findall(lowered):
+        if word[0] < "\u3000":
+            if len(word) > 1 and word not in _STOP:
+                out.append(_stem(word))
+        elif len(word) == 1:
+            continue
+        else:
+            for i in range(len(word) - 1):
+                pair = word[i : i + 2]
+                if not _HIRAGANA_RE.match(pair):
+                    out.append(pair)
+    return out
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """The paste reduced to the lines worth reading, with their line numbers in the paste."""
+
+    numbers: tuple[int, ...]  # 1-based line numbers in the paste
+    originals: tuple[str, ...]  # the user's lines as pasted (stripped, cut to MAX_LINE_CHARS)
+    normalized: tuple[str, ...]  # kb.errortext.normalize of each
+    line_tokens: tuple[frozenset[str], ...]
+    lowered: str  # the kept lines, NFKC and lower case, joined by newlines
+    cut: bool  # True when lines were left out
+    # The lines that look like errors (errortext.errorness > 0); all lines when none does.
+    error_lines: tuple[int, ...] = ()
+
+
+def prepare(text: str) -> PreparedText:
+    """Keep the lines worth reading: all of a short paste, the error lines of a long one."""
+    raw_lines = text.splitlines() if text.count("\n") <= _WHOLE_LINES else None
+    if raw_lines is not None:
+        candidates = [(i + 1, line.strip()[:MAX_LINE_CHARS]) for i, line in enumerate(raw_lines)]
+        candidates = [(n, line) for n, line in candidates if line]
+    else:
+        candidates = []
+    cut = False
+    if raw_lines is None:
+        scored = []
+        seen: set[str] = set()
+        found = [(i + 1, line.strip()[:MAX_LINE_CHARS]) for i, line in candidate_lines(text)]
+        for number, line in found:
+            lowered = line.lower()
+            score = errorness(lowered)
+            if score <= 0:
+                continue
+            key = re.sub(r"\d+", "", lowered)
+            if key in seen:
+                continue
+            seen.add(key)
+            scored.append((score, number, line))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        kept = sorted(scored[:MAX_LINES], key=lambda item: item[1])
+        cut = True
+        candidates = [(number, line) for _score, number, line in kept]
+        if not candidates:  # nothing looks like an error: the last lines are the likeliest
+            tail = text[-MAX_LINES * MAX_LINE_CHARS :]
+            offset = text.count("\n", 0, len(text) - len(tail))
+            candidates = [
+                (offset + n, line.strip()[:MAX_LINE_CHARS])
+                for n, line in enumerate(tail.splitlines(), 1)
+                if line.strip()
+            ][-MAX_LINES:]
+    numbers = tuple(n for n, _line in candidates)
+    originals = tuple(line for _n, line in candidates)
+    lowered_lines = [unicodedata.normalize("NFKC", line).lower() for line in originals]
+    normalized = tuple(normalize(line) or line for line in lowered_lines)
+    line_tokens = tuple(
+        frozenset(tokens(n + " " + low)) | number_tokens(low)
+        for n, low in zip(normalized, lowered_lines, strict=True)
+    )
+    flagged = tuple(i for i, low in enumerate(lowered_lines) if errorness(low) > 0)
+    return PreparedText(
+        error_lines=flagged or tuple(range(len(lowered_lines))),
+        numbers=numbers,
+        originals=originals,
+        normalized=normalized,
+        line_tokens=line_tokens,
+        lowered="\n".join(lowered_lines),
+        cut=cut,
+    )
+
+
+# --- Term look-ups (mechanism words, software names) -----------------------------------------
+
+
+def _is_word_char(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char == "_") and not _CJK_RE.match(char)
+
+
+def find_term(text: str, term: str) -> int:
+    """Position of ``term`` in ``text`` as a whole word (Latin) or substring (CJK), else -1.
+
+    A term ending in ``*`` matches as a prefix (``truncat*``). Linear: ``str.find`` per hit.
+    """
+    prefix = term.endswith("*")
+    needle = term[:-1] if prefix else term
+    if not needle:
+        return -1
+    check_before = _is_word_char(needle[0])
+    check_after = not prefix and _is_word_char(needle[-1])
+    position = text.find(needle)
+    while position != -1:
+        end = position + len(needle)
+        before_ok = not check_before or position == 0 or not _is_word_char(text[position - 1])
+        after_ok = not check_after or end == len(text) or not _is_word_char(text[end])
+        if before_ok and after_ok:
+            return position
+        position = text.find(needle, position + 1)
+    return -1
+
+
+# --- The index over the causes -----------------------------------------------------------------
+
+
+@dataclass
+class CauseEvidence:
+    """What the text shows for one cause; ``features`` feed the confidence model."""
+
+    slug: str
+    symptom: float = 0.0  # best coverage of one symptom by one line (0..1)
+    symptom_text: str = ""
+    symptom_line: int = -1  # index into PreparedText lines
+    near_miss: float = 0.0
+    bm25: float = 0.0
+    bm25_share: float = 0.0
+    bm25_top: float = 0.0
+    facets: dict[str, list[str]] = field(default_factory=dict)  # facet -> matched terms
+    best_line: int = -1  # the line with most of this cause's words (when no symptom matched)
+    line_words: list[str] = field(default_factory=list)
+
+    def features(self) -> dict[str, float]:
+        exact = 1.0 if self.symptom >= 0.999 else 0.0
+        return {
+            "symptom": self.symptom if self.symptom >= 0.6 else 0.0,
+            "exact": exact,
+            "near_miss": 1.0 if self.near_miss >= 0.9 and self.near_miss > self.symptom else 0.0,
+            "bm25": 1.0 - math.exp(-self.bm25 / 6.0),
+            "bm25_share": self.bm25_share,
+            "bm25_top": self.bm25_top,
+            "component": 1.0 if self.facets.get("component") else 0.0,
+            "storage": 1.0 if self.facets.get("storage") else 0.0,
+            "effect": 1.0 if self.facets.get("effect") else 0.0,
+        }
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    slug: str
+    text: str
+    size: int
+    near_miss: bool
+
+
+class Index:
+    """Symptom phrases and a BM25 index over the causes, built once per knowledge generation."""
+
+    K1 = 1.2
+    B = 0.5
+    WEAK = 0.35  # BM25 weight of a word every kind of error uses
+    FOCUS_LINES = 3  # a text of more lines is scored on its error lines
+
+    def __init__(self, knowledge: Knowledge, *, weak_words: Collection[str] = ()):
+        self.knowledge = knowledge
+        self.slugs = tuple(c.slug for c in knowledge.causes)
+        # Symptom and near-miss phrases: token -> [(phrase id)], each phrase's token count.
+        self._phrases: list[_Phrase] = []
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for cause in knowledge.causes:
+            for text, near in [(s, False) for s in cause.symptoms] + [
+                (n, True) for n in cause.near_misses
+            ]:
+                lowered = unicodedata.normalize("NFKC", constant_part(text)).lower()
+                phrase_tokens = set(tokens(normalize(lowered) or lowered))
+                if not phrase_tokens:
+                    continue
+                if len(phrase_tokens) <= 2:
+                    phrase_tokens |= number_tokens(lowered)
+                index = len(self._phrases)
+                self._phrases.append(_Phrase(cause.slug, text, len(phrase_tokens), near))
+                for token in phrase_tokens:
+                    self._postings[token].append(index)
+        # BM25 documents: each cause's own words.
+        self._doc_tf: dict[str, Counter] = {}
+        lengths = {}
+        df: Counter = Counter()
+        for cause in knowledge.causes:
+            parts = [cause.title, cause.summary, *cause.symptoms, *cause.keywords]
+            for lang_reports in cause.reports.values():
+                parts.extend(lang_reports)
+            for terms in cause.mechanism.values():
+                parts.extend(t.rstrip("*") for t in terms)
+            lowered = unicodedata.normalize("NFKC", "\n".join(parts)).lower()
+            tf = Counter(tokens(lowered))
+            self._doc_tf[cause.slug] = tf
+            lengths[cause.slug] = sum(tf.values())
+            df.update(tf.keys())
+        count = max(1, len(knowledge.causes))
+        self._avg = (sum(lengths.values()) / count) if lengths else 1.0
+        self._lengths = lengths
+        weak = set(tokens(" ".join(weak_words)))
+        self._idf = {
+            t: math.log(1 + (count - n + 0.5) / (n + 0.5)) * (self.WEAK if t in weak else 1.0)
+            for t, n in df.items()
+        }
+        # Mechanism terms per cause and facet (lower case, NFKC).
+        self._facets = {
+            cause.slug: {
+                facet: tuple(
+                    unicodedata.normalize("NFKC", t).lower() for t in cause.mechanism.get(facet, ())
+                )
+                for facet in FACETS
+            }
+            for cause in knowledge.causes
+        }
+
+    def idf(self, token: str) -> float:
+        return self._idf.get(token, 0.0)
+
+    def doc_has(self, slug: str, token: str) -> bool:
+        return token in self._doc_tf.get(slug, ())
+
+    def component_terms(self, slug: str) -> tuple[str, ...]:
+        return self._facets.get(slug, {}).get("component", ())
+
+    def evidence(self, prepared: PreparedText) -> dict[str, CauseEvidence]:
+        result = {slug: CauseEvidence(slug) for slug in self.slugs}
+        # 1. Symptom phrases, line by line: coverage of the phrase's tokens by the line.
+        for line_index, line_tokens in enumerate(prepared.line_tokens):
+            counts: Counter = Counter()
+            for token in line_tokens:
+                for phrase_id in self._postings.get(token, ()):
+                    counts[phrase_id] += 1
+            for phrase_id, hits in counts.items():
+                phrase = self._phrases[phrase_id]
+                coverage = hits / phrase.size
+                if phrase.size == 1 and coverage < 1:
+                    continue
+                evidence = result[phrase.slug]
+                if phrase.near_miss:
+                    evidence.near_miss = max(evidence.near_miss, coverage)
+                elif coverage > evidence.symptom:
+                    evidence.symptom = coverage
+                    evidence.symptom_text = phrase.text
+                    evidence.symptom_line = line_index
+        # 2. BM25 of each cause for the text's distinct tokens; in a log of more than a few
+        # lines, only its error lines (the rest is noise that flattens the scores).
+        lines = prepared.line_tokens
+        if len(lines) > self.FOCUS_LINES:
+            lines = tuple(lines[i] for i in prepared.error_lines)
+        query = set().union(*lines) if lines else set()
+        scores = dict.fromkeys(self.slugs, 0.0)
+        for token in query:
+            idf = self._idf.get(token)
+            if not idf:
+                continue
+            for slug in self.slugs:
+                tf = self._doc_tf[slug].get(token)
+                if tf:
+                    norm = self.K1 * (1 - self.B + self.B * self._lengths[slug] / self._avg)
+                    scores[slug] += idf * tf * (self.K1 + 1) / (tf + norm)
+        best = max(scores.values(), default=0.0)
+        ordered = sorted(scores.values(), reverse=True)
+        second = ordered[1] if len(ordered) > 1 else 0.0
+        for slug, score in scores.items():
+            evidence = result[slug]
+            evidence.bm25 = score
+            evidence.bm25_share = score / best if best > 0 else 0.0
+            if best > 0 and score == best:
+                evidence.bm25_top = (best - second) / best
+        # 3. Mechanism facets.
+        text = prepared.lowered
+        for slug, facets in self._facets.items():
+            found = {}
+            for facet, terms in facets.items():
+                hits = _words_found(text, terms)
+                if hits:
+                    found[facet] = hits
+            result[slug].facets = found
+        return result
+
+    def best_line(self, prepared: PreparedText, slug: str) -> tuple[int, list[str]]:
+        """The line that holds most of ``slug``'s distinctive words, and those words."""
+        best, best_score, best_words = -1, 0.0, []
+        for index, line_tokens in enumerate(prepared.line_tokens):
+            words = [t for t in line_tokens if self.doc_has(slug, t) and self.idf(t) > 0.3]
+            score = sum(self.idf(t) for t in words)
+            if score > best_score:
+                best, best_score, best_words = index, score, words
+        return best, sorted(best_words)
+
+
+def _words_found(text: str, terms: Sequence[str]) -> list[str]:
+    """The words of ``text`` that the terms found, as written there (a prefix term gives the
+    whole word: ``truncat*`` -> ``truncated``); a word inside a longer one found is dropped."""
+    found: list[str] = []
+    for term in terms:
+        position = find_term(text, term)
+        if position == -1:
+            continue
+        end = position + len(term.rstrip("*"))
+        if term.endswith("*"):
+            while end < len(text) and _is_word_char(text[end]) and end - position < 60:
+                end += 1
+        found.append(text[position:end])
+    unique = list(dict.fromkeys(found))
+    return [w for w in unique if not any(w != other and w in other for other in unique)]
+
+
+def matched_terms(text: str, terms: Sequence[str]) -> list[str]:
+    """The terms of ``terms`` that occur in ``text`` (see ``find_term``)."""
+    return [t.rstrip("*") for t in terms if find_term(text, t) != -1]

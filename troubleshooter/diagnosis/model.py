@@ -1,0 +1,182 @@
+"""The confidence model: a logistic combination of the evidence features, stored as data.
+
+``troubleshooter/data/diagnosis.yaml`` holds the weights (fitted on the tuning part of the
+development set by ``manage.py evaluate_diagnosis --fit``), the threshold and the word lists.
+``fit`` is a plain gradient-descent logistic regression: no numerical library needed.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from troubleshooter.diagnosis.evidence import Index
+from troubleshooter.diagnosis.knowledge import Knowledge
+from troubleshooter.diagnosis.tree import TreeError, TreeProblem
+
+__all__ = ["FEATURES", "MODEL_FILE", "Parameters", "confidence", "fit", "index_for", "parameters"]
+
+MODEL_FILE = Path(__file__).resolve().parents[1] / "data" / "diagnosis.yaml"
+FEATURES = (
+    "symptom",
+    "exact",
+    "symptom_lead",
+    "near_miss",
+    "bm25",
+    "bm25_share",
+    "bm25_top",
+    "component",
+    "storage",
+    "effect",
+    "tree",
+    "not_covered",
+)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    weights: dict[str, float]
+    threshold: float = 0.5
+    close: float = 0.12
+    exact_confidence: float = 0.0
+    software: tuple[str, ...] = ()
+    generic_words: frozenset[str] = field(default_factory=frozenset)
+    weak_words: frozenset[str] = field(default_factory=frozenset)
+
+
+def load_parameters(path: Path = MODEL_FILE) -> Parameters:
+    """Read and check the model file; problems raise ``TreeError`` with file:line."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    problems = []
+    weights = data.get("weights") if isinstance(data, dict) else None
+    if not isinstance(weights, dict):
+        raise TreeError([TreeProblem(path, 1, "'weights' must be a mapping")])
+    unknown = sorted(set(weights) - set(FEATURES) - {"bias"})
+    if unknown:
+        problems.append(TreeProblem(path, 1, f"unknown feature {unknown[0]!r}"))
+    if not all(isinstance(v, (int, float)) for v in weights.values()):
+        problems.append(TreeProblem(path, 1, "weights must be numbers"))
+    threshold = data.get("threshold", 0.5)
+    if not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
+        problems.append(TreeProblem(path, 1, "'threshold' must be between 0 and 1"))
+    if problems:
+        raise TreeError(problems)
+    return Parameters(
+        weights={k: float(v) for k, v in weights.items()},
+        threshold=float(threshold),
+        close=float(data.get("close", 0.12)),
+        exact_confidence=float(data.get("exact_confidence", 0.0)),
+        software=tuple(str(s).lower() for s in data.get("software") or ()),
+        generic_words=frozenset(str(s).lower() for s in data.get("generic_words") or ()),
+        weak_words=frozenset(str(s).lower() for s in data.get("weak_words") or ()),
+    )
+
+
+@cache
+def parameters() -> Parameters:
+    return load_parameters()
+
+
+def exact_lead(features: dict[str, float]) -> bool:
+    """An article's own exact message, clearly ahead of every other article's, no near miss."""
+    return (
+        bool(features.get("exact"))
+        and features.get("symptom_lead", 0) >= 0.25
+        and not (features.get("near_miss"))
+    )
+
+
+def confidence(features: dict[str, float], params: Parameters) -> float:
+    """The logistic model; an exact leading symptom is worth at least its measured accuracy."""
+    p = _logistic(features, params)
+    if params.exact_confidence and exact_lead(features):
+        return max(p, params.exact_confidence)
+    return p
+
+
+def _logistic(features: dict[str, float], params: Parameters) -> float:
+    z = params.weights.get("bias", 0.0)
+    for name, value in features.items():
+        z += params.weights.get(name, 0.0) * value
+    z = max(-30.0, min(30.0, z))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+# One index per knowledge generation: rebuilt when the imported articles change.
+_lock = threading.Lock()
+_indexes: dict[str, Index] = {}
+
+
+def index_for(knowledge: Knowledge) -> Index:
+    key = knowledge.generation or str(id(knowledge))
+    index = _indexes.get(key)
+    if index is None or index.knowledge is not knowledge and index.knowledge != knowledge:
+        index = Index(knowledge, weak_words=parameters().weak_words)
+        with _lock:
+            if len(_indexes) > 8:
+                _indexes.clear()
+            _indexes[key] = index
+    return index
+
+
+def fit(
+    rows: Sequence[tuple[dict[str, float], int]],
+    *,
+    l2: float = 0.1,
+    iterations: int = 30,
+) -> dict[str, float]:
+    """Logistic regression fitted by Newton's method: rows of (features, 0 or 1).
+
+    ``l2`` keeps weights finite when a feature separates the rows perfectly (exact symptoms).
+    Twelve weights: the normal equations are solved by Gaussian elimination, no library.
+    """
+    names = ("bias", *FEATURES)
+    size = len(names)
+    weights = [0.0] * size
+    vectors = [[1.0] + [f.get(n, 0.0) for n in FEATURES] for f, _label in rows]
+    labels = [label for _f, label in rows]
+    for _ in range(iterations):
+        gradient = [l2 * w if i else 0.0 for i, w in enumerate(weights)]
+        hessian = [[(l2 if i == j and i else 0.0) for j in range(size)] for i in range(size)]
+        for x, y in zip(vectors, labels, strict=False):
+            z = max(-30.0, min(30.0, sum(w * v for w, v in zip(weights, x, strict=False))))
+            p = 1.0 / (1.0 + math.exp(-z))
+            weight = p * (1 - p)
+            for i in range(size):
+                if x[i]:
+                    gradient[i] += (p - y) * x[i]
+                    row = hessian[i]
+                    for j in range(size):
+                        if x[j]:
+                            row[j] += weight * x[i] * x[j]
+        step = _solve(hessian, gradient)
+        weights = [w - s for w, s in zip(weights, step, strict=False)]
+        if max(abs(s) for s in step) < 1e-6:
+            break
+    return {n: round(w, 3) for n, w in zip(names, weights, strict=False)}
+
+
+def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
+    """Solve matrix · x = vector by Gaussian elimination with partial pivoting."""
+    size = len(vector)
+    a = [row[:] + [vector[i]] for i, row in enumerate(matrix)]
+    for col in range(size):
+        pivot = max(range(col, size), key=lambda r: abs(a[r][col]))
+        if abs(a[pivot][col]) < 1e-12:
+            a[pivot][col] = 1e-12
+        a[col], a[pivot] = a[pivot], a[col]
+        for r in range(col + 1, size):
+            factor = a[r][col] / a[col][col]
+            if factor:
+                for c in range(col, size + 1):
+                    a[r][c] -= factor * a[col][c]
+    x = [0.0] * size
+    for r in range(size - 1, -1, -1):
+        x[r] = (a[r][size] - sum(a[r][c] * x[c] for c in range(r + 1, size))) / a[r][r]
+    return x

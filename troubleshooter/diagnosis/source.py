@@ -1,0 +1,102 @@
+"""The causes the troubleshooter knows: the curated articles as ``import_articles`` imported them.
+
+The database rows say which articles exist (a team's own imported article included) with their
+current title and summary; the diagnosis keys (``symptoms``, ``reports``, ``near_misses``,
+``mechanism``) are read from the front matter of the file each row was imported from (the
+``Article`` model stores only ``symptoms``). The result is cached under a generation key (the
+number of rows and the newest ``updated_at``): one small query per diagnosis, and a rebuild
+only when an import or an admin edit changed the articles.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from troubleshooter.diagnosis.knowledge import (
+    ArticleCause,
+    Knowledge,
+    article_cause_from_text,
+    knowledge_from,
+    load_articles_dir,
+)
+from troubleshooter.diagnosis.tree import TreeError
+
+__all__ = ["current_knowledge", "generation_key"]
+
+logger = logging.getLogger(__name__)
+_lock = threading.Lock()
+_cached: Knowledge | None = None
+
+
+def generation_key() -> str:
+    from django.db.models import Count, Max
+
+    from kb.models import Article
+
+    found = Article.objects.aggregate(newest=Max("updated_at"), count=Count("id"))
+    newest = found["newest"].isoformat() if found["newest"] else "-"
+    return f"{found['count']}:{newest}"
+
+
+def _cause_for(row) -> ArticleCause | None:  # noqa: ANN001
+    path = Path(row.source_path) if row.source_path else None
+    if path is None or path.suffix.lower() not in (".md", ".markdown"):
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        # The file is gone: what the import stored still names the cause.
+        if not row.symptoms:
+            return None
+        return ArticleCause(
+            slug=row.slug, title=row.title, summary=row.summary, symptoms=tuple(row.symptoms)
+        )
+    try:
+        cause = article_cause_from_text(
+            text, path=path, title=row.title, summary=row.summary, body=row.markdown
+        )
+    except TreeError as error:
+        logger.warning("article %s is not used by the troubleshooter:\n%s", row.slug, error)
+        return None
+    if cause is None or cause.slug != row.slug:
+        return None
+    return cause
+
+
+def _files_knowledge() -> Knowledge:
+    """Without a usable database (not migrated yet): the articles folder of the repository."""
+    from troubleshooter.diagnosis.tree import ARTICLES_DIR
+
+    return load_articles_dir(ARTICLES_DIR, generation="files")
+
+
+def current_knowledge() -> Knowledge:
+    """The causes of the imported articles, rebuilt when the articles changed."""
+    global _cached
+    from django.db import DatabaseError
+
+    from kb.models import Article
+
+    try:
+        key = generation_key()
+    except DatabaseError:
+        logger.warning("no article table: the troubleshooter reads articles/ instead")
+        cached = _cached
+        if cached is None or cached.generation != "files":
+            cached = _files_knowledge()
+            with _lock:
+                _cached = cached
+        return cached
+    cached = _cached
+    if cached is not None and cached.generation == key:
+        return cached
+    rows = Article.objects.only(
+        "slug", "title", "summary", "symptoms", "source_path", "markdown", "lang"
+    ).order_by("slug")
+    causes = [c for c in (_cause_for(row) for row in rows if row.lang == "en") if c is not None]
+    knowledge = knowledge_from(causes, key)
+    with _lock:
+        _cached = knowledge
+    return knowledge

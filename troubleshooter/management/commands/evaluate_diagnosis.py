@@ -1,0 +1,275 @@
+"""Measure the troubleshooter on a development set: accuracy, refusals, questions, calibration.
+
+    python manage.py evaluate_diagnosis [FILE ...] [--part tuning|held-out|all] [--articles DIR]
+    python manage.py evaluate_diagnosis --part tuning --fit        # refit the model's weights
+    python manage.py evaluate_diagnosis --part tuning --show-errors  # what tuning items miss
+
+Files default to ``troubleshooter/data/devset/*.yaml``. Each item (a YAML list) has ``id``,
+``text``, ``lang``, ``expect`` (an article slug, or null for an unrelated error that must be
+refused), ``kind`` and ``source``. The split is fixed by the source: an item is HELD-OUT when
+``int(sha256(source), 16) % 10 < 4``, else TUNING. Only tuning items may be fitted on or
+printed; for the held-out part only the aggregate figures are shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import yaml
+from django.core.management.base import BaseCommand, CommandError
+
+from troubleshooter.diagnosis import diagnose, load_articles_dir
+from troubleshooter.diagnosis import model as model_module
+
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "devset"
+BINS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
+
+
+def is_held_out(source: str) -> bool:
+    """The contract's split: by a hash of the item's source URL."""
+    return int(hashlib.sha256(source.encode()).hexdigest(), 16) % 10 < 4
+
+
+def load_items(paths: list[Path]) -> list[dict]:
+    items = []
+    for path in paths:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        if not isinstance(data, list):
+            raise CommandError(f"{path}: a development set file is a YAML list of items")
+        for number, item in enumerate(data, 1):
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise CommandError(f"{path}: item {number} needs a 'text'")
+            if not item.get("source"):
+                raise CommandError(f"{path}: item {item.get('id', number)} needs a 'source'")
+            items.append({**item, "_file": path.name})
+    return items
+
+
+def evaluate(items: list[dict], *, knowledge=None) -> dict:  # noqa: ANN001
+    """Diagnose every item and gather the figures (no texts)."""
+    results = []
+    for item in items:
+        diagnosis = diagnose(item["text"], knowledge=knowledge)
+        top, confidence = diagnosis.ranking[0] if diagnosis.ranking else (None, 0.0)
+        named = diagnosis.matches[0].article if diagnosis.matches else None
+        results.append(
+            {
+                "item": item,
+                "expect": item.get("expect"),
+                "named": named,
+                "question": diagnosis.question is not None and not diagnosis.matches,
+                "top": top,
+                "confidence": confidence,
+                "features": diagnosis.features,
+            }
+        )
+    return {"results": results}
+
+
+class Command(BaseCommand):
+    help = "Evaluate the troubleshooter's diagnosis on a development set."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("files", nargs="*", type=Path)
+        parser.add_argument("--part", choices=("tuning", "held-out", "all"), default="all")
+        parser.add_argument(
+            "--articles",
+            type=Path,
+            help="read the causes from this folder of articles instead of the imported ones",
+        )
+        parser.add_argument("--fit", action="store_true", help="refit the weights (tuning only)")
+        parser.add_argument(
+            "--show-errors", action="store_true", help="print the missed TUNING items"
+        )
+
+    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+        files = options["files"] or sorted(DEFAULT_DIR.glob("*.yaml"))
+        if not files:
+            raise CommandError(f"no development set files (looked in {DEFAULT_DIR})")
+        part = options["part"]
+        if (options["fit"] or options["show_errors"]) and part != "tuning":
+            raise CommandError("--fit and --show-errors only work on --part tuning")
+        items = load_items([Path(f) for f in files])
+        if part != "all":
+            items = [i for i in items if is_held_out(str(i["source"])) == (part == "held-out")]
+        if not items:
+            raise CommandError(f"no items in the {part} part")
+        knowledge = load_articles_dir(options["articles"]) if options["articles"] else None
+        report = evaluate(items, knowledge=knowledge)
+        self._print(report, part)
+        if options["show_errors"]:
+            self._errors(report)
+        if options["fit"]:
+            self._fit(report, knowledge)
+
+    # --- output ---------------------------------------------------------------------------
+
+    def _print(self, report: dict, part: str) -> None:
+        w = self.stdout.write
+        results = report["results"]
+        on_topic = [r for r in results if r["expect"]]
+        unrelated = [r for r in results if not r["expect"]]
+        w(
+            f"Development set, part: {part}; {len(results)} items "
+            f"({len(on_topic)} on-topic, {len(unrelated)} unrelated)"
+        )
+        if on_topic:
+            right = sum(r["named"] == r["expect"] for r in on_topic)
+            questions = sum(r["question"] for r in on_topic)
+            wrong = sum(bool(r["named"]) and r["named"] != r["expect"] for r in on_topic)
+            w(
+                f"on-topic: right cause first {right}/{len(on_topic)} = "
+                f"{right / len(on_topic):.1%}; "
+                f"question {questions} ({questions / len(on_topic):.1%}); wrong cause {wrong}; "
+                f"nothing {len(on_topic) - right - questions - wrong}"
+            )
+        if unrelated:
+            refused = sum(not r["named"] for r in unrelated)
+            w(f"unrelated: refused {refused}/{len(unrelated)} = {refused / len(unrelated):.1%}")
+        w(f"question rate (all items): {sum(r['question'] for r in results) / len(results):.1%}")
+        w("")
+        w("By language (on-topic right / unrelated refused):")
+        for lang in ("en", "ja", "zh"):
+            own = [r for r in on_topic if r["item"].get("lang") == lang]
+            other = [r for r in unrelated if r["item"].get("lang") == lang]
+            a = f"{sum(r['named'] == r['expect'] for r in own)}/{len(own)}" if own else "-"
+            b = f"{sum(not r['named'] for r in other)}/{len(other)}" if other else "-"
+            w(f"  {lang}: {a:>8}  {b:>8}")
+        w("By kind (on-topic right / unrelated refused):")
+        for kind in ("error", "log", "description"):
+            own = [r for r in on_topic if r["item"].get("kind") == kind]
+            other = [r for r in unrelated if r["item"].get("kind") == kind]
+            a = f"{sum(r['named'] == r['expect'] for r in own)}/{len(own)}" if own else "-"
+            b = f"{sum(not r['named'] for r in other)}/{len(other)}" if other else "-"
+            w(f"  {kind:<11}: {a:>8}  {b:>8}")
+        w("")
+        w("Top-1 accuracy per cause:")
+        per = defaultdict(list)
+        for r in on_topic:
+            per[r["expect"]].append(r["named"] == r["expect"])
+        for slug in sorted(per):
+            hits = per[slug]
+            w(f"  {slug:<45} {sum(hits):>3}/{len(hits):<3} {sum(hits) / len(hits):6.1%}")
+        w("")
+        pairs = Counter()
+        for r in results:
+            got = r["named"] or ("(question)" if r["question"] else "(refused)")
+            if got != (r["expect"] or "(refused)") and not (not r["expect"] and not r["named"]):
+                pairs[(r["expect"] or "(unrelated)", got)] += 1
+        w("Confusion pairs (expected -> answered), most frequent first:")
+        for (expect, got), count in pairs.most_common(15):
+            w(f"  {count:>3}  {expect} -> {got}")
+        if not pairs:
+            w("  none")
+        w("")
+        w("Calibration: the top cause's confidence against how often it is the expected one")
+        w("  (every item; an unrelated item's top cause is always wrong)")
+        w("  confidence     items  right  observed")
+        for low, high in zip(BINS, BINS[1:], strict=False):
+            inside = [r for r in results if low <= r["confidence"] < high]
+            if not inside:
+                continue
+            right = sum(r["top"] == r["expect"] for r in inside)
+            w(
+                f"  {low:.1f}-{min(high, 1.0):.1f}      {len(inside):>5}  {right:>5}  "
+                f"{right / len(inside):8.1%}"
+            )
+        named = [r for r in results if r["named"]]
+        w("")
+        w("Answers given: the named cause's confidence against how often it is right")
+        w("  confidence     items  right  observed")
+        for low, high in zip(BINS, BINS[1:], strict=False):
+            inside = [r for r in named if low <= r["confidence"] < high]
+            if not inside:
+                continue
+            right = sum(r["named"] == r["expect"] for r in inside)
+            w(
+                f"  {low:.1f}-{min(high, 1.0):.1f}      {len(inside):>5}  {right:>5}  "
+                f"{right / len(inside):8.1%}"
+            )
+
+    def _errors(self, report: dict) -> None:
+        self.stdout.write("\nMissed TUNING items:")
+        for r in report["results"]:
+            if r["named"] == r["expect"] or (not r["expect"] and not r["named"]):
+                continue
+            item = r["item"]
+            text = re.sub(r"\s+", " ", item["text"])[:220]
+            self.stdout.write(
+                f"- {item.get('id')} [{item.get('lang')}] expect={r['expect']} "
+                f"named={r['named']} question={r['question']} top={r['top']} "
+                f"{r['confidence']:.2f}\n    {text}"
+            )
+
+    def _fit(self, report: dict, knowledge) -> None:  # noqa: ANN001
+        rows = []
+        for r in report["results"]:
+            for slug, features in r["features"].items():
+                rows.append((features, int(slug == r["expect"])))
+        # The articles' own symptoms and near misses are tuning data too: an exact symptom
+        # must name its article, a near miss must not.
+        from troubleshooter.diagnosis.source import current_knowledge
+
+        knowledge = knowledge or current_knowledge()
+        for cause in knowledge.causes:
+            for text, own in [(s, True) for s in cause.symptoms] + [
+                (n, False) for n in cause.near_misses
+            ]:
+                found = diagnose(text, knowledge=knowledge).features
+                for slug, features in found.items():
+                    rows.append((features, int(own and slug == cause.slug)))
+        weights = model_module.fit(rows)
+        # How often an exact, leading symptom names the expected article on tuning items
+        # (+1 smoothing): the floor of its confidence.
+        exact_hits = exact_all = 0
+        for r in report["results"]:
+            for slug, features in r["features"].items():
+                if model_module.exact_lead(features):
+                    exact_all += 1
+                    exact_hits += slug == r["expect"]
+        exact_confidence = round((exact_hits + 1) / (exact_all + 2), 3)
+        params = model_module.Parameters(weights=weights, exact_confidence=exact_confidence)
+        # The threshold that best balances naming the right cause and refusing the rest:
+        # it maximises the worse of the two rates on the tuning items.
+        best = (0.0, 0.5)
+        for step in range(20, 81, 2):
+            threshold = step / 100
+            right = refused = on = off = 0
+            for r in report["results"]:
+                scored = sorted(
+                    ((model_module.confidence(f, params), s) for s, f in r["features"].items()),
+                    reverse=True,
+                )
+                named = scored[0][1] if scored and scored[0][0] >= threshold else None
+                if r["expect"]:
+                    on += 1
+                    right += named == r["expect"]
+                else:
+                    off += 1
+                    refused += named is None
+            # Both goals matter: the worse of the two rates decides, their sum breaks ties.
+            a, b = right / max(on, 1), refused / max(off, 1)
+            score = min(a, b) + (a + b) / 100
+            if score > best[0] + 1e-9:
+                best = (score, threshold)
+        path = model_module.MODEL_FILE
+        text = path.read_text(encoding="utf-8")
+        block = "weights:\n" + "".join(f"  {k}: {v}\n" for k, v in weights.items())
+        text = re.sub(r"^weights:\n(?:  .*\n)+", block, text, count=1, flags=re.MULTILINE)
+        text = re.sub(r"^threshold: .*$", f"threshold: {best[1]}", text, count=1, flags=re.M)
+        text = re.sub(
+            r"^exact_confidence: .*$",
+            f"exact_confidence: {exact_confidence}  # {exact_hits}/{exact_all} tuning items",
+            text,
+            count=1,
+            flags=re.M,
+        )
+        path.write_text(text, encoding="utf-8")
+        model_module.parameters.cache_clear()
+        self.stdout.write(
+            f"\nFitted on {len(rows)} (item, article) rows; threshold {best[1]} "
+            f"(min of the two rates + 1% of their sum: {best[0]:.3f}); wrote {path}:\n{block}"
+        )
