@@ -226,7 +226,8 @@ def diagnose(
 
     scored: list[tuple[float, str]] = []
     all_features: dict[str, dict[str, float]] = {}
-    symptom_scores = sorted((e.symptom for e in evidence.values()), reverse=True)
+    # Padded with a zero: a knowledge base of one article leads nobody.
+    symptom_scores = [*sorted((e.symptom for e in evidence.values()), reverse=True), 0.0]
     for slug, found in evidence.items():
         features = found.features()
         # How far this article's best symptom leads every other article's.

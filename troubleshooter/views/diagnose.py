@@ -58,7 +58,10 @@ def _too_large(text: str) -> bool:
 
 
 def _translated(article: str, lang: str) -> tuple[str, str] | None:
-    """Title and summary of the imported translation ``articles/<slug>.<lang>.md``, if any."""
+    """Title and summary of the article's imported translation into `lang`, if any.
+
+    A translation is its own row at its original's slug (kb.models.Article).
+    """
     if lang == "en":
         return None
     from django.db import DatabaseError
@@ -66,11 +69,7 @@ def _translated(article: str, lang: str) -> tuple[str, str] | None:
     from kb.models import Article
 
     try:
-        row = (
-            Article.objects.filter(lang=lang, source_path__endswith=f"{article}.{lang}.md")
-            .only("title", "summary")
-            .first()
-        )
+        row = Article.objects.filter(slug=article, lang=lang).only("title", "summary").first()
     except DatabaseError:
         return None
     return (row.title, row.summary) if row else None
