@@ -146,3 +146,17 @@ def test_the_article_list_shows_dates_and_a_filter(client, articles) -> None:
     html = client.get("/articles/").content.decode()
     assert 'data-filter-table="article-table"' in html
     assert re.search(r'<time datetime="\d{4}-\d{2}-\d{2}">', html)
+
+
+def test_snippets_start_at_a_word_boundary() -> None:
+    from kb.search import _snippet
+
+    # The window opens 40 characters before the match: here inside "kubernetesclusteradmin".
+    text = "word " * 30 + "kubernetesclusteradmin" + " pod" * 6 + " envsubst argument list too long"
+    match = next(re.finditer("envsubst", text))
+    assert text[match.start() - 41].isalpha() and text[match.start() - 40].isalpha()
+    snippet = _snippet(text, [match])
+    assert snippet.startswith("… pod pod"), snippet
+    # Japanese and Chinese have no spaces: the window is left where it is.
+    cjk = "設定" * 40 + "envsubst"
+    assert _snippet(cjk, [next(re.finditer("envsubst", cjk))]).startswith("… 設定")
