@@ -180,3 +180,22 @@ def test_copy_buttons_sit_above_code_and_section_links_copy(live_server, site, b
     page.locator("#fix button.copy-link").click()
     page.wait_for_function("() => document.querySelector('#fix button.copy-link.copied')")
     assert page.errors == []
+
+
+def test_the_article_list_filters_by_text_and_language(live_server, site, browser_page) -> None:
+    page = browser_page
+    page.goto(f"{live_server.url}/articles/")
+    rows = page.locator("#article-table tbody tr")
+    total = rows.count()
+    page.fill("[data-filter-text]", "hugepages")
+    visible = page.locator("#article-table tbody tr:visible")
+    assert 0 < visible.count() < total
+    for index in range(visible.count()):
+        assert "hugepages" in visible.nth(index).get_attribute("data-text").lower()
+    page.fill("[data-filter-text]", "")
+    page.select_option("[data-filter-lang]", "zh")
+    assert visible.count() > 0
+    assert {visible.nth(i).get_attribute("data-lang") for i in range(visible.count())} == {"zh"}
+    page.fill("[data-filter-text]", "zzzqqq")
+    assert page.locator("[data-filter-empty]").is_visible()
+    assert page.errors == []
