@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from troubleshooter.views import analyze, diagnose
+from troubleshooter.views import analyze, diagnose, feedback
 
 app_name = "troubleshooter"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("checks/", analyze.check_list, name="check_list"),
     path("checks/<str:check_id>/", analyze.check_detail, name="check_detail"),
     path("api/analyze/", analyze.api_analyze, name="api_analyze"),
+    path("feedback/", feedback.feedback, name="feedback"),
 ]

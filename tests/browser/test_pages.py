@@ -199,3 +199,20 @@ def test_the_article_list_filters_by_text_and_language(live_server, site, browse
     page.fill("[data-filter-text]", "zzzqqq")
     assert page.locator("[data-filter-empty]").is_visible()
     assert page.errors == []
+
+
+def test_feedback_is_answered_in_place(live_server, site, browser_page) -> None:
+    from troubleshooter.models import Feedback
+
+    page = browser_page
+    page.goto(f"{live_server.url}/articles/{ENVSUBST}/")
+    page.evaluate("window.sameDocument = true")
+    page.locator("#feedback summary").click()
+    page.fill("#feedback textarea[name=comment]", "the fix for nginx 1.25 is missing")
+    page.locator("#feedback button[value=no]").click()
+    page.locator("#feedback .feedback-thanks").wait_for()
+    assert page.evaluate("window.sameDocument") is True
+    stored = Feedback.objects.get()
+    assert (stored.target, stored.helpful) == (ENVSUBST, False)
+    assert stored.comment == "the fix for nginx 1.25 is missing"
+    assert page.errors == []
