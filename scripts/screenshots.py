@@ -57,6 +57,7 @@ def _pages(base: str) -> list[tuple[str, str, str | None]]:
         ("check", f"{base}/checks/nginx-envsubst-argument-list-too-long/", None),
         ("analyze", f"{base}/analyze/", None),
         ("analyze-results", f"{base}/analyze/", "analyze"),
+        ("shared-results", f"{base}/analyze/", "share"),
         ("troubleshoot", f"{base}/troubleshoot/", None),
         ("troubleshoot-results", f"{base}/troubleshoot/", "troubleshoot"),
         ("tree-node", f"{base}/troubleshoot/start/", None),
@@ -65,10 +66,13 @@ def _pages(base: str) -> list[tuple[str, str, str | None]]:
 
 
 def _act(page, action: str | None) -> None:
-    if action == "analyze":
+    if action in ("analyze", "share"):
         page.fill("textarea[name=manifest]", MANIFEST.read_text())
         page.click("form.analyze-form button[type=submit]")
         page.locator("#results .summary, #results [role=alert]").first.wait_for()
+    if action == "share":
+        page.locator("button[data-share]").click()
+        page.wait_for_url("**/analyze/shared/*/")
     elif action == "troubleshoot":
         page.fill(
             "textarea[name=text]",

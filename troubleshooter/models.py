@@ -39,3 +39,22 @@ class NotHelpful(Feedback):
         proxy = True
         verbose_name = "what does not help"
         verbose_name_plural = "what does not help"
+
+
+class SharedReport(models.Model):
+    """An analyzer result someone chose to share: the manifest with Secret values redacted.
+
+    Stored only when the user presses Share; gone at `expires_at` or when deleted with the
+    key shown to its creator (only its hash is kept).
+    """
+
+    token = models.CharField(max_length=40, unique=True)
+    delete_key_hash = models.CharField(max_length=64)
+    manifest = models.TextField(help_text="The manifest with Secret values redacted.")
+    filename = models.CharField(max_length=200, blank=True)
+    redacted_values = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"shared report {self.token[:8]}… until {self.expires_at:%Y-%m-%d}"

@@ -132,6 +132,18 @@
     target.focus({ preventScroll: true });
   }
 
+  // --- Share: a plain form post to the share URL (htmx would send it to /analyze/) ----------
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-share]") : null;
+    if (!button || !button.form) return;
+    event.preventDefault();
+    var form = button.form;
+    var action = form.getAttribute("action");
+    form.setAttribute("action", button.getAttribute("formaction"));
+    HTMLFormElement.prototype.submit.call(form); // no submit event: htmx stays out of it
+    form.setAttribute("action", action);
+  });
+
   // --- Download the JSON or SARIF report without leaving the page ---------------------------
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("button[data-download]") : null;

@@ -223,3 +223,18 @@ def test_it_downloads_the_report_without_javascript(live_server, _browser):
         page.get_by_role("button", name="Download SARIF").click()
     assert info.value.suggested_filename == "manifest.sarif"
     context.close()
+
+
+def test_share_posts_the_manifest_and_opens_the_shared_page(live_server, browser_page):
+    page = browser_page
+    page.goto(f"{live_server.url}/analyze/")
+    secret = "kind: Secret\nmetadata:\n  name: s\ndata:\n  token: c2VjcmV0LXZhbHVl\n---\n"
+    page.fill("textarea[name=manifest]", secret + (FIXTURES / "aks-pvc.yaml").read_text())
+    page.click("form.analyze-form button[type=submit]")
+    page.locator("#results-heading").wait_for()
+    page.get_by_role("button", name="Share these results").click()
+    page.wait_for_url("**/analyze/shared/*/")
+    assert "c2VjcmV0LXZhbHVl" not in page.content()
+    assert page.locator(f'.pinned.finding[data-check="{AKS_CHECK}"]').count() == 1
+    assert page.locator(".share-delete a").count() == 1
+    assert page.errors == []

@@ -102,7 +102,9 @@ def test_it_moves_through_results_with_the_arrow_keys(live_server, search_index,
     assert links.nth(1).evaluate("el => el === document.activeElement")
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowUp")
-    assert page.locator("main textarea[data-search-box]").evaluate("el => el === document.activeElement")
+    assert page.locator("main textarea[data-search-box]").evaluate(
+        "el => el === document.activeElement"
+    )
     assert page.errors == []
 
 

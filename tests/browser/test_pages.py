@@ -31,6 +31,7 @@ PAGES = {
     "check": (f"/checks/{ENVSUBST}/", None),
     "analyze": ("/analyze/", None),
     "analyze-results": ("/analyze/", "analyze"),
+    "shared-results": ("/analyze/", "share"),
     "troubleshoot": ("/troubleshoot/", None),
     "tree-node": ("/troubleshoot/start/", None),
     "not-found": ("/articles/nginx-envsubst-too-long/", None),
@@ -52,10 +53,13 @@ def open_page(page, base: str, name: str) -> None:
     path, action = PAGES[name]
     response = page.goto(f"{base}{path}")
     assert response.status == (404 if name == "not-found" else 200), name
-    if action == "analyze":
+    if action in ("analyze", "share"):
         page.fill("textarea[name=manifest]", MANIFEST.read_text())
         page.click("form.analyze-form button[type=submit]")
         page.locator("#results-heading").wait_for()
+    if action == "share":
+        page.locator("button[data-share]").click()
+        page.wait_for_url("**/analyze/shared/*/")
 
 
 def run_axe(page) -> list[dict]:
