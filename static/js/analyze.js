@@ -3,6 +3,11 @@
 (function () {
   "use strict";
 
+  // Messages come translated from the form's data-msg-* attributes ({name} is the file name).
+  function message(form, key, fallback, name) {
+    return (form.getAttribute("data-msg-" + key) || fallback).replace("{name}", name || "");
+  }
+
   function setMessage(form, text, isError) {
     var box = form.querySelector("[data-drop-message]");
     if (!box) return;
@@ -15,16 +20,16 @@
     var limit = parseInt(form.getAttribute("data-max-bytes"), 10);
     if (!textarea || !file) return;
     if (limit && file.size > limit) {
-      setMessage(form, file.name + " is " + file.size.toLocaleString() + " bytes; the limit is " +
+      setMessage(form, message(form, "too-large", "{name} is too large", file.name) + ": " + file.size.toLocaleString() + " > " +
         limit.toLocaleString() + " bytes.", true);
       return;
     }
     var reader = new FileReader();
     reader.onload = function () {
       textarea.value = String(reader.result);
-      setMessage(form, "Read " + file.name + " into the text box.", false);
+      setMessage(form, message(form, "read", "Read {name} into the text box.", file.name), false);
     };
-    reader.onerror = function () { setMessage(form, "Could not read " + file.name + ".", true); };
+    reader.onerror = function () { setMessage(form, message(form, "unreadable", "Could not read {name}.", file.name), true); };
     reader.readAsText(file);
   }
 
@@ -62,14 +67,14 @@
     input.addEventListener("change", function () {
       sync();
       if (input.files && input.files.length) {
-        setMessage(form, form.getAttribute("data-file-chosen") || "The chosen file is analysed, not the text box.", false);
+        setMessage(form, message(form, "file-chosen", "The chosen file is analysed, not the text box."), false);
       }
     });
     textarea.addEventListener("input", function () {
       if (input.files && input.files.length) {
         input.value = "";
         sync();
-        setMessage(form, form.getAttribute("data-file-dropped") || "The file was set aside: the text box is analysed.", false);
+        setMessage(form, message(form, "file-dropped", "The file was set aside: the text box is analysed."), false);
       }
     });
     if (clear) {
@@ -168,7 +173,7 @@
           }, 1000);
         });
       })
-      .catch(function () { setMessage(form, "The report could not be downloaded.", true); });
+      .catch(function () { setMessage(form, message(form, "download-failed", "The report could not be downloaded."), true); });
   });
 
   // Fresh results come into view, their heading focused for screen readers.

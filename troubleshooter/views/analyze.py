@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -50,7 +51,10 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 def limit_summary(limits: Limits) -> str:
     """The documented limit as shown on the page: "up to 2 MB / 5 000 objects"."""
     objects = f"{limits.max_objects:,}".replace(",", "\u202f")
-    return f"up to {describe_size(limits.max_bytes)} / {objects} objects"
+    return _("up to %(size)s / %(objects)s objects") % {
+        "size": describe_size(limits.max_bytes),
+        "objects": objects,
+    }
 
 
 # "Load an example": the failing examples of these checks, one document after another.
