@@ -160,3 +160,13 @@ def test_snippets_start_at_a_word_boundary() -> None:
     # Japanese and Chinese have no spaces: the window is left where it is.
     cjk = "設定" * 40 + "envsubst"
     assert _snippet(cjk, [next(re.finditer("envsubst", cjk))]).startswith("… 設定")
+
+
+def test_labels_around_an_article_carry_the_interface_language(client, articles) -> None:
+    from kb.models import Article
+
+    Article.objects.filter(slug="kubelet-max-pods").update(lang="ja")
+    html = client.get("/articles/kubelet-max-pods/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<article class="article-layout" lang="ja">' in html
+    assert '<aside aria-label="Contents" lang="en">' in html
+    assert '<section id="sources" class="sources" lang="en">' in html
