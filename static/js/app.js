@@ -142,21 +142,10 @@
   }
 
   function linkIcon() {
-    var ns = "http://www.w3.org/2000/svg";
-    var svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("width", "16");
-    svg.setAttribute("height", "16");
-    svg.setAttribute("aria-hidden", "true");
-    svg.setAttribute("focusable", "false");
-    var path = document.createElementNS(ns, "path");
-    path.setAttribute("d", "M10 14a4 4 0 0 0 5.66 0l3-3a4 4 0 0 0-5.66-5.66l-1 1M14 10a4 4 0 0 0-5.66 0l-3 3a4 4 0 0 0 5.66 5.66l1-1");
-    path.setAttribute("fill", "none");
-    path.setAttribute("stroke", "currentColor");
-    path.setAttribute("stroke-width", "2");
-    path.setAttribute("stroke-linecap", "round");
-    svg.appendChild(path);
-    return svg;
+    var icon = document.createElement("span");
+    icon.className = "icon icon-link";
+    icon.setAttribute("aria-hidden", "true");
+    return icon;
   }
 
   // Every section heading with an anchor gets a "copy link" button next to it.
