@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.utils.http import urlencode
 
@@ -39,11 +40,29 @@ def path_without_lang(request: HttpRequest) -> str:
     return request.path + (f"?{urlencode(params)}" if params else "")
 
 
+def _absolute(request: HttpRequest, location: str) -> str:
+    """An absolute URL, or the bare path when the Host header is not an allowed one.
+
+    The 400 page for a disallowed Host renders this template too: asking for the host again
+    there would raise DisallowedHost and turn a 400 into a 500.
+    """
+    try:
+        return request.build_absolute_uri(location)
+    except DisallowedHost:
+        return location
+
+
+@register.simple_tag
+def absolute_url(request: HttpRequest) -> str:
+    """This page's absolute URL (for og:url), safe on a request with a bad Host."""
+    return _absolute(request, request.get_full_path())
+
+
 @register.simple_tag
 def language_alternates(request: HttpRequest) -> list[dict[str, str]]:
     """One `<link rel=alternate hreflang>` target per interface language, plus x-default."""
     params = _params_without_lang(request)
-    base = request.build_absolute_uri(request.path)
+    base = _absolute(request, request.path)
     links = [
         {"hreflang": bcp47(code), "href": f"{base}?{urlencode([*params, ('lang', code)])}"}
         for code, _name in settings.LANGUAGES

@@ -170,3 +170,13 @@ def test_labels_around_an_article_carry_the_interface_language(client, articles)
     assert '<article class="article-layout" lang="ja">' in html
     assert '<aside aria-label="Contents" lang="en">' in html
     assert '<section id="sources" class="sources" lang="en">' in html
+
+
+def test_a_disallowed_host_still_gets_the_400_page(client, db, settings) -> None:
+    # The 400 page uses the same frame; it must not ask for the bad host again.
+    settings.DEBUG = False
+    response = client.get("/articles/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "evil.example" not in html
+    assert '<link rel="alternate" hreflang="ja" href="/articles/?lang=ja">' in html
