@@ -167,7 +167,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """400: JSON under /api/, a page elsewhere."""
-    return _error(request, status=400, message="The request could not be understood.")
+    return _error(request, status=400, message=_("The request could not be understood."))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
