@@ -103,6 +103,8 @@
     var tools = results.querySelector("[data-report-tools]");
     if (!tools || tools.getAttribute("data-ready")) return;
     tools.setAttribute("data-ready", "1");
+    // New results start unfiltered, like their checkboxes (the region outlives each swap).
+    results.classList.remove("hide-error", "hide-warning", "hide-info", "hide-suppressed");
     tools.querySelectorAll("[data-severity-filter]").forEach(function (box) {
       box.addEventListener("change", function () {
         results.classList.toggle("hide-" + box.value, !box.checked);
