@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -89,3 +90,17 @@ def nav_current(request: HttpRequest, entry: str) -> str:
 def is_title_safe(query: str) -> bool:
     """Whether a query reads well as a page title: one short line (a pasted log does not)."""
     return bool(query) and "\n" not in query.strip() and len(query) <= 200
+
+
+SEVERITY_LABELS = {
+    "error": _("error"),
+    "warning": _("warning"),
+    "info": _("info"),
+    "suppressed": _("suppressed"),
+}
+
+
+@register.filter
+def severity_label(severity: str) -> str:
+    """A finding's severity as the reader's language names it."""
+    return SEVERITY_LABELS.get(severity, severity)
