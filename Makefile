@@ -7,9 +7,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES ?= chromium
+APT_PACKAGES ?= chromium npm
 
-.PHONY: run test install install-dev system-deps lint check bench serve clean
+.PHONY: run test install install-dev system-deps lint check bench serve clean messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,16 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
+# axe-core for the accessibility browser tests: pinned in tests/browser/axe/package-lock.json,
+# installed into that test-only folder (never served, never loaded by the site).
+AXE_JS := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE_JS): tests/browser/axe/package-lock.json
+	npm ci --prefix tests/browser/axe --no-audit --no-fund --ignore-scripts --silent
+	touch $@
+
 install: $(VENV)/.installed
 
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev $(AXE_JS)
 
 # Debian packages the tests need (chromium for the browser tests). Root or sudo installs them.
 system-deps:
@@ -55,6 +62,19 @@ lint: install-dev
 
 test: install-dev system-deps lint
 	$(BIN)/python -m pytest
+
+# Interface translations: collect the strings of templates and code into locale/*/django.po,
+# then compile the .mo files (committed, so nothing needs gettext at run time). Needs Debian's gettext.
+messages: install
+	$(BIN)/python manage.py makemessages -l ja -l zh_Hans --no-location \
+	  --ignore=.venv --ignore=tests --ignore=var --ignore=bench --ignore=node_modules
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+# Screenshots of every page type at 390 and 1366 px, light and dark, into var/screenshots/.
+# fonts-wqy-microhei draws the Japanese and Chinese text (headless chromium has no CJK font).
+screenshots: install-dev
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="chromium fonts-wqy-microhei"
+	$(BIN)/python scripts/screenshots.py --out var/screenshots
 
 bench: install-dev
 	$(BIN)/python bench/run.py

@@ -815,6 +815,7 @@ def _best_section(
 def _snippet(text: str, found: list[re.Match[str]]) -> str:
     """The window of text with the most matches, escaped, matches wrapped in <mark>."""
     start = 0
+    anchor = 0
     best_count = -1
     for match in found[:64]:
         window_start = max(0, match.start() - 40)
@@ -822,6 +823,8 @@ def _snippet(text: str, found: list[re.Match[str]]) -> str:
         if count > best_count:
             best_count = count
             start = window_start
+            anchor = match.start()
+    start = _word_start(text, start, anchor)
     end = min(len(text), start + SNIPPET_CHARS)
     pieces = []
     cursor = start
@@ -838,6 +841,27 @@ def _snippet(text: str, found: list[re.Match[str]]) -> str:
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(text) else ""
     return f"{prefix}{snippet.strip()}{suffix}"
+
+
+def _is_latin_word_char(char: str) -> bool:
+    return char.isascii() and (char.isalnum() or char == "_")
+
+
+def _word_start(text: str, start: int, anchor: int) -> int:
+    """Move a snippet's start off the middle of a Latin word (never past the match it shows).
+
+    CJK text has no spaces between words; it is left as it is.
+    """
+    if start <= 0 or start >= len(text):
+        return start
+    if not (_is_latin_word_char(text[start - 1]) and _is_latin_word_char(text[start])):
+        return start
+    position = start
+    while position < anchor and _is_latin_word_char(text[position]):
+        position += 1
+    while position < anchor and text[position].isspace():
+        position += 1
+    return position
 
 
 def _shorten(text: str, limit: int) -> str:

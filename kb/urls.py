@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include((kb_patterns, "kb"))),
     path("", include("troubleshooter.urls")),
     path("admin/", admin.site.urls),
+    # The language switch posts to Django's set_language, which remembers the choice in a cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     # Browsers ask for /favicon.ico on pages that do not name an icon (the admin's).
     path("favicon.ico", views.favicon),
 ]

@@ -12,6 +12,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -289,14 +290,46 @@ def _error(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
     return HttpResponse(html, status=status)
 
 
+# A 404 suggests articles for the words of the missing address (an old or mistyped slug).
+MAX_SUGGESTION_WORDS = 8
+NOT_A_WORD = re.compile(r"[^a-z0-9]+")
+STOP_WORDS = frozenset(
+    {"articles", "checks", "troubleshoot", "search", "api", "www", "html", "index"}
+)
+
+
+def _suggestions(path: str) -> tuple[str, list]:
+    """The search words found in a missing page's address, and up to five articles for them."""
+    words = [
+        word
+        for word in NOT_A_WORD.split(path[:300].lower())
+        if len(word) > 1 and word not in STOP_WORDS and not word.isdigit()
+    ][:MAX_SUGGESTION_WORDS]
+    query = " ".join(words)
+    if not query:
+        return "", []
+    try:
+        return query, search_articles(query, limit=5)
+    except Exception:  # noqa: BLE001 - a broken index must not turn a 404 into a 500
+        return query, []
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """404: JSON under /api/, a page elsewhere."""
-    return _error(request, status=404, message="There is no page at this address.")
+    """404: JSON under /api/, a page elsewhere with a search box and suggested articles."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "There is no page at this address."}, status=404)
+    query, suggestions = _suggestions(request.path)
+    context = {
+        "message": _("There is no page at this address."),
+        "query": query,
+        "suggestions": suggestions,
+    }
+    return HttpResponse(render_to_string("404.html", context, request=request), status=404)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """400: JSON under /api/, a page elsewhere."""
-    return _error(request, status=400, message="The request could not be understood.")
+    return _error(request, status=400, message=_("The request could not be understood."))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -7,6 +7,7 @@ Every piece of manifest text is escaped here; the result holds only our own mark
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 from django.urls import reverse
@@ -15,7 +16,7 @@ from pygments import lex
 from pygments.lexers import YamlLexer
 from pygments.token import STANDARD_TYPES
 
-from troubleshooter.analyzer import Finding, ParseError, Report
+from troubleshooter.analyzer import Finding, Report
 
 
 def _css_class(token_type) -> str:
@@ -56,18 +57,116 @@ MAX_LINE_CHARS = 1_000  # longer lines are cut on screen; the analysis sees them
 CONTEXT_LINES = 3
 
 
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+_BACKTICKS = re.compile(r"`([^`\n]{1,300})`")
+
+
 @dataclass
 class ShownFinding:
-    """A finding as the page shows it: its number (for element ids) and its links."""
+    """A finding as the page shows it: its number (for element ids) and its links.
+
+    `fix_first_line` is set when the same object already showed the same fix on an earlier
+    line: the page then links there instead of repeating the block.
+    """
 
     number: int
     finding: Finding
     article_url: str
     in_listing: bool = False
+    fix_first_line: int | None = None
 
     @property
     def fix_id(self) -> str:
         return f"fix-{self.number}"
+
+    @property
+    def severity_key(self) -> str:
+        """What the severity filter goes by: the severity, or "suppressed"."""
+        return "suppressed" if self.finding.suppressed else self.finding.severity
+
+    @property
+    def message_html(self) -> SafeString:
+        """The message, escaped, with `backticks` as code and without the object's own name."""
+        return message_html(self.finding)
+
+
+@dataclass
+class ObjectGroup:
+    """The findings about one object, worst first: what the report's summary lists."""
+
+    object_label: str
+    findings: list[ShownFinding]
+
+    @property
+    def worst(self) -> str:
+        return self.findings[0].severity_key if self.findings else "info"
+
+
+@dataclass(frozen=True)
+class ShownError:
+    """A parse error with a line that exists in the listing (never past the last line)."""
+
+    line: int
+    column: int | None
+    message: str
+    past_end: bool = False
+
+
+def _object_label(finding: Finding) -> str:
+    ref = finding.object
+    label = f"{ref.kind}/{ref.name or '?'}"
+    return f"{label} in {ref.namespace}" if ref.namespace else label
+
+
+def message_html(finding: Finding) -> SafeString:
+    """The message escaped, `code` rendered, without a leading "Kind name" the header shows."""
+    text = finding.message
+    ref = finding.object
+    if ref.name:
+        for prefix in (f"{ref.kind} {ref.name} ", f"{ref.kind}/{ref.name} "):
+            if text.startswith(prefix):
+                rest = text[len(prefix) :]
+                text = rest[:1].upper() + rest[1:] if not rest.startswith("(") else rest
+                break
+    escaped = html.escape(text, quote=False)
+    return mark_safe(_BACKTICKS.sub(r"<code>\1</code>", escaped))
+
+
+def _finding_order(shown: ShownFinding) -> tuple:
+    finding = shown.finding
+    return (finding.suppressed, SEVERITY_RANK.get(finding.severity, 3), finding.line, shown.number)
+
+
+def group_by_object(findings: list[ShownFinding]) -> list[ObjectGroup]:
+    """Findings grouped by object; objects with the worst findings first, then by position."""
+    groups: dict[str, list[ShownFinding]] = {}
+    for shown in findings:
+        groups.setdefault(_object_label(shown.finding), []).append(shown)
+    result = [
+        ObjectGroup(object_label=label, findings=sorted(items, key=_finding_order))
+        for label, items in groups.items()
+    ]
+    result.sort(key=lambda group: _finding_order(group.findings[0]))
+    return result
+
+
+def shown_errors(report: Report) -> list[ShownError]:
+    """Parse errors with their line clamped to the manifest (a YAML error at EOF says line n+1)."""
+    lines = report.lines
+    total = len(lines) - 1 if lines and not lines[-1] else len(lines)
+    total = max(total, 1)
+    shown = []
+    for error in report.errors:
+        line = error.line or 1
+        shown.append(
+            ShownError(
+                line=min(max(line, 1), total),
+                column=error.column if line <= total else None,
+                message=error.message,
+                past_end=line > total,
+            )
+        )
+    return shown
 
 
 @dataclass
@@ -79,7 +178,12 @@ class ListingLine:
     hidden_before: int = 0
     cut: int = 0
     findings: list[ShownFinding] = field(default_factory=list)
-    errors: list[ParseError] = field(default_factory=list)
+    errors: list[ShownError] = field(default_factory=list)
+
+    @property
+    def pinned(self) -> bool:
+        """Whether anything is pinned under this line (compact mode shows only these)."""
+        return bool(self.findings or self.errors)
 
 
 @dataclass
@@ -101,11 +205,26 @@ def _article_url(finding: Finding) -> str:
 
 
 def shown_findings(report: Report) -> list[ShownFinding]:
-    """The report's findings, numbered in order, with their article links."""
-    return [
+    """The report's findings, numbered in order, with their article links.
+
+    A fix already shown for the same object (same text) is not repeated: later findings point
+    to the line where it is.
+    """
+    shown = [
         ShownFinding(number=number, finding=finding, article_url=_article_url(finding))
         for number, finding in enumerate(report.findings, start=1)
     ]
+    first_fix: dict[tuple[str, str], int] = {}
+    for item in shown:
+        fix = item.finding.fix.strip()
+        if not fix:
+            continue
+        key = (_object_label(item.finding), fix)
+        if key in first_fix:
+            item.fix_first_line = first_fix[key]
+        else:
+            first_fix[key] = item.finding.line
+    return shown
 
 
 def _clamp(line: int | None, total: int) -> int:
@@ -170,8 +289,10 @@ def build_listing(report: Report, findings: list[ShownFinding]) -> Listing:
         if row is not None:
             row.findings.append(shown)
             shown.in_listing = True
-    for error in report.errors:
-        row = rows.get(_clamp(error.line, total))
+    for error in shown_errors(report):
+        row = rows.get(error.line)
         if row is not None:
             row.errors.append(error)
+    for row in rows.values():
+        row.findings.sort(key=_finding_order)
     return Listing(lines=list(rows.values()), total=total, hidden_after=total - previous)

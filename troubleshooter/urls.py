@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from troubleshooter.views import analyze, diagnose
+from troubleshooter.views import analyze, diagnose, feedback, share
 
 app_name = "troubleshooter"
 
@@ -14,4 +14,8 @@ urlpatterns = [
     path("checks/", analyze.check_list, name="check_list"),
     path("checks/<str:check_id>/", analyze.check_detail, name="check_detail"),
     path("api/analyze/", analyze.api_analyze, name="api_analyze"),
+    path("feedback/", feedback.feedback, name="feedback"),
+    path("analyze/share/", share.share_create, name="share_create"),
+    path("analyze/shared/<str:token>/", share.share_detail, name="share_detail"),
+    path("analyze/shared/<str:token>/delete/", share.share_delete, name="share_delete"),
 ]

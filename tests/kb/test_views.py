@@ -10,7 +10,9 @@ def test_it_serves_the_home_page_with_a_search_box(client, search_index) -> None
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="q"' in html and "autofocus" in html and "data-search-box" in html
-    assert 'hx-get="/search/"' in html
+    # A textarea, so a whole log can be pasted; app.js runs the live search against /search/.
+    assert '<textarea id="q" name="q"' in html
+    assert 'action="/search/"' in html and 'data-live-search="results"' in html
     assert "htmx" in html
 
 

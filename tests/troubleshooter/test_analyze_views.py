@@ -59,7 +59,7 @@ def test_it_pins_a_finding_under_its_line_on_a_full_page(client):
     assert f'href="/checks/{AKS_CHECK}/"' in pinned
     assert "Deployment/report-burst in reports" in pinned
     assert "cannot mount PersistentVolumeClaims" in pinned
-    assert 'data-copy="fix-1"' in pinned and '<pre id="fix-1">' in pinned
+    assert 'data-copy="fix-1"' in pinned and '<pre id="fix-1"' in pinned
     assert "driver: file.csi.azure.com" in pinned
     assert f'href="/articles/{AKS_CHECK}/#fix"' in pinned
     # ...and not under the line above it.
@@ -108,7 +108,7 @@ def test_it_says_no_findings_for_a_clean_manifest(client):
         html = response.content.decode()
         assert response.status_code == 200
         assert "No findings" in html
-        assert "pinned" not in html
+        assert 'class="pinned' not in html
         assert ("<html" in html) is not htmx
 
 
@@ -321,3 +321,88 @@ def test_it_cuts_very_long_lines_on_screen_but_analyzes_them_whole(client):
     cut = len(f"  big: {value}") - 1_000
     assert f"{cut} more characters not shown" in line_six
     assert "1 object" in html
+
+
+# --- Reading the report: order, grouping, messages, parse errors, downloads -------------------
+
+
+def test_it_never_points_a_parse_error_past_the_last_line(client):
+    # The YAML parser reports the end of a two-line file as line 3.
+    for htmx in (False, True):
+        html = post(client, {"manifest": "a: b\nc: [1, 2"}, htmx=htmx).content.decode()
+        assert 'href="#L3"' not in html and 'id="L3"' not in html
+        assert 'href="#L2"' in html
+        assert "end of file (line 2)" in html
+        assert "parse error" in around_line(html, 2)
+
+
+def test_it_groups_findings_by_object_worst_first_and_shows_a_fix_once(client):
+    text = registry.get("nfs-efs-mount-options").FAILING_EXAMPLE
+    report = analyze_manifest(text=text)
+    shared = [f for f in report.findings if f.object.name == "shared-data"]
+    assert len(shared) >= 2 and any(f.severity == "error" for f in shared)
+    html = post(client, {"manifest": text}).content.decode()
+    groups = html[html.index('class="finding-groups"') : html.index('class="listing')]
+    group = groups[groups.index("PersistentVolume/shared-data") :]
+    group = group[: group.find("</section>")]
+    # Inside the object's group the error comes before the warnings, whatever the lines.
+    severities = re.findall(r'<li class="sev-(\w+)', group)
+    assert severities[0] == "error" and severities == sorted(
+        severities, key={"error": 0, "warning": 1, "info": 2}.get
+    )
+    # Two findings about the same object with the same fix: one block, then a link to it.
+    fixes = [f.fix.strip() for f in shared]
+    repeated = len(fixes) - len(set(fixes))
+    assert repeated >= 1
+    assert html.count("Fix: the same as for") == repeated
+
+
+def test_it_renders_backticks_as_code_and_does_not_repeat_the_object_name(client):
+    text = registry.get("nfs-efs-mount-options").FAILING_EXAMPLE
+    html = post(client, {"manifest": text}).content.decode()
+    messages = re.findall(r'<span class="message" lang="en">(.*?)</span>', html, re.S)
+    assert messages
+    assert not any("`" in message for message in messages)
+    assert any("<code>soft</code>" in message for message in messages)
+    assert not any(message.startswith("PersistentVolume shared-data") for message in messages)
+
+
+def test_it_never_echoes_a_refused_manifest(client, settings):
+    settings.KB_MAX_MANIFEST_BYTES = 1_024
+    text = "# refused-marker\n" * 200
+    response = post(client, {"manifest": text})
+    html = response.content.decode()
+    assert response.status_code == 413
+    assert "the limit is 1,024 bytes" in html
+    assert "refused-marker" not in html
+
+
+def test_it_loads_an_example_with_findings(client):
+    html = client.get(URL, {"example": "1"}).content.decode()
+    text = re.search(r"<textarea name=\"manifest\"[^>]*>(.*?)</textarea>", html, re.S).group(1)
+    assert "kind:" in text
+    from html import unescape
+
+    report = analyze_manifest(text=unescape(text))
+    severities = {finding.severity for finding in report.findings}
+    assert {"error", "warning", "info"} <= severities
+    assert not report.errors
+
+
+def test_it_offers_the_report_as_json_and_sarif_downloads(client):
+    html = post(client, {"manifest": fixture("aks-pvc.yaml")}).content.decode()
+    assert 'formaction="/api/analyze/?format=sarif&amp;download=1"' in html
+    assert 'formaction="/api/analyze/?format=json&amp;download=1"' in html
+    # What those buttons post: the same form fields, answered as an attachment.
+    response = client.post(
+        "/api/analyze/?format=sarif&download=1", {"manifest": fixture("aks-pvc.yaml")}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="manifest.sarif"'
+    assert response.json()["version"] == "2.1.0"
+    upload = SimpleUploadedFile("deploy.yaml", fixture("aks-pvc.yaml").encode())
+    response = client.post("/api/analyze/?download=1", {"file": upload})
+    assert response["Content-Disposition"] == 'attachment; filename="deploy.json"'
+    assert "Content-Disposition" not in client.post(
+        "/api/analyze/", {"manifest": fixture("aks-pvc.yaml")}
+    )

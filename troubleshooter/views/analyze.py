@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -40,7 +41,7 @@ from troubleshooter.analyzer.cli import describe_size, too_large_message
 from troubleshooter.analyzer.report import to_json, to_sarif
 from troubleshooter.analyzer.suppress import ANNOTATION
 from troubleshooter.forms import AnalyzeForm, ApiOptionsForm, manifest_limits
-from troubleshooter.listing import build_listing, shown_findings
+from troubleshooter.listing import build_listing, group_by_object, shown_errors, shown_findings
 
 # Same rule as the registry's ids; checked before any lookup so junk never reaches it.
 CHECK_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -51,7 +52,26 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 def limit_summary(limits: Limits) -> str:
     """The documented limit as shown on the page: "up to 2 MB / 5 000 objects"."""
     objects = f"{limits.max_objects:,}".replace(",", "\u202f")
-    return f"up to {describe_size(limits.max_bytes)} / {objects} objects"
+    return _("up to %(size)s / %(objects)s objects") % {
+        "size": describe_size(limits.max_bytes),
+        "objects": objects,
+    }
+
+
+# "Load an example": the failing examples of these checks, one document after another.
+EXAMPLE_CHECKS = (
+    "aks-virtual-node-azure-files-pvc",
+    "nfs-efs-mount-options",
+    "configmap-subpath-no-update",
+    "client-source-ip-external-traffic-policy",
+)
+
+
+def example_manifest() -> str:
+    """A manifest with findings of several severities, from the checks' own failing examples."""
+    return "---\n".join(
+        registry.get(check_id).FAILING_EXAMPLE.strip("\n") + "\n" for check_id in EXAMPLE_CHECKS
+    )
 
 
 def _results_context(report: Report, *, filename: str | None) -> dict:
@@ -62,6 +82,8 @@ def _results_context(report: Report, *, filename: str | None) -> dict:
         "filename": filename,
         "counts": counts,
         "findings": findings,
+        "groups": group_by_object(findings),
+        "errors": shown_errors(report),
         "listing": build_listing(report, findings),
         "clean": not report.findings and not report.errors,
     }
@@ -96,8 +118,13 @@ def analyze(request: HttpRequest) -> HttpResponse:
                 context.update(_results_context(report, filename=form.cleaned_data["filename"]))
         else:
             status = form.error_status()
+            if status == 413:
+                # Never echo a refused manifest back into the page: the form starts empty.
+                context["refused_errors"] = form.non_field_errors()
+                form = AnalyzeForm(max_bytes=limits.max_bytes)
     else:
-        form = AnalyzeForm(max_bytes=limits.max_bytes)
+        initial = {"manifest": example_manifest()} if request.GET.get("example") else None
+        form = AnalyzeForm(max_bytes=limits.max_bytes, initial=initial)
     context["form"] = form
     template = "troubleshooter/analyze.html"
     if request.htmx:
@@ -180,8 +207,17 @@ def api_analyze(request: HttpRequest) -> JsonResponse:
             ),
             artifact_uri=_artifact_uri(filename),
         )
-        return JsonResponse(sarif, content_type="application/sarif+json")
-    return JsonResponse(to_json(report))
+        response = JsonResponse(sarif, content_type="application/sarif+json")
+        extension = "sarif"
+    else:
+        response = JsonResponse(to_json(report))
+        extension = "json"
+    if request.GET.get("download"):
+        # The analyzer page's "Download" buttons post the same form here.
+        stem = PurePath(_artifact_uri(filename)).stem or "manifest"
+        safe_stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem)[:80] or "manifest"
+        response["Content-Disposition"] = f'attachment; filename="{safe_stem}.{extension}"'
+    return response
 
 
 # --- Check documentation ------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""Template helpers for the page frame: language links, the current nav entry, short titles."""
+
+from __future__ import annotations
+
+from django import template
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+register = template.Library()
+
+# BCP 47 tags for hreflang and lang attributes; Django's codes are lower-case.
+BCP47 = {"en": "en", "ja": "ja", "zh-hans": "zh-Hans", "zh": "zh-Hans"}
+# Nav entries and the views that belong to them: the entry is the current page for the first
+# view and "current section" for the others.
+NAV_SECTIONS = {
+    "kb:search": ("kb:search",),
+    "troubleshooter:troubleshoot": ("troubleshooter:troubleshoot", "troubleshooter:node"),
+    "troubleshooter:analyze": ("troubleshooter:analyze",),
+    "troubleshooter:check_list": ("troubleshooter:check_list", "troubleshooter:check_detail"),
+    "kb:article_list": ("kb:article_list", "kb:article_detail"),
+}
+
+
+@register.filter
+def bcp47(code: str) -> str:
+    """A Django language code as a BCP 47 tag: zh-hans → zh-Hans (and our article code zh)."""
+    return BCP47.get((code or "").lower(), code or "")
+
+
+def _params_without_lang(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(key, value) for key, value in request.GET.lists() for value in value if key != "lang"]
+
+
+@register.simple_tag
+def path_without_lang(request: HttpRequest) -> str:
+    """The current path and query, minus `?lang=` (where the language switch returns to)."""
+    params = _params_without_lang(request)
+    return request.path + (f"?{urlencode(params)}" if params else "")
+
+
+def _absolute(request: HttpRequest, location: str) -> str:
+    """An absolute URL, or the bare path when the Host header is not an allowed one.
+
+    The 400 page for a disallowed Host renders this template too: asking for the host again
+    there would raise DisallowedHost and turn a 400 into a 500.
+    """
+    try:
+        return request.build_absolute_uri(location)
+    except DisallowedHost:
+        return location
+
+
+@register.simple_tag
+def absolute_url(request: HttpRequest) -> str:
+    """This page's absolute URL (for og:url), safe on a request with a bad Host."""
+    return _absolute(request, request.get_full_path())
+
+
+@register.simple_tag
+def language_alternates(request: HttpRequest) -> list[dict[str, str]]:
+    """One `<link rel=alternate hreflang>` target per interface language, plus x-default."""
+    params = _params_without_lang(request)
+    base = _absolute(request, request.path)
+    links = [
+        {"hreflang": bcp47(code), "href": f"{base}?{urlencode([*params, ('lang', code)])}"}
+        for code, _name in settings.LANGUAGES
+    ]
+    default = f"{base}?{urlencode(params)}" if params else base
+    links.append({"hreflang": "x-default", "href": default})
+    return links
+
+
+@register.simple_tag
+def nav_current(request: HttpRequest, entry: str) -> str:
+    """aria-current for a nav entry: "page" on its own page, "true" inside its section."""
+    match = getattr(request, "resolver_match", None)
+    view = match.view_name if match else ""
+    pages = NAV_SECTIONS.get(entry, (entry,))
+    if view == pages[0]:
+        return "page"
+    if view in pages:
+        return "true"
+    return ""
+
+
+@register.filter
+def is_title_safe(query: str) -> bool:
+    """Whether a query reads well as a page title: one short line (a pasted log does not)."""
+    return bool(query) and "\n" not in query.strip() and len(query) <= 200
+
+
+SEVERITY_LABELS = {
+    "error": _("error"),
+    "warning": _("warning"),
+    "info": _("info"),
+    "suppressed": _("suppressed"),
+}
+
+
+@register.filter
+def severity_label(severity: str) -> str:
+    """A finding's severity as the reader's language names it."""
+    return SEVERITY_LABELS.get(severity, severity)
