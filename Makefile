@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES ?= chromium npm
+APT_PACKAGES ?= chromium
 
 .PHONY: run test install install-dev system-deps lint check bench serve clean messages screenshots
 
@@ -27,7 +27,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 # axe-core for the accessibility browser tests: pinned in tests/browser/axe/package-lock.json,
 # installed into that test-only folder (never served, never loaded by the site).
 AXE_JS := tests/browser/axe/node_modules/axe-core/axe.min.js
+# npm is often there already (with NodeSource's nodejs, whose package conflicts with Debian's
+# npm): only a machine without the command gets Debian's package.
 $(AXE_JS): tests/browser/axe/package-lock.json
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory system-deps APT_PACKAGES=npm
 	npm ci --prefix tests/browser/axe --no-audit --no-fund --ignore-scripts --silent
 	touch $@
 
