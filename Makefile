@@ -79,7 +79,11 @@ screenshots: install-dev
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="chromium fonts-wqy-microhei"
 	$(BIN)/python scripts/screenshots.py --out var/screenshots
 
+# The search benchmark's real corpus (kernel docs, man pages en/ja/zh) and wrk for serving.
+BENCH_PACKAGES ?= linux-doc manpages manpages-dev manpages-ja manpages-zh wrk
+
 bench: install-dev
+	$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(BENCH_PACKAGES)"
 	$(BIN)/python bench/run.py
 
 clean:

@@ -1,7 +1,8 @@
-"""Analysis: analyze_manifest vs a bare CSafeLoader parse, paste-size latency, CLI cold start."""
+"""Analysis: analyze_manifest against libyaml's compose step, paste-size latency, CLI cold start."""
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import subprocess
@@ -35,26 +36,67 @@ def _cold(argv: list[str]) -> float:
     return statistics.median(times)
 
 
+def _with_gc(enabled: bool, fn):  # noqa: ANN001, ANN202
+    """`fn` wrapped so that it runs with the cyclic garbage collector on or off."""
+
+    def call():  # noqa: ANN202
+        was = gc.isenabled()
+        (gc.enable if enabled else gc.disable)()
+        try:
+            return fn()
+        finally:
+            (gc.enable if was else gc.disable)()
+
+    return call
+
+
 def run(results: Results, *, workdir: Path, quick: bool) -> None:
-    """The analysis section."""
+    """The analysis section.
+
+    The floor is `yaml.compose_all` with libyaml (CSafeLoader) and the collector off: that is
+    the parsing step the analyzer really needs (it builds its positioned tree from composed
+    nodes, and pauses the collector while composing). `load_all` with the collector on and off
+    is printed for context. The analyzer runs as shipped: called with the collector on, as a
+    request or the CLI calls it; a second figure gives it with the collector off throughout.
+    """
     from troubleshooter.analyzer import analyze_manifest
 
     text = manifest(BIG_OBJECTS)
     runs = 2 if quick else 3
-    bare = median_time(lambda: list(yaml.load_all(text, Loader=yaml.CSafeLoader)), runs=runs)
+    gc.collect()
+
+    def compose() -> list:
+        return list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
+
+    def load() -> list:
+        return list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+
+    floor = median_time(_with_gc(False, compose), runs=runs)
+    compose_gc = median_time(_with_gc(True, compose), runs=runs)
+    load_off = median_time(_with_gc(False, load), runs=runs)
+    load_on = median_time(_with_gc(True, load), runs=runs)
     report = analyze_manifest(text=text)
-    analyzed = median_time(lambda: analyze_manifest(text=text), runs=runs)
+    analyzed = median_time(_with_gc(True, lambda: analyze_manifest(text=text)), runs=runs)
+    analyzed_off = median_time(_with_gc(False, lambda: analyze_manifest(text=text)), runs=runs)
     results.note(
         "manifest",
         f"{report.objects} objects, {len(text) / 1e6:.2f} MB, {len(report.findings)} findings, "
         f"{len(report.errors)} parse errors",
     )
-    results.figure("bare list(yaml.load_all(CSafeLoader))", bare * 1000, "ms")
-    results.figure("analyze_manifest", analyzed * 1000, "ms")
+    results.figure("floor: compose_all (CSafeLoader), GC off", floor * 1000, "ms")
+    results.figure("compose_all (CSafeLoader), GC on", compose_gc * 1000, "ms")
+    results.figure("context: load_all (CSafeLoader), GC off", load_off * 1000, "ms")
+    results.figure("context: load_all (CSafeLoader), GC on", load_on * 1000, "ms")
+    results.figure("analyze_manifest as shipped (called with GC on)", analyzed * 1000, "ms")
+    results.figure("analyze_manifest, GC off throughout", analyzed_off * 1000, "ms")
+    results.figure("analyze_manifest / compose_all GC off", analyzed / floor, "×", digits=2)
+    results.figure("analyze_manifest / load_all GC on", analyzed / load_on, "×", digits=2)
     results.target(
-        f"analyze_manifest / bare parse ({BIG_OBJECTS} objects)", analyzed / bare, 1.5, "×"
+        f"analyze_manifest / compose_all with GC off ({BIG_OBJECTS} objects)",
+        analyzed / floor,
+        2.0,
+        "×",
     )
-    results.target(f"analyze_manifest of {BIG_OBJECTS} objects", analyzed, 1.0, "s")
 
     paste = manifest(PASTE_OBJECTS)
     for _ in range(5):
@@ -67,7 +109,7 @@ def run(results: Results, *, workdir: Path, quick: bool) -> None:
     results.figure(f"paste ({PASTE_OBJECTS} objects) p50", percentile(samples, 50), "ms", digits=2)
     p95 = percentile(samples, 95)
     results.figure(f"paste ({PASTE_OBJECTS} objects) p95", p95, "ms", digits=2)
-    results.target("paste-size analysis p95 in-process", p95, 20.0, "ms")
+    results.target("paste-size analysis p95 in-process", p95, 10.0, "ms")
 
     paste_file = workdir / "paste.yaml"
     paste_file.write_text(paste, encoding="utf-8")

@@ -48,13 +48,16 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="1 000 articles and shorter runs: a smoke test."
     )
     parser.add_argument(
-        "--articles", type=int, default=None, help="Corpus size (default 10 000, 1 000 quick)."
+        "--articles",
+        type=int,
+        default=None,
+        help="Corpus size (default: the whole real corpus; 1 000 with --quick).",
     )
     parser.add_argument(
         "--results", type=Path, default=None, help="Also write the figures as Markdown here."
     )
     args = parser.parse_args(argv)
-    count = args.articles or (1000 if args.quick else 10_000)
+    count = args.articles or (1000 if args.quick else None)
     sections = SECTIONS if args.section == "all" else (args.section,)
 
     # A SIGTERM (timeout, Ctrl-C in make) still runs the clean-up in `finally` below.

@@ -1,197 +1,332 @@
-"""Search: import + index a generated corpus, query latency in-process and over HTTP, and the
-same corpus and queries in SQLite FTS5 (trigram) in the same run."""
+"""Search on a real corpus: Whoosh against SQLite FTS5, like for like, at three corpus sizes.
+
+What is compared (one run, one machine, the garbage collector on for both sides, nothing cached):
+
+- **the engines on the same query**: our query shaping (`kb.search.build_query`, which weighs
+  terms by document frequency) builds one Whoosh query object per text; the same object is
+  translated clause for clause into an FTS5 MATCH expression over a table holding the same
+  tokens (our bigram and lemma tokenizers' output, space-separated, read by `unicode61`) in the
+  same fields, ranked by bm25 with the same field weights. Both return their top 10 slugs. The
+  shaping itself is timed on its own row: it is our cost, not the engine's;
+- **relevance** for both on the same queries: the share whose known right document is in the top 3;
+- **the product path**: `search_articles` (shaping, engine, sections and snippets) and the
+  `/search/` page through Django's test client, uncached (the result cache is cleared per call);
+- **growth**: the same queries at 1 000, 3 000 and the whole corpus, imported incrementally.
+
+See bench/realcorpus.py for the corpus and how queries get their known right answer.
+"""
 
 from __future__ import annotations
 
+import gc
 import io
 import sqlite3
 import time
 from pathlib import Path
 
+import realcorpus
 from common import Results, percentile, timed
-from corpus import QUERIES, fts5_match, write_corpus
 
-REPETITIONS = 5
+REPETITIONS = 3
+LIMIT = 10
+GROWTH_SIZES = (1000, 3000)
 
 
-def build_corpus(results: Results, *, workdir: Path, count: int) -> Path:
-    """Write the corpus and import + index it through the real importer; returns its folder."""
+def _import(results: Results, folder: Path, docs: list, *, label: str) -> tuple[float, float]:
+    """Write `docs` into `folder`, import what is new and rebuild the index; (import s, index s)."""
     from kb.importer import import_paths
     from kb.search import rebuild_index
 
-    folder = workdir / "corpus"
-    seconds, size = timed(lambda: write_corpus(folder, count))
-    results.figure(f"corpus generated ({count} articles, {size / 1e6:.1f} MB)", seconds, "s")
+    realcorpus.write_corpus(folder, docs)
     import_seconds, report = timed(lambda: import_paths([folder]))
-    if len(report.created) != count:
-        raise SystemExit(f"import went wrong: {report.summary_line()}")
-    index_seconds, indexed = timed(rebuild_index)
-    if indexed != count:
-        raise SystemExit(f"indexed {indexed} of {count} articles")
-    results.figure("import (read, render, save)", import_seconds, "s")
-    results.figure("index (Whoosh rebuild)", index_seconds, "s")
-    total = import_seconds + index_seconds
-    results.figure("import + index", total, "s")
-    results.target(f"import + index of {count} articles", total, 60.0, "s")
+    if report.failed:
+        results.note(f"{label}: import failures", f"{len(report.failed)} (kept out of the corpus)")
+    index_seconds, indexed = timed(lambda: rebuild_index(force=True))
+    results.note(f"{label}: articles indexed", str(indexed))
+    return import_seconds, index_seconds
+
+
+def build_corpus(results: Results, *, workdir: Path, count: int | None) -> Path:
+    """Import and index the real corpus at full size (serving uses it); returns its folder."""
+    folder = workdir / "corpus"
+    everything = realcorpus.collect()
+    docs = realcorpus.sample(everything, count or len(everything))
+    _import(results, folder, docs, label=f"{len(docs)} documents")
     return folder
 
 
-def _latencies(
-    run, queries: list[str], *, before=None, budget: float = 60.0
-) -> tuple[list[float], list[int]]:  # noqa: ANN001
-    """Milliseconds per call over the queries, up to REPETITIONS passes within `budget` s.
+# --- FTS5 with the same tokens and the same query -----------------------------------------
 
-    `before` runs ahead of every call, untimed (clearing the result cache for cold figures).
-    The first full pass always runs; later passes stop once the budget is spent.
-    """
-    for query in queries:  # warm up: tagger, searcher, page templates
-        run(query)
-    samples: list[float] = []
-    counts: list[int] = []
-    started = time.perf_counter()
-    for repetition in range(REPETITIONS):
-        if repetition and time.perf_counter() - started > budget:
-            break
-        for query in queries:
-            if before is not None:
-                before()
-            start = time.perf_counter()
-            found = run(query)
-            samples.append((time.perf_counter() - start) * 1000)
-            counts.append(found)
-    return samples, counts
+FIELDS = ("title_text", "symptom_text", "keyword_text", "body_text", "ja_text")
+# The Whoosh schema's field boosts (kb/search.py), as bm25 column weights (slug first: 0).
+WEIGHTS = (0.0, 3.0, 2.5, 2.0, 1.0, 1.0)
 
 
-def _fts5(results: Results, workdir: Path) -> sqlite3.Connection:
-    """The same documents (title, symptoms, keywords, body text) in an FTS5 trigram table."""
+def _fts5_table(workdir: Path) -> tuple[sqlite3.Connection, float]:
+    """Every indexed article in FTS5, tokens prepared by our own analyzers; (db, seconds)."""
+    from kb.analysis import bigram_terms, lemma_terms
     from kb.models import Article
     from kb.search import _document
 
-    articles = Article.objects.only(
-        "slug", "title", "lang", "summary", "html", "keywords", "tags", "symptoms"
-    ).iterator(chunk_size=500)
-    prep_seconds, docs = timed(lambda: [_document(article) for article in articles])
-    db = sqlite3.connect(workdir / "fts5.sqlite3")
+    path = workdir / "fts5.sqlite3"
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path)
     db.execute(
-        "CREATE VIRTUAL TABLE docs USING fts5("
-        "slug UNINDEXED, title, symptoms, keywords, body, tokenize='trigram')"
+        "CREATE VIRTUAL TABLE docs USING fts5(slug UNINDEXED, "
+        + ", ".join(FIELDS)
+        + ', tokenize="unicode61 remove_diacritics 0")'
     )
+
+    def rows():
+        for article in Article.objects.iterator(chunk_size=500):
+            d = _document(article)
+            yield (
+                d["slug"],
+                *(" ".join(bigram_terms(d[f])) for f in FIELDS[:-1]),
+                " ".join(lemma_terms(d["ja_text"])) if d["ja_text"] else "",
+            )
 
     def insert() -> None:
         with db:
-            db.executemany(
-                "INSERT INTO docs VALUES (?, ?, ?, ?, ?)",
-                (
-                    (
-                        d["slug"],
-                        d["title_text"],
-                        d["symptom_text"],
-                        d["keyword_text"],
-                        d["body_text"],
-                    )
-                    for d in docs
-                ),
-            )
+            db.executemany(f"INSERT INTO docs VALUES ({', '.join('?' * 6)})", rows())
 
     seconds, _ = timed(insert)
-    results.figure("FTS5: documents prepared (same text as Whoosh)", prep_seconds, "s")
-    results.figure("FTS5: index (insert into trigram table)", seconds, "s")
-    return db
+    return db, seconds
 
 
-def run(results: Results, *, workdir: Path, count: int, corpus: Path | None) -> Path:
-    """The search section; returns the corpus folder (reused by the serving section)."""
-    from django.core.management import call_command
-    from django.test import Client
+def to_fts5(query) -> str:  # noqa: ANN001 - a whoosh Query
+    """The FTS5 MATCH expression for a Whoosh query object built by `build_query`."""
+    from whoosh.query import And, Or, Phrase, Prefix, Term
 
+    if isinstance(query, Term):
+        return f'{query.fieldname} : "{query.text}"'
+    if isinstance(query, Prefix):
+        return f'{query.fieldname} : "{query.text}" *'
+    if isinstance(query, Phrase):
+        return f'{query.fieldname} : "{" ".join(query.words)}"'
+    if isinstance(query, And):
+        return "(" + " AND ".join(to_fts5(q) for q in query.subqueries) + ")"
+    if isinstance(query, Or):
+        return "(" + " OR ".join(to_fts5(q) for q in query.subqueries) + ")"
+    raise TypeError(f"no FTS5 form for {type(query).__name__}")
+
+
+_FTS5_SQL = (
+    f"SELECT slug FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, {', '.join(map(str, WEIGHTS))}) "
+    f"LIMIT {LIMIT}"
+)
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+def _samples(run, items: list, *, before=None) -> tuple[list[float], list]:  # noqa: ANN001
+    """Milliseconds per call, REPETITIONS passes after one untimed warm-up pass."""
+    for item in items:
+        run(item)
+    samples, answers = [], []
+    for _ in range(REPETITIONS):
+        for item in items:
+            if before is not None:
+                before()
+            start = time.perf_counter()
+            answer = run(item)
+            samples.append((time.perf_counter() - start) * 1000)
+            answers.append(answer)
+    return samples, answers[: len(items)]
+
+
+def _top3(answers: list[list[str]], right: list[str]) -> float:
+    hits = sum(1 for got, want in zip(answers, right, strict=True) if want in got[:3])
+    return 100.0 * hits / len(right)
+
+
+def _measure(results: Results, *, workdir: Path, queries: list, size: int, full: bool) -> dict:
+    """Every comparison at the current corpus size; returns the headline figures."""
     from kb import search as search_module
-    from kb.search import prepare_query, search_articles
+    from kb.search import build_query, prepare_query, search_articles
 
-    if corpus is None:
-        corpus = build_corpus(results, workdir=workdir, count=count)
+    texts = [q for _, q, _ in queries]
+    right = [slug for _, _, slug in queries]
+    kinds = [kind for kind, _, _ in queries]
+    searcher = search_module._searchers.get()
+    reader = searcher.reader()
+    prepared = [prepare_query(t) for t in texts]
 
-    texts = [text for _, text in QUERIES]
-    kinds = [kind for kind, _ in QUERIES]
+    shaping, shaped = _samples(lambda p: build_query(p, reader), prepared)
+    db, fts_seconds = _fts5_table(workdir)
+    fts_queries = [to_fts5(q) if q is not None else None for q in shaped]
+
+    def whoosh(i: int) -> list[str]:
+        q = shaped[i]
+        if q is None:
+            return []
+        return [hit["slug"] for hit in searcher.search(q, limit=LIMIT)]
+
+    def fts5(i: int) -> list[str]:
+        match = fts_queries[i]
+        if match is None:
+            return []
+        return [row[0] for row in db.execute(_FTS5_SQL, (match,))]
+
+    indexes = list(range(len(texts)))
+    assert gc.isenabled()
+    w_samples, w_answers = _samples(whoosh, indexes)
+    f_samples, f_answers = _samples(fts5, indexes)
+    w95, f95 = percentile(w_samples, 95), percentile(f_samples, 95)
+    label = f"{size} docs"
+    results.figure(
+        f"{label}: shaping (build_query with doc frequencies) p95",
+        percentile(shaping, 95),
+        "ms",
+        digits=2,
+    )
+    results.figure(f"{label}: FTS5 table built (same tokens)", fts_seconds, "s")
+    results.figure(
+        f"{label}: Whoosh engine, same query, p50", percentile(w_samples, 50), "ms", digits=2
+    )
+    results.figure(f"{label}: Whoosh engine, same query, p95", w95, "ms", digits=2)
+    results.figure(
+        f"{label}: FTS5 engine, same query, p50", percentile(f_samples, 50), "ms", digits=2
+    )
+    results.figure(f"{label}: FTS5 engine, same query, p95", f95, "ms", digits=2)
+    results.figure(f"{label}: Whoosh / FTS5 p95 (same query)", w95 / f95, "×", digits=2)
+    w_rel, f_rel = _top3(w_answers, right), _top3(f_answers, right)
+    results.figure(f"{label}: right document in top 3, Whoosh engine", w_rel, "%")
+    results.figure(f"{label}: right document in top 3, FTS5", f_rel, "%")
+
     clear = search_module._results.clear
-
-    def search(query: str) -> int:
-        return len(search_articles(query, limit=20))
-
-    samples, counts = _latencies(search, texts, before=clear)
-    p50, p95 = percentile(samples, 50), percentile(samples, 95)
-    passes = len(samples) // len(texts)
-    results.figure(
-        f"search_articles p50 ({len(texts)} queries × {passes}, uncached)", p50, "ms", digits=2
+    p_samples, p_answers = _samples(
+        lambda t: [h.slug for h in search_articles(t, limit=LIMIT)], texts, before=clear
     )
-    results.figure("search_articles p95 (uncached)", p95, "ms", digits=2)
-    results.figure("search_articles max (uncached)", max(samples), "ms", digits=2)
-    results.figure("search_articles mean hits per query", sum(counts) / len(counts), "")
-    for kind in ("error", "ja", "zh", "log"):
-        mine = [t for i, t in enumerate(samples) if kinds[i % len(texts)] == kind]
+    p95 = percentile(p_samples, 95)
+    results.figure(
+        f"{label}: search_articles p50 (uncached)", percentile(p_samples, 50), "ms", digits=2
+    )
+    results.figure(f"{label}: search_articles p95 (uncached)", p95, "ms", digits=2)
+    results.figure(
+        f"{label}: right document in top 3, search_articles", _top3(p_answers, right), "%"
+    )
+    db.close()
+    if not full:
+        return {"engine_p95": w95, "fts_p95": f95, "product_p95": p95}
+
+    for kind in sorted(set(kinds)):
+        mine = [t for i, t in enumerate(p_samples) if kinds[i % len(texts)] == kind]
+        chosen = [i for i, k in enumerate(kinds) if k == kind]
+        rel = _top3([p_answers[i] for i in chosen], [right[i] for i in chosen])
         results.figure(
-            f"search_articles p95, {kind} queries (uncached)", percentile(mine, 95), "ms", digits=2
+            f"{label}: search_articles p95 / top-3, {kind} ({len(chosen)} queries)",
+            percentile(mine, 95),
+            f"ms / {rel:.0f} %",
+            digits=2,
         )
-    results.target(f"search p95 server-side at {count} articles (uncached)", p95, 15.0, "ms")
-    warm, _ = _latencies(search, texts, budget=10.0)
+    warm, _ = _samples(lambda t: search_articles(t, limit=LIMIT), texts)
     results.figure(
-        "search_articles p95 (repeated query, result cache)", percentile(warm, 95), "ms", digits=2
+        f"{label}: search_articles p95, repeated query (result cache hit)",
+        percentile(warm, 95),
+        "ms",
+        digits=2,
     )
+
+    from django.test import Client
 
     client = Client()
 
-    def over_http(query: str) -> int:
-        if "\n" in query:
-            response = client.post("/search/", {"q": query})
-        else:
-            response = client.get("/search/", {"q": query})
+    def page(text: str) -> int:
+        response = (
+            client.post("/search/", {"q": text})
+            if "\n" in text
+            else client.get("/search/", {"q": text})
+        )
         if response.status_code != 200:
             raise SystemExit(f"/search/ answered {response.status_code}")
-        return response.content.count(b'class="title"')
+        return response.status_code
 
-    http_samples, _ = _latencies(over_http, texts, before=clear, budget=30.0)
+    h_samples, _ = _samples(page, texts, before=clear)
     results.figure(
-        "/search/ via Django test client p50 (uncached)",
-        percentile(http_samples, 50),
+        f"{label}: /search/ page via test client p95 (uncached)",
+        percentile(h_samples, 95),
         "ms",
         digits=2,
     )
-    results.figure(
-        "/search/ via Django test client p95 (uncached)",
-        percentile(http_samples, 95),
-        "ms",
-        digits=2,
+    results.target(
+        f"search p95 uncached at {size} real documents (search_articles)", p95, 15.0, "ms"
     )
-
-    db = _fts5(results, workdir)
-
-    def fts5(query: str) -> int:
-        match = fts5_match(prepare_query(query))
-        if match is None:
-            return 0
-        rows = db.execute(
-            "SELECT slug, title, snippet(docs, 4, '<mark>', '</mark>', '…', 24) FROM docs "
-            "WHERE docs MATCH ? ORDER BY bm25(docs, 0, 3.0, 2.5, 2.0, 1.0) LIMIT 20",
-            (match,),
-        ).fetchall()
-        return len(rows)
-
-    fts_samples, fts_counts = _latencies(fts5, texts)
-    fts_p95 = percentile(fts_samples, 95)
-    results.figure(
-        "FTS5 query p50 (same queries, prepared the same way)",
-        percentile(fts_samples, 50),
-        "ms",
-        digits=2,
+    results.target("Whoosh engine p95 / FTS5 p95, same query and tokens", w95 / f95, 2.0, "×")
+    results.target(
+        "relevance: Whoosh top-3 share minus FTS5's (same queries)",
+        w_rel - f_rel,
+        0.0,
+        "points",
+        higher_is_better=True,
     )
-    results.figure("FTS5 query p95", fts_p95, "ms", digits=2)
-    results.figure("FTS5 mean hits per query", sum(fts_counts) / len(fts_counts), "")
-    results.target("search p95 / FTS5 p95", p95 / fts_p95, 3.0, "×")
-    db.close()
+    return {"engine_p95": w95, "fts_p95": f95, "product_p95": p95}
+
+
+def run(results: Results, *, workdir: Path, count: int | None, corpus: Path | None) -> Path:
+    """The search section; returns the corpus folder (reused by the serving section)."""
+    from django.core.management import call_command
+
+    missing = realcorpus.missing_packages()
+    if missing:
+        raise SystemExit(f"install the corpus packages first: apt-get install {' '.join(missing)}")
+    seconds, everything = timed(realcorpus.collect)
+    total = min(count or len(everything), len(everything))
+    results.figure(f"corpus read and converted ({len(everything)} documents)", seconds, "s")
+    by_origin: dict[str, int] = {}
+    for doc in realcorpus.sample(everything, total):
+        by_origin[doc.origin] = by_origin.get(doc.origin, 0) + 1
+    results.note("corpus composition", ", ".join(f"{k} {v}" for k, v in sorted(by_origin.items())))
+
+    sizes = [s for s in GROWTH_SIZES if s < total] + [total]
+    # Queries come from the smallest sample, unique across the whole corpus: the same queries,
+    # with the same right answers, at every size.
+    seconds, queries = timed(
+        lambda: realcorpus.queries(realcorpus.sample(everything, sizes[0]), everything)
+    )
+    kinds: dict[str, int] = {}
+    for kind, _, _ in queries:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    results.note("queries", ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+
+    folder = workdir / "corpus"
+    headline = {}
+    import_total = 0.0
+    for size in sizes:
+        docs = realcorpus.sample(everything, size)
+        imported, indexed = _import(results, folder, docs, label=f"{size} docs")
+        import_total += imported
+        results.figure(f"{size} docs: import (new documents only)", imported, "s")
+        results.figure(f"{size} docs: index (Whoosh rebuild of all)", indexed, "s")
+        headline[size] = _measure(
+            results, workdir=workdir, queries=queries, size=size, full=size == total
+        )
+        if size == total:
+            # The imports of every step add up to one import of the whole corpus.
+            results.figure(f"{size} docs: import of all, summed over the steps", import_total, "s")
+            results.target(f"import + index of {size} documents", import_total + indexed, 60.0, "s")
+
+    if len(sizes) > 1:
+        small, big = sizes[0], sizes[-1]
+        growth = headline[big]["product_p95"] / headline[small]["product_p95"]
+        results.figure(
+            f"growth of search_articles p95, {small} → {big} docs ({big / small:.1f}× the docs)",
+            growth,
+            "×",
+            digits=2,
+        )
+        results.target(
+            f"search p95 growth {small} → {big} docs, relative to the corpus growth",
+            growth / (big / small),
+            1.0,
+            "×",
+        )
 
     out = io.StringIO()
-    seconds, _ = timed(lambda: call_command("import_articles", str(corpus), "--quiet", stdout=out))
+    seconds, _ = timed(lambda: call_command("import_articles", str(folder), "--quiet", stdout=out))
     results.note("re-import summary", out.getvalue().strip().splitlines()[-1])
     results.target(
-        f"re-import of {count} unchanged articles (manage.py import_articles)", seconds, 5.0, "s"
+        f"re-import of {total} unchanged documents (manage.py import_articles)", seconds, 5.0, "s"
     )
-    return corpus
+    return folder
