@@ -411,3 +411,13 @@ def test_the_cause_card_uses_an_imported_translation_of_the_article(client, arti
         ).json()
     assert body["matches"][0]["title"] == japanese.title
     assert body["matches"][0]["article"] == "kubelet-max-pods"
+
+
+@pytest.mark.parametrize("node", ["argument-list-too-long", "service-links-env-too-long"])
+def test_a_tree_node_unfurls_in_a_wiki_and_asks_for_feedback(client, articles, node):
+    html = client.get(reverse("troubleshooter:node", args=[node])).content.decode()
+    title = html.split('<meta property="og:title" content="', 1)[1].split('"', 1)[0]
+    description = html.split('<meta name="description" content="', 1)[1].split('"', 1)[0]
+    assert title.strip() and "Container pitfalls" not in title
+    assert description.strip() and "Paste an error or a log" not in description
+    assert f'<input type="hidden" name="target" value="{node}">' in html
