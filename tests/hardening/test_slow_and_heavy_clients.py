@@ -220,7 +220,9 @@ def test_searches_are_answered_while_slow_clients_and_twenty_2mb_analyses_run(se
     assert max(latencies) < 5, bystander
     # Every heavy request got an answer: analysed, or told to come back.
     assert len(heavy_answers) == 20
-    assert set(statuses) <= {200, 429}, heavy_answers
+    # 408: with twenty 2 MB uploads at once, a body can take longer to arrive than the test's
+    # short read deadline; that client is told so, which is the point of the deadline.
+    assert set(statuses) <= {200, 408, 429}, heavy_answers
     assert 200 in statuses
     refused = [answer for answer in heavy_answers if answer[0] == 429]
     assert all(retry == "5" for _, _, retry in refused)

@@ -14,6 +14,20 @@ def html_lang(html: str) -> str:
     return re.search(r'<html lang="([^"]+)"', html).group(1)
 
 
+def _japanese_original(*, title: str):
+    """A document written in Japanese (not a translation), like an imported write-up."""
+    from kb.models import Article
+
+    return Article.objects.create(
+        slug="node-pod-limit-notes",
+        lang="ja",
+        title=title,
+        markdown="## 原因\n\n本文。\n",
+        html='<h2 id="cause">原因</h2><p>本文。</p>',
+        toc=[{"id": "cause", "title": "原因", "level": 2}],
+    )
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_it_speaks_the_language_the_browser_asks_for(client, search_index, path) -> None:
     for header, lang, word in (
@@ -63,9 +77,8 @@ def test_every_page_links_its_language_alternates(client, articles) -> None:
 
 
 def test_it_marks_lists_of_mixed_languages_with_lang(client, articles) -> None:
-    from kb.models import Article
 
-    Article.objects.filter(slug="kubelet-max-pods").update(lang="ja", title="ノードの Pod 上限")
+    _japanese_original(title="ノードの Pod 上限")
     html = client.get("/articles/").content.decode()
     assert 'lang="ja">ノードの Pod 上限</a>' in html
     assert 'href="/articles/nginx-envsubst-argument-list-too-long/" lang="en"' in html
@@ -163,10 +176,9 @@ def test_snippets_start_at_a_word_boundary() -> None:
 
 
 def test_labels_around_an_article_carry_the_interface_language(client, articles) -> None:
-    from kb.models import Article
 
-    Article.objects.filter(slug="kubelet-max-pods").update(lang="ja")
-    html = client.get("/articles/kubelet-max-pods/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    _japanese_original(title="ノードの Pod 上限")
+    html = client.get("/articles/node-pod-limit-notes/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<article class="article-layout" lang="ja">' in html
     assert '<aside aria-label="Contents" lang="en">' in html
     assert '<section id="sources" class="sources" lang="en">' in html

@@ -62,7 +62,7 @@ def limit_summary(limits: Limits) -> str:
 EXAMPLE_CHECKS = (
     "aks-virtual-node-azure-files-pvc",
     "nfs-efs-mount-options",
-    "configmap-subpath-no-update",
+    "php-upload-tmp-dir",
     "client-source-ip-external-traffic-policy",
 )
 
