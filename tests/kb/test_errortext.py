@@ -7,7 +7,8 @@ import pytest
 
 from kb.errortext import error_lines, normalize, query_text
 
-# One real error line per seed document (the source write-ups the project started from, found through KB_SEEDS_DIR).
+# One real error line per seed document (the source write-ups the project started from,
+# found through KB_SEEDS_DIR).
 SEED_ERRORS = [
     "/docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long",
     "Warning  ProviderCreateFailed  11s (x14 over 98s)  virtual-node-aci-linux/pod-controller  "
