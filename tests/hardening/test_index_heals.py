@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
-from test_production_server import BIN, REPO, Server, _free_port, _production_env
+from test_production_server import BIN, REPO, Server, _free_port, _production_env, running
 
 from kb import search
 from kb.search import heal_index, index_dir, index_exists, search_articles
@@ -160,38 +160,11 @@ def healing_server(tmp_path_factory) -> Iterator[Server]:
     srv.manage("migrate", "--noinput")
     srv.manage("import_articles")
     srv.manage("collectstatic", "--noinput")
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "kb.wsgi", "--config", "gunicorn.conf.py"]
-            + ["--bind", f"127.0.0.1:{port}", "--no-control-socket"],
-            env=srv.env,
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            try:
-                if srv.request("GET", "/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
-            time.sleep(0.2)
+    forbidden = ("Internal Server Error", "WORKER TIMEOUT", "Worker failed", "SIGBUS", "signal 7")
+    argv = [str(BIN / "gunicorn"), "kb.wsgi", "--config", "gunicorn.conf.py"]
+    argv += ["--bind", f"127.0.0.1:{port}", "--no-control-socket"]
+    with running(srv, argv, forbidden=forbidden, stop_seconds=25):
         yield srv
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=25)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-    text = log.read_text(errors="replace")
-    for sign in ("Internal Server Error", "WORKER TIMEOUT", "Worker failed", "SIGBUS", "signal 7"):
-        assert sign not in text, text[-3000:]
 
 
 def sources(server: Server, query: str) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ gunicorn's workers are separate processes that cannot see the test database. Onl
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -97,6 +98,48 @@ def _production_env(folder: Path) -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def running(
+    srv: Server, argv: list[str], *, forbidden: tuple[str, ...], stop_seconds: float = 25
+) -> Iterator[subprocess.Popen]:
+    """Run gunicorn (`argv`) with the server's environment until the block ends.
+
+    Waits up to 30 s for it to answer `/`, stops it with SIGTERM (SIGKILL after
+    `stop_seconds`), then fails if its log holds any of the `forbidden` signs.
+    """
+    with srv.log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own gunicorn
+            argv,
+            env=srv.env,
+            cwd=REPO,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, srv.log.read_text()[-3000:]
+            try:
+                if srv.request("GET", "/")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
+            time.sleep(0.2)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=stop_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    text = srv.log.read_text(errors="replace")
+    for sign in forbidden:
+        assert sign not in text, text[-3000:]
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
     """gunicorn with two workers in production mode, on a free port, stopped at the end."""
@@ -107,49 +150,22 @@ def server(tmp_path_factory) -> Iterator[Server]:
     srv.manage("migrate", "--noinput")
     srv.manage("import_articles")
     srv.manage("collectstatic", "--noinput")
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "kb.wsgi",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--no-control-socket",
-                "--graceful-timeout",
-                "5",
-            ],
-            env=srv.env,
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            try:
-                if srv.request("GET", "/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
-            time.sleep(0.2)
-        yield srv
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-    text = log.read_text(errors="replace")
     # No 500 (django.request logs those) and no worker crash or timeout. django.security
     # logs refused Host headers with their traceback; that is Django's design, not a failure.
-    for sign in ("django.request", "Internal Server Error", "WORKER TIMEOUT", "Worker failed"):
-        assert sign not in text, text[-3000:]
+    forbidden = ("django.request", "Internal Server Error", "WORKER TIMEOUT", "Worker failed")
+    argv = [
+        str(BIN / "gunicorn"),
+        "kb.wsgi",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--no-control-socket",
+        "--graceful-timeout",
+        "5",
+    ]
+    with running(srv, argv, forbidden=forbidden, stop_seconds=15):
+        yield srv
 
 
 def test_it_serves_pages_and_hashed_static_files_in_production(server):

@@ -21,7 +21,6 @@ import os
 import signal
 import socket
 import statistics
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from test_production_server import BIN, REPO, Server, _free_port, _production_env
+from test_production_server import BIN, Server, _free_port, _production_env, running
 
 READ_DEADLINE = 6  # KB_CLIENT_READ_SECONDS for this server: short, so the test stays short
 SEARCH = "/api/search/?q=" + quote("envsubst: Argument list too long") + "&limit=5"
@@ -70,39 +69,12 @@ def make_serve(folder: Path, **extra_env: str) -> Iterator[Server]:
     srv.manage("migrate", "--noinput")
     srv.manage("import_articles")
     srv.manage("collectstatic", "--noinput")
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "kb.wsgi", "--config", "gunicorn.conf.py"]
-            + ["--bind", f"127.0.0.1:{port}", "--no-control-socket"],
-            env=srv.env,
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    srv.arbiter_pid = process.pid
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            try:
-                if srv.request("GET", "/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
-            time.sleep(0.2)
+    forbidden = ("django.request", "Internal Server Error", "WORKER TIMEOUT", "Worker failed")
+    argv = [str(BIN / "gunicorn"), "kb.wsgi", "--config", "gunicorn.conf.py"]
+    argv += ["--bind", f"127.0.0.1:{port}", "--no-control-socket"]
+    with running(srv, argv, forbidden=forbidden, stop_seconds=25) as process:
+        srv.arbiter_pid = process.pid
         yield srv
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=25)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-    text = log.read_text(errors="replace")
-    for sign in ("django.request", "Internal Server Error", "WORKER TIMEOUT", "Worker failed"):
-        assert sign not in text, text[-3000:]
 
 
 @pytest.fixture(scope="module")
