@@ -206,6 +206,27 @@ def errorness(lowered: str) -> int:
     return _errorness(lowered)
 
 
+def _ranked_error_lines(lines) -> list[tuple[int, int, str]]:  # noqa: ANN001 - (position, line) pairs
+    """(score, position, line) of the error-like lines, most error-like first, then log order.
+
+    Each line is stripped and cut to MAX_LINE_CHARS; lines that differ only by their digits
+    count once (the first is kept): a cheap key, the full normalization is left to callers.
+    """
+    scored: dict[str, tuple[int, int, str]] = {}
+    for position, raw in lines:
+        line = raw.strip()[:MAX_LINE_CHARS]
+        if not line:
+            continue
+        lowered = line.lower()
+        score = _errorness(lowered)
+        if score <= 0:
+            continue
+        key = _DIGITS_RE.sub("", lowered)
+        if key not in scored:
+            scored[key] = (score, position, line)
+    return sorted(scored.values(), key=lambda item: (-item[0], item[1]))
+
+
 def reduce_to_error_lines(text: str, max_chars: int) -> tuple[str, bool]:
     """``text`` cut to ``max_chars`` without losing its errors: (text, True when cut).
 
@@ -215,24 +236,8 @@ def reduce_to_error_lines(text: str, max_chars: int) -> tuple[str, bool]:
     """
     if len(text) <= max_chars:
         return text, False
-    scored = []
-    seen: set[str] = set()
-    for position, raw in candidate_lines(text):
-        line = raw.strip()[:MAX_LINE_CHARS]
-        if not line:
-            continue
-        lowered = line.lower()
-        score = _errorness(lowered)
-        if score <= 0:
-            continue
-        key = _DIGITS_RE.sub("", lowered)
-        if key in seen:
-            continue
-        seen.add(key)
-        scored.append((score, position, line))
-    scored.sort(key=lambda item: (-item[0], item[1]))
     kept, size = [], 0
-    for _score, position, line in scored:
+    for _score, position, line in _ranked_error_lines(candidate_lines(text)):
         if size + len(line) + 1 > max_chars:
             continue
         kept.append((position, line))
@@ -248,21 +253,8 @@ def error_lines(text: str, *, limit: int = 20) -> list[str]:
     Two lines that differ only by noise (timestamps, hashes, addresses, counters) count once;
     the first occurrence is kept. Ties keep the order of the log.
     """
-    scored: dict[str, tuple[int, int, str]] = {}
     lines = enumerate(text.splitlines()) if len(text) < 20_000 else iter(candidate_lines(text))
-    for position, raw in lines:
-        line = raw.strip()[:MAX_LINE_CHARS]
-        if not line:
-            continue
-        lowered = line.lower()
-        score = _errorness(lowered)
-        if score <= 0:
-            continue
-        # Cheap key first (digits dropped); the full normalization only runs on the survivors.
-        key = _DIGITS_RE.sub("", lowered)
-        if key not in scored:
-            scored[key] = (score, position, line)
-    ranked = sorted(scored.values(), key=lambda item: (-item[0], item[1]))
+    ranked = _ranked_error_lines(lines)
     result: list[str] = []
     seen: set[str] = set()
     for _score, _position, line in ranked:
