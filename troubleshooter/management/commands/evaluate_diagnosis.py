@@ -167,29 +167,11 @@ class Command(BaseCommand):
         w("")
         w("Calibration: the top cause's confidence against how often it is the expected one")
         w("  (every item; an unrelated item's top cause is always wrong)")
-        w("  confidence     items  right  observed")
-        for low, high in zip(BINS, BINS[1:], strict=False):
-            inside = [r for r in results if low <= r["confidence"] < high]
-            if not inside:
-                continue
-            right = sum(r["top"] == r["expect"] for r in inside)
-            w(
-                f"  {low:.1f}-{min(high, 1.0):.1f}      {len(inside):>5}  {right:>5}  "
-                f"{right / len(inside):8.1%}"
-            )
+        _calibration(w, results, answer="top")
         named = [r for r in results if r["named"]]
         w("")
         w("Answers given: the named cause's confidence against how often it is right")
-        w("  confidence     items  right  observed")
-        for low, high in zip(BINS, BINS[1:], strict=False):
-            inside = [r for r in named if low <= r["confidence"] < high]
-            if not inside:
-                continue
-            right = sum(r["named"] == r["expect"] for r in inside)
-            w(
-                f"  {low:.1f}-{min(high, 1.0):.1f}      {len(inside):>5}  {right:>5}  "
-                f"{right / len(inside):8.1%}"
-            )
+        _calibration(w, named, answer="named")
 
     def _errors(self, report: dict) -> None:
         self.stdout.write("\nMissed TUNING items:")
@@ -272,4 +254,18 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nFitted on {len(rows)} (item, article) rows; threshold {best[1]} "
             f"(min of the two rates + 1% of their sum: {best[0]:.3f}); wrote {path}:\n{block}"
+        )
+
+
+def _calibration(w, results: list[dict], *, answer: str) -> None:  # noqa: ANN001 - a writer
+    """One calibration table: per confidence bin, the items and how many `answer` got right."""
+    w("  confidence     items  right  observed")
+    for low, high in zip(BINS, BINS[1:], strict=False):
+        inside = [r for r in results if low <= r["confidence"] < high]
+        if not inside:
+            continue
+        right = sum(r[answer] == r["expect"] for r in inside)
+        w(
+            f"  {low:.1f}-{min(high, 1.0):.1f}      {len(inside):>5}  {right:>5}  "
+            f"{right / len(inside):8.1%}"
         )
