@@ -103,7 +103,11 @@ def _stem(word: str) -> str:
 
 # What varies between two occurrences of the same message: quoted names (no spaces) and the
 # "(pod: ..., container: ...)" tail the kubelet appends. Left out of a symptom's words.
-_VARIABLE_RE = re.compile(r'"[^"\s]{1,200}"|\((?:pod|container|uid)[^)\n]{0,300}\)')
+# The tail may hold one level of nested parentheses (``_shop(<uid>)``); each step of the
+# repetition is decided by one character, so a failed match costs at most its 300 steps.
+_VARIABLE_RE = re.compile(
+    r'"[^"\s]{1,200}"|\((?:pod|container|uid)(?:[^()\n]|\([^()\n]{0,100}\)){0,300}\)'
+)
 
 
 # A log level in front of a message depends on the tool that shows it ("Error: ..." from the

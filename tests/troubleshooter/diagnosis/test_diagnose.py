@@ -69,6 +69,14 @@ def test_no_near_miss_diagnoses_to_its_article(slug, text):
             "aks-virtual-node-azure-files-pvc",
         ),
         ("0/12 nodes are available: 12 Too many pods.", "kubelet-max-pods"),
+        # The kubelet's message as kubectl shows it in YAML, with another pod and container
+        # inside the "(pod: ...(uid))" tail than the article's example.
+        (
+            "state:\n  waiting:\n    message: 'container has runAsNonRoot and image will run as"
+            ' root (pod: "dns-5bf5f97c4-bw7mg_kube-system(d7ec6cb8-d04d-4c40-b333-1b51c5b69219)",'
+            "\n      container: dns'\n    reason: CreateContainerConfigError",
+            "run-as-non-root",
+        ),
         # Descriptions, in three languages.
         (
             "after editing the configmap the mounted file in the running pod still shows the old settings",
