@@ -394,6 +394,15 @@ def test_a_teams_own_imported_article_teaches_a_new_cause(client, articles, tmp_
     assert "volumeMounts: [{name: data, mountPath: /data}]" in html
 
 
+def test_an_imported_translation_lends_its_words_to_the_diagnosis(articles):
+    from kb.models import Article
+    from troubleshooter.diagnosis.source import current_knowledge
+
+    japanese = Article.objects.get(slug="kubelet-max-pods", lang="ja")
+    cause = current_knowledge().cause("kubelet-max-pods")
+    assert any(japanese.title in text and japanese.markdown in text for text in cause.prose)
+
+
 def test_the_cause_card_uses_an_imported_translation_of_the_article(client, articles):
     from django.utils import translation
 

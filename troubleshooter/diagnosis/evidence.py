@@ -258,6 +258,7 @@ class CauseEvidence:
     bm25: float = 0.0
     bm25_share: float = 0.0
     bm25_top: float = 0.0
+    prose_share: float = 0.0  # BM25 over the article's own text in every language, / the best
     facets: dict[str, list[str]] = field(default_factory=dict)  # facet -> matched terms
     best_line: int = -1  # the line with most of this cause's words (when no symptom matched)
     line_words: list[str] = field(default_factory=list)
@@ -271,6 +272,7 @@ class CauseEvidence:
             "bm25": 1.0 - math.exp(-self.bm25 / 6.0),
             "bm25_share": self.bm25_share,
             "bm25_top": self.bm25_top,
+            "prose_share": self.prose_share,
             "component": 1.0 if self.facets.get("component") else 0.0,
             "storage": 1.0 if self.facets.get("storage") else 0.0,
             "effect": 1.0 if self.facets.get("effect") else 0.0,
@@ -336,6 +338,21 @@ class Index:
             t: math.log(1 + (count - n + 0.5) / (n + 0.5)) * (self.WEAK if t in weak else 1.0)
             for t, n in df.items()
         }
+        # A second BM25 over each article's own text (body and translations): written from
+        # the sources, not from the reports, so it knows words the front matter does not.
+        self._prose_tf: dict[str, Counter] = {}
+        prose_df: Counter = Counter()
+        for cause in knowledge.causes:
+            lowered = unicodedata.normalize("NFKC", "\n".join(cause.prose)).lower()
+            tf = Counter(tokens(lowered))
+            self._prose_tf[cause.slug] = tf
+            prose_df.update(tf.keys())
+        self._prose_lengths = {s: sum(tf.values()) for s, tf in self._prose_tf.items()}
+        self._prose_avg = max(1.0, sum(self._prose_lengths.values()) / count)
+        self._prose_idf = {
+            t: math.log(1 + (count - n + 0.5) / (n + 0.5)) * (self.WEAK if t in weak else 1.0)
+            for t, n in prose_df.items()
+        }
         # Mechanism terms per cause and facet (lower case, NFKC).
         self._facets = {
             cause.slug: {
@@ -382,25 +399,15 @@ class Index:
         if len(lines) > self.FOCUS_LINES:
             lines = tuple(lines[i] for i in prepared.error_lines)
         query = set().union(*lines) if lines else set()
-        scores = dict.fromkeys(self.slugs, 0.0)
-        for token in query:
-            idf = self._idf.get(token)
-            if not idf:
-                continue
-            for slug in self.slugs:
-                tf = self._doc_tf[slug].get(token)
-                if tf:
-                    norm = self.K1 * (1 - self.B + self.B * self._lengths[slug] / self._avg)
-                    scores[slug] += idf * tf * (self.K1 + 1) / (tf + norm)
-        best = max(scores.values(), default=0.0)
-        ordered = sorted(scores.values(), reverse=True)
-        second = ordered[1] if len(ordered) > 1 else 0.0
-        for slug, score in scores.items():
+        scores = self._bm25(query, self._idf, self._doc_tf, self._lengths, self._avg)
+        for slug, (score, share, top) in _shares(scores).items():
             evidence = result[slug]
-            evidence.bm25 = score
-            evidence.bm25_share = score / best if best > 0 else 0.0
-            if best > 0 and score == best:
-                evidence.bm25_top = (best - second) / best
+            evidence.bm25, evidence.bm25_share, evidence.bm25_top = score, share, top
+        prose = self._bm25(
+            query, self._prose_idf, self._prose_tf, self._prose_lengths, self._prose_avg
+        )
+        for slug, (_score, share, _top) in _shares(prose).items():
+            result[slug].prose_share = share
         # 3. Mechanism facets.
         text = prepared.lowered
         for slug, facets in self._facets.items():
@@ -412,6 +419,26 @@ class Index:
             result[slug].facets = found
         return result
 
+    def _bm25(
+        self,
+        query: set[str],
+        idf: dict[str, float],
+        docs: dict[str, Counter],
+        lengths: dict[str, int],
+        average: float,
+    ) -> dict[str, float]:
+        scores = dict.fromkeys(self.slugs, 0.0)
+        for token in query:
+            weight = idf.get(token)
+            if not weight:
+                continue
+            for slug in self.slugs:
+                tf = docs[slug].get(token)
+                if tf:
+                    norm = self.K1 * (1 - self.B + self.B * lengths[slug] / average)
+                    scores[slug] += weight * tf * (self.K1 + 1) / (tf + norm)
+        return scores
+
     def best_line(self, prepared: PreparedText, slug: str) -> tuple[int, list[str]]:
         """The line that holds most of ``slug``'s distinctive words, and those words."""
         best, best_score, best_words = -1, 0.0, []
@@ -421,6 +448,21 @@ class Index:
             if score > best_score:
                 best, best_score, best_words = index, score, words
         return best, sorted(best_words)
+
+
+def _shares(scores: dict[str, float]) -> dict[str, tuple[float, float, float]]:
+    """slug -> (score, score / best, margin of the best over the second, for the best only)."""
+    best = max(scores.values(), default=0.0)
+    ordered = sorted(scores.values(), reverse=True)
+    second = ordered[1] if len(ordered) > 1 else 0.0
+    return {
+        slug: (
+            score,
+            score / best if best > 0 else 0.0,
+            (best - second) / best if best > 0 and score == best else 0.0,
+        )
+        for slug, score in scores.items()
+    }
 
 
 def _words_found(text: str, terms: Sequence[str]) -> list[str]:

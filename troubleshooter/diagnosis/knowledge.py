@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ __all__ = [
     "Knowledge",
     "article_cause_from_text",
     "load_articles_dir",
+    "translation_text",
+    "with_translations",
 ]
 
 LANGS = ("en", "ja", "zh")
@@ -45,6 +47,7 @@ _FENCE_RE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 # Limits that keep one article from slowing every diagnosis down.
 _MAX_STRINGS = 200
 _MAX_STRING_CHARS = 500
+_MAX_PROSE_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class ArticleCause:
     keywords: tuple[str, ...] = ()
     fix: str = ""  # the first code block of the article's Fix section
     path: str = ""
+    # The article's own text in every language it is written in (the English body, then each
+    # translation's title, summary and body): the widest vocabulary of the cause, weighed
+    # apart from the front matter's evidence.
+    prose: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,23 +240,50 @@ def article_cause_from_text(
         keywords=tuple(keywords),
         fix=_fix_block(body or file_body),
         path=str(path),
+        prose=((body or file_body)[:_MAX_PROSE_CHARS],),
     )
+
+
+def with_translations(cause: ArticleCause, texts: Iterable[str]) -> ArticleCause:
+    """The cause with its translations' text added to its prose."""
+    extra = tuple(t[:_MAX_PROSE_CHARS] for t in texts if t)
+    return replace(cause, prose=cause.prose + extra) if extra else cause
+
+
+def translation_text(text: str) -> tuple[str, str] | None:
+    """(slug of the original, title + summary + body) of a translation file, else None."""
+    parts = _split(text)
+    if parts is None:
+        return None
+    try:
+        meta = yaml.safe_load(parts[0])
+    except yaml.YAMLError:
+        return None
+    if not isinstance(meta, dict) or not isinstance(meta.get("translation_of"), str):
+        return None
+    head = "\n".join(str(meta.get(k) or "") for k in ("title", "summary"))
+    return meta["translation_of"], f"{head}\n{parts[1]}"
 
 
 def load_articles_dir(directory: Path, *, generation: str = "files") -> Knowledge:
     """The causes described by ``directory/*.md`` (English originals); problems raise at once."""
     causes: list[ArticleCause] = []
     problems: list[TreeProblem] = []
+    translations: dict[str, list[str]] = {}
     for path in sorted(Path(directory).glob("*.md")):
+        text = path.read_text(encoding="utf-8")
         try:
-            cause = article_cause_from_text(path.read_text(encoding="utf-8"), path=path)
+            cause = article_cause_from_text(text, path=path)
         except TreeError as error:
             problems.extend(error.problems)
             continue
         if cause is not None:
             causes.append(cause)
+        elif (found := translation_text(text)) is not None:
+            translations.setdefault(found[0], []).append(found[1])
     if problems:
         raise TreeError(problems)
+    causes = [with_translations(c, translations.get(c.slug, ())) for c in causes]
     return Knowledge(causes=tuple(causes), generation=generation)
 
 

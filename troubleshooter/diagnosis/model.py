@@ -31,6 +31,7 @@ FEATURES = (
     "bm25",
     "bm25_share",
     "bm25_top",
+    "prose_share",
     "component",
     "storage",
     "effect",

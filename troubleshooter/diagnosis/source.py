@@ -20,6 +20,7 @@ from troubleshooter.diagnosis.knowledge import (
     article_cause_from_text,
     knowledge_from,
     load_articles_dir,
+    with_translations,
 )
 from troubleshooter.diagnosis.tree import TreeError
 
@@ -92,10 +93,22 @@ def current_knowledge() -> Knowledge:
     cached = _cached
     if cached is not None and cached.generation == key:
         return cached
-    rows = Article.objects.only(
-        "slug", "title", "summary", "symptoms", "source_path", "markdown", "lang"
-    ).order_by("slug")
-    causes = [c for c in (_cause_for(row) for row in rows if row.lang == "en") if c is not None]
+    rows = list(
+        Article.objects.only(
+            "slug", "title", "summary", "symptoms", "source_path", "markdown", "lang"
+        ).order_by("slug")
+    )
+    translations: dict[str, list[str]] = {}
+    for row in rows:
+        if row.lang != "en":
+            translations.setdefault(row.slug, []).append(
+                f"{row.title}\n{row.summary}\n{row.markdown}"
+            )
+    causes = [
+        with_translations(c, translations.get(c.slug, ()))
+        for c in (_cause_for(row) for row in rows if row.lang == "en")
+        if c is not None
+    ]
     knowledge = knowledge_from(causes, key)
     with _lock:
         _cached = knowledge

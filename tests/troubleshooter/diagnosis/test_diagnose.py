@@ -246,6 +246,39 @@ def test_a_teams_own_article_adds_a_cause_without_code(tmp_path):
     assert not diagnose(text, knowledge=KNOWLEDGE).known
 
 
+OWN_TRANSLATION = textwrap.dedent(
+    """\
+    ---
+    title: "Redis が書き込みを拒否する: スナップショット用ボリュームが読み取り専用"
+    translation_of: redis-misconf-readonly-volume
+    lang: ja
+    summary: "RDB スナップショットを保存できないと Redis は書き込みを止める。"
+    ---
+    ## 原因 {#cause}
+
+    永続化先のディスクが満杯か読み取り専用になると、BGSAVE が失敗し続ける。
+    """
+)
+
+
+def test_an_articles_translation_lends_its_words_to_the_diagnosis(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for path in ARTICLES.glob("*.md"):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "redis-misconf-readonly-volume.md").write_text(OWN_ARTICLE, encoding="utf-8")
+    # Words only the Japanese body uses: not in the front matter of any article.
+    text = "BGSAVE が失敗し続けて永続化できない"
+    alone = diagnose(text, knowledge=load_articles_dir(folder))
+    assert alone.features["redis-misconf-readonly-volume"]["prose_share"] == 0.0
+    (folder / "redis-misconf-readonly-volume.ja.md").write_text(OWN_TRANSLATION, encoding="utf-8")
+    knowledge = load_articles_dir(folder)
+    cause = knowledge.cause("redis-misconf-readonly-volume")
+    assert len(cause.prose) == 2 and "永続化先" in cause.prose[1]
+    translated = diagnose(text, knowledge=knowledge)
+    assert translated.features["redis-misconf-readonly-volume"]["prose_share"] == 1.0
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
