@@ -77,3 +77,27 @@ def test_it_refuses_items_without_a_source(tmp_path):
     path.write_text(yaml.safe_dump([{"id": "x", "text": "t", "expect": None}]), encoding="utf-8")
     with pytest.raises(CommandError, match="needs a 'source'"):
         run(str(path))
+
+
+def test_it_cross_validates_on_the_tuning_part(articles, tmp_path):
+    # Each fixture item under several sources, kept only where the source is a tuning one.
+    items = [
+        {**item, "id": f"{item['id']}{n}", "source": f"{item['source']}/{n}"}
+        for item in ITEMS
+        for n in range(6)
+        if not is_held_out(f"{item['source']}/{n}")
+    ]
+    path = tmp_path / "tuning.yaml"
+    path.write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
+    output = run(str(path), "--part", "tuning", "--articles", "articles", "--cv", "3")
+    on_topic = sum(1 for i in items if i["expect"])
+    unrelated = len(items) - on_topic
+    line = next(x for x in output.splitlines() if x.startswith("3-fold cross-validation"))
+    assert f"/{on_topic} = " in line and "refused " in line and f"/{unrelated} = " in line
+    # The kubelet's exact max-pods event is right in every fold, however small the fold.
+    right = int(line.split("right cause first ")[1].split("/")[0])
+    assert right >= sum(1 for i in items if i["id"][0] == "a")
+    with pytest.raises(CommandError, match="only work on --part tuning"):
+        run(str(path), "--part", "held-out", "--cv", "3")
+    with pytest.raises(CommandError, match="from 2 to 20"):
+        run(str(path), "--part", "tuning", "--cv", "1")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -84,14 +85,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--show-errors", action="store_true", help="print the missed TUNING items"
         )
+        parser.add_argument(
+            "--cv",
+            type=int,
+            metavar="K",
+            help="K-fold cross-validation on the tuning part: refit per fold, count on the rest",
+        )
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         files = options["files"] or sorted(DEFAULT_DIR.glob("*.yaml"))
         if not files:
             raise CommandError(f"no development set files (looked in {DEFAULT_DIR})")
         part = options["part"]
-        if (options["fit"] or options["show_errors"]) and part != "tuning":
-            raise CommandError("--fit and --show-errors only work on --part tuning")
+        if (options["fit"] or options["show_errors"] or options["cv"]) and part != "tuning":
+            raise CommandError("--fit, --show-errors and --cv only work on --part tuning")
+        if options["cv"] is not None and not 2 <= options["cv"] <= 20:
+            raise CommandError("--cv takes a number of folds from 2 to 20")
         items = load_items([Path(f) for f in files])
         if part != "all":
             items = [i for i in items if is_held_out(str(i["source"])) == (part == "held-out")]
@@ -102,6 +111,8 @@ class Command(BaseCommand):
         self._print(report, part)
         if options["show_errors"]:
             self._errors(report)
+        if options["cv"]:
+            self._cross_validate(report, knowledge, options["cv"])
         if options["fit"]:
             self._fit(report, knowledge)
 
@@ -186,57 +197,26 @@ class Command(BaseCommand):
                 f"{r['confidence']:.2f}\n    {text}"
             )
 
-    def _fit(self, report: dict, knowledge) -> None:  # noqa: ANN001
-        rows = []
-        for r in report["results"]:
-            for slug, features in r["features"].items():
-                rows.append((features, int(slug == r["expect"])))
-        # The articles' own symptoms and near misses are tuning data too: an exact symptom
-        # must name its article, a near miss must not.
+    def _cross_validate(self, report: dict, knowledge, folds: int) -> None:  # noqa: ANN001
         from troubleshooter.diagnosis.source import current_knowledge
 
-        knowledge = knowledge or current_knowledge()
-        for cause in knowledge.causes:
-            for text, own in [(s, True) for s in cause.symptoms] + [
-                (n, False) for n in cause.near_misses
-            ]:
-                found = diagnose(text, knowledge=knowledge).features
-                for slug, features in found.items():
-                    rows.append((features, int(own and slug == cause.slug)))
-        weights = model_module.fit(rows)
-        # How often an exact, leading symptom names the expected article on tuning items
-        # (+1 smoothing): the floor of its confidence.
-        exact_hits = exact_all = 0
-        for r in report["results"]:
-            for slug, features in r["features"].items():
-                if model_module.exact_lead(features):
-                    exact_all += 1
-                    exact_hits += slug == r["expect"]
-        exact_confidence = round((exact_hits + 1) / (exact_all + 2), 3)
-        params = model_module.Parameters(weights=weights, exact_confidence=exact_confidence)
-        # The threshold that best balances naming the right cause and refusing the rest:
-        # it maximises the worse of the two rates on the tuning items.
-        best = (0.0, 0.5)
-        for step in range(20, 81, 2):
-            threshold = step / 100
-            right = refused = on = off = 0
-            for r in report["results"]:
-                scored = sorted(
-                    ((model_module.confidence(f, params), s) for s, f in r["features"].items()),
-                    reverse=True,
-                )
-                named = scored[0][1] if scored and scored[0][0] >= threshold else None
-                if r["expect"]:
-                    on += 1
-                    right += named == r["expect"]
-                else:
-                    off += 1
-                    refused += named is None
-            # Both goals matter: the worse of the two rates decides, their sum breaks ties.
-            a, b = right / max(on, 1), refused / max(off, 1)
-            score = min(a, b) + (a + b) / 100
-            if score > best[0] + 1e-9:
-                best = (score, threshold)
+        article_rows = symptom_rows(knowledge or current_knowledge())
+        right, on, refused, off = cross_validate(report["results"], article_rows, folds)
+        self.stdout.write(
+            f"\n{folds}-fold cross-validation on the tuning part (weights and threshold refitted"
+            f" per fold, questions aside): right cause first {right}/{on} = "
+            f"{right / max(on, 1):.1%}; unrelated refused {refused}/{off} = "
+            f"{refused / max(off, 1):.1%}"
+        )
+
+    def _fit(self, report: dict, knowledge) -> None:  # noqa: ANN001
+        from troubleshooter.diagnosis.source import current_knowledge
+
+        article_rows = symptom_rows(knowledge or current_knowledge())
+        fitted = fit_parameters(report["results"], article_rows)
+        weights, exact_confidence, best = fitted.weights, fitted.exact_confidence, fitted.best
+        exact_hits, exact_all = fitted.exact_counts
+        rows = fitted.rows
         path = model_module.MODEL_FILE
         text = path.read_text(encoding="utf-8")
         block = "weights:\n" + "".join(f"  {k}: {v}\n" for k, v in weights.items())
@@ -252,9 +232,110 @@ class Command(BaseCommand):
         path.write_text(text, encoding="utf-8")
         model_module.parameters.cache_clear()
         self.stdout.write(
-            f"\nFitted on {len(rows)} (item, article) rows; threshold {best[1]} "
+            f"\nFitted on {rows} (item, article) rows; threshold {best[1]} "
             f"(min of the two rates + 1% of their sum: {best[0]:.3f}); wrote {path}:\n{block}"
         )
+
+
+@dataclass(frozen=True)
+class Fitted:
+    weights: dict[str, float]
+    exact_confidence: float
+    exact_counts: tuple[int, int]
+    best: tuple[float, float]  # (score, threshold)
+    rows: int
+
+    @property
+    def parameters(self) -> model_module.Parameters:
+        return model_module.Parameters(
+            weights=self.weights, threshold=self.best[1], exact_confidence=self.exact_confidence
+        )
+
+
+def symptom_rows(knowledge) -> list[tuple[dict[str, float], int]]:  # noqa: ANN001
+    """The articles' own symptoms and near misses as fitting rows: an exact symptom must name
+    its article, a near miss must not."""
+    rows = []
+    for cause in knowledge.causes:
+        for text, own in [(s, True) for s in cause.symptoms] + [
+            (n, False) for n in cause.near_misses
+        ]:
+            for slug, features in diagnose(text, knowledge=knowledge).features.items():
+                rows.append((features, int(own and slug == cause.slug)))
+    return rows
+
+
+def named_by(result: dict, params: model_module.Parameters, threshold: float) -> str | None:
+    """The cause these parameters would name for one evaluated item (questions aside)."""
+    best = max(
+        ((model_module.confidence(f, params), s) for s, f in result["features"].items()),
+        default=None,
+    )
+    return best[1] if best and best[0] >= threshold else None
+
+
+def rates(results: list[dict], params: model_module.Parameters, threshold: float):
+    """(right first, on-topic items, refused, unrelated items)."""
+    right = refused = on = off = 0
+    for r in results:
+        named = named_by(r, params, threshold)
+        if r["expect"]:
+            on += 1
+            right += named == r["expect"]
+        else:
+            off += 1
+            refused += named is None
+    return right, on, refused, off
+
+
+def fit_parameters(results: list[dict], article_rows: list) -> Fitted:
+    """Weights, the exact-symptom floor and the threshold, from evaluated items only."""
+    rows = [
+        (features, int(slug == r["expect"]))
+        for r in results
+        for slug, features in r["features"].items()
+    ] + article_rows
+    weights = model_module.fit(rows)
+    # How often an exact, leading symptom names the expected article on these items
+    # (+1 smoothing): the floor of its confidence.
+    exact_hits = exact_all = 0
+    for r in results:
+        for slug, features in r["features"].items():
+            if model_module.exact_lead(features):
+                exact_all += 1
+                exact_hits += slug == r["expect"]
+    exact_confidence = round((exact_hits + 1) / (exact_all + 2), 3)
+    params = model_module.Parameters(weights=weights, exact_confidence=exact_confidence)
+    # The threshold that best balances naming the right cause and refusing the rest: it
+    # maximises the worse of the two rates; their sum breaks ties.
+    best = (0.0, 0.5)
+    for step in range(20, 81, 2):
+        right, on, refused, off = rates(results, params, step / 100)
+        a, b = right / max(on, 1), refused / max(off, 1)
+        score = min(a, b) + (a + b) / 100
+        if score > best[0] + 1e-9:
+            best = (score, step / 100)
+    return Fitted(weights, exact_confidence, (exact_hits, exact_all), best, len(rows))
+
+
+def cross_validate(results: list[dict], article_rows: list, folds: int) -> tuple[int, ...]:
+    """Refit on all folds but one and count on that one, for each fold (folds by a hash of
+    the source, so the items of one thread stay together). Questions are left aside."""
+
+    def fold(r: dict) -> int:
+        digest = hashlib.sha256(("cv:" + str(r["item"]["source"])).encode()).hexdigest()
+        return int(digest, 16) % folds
+
+    totals = [0, 0, 0, 0]
+    for k in range(folds):
+        train = [r for r in results if fold(r) != k]
+        test = [r for r in results if fold(r) == k]
+        if not train or not test:
+            continue
+        fitted = fit_parameters(train, article_rows)
+        found = rates(test, fitted.parameters, fitted.best[1])
+        totals = [a + b for a, b in zip(totals, found, strict=True)]
+    return tuple(totals)
 
 
 def _calibration(w, results: list[dict], *, answer: str) -> None:  # noqa: ANN001 - a writer
