@@ -267,16 +267,19 @@ def test_an_articles_translation_lends_its_words_to_the_diagnosis(tmp_path):
     for path in ARTICLES.glob("*.md"):
         (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     (folder / "redis-misconf-readonly-volume.md").write_text(OWN_ARTICLE, encoding="utf-8")
-    # Words only the Japanese body uses: not in the front matter of any article.
-    text = "BGSAVE が失敗し続けて永続化できない"
+    # "Redis" is the article's own word; the rest only its Japanese body uses.
+    text = "Redis の BGSAVE が失敗し続けて永続化できない"
     alone = diagnose(text, knowledge=load_articles_dir(folder))
+    assert alone.features["redis-misconf-readonly-volume"]["bm25"] > 0
     assert alone.features["redis-misconf-readonly-volume"]["prose_share"] == 0.0
     (folder / "redis-misconf-readonly-volume.ja.md").write_text(OWN_TRANSLATION, encoding="utf-8")
     knowledge = load_articles_dir(folder)
     cause = knowledge.cause("redis-misconf-readonly-volume")
     assert len(cause.prose) == 2 and "永続化先" in cause.prose[1]
-    translated = diagnose(text, knowledge=knowledge)
-    assert translated.features["redis-misconf-readonly-volume"]["prose_share"] == 1.0
+    translated = diagnose(text, knowledge=knowledge).features["redis-misconf-readonly-volume"]
+    # The best article for the prose: its share is 1, weighed by the absolute BM25 score.
+    assert translated["bm25"] > 0
+    assert translated["prose_share"] == pytest.approx(translated["bm25"])
 
 
 @pytest.mark.parametrize(
