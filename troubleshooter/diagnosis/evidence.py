@@ -113,12 +113,15 @@ _VARIABLE_RE = re.compile(
 # A log level in front of a message depends on the tool that shows it ("Error: ..." from the
 # kubelet, the bare message in kubectl describe): not part of the message.
 _LEVEL_RE = re.compile(r"^\s*(?:error|warning|warn|fatal|notice)\s*:\s*", re.IGNORECASE)
+# The program's name in front of a bracketed level ("nginx: [emerg] ...") is printed on the
+# terminal, not in the error log ("2018/02/16 04:13:43 [emerg] 19#0: ..."): not part of it.
+_PROGRAM_RE = re.compile(r"^\s*[a-z][\w.-]{0,40}:\s+(?=\[[a-z]{2,8}\])", re.IGNORECASE)
 
 
 def constant_part(text: str) -> str:
-    """A symptom without its log level, quoted names and kubelet (pod: ...) tail, when words
-    remain."""
-    stripped = _VARIABLE_RE.sub(" ", _LEVEL_RE.sub("", text))
+    """A symptom without its log level, program-name prefix, quoted names and kubelet
+    (pod: ...) tail, when words remain."""
+    stripped = _VARIABLE_RE.sub(" ", _PROGRAM_RE.sub("", _LEVEL_RE.sub("", text)))
     return stripped if len(stripped.split()) >= 3 else text
 
 

@@ -69,6 +69,11 @@ def test_no_near_miss_diagnoses_to_its_article(slug, text):
             "aks-virtual-node-azure-files-pvc",
         ),
         ("0/12 nodes are available: 12 Too many pods.", "kubelet-max-pods"),
+        # nginx's error log prints the message without the "nginx:" the terminal shows.
+        (
+            "web_1  | 2024/03/02 10:11:12 [emerg] 7#7: bind() to 0.0.0.0:80 failed (13: Permission denied)",
+            "run-as-non-root",
+        ),
         # The kubelet's message as kubectl shows it in YAML, with another pod and container
         # inside the "(pod: ...(uid))" tail than the article's example.
         (
