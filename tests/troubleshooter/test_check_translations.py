@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from troubleshooter.analyzer import registry
+from troubleshooter.analyzer import check_docs, registry
 
 DOCS = Path(__file__).resolve().parents[2] / "troubleshooter" / "analyzer" / "checks" / "docs"
 LANGS = ("ja", "zh")
@@ -26,7 +26,9 @@ def _spans(text: str) -> set[str]:
 
 
 def _translation(module, lang: str) -> str:
-    return (DOCS / f"{module.ID}.{lang}.md").read_text(encoding="utf-8")
+    """The translation's Markdown, without the front matter that names its English."""
+    text = (DOCS / f"{module.ID}.{lang}.md").read_text(encoding="utf-8")
+    return check_docs.split_front_matter(text)[1]
 
 
 def test_it_has_no_translation_of_an_unknown_check() -> None:
@@ -34,6 +36,14 @@ def test_it_has_no_translation_of_an_unknown_check() -> None:
     for path in DOCS.glob("*.md"):
         check_id, lang, suffix = path.name.rsplit(".", 2)
         assert check_id in ids and lang in LANGS and suffix == "md", path.name
+
+
+@pytest.mark.parametrize("module", CHECKS, ids=lambda module: module.ID)
+def test_it_has_a_japanese_and_a_chinese_page_for_every_check(module) -> None:
+    for lang in LANGS:
+        assert (DOCS / f"{module.ID}.{lang}.md").is_file(), (
+            f"missing checks/docs/{module.ID}.{lang}.md"
+        )
 
 
 @pytest.mark.parametrize("module", CHECKS, ids=lambda module: module.ID)
@@ -100,3 +110,56 @@ def test_it_falls_back_to_english_for_other_languages(client, locale_middleware)
         assert not KANA.search(html) and not HAN.search(html)
     html = _doc_html(client.get(url, {"lang": "../../etc/passwd"}))
     assert not KANA.search(html) and not HAN.search(html)
+
+
+def test_it_reads_the_digest_a_translation_was_written_from() -> None:
+    digest = "ab" * 32
+    assert check_docs.split_front_matter(f"---\ntranslated_from: {digest}\n---\nText.\n") == (
+        digest,
+        "Text.\n",
+    )
+    # No front matter, or one that names no proper digest: nothing says which English it
+    # translates, so it can never match a docstring and counts as stale.
+    assert check_docs.split_front_matter("Text.\n") == ("", "Text.\n")
+    assert check_docs.split_front_matter("---\ntranslated_from: abc\n---\nText.\n")[0] == ""
+    assert (
+        check_docs.split_front_matter(f"---\ntranslated_from: {digest.upper()}\n---\nT\n")[0] == ""
+    )
+
+
+@pytest.fixture
+def changed_docstring(monkeypatch):
+    """A check whose docstring gained a paragraph after its translations were written."""
+    module = CHECKS[0]
+    monkeypatch.setattr(module, "__doc__", module.__doc__ + "\n**New.** One more paragraph.\n")
+    return module
+
+
+def test_it_marks_a_check_page_stale_when_its_docstring_changed(
+    client, locale_middleware, changed_docstring
+) -> None:
+    url = f"/checks/{changed_docstring.ID}/"
+    for lang in LANGS:
+        page = client.get(url, {"lang": lang}).content.decode()
+        assert 'class="notice stale-translation"' in page
+        assert 'href="?lang=en"' in page
+        assert "translated_from" not in page
+    english = client.get(url, {"lang": "en"}).content.decode()
+    assert "stale-translation" not in english and "One more paragraph." in english
+
+
+@pytest.mark.django_db
+def test_it_lists_a_check_page_behind_its_docstring_with_the_digest_to_update_to(
+    changed_docstring,
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("translation_status", "--stale", stdout=out)
+    lines = out.getvalue().splitlines()
+    current = check_docs.docstring_sha256(changed_docstring)
+    assert f"stale  checks/{changed_docstring.ID}.ja  {current}" in lines
+    assert f"stale  checks/{changed_docstring.ID}.zh  {current}" in lines
+    assert lines[-1].startswith(f"{2 * len(CHECKS)} check page translation(s), ")

@@ -7,9 +7,8 @@ never logged, and `sensitive_post_parameters` keeps them out of error reports.
 
 from __future__ import annotations
 
-import inspect
 import re
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from types import ModuleType
 
 from django.conf import settings
@@ -35,6 +34,7 @@ from troubleshooter.analyzer import (
     ManifestRejected,
     Report,
     analyze_manifest,
+    check_docs,
     registry,
 )
 from troubleshooter.analyzer.cli import describe_size, too_large_message
@@ -225,33 +225,28 @@ def api_analyze(request: HttpRequest) -> JsonResponse:
 _RST_LITERAL = re.compile(r"::$", re.MULTILINE)
 
 
-# Translations of the docstrings: checks/docs/<check-id>.<lang>.md. The failing and passing
-# examples are not repeated there: the page shows the module's, whatever the language.
-CHECK_DOCS_DIR = Path(__file__).resolve().parent.parent / "analyzer" / "checks" / "docs"
-CHECK_DOC_LANGUAGES = ("ja", "zh")
-
-
 def check_doc_language(language: str | None) -> str:
     """Our language for a Django language code: ja, zh (zh-hans, zh-cn, ...) or en."""
     code = (language or "").lower()
-    for ours in CHECK_DOC_LANGUAGES:
+    for ours in check_docs.LANGUAGES:
         if code == ours or code.startswith(ours + "-"):
             return ours
     return "en"
 
 
-def check_documentation(module: ModuleType, *, lang: str = "en") -> SafeString:
-    """A check's docstring, or its ja/zh translation, as sanitized HTML.
+def check_documentation(module: ModuleType, *, lang: str = "en") -> tuple[SafeString, bool]:
+    """A check's docstring, or its ja/zh translation (checks/docs/<id>.<lang>.md), as
+    sanitized HTML, and whether that translation is behind the docstring.
 
-    Markdown; a trailing `::` reads as `:`. English when the translation is missing.
+    Markdown; a trailing `::` reads as `:`. English when the translation is missing. The
+    translation's front matter (the digest it was written from) is never shown.
     """
-    text = inspect.cleandoc(module.__doc__ or "")
-    if lang in CHECK_DOC_LANGUAGES:
-        path = CHECK_DOCS_DIR / f"{module.ID}.{lang}.md"
-        if path.is_file():
-            text = path.read_text(encoding="utf-8")
+    text, stale = check_docs.docstring(module), False
+    translation = check_docs.load_translation(module, lang)
+    if translation is not None:
+        text, stale = translation.markdown, translation.stale
     text = _RST_LITERAL.sub(":", text)
-    return mark_safe(render_document(text=text, kind="markdown").html)
+    return mark_safe(render_document(text=text, kind="markdown").html), stale
 
 
 def highlight_yaml(text: str) -> SafeString:
@@ -284,10 +279,12 @@ def check_detail(request: HttpRequest, check_id: str) -> HttpResponse:
     example_findings = [
         shown for shown in shown_findings(report) if shown.finding.check == module.ID
     ]
+    documentation, stale = check_documentation(module, lang=lang)
     context = {
         "check": module,
-        "documentation": check_documentation(module, lang=lang),
+        "documentation": documentation,
         "documentation_lang": lang,
+        "documentation_stale": stale,
         "failing_html": highlight_yaml(module.FAILING_EXAMPLE),
         "passing_html": highlight_yaml(module.PASSING_EXAMPLE),
         "example_findings": example_findings,
