@@ -19,6 +19,9 @@ SPAN = re.compile(r"``(.+?)``|`([^`]+)`", re.S)
 KANA = re.compile("[\u3040-\u30ff]")
 HAN = re.compile("[\u4e00-\u9fff]")
 LOCALE = "django.middleware.locale.LocaleMiddleware"
+# How a docstring paragraph opens: a bold lead-in, a list, a literal block; else prose.
+PARAGRAPH_KINDS = (("**", "lead"), ("* ", "list"), ("    ", "literal"))
+LIST_ITEM = re.compile(r"^\* ", re.M)
 
 
 def _spans(text: str) -> set[str]:
@@ -63,6 +66,41 @@ def test_it_translates_every_check_with_the_docstrings_examples(module, lang) ->
         assert len(HAN.findall(prose)) > 100 and not KANA.search(prose)
 
 
+@pytest.mark.parametrize("module", CHECKS, ids=lambda module: module.ID)
+@pytest.mark.parametrize("lang", LANGS)
+def test_it_has_each_translation_written_from_the_current_docstring(module, lang) -> None:
+    """Fails when a docstring changes and its translations are not brought up to date."""
+    translation = check_docs.load_translation(module, lang)
+    assert translation is not None and not translation.stale, (
+        f"checks/docs/{module.ID}.{lang}.md is behind the docstring of {module.__name__}: update "
+        f"the text, then its front matter to translated_from: {check_docs.docstring_sha256(module)}"
+    )
+
+
+def _shape(markdown: str) -> list[str]:
+    """Per paragraph: how it opens (bold lead-in, list, literal block, prose) and its items."""
+    shape = []
+    for paragraph in re.split(r"\n\s*\n", markdown.strip()):
+        opening = next(
+            (kind for prefix, kind in PARAGRAPH_KINDS if paragraph.startswith(prefix)), "prose"
+        )
+        shape.append(f"{opening}:{len(LIST_ITEM.findall(paragraph))}")
+    return shape
+
+
+@pytest.mark.parametrize("module", CHECKS, ids=lambda module: module.ID)
+@pytest.mark.parametrize("lang", LANGS)
+def test_it_keeps_the_paragraphs_and_list_items_of_the_docstring(module, lang) -> None:
+    assert _shape(_translation(module, lang)) == _shape(check_docs.docstring(module))
+
+
+def test_it_tells_a_shape_with_one_more_paragraph_or_item() -> None:
+    english = "Title.\n\n**What.** Text\nwrapped.\n\n* one\n  more\n* two\n\n    code::\n"
+    assert _shape(english) == ["prose:0", "lead:0", "list:2", "literal:0"]
+    assert _shape(english + "\n**Reads.** Pods.\n") != _shape(english)
+    assert _shape(english.replace("* two", "* two\n* three")) != _shape(english)
+
+
 @pytest.fixture
 def locale_middleware(settings):
     """Django's language negotiation as the interface installs it (en, ja, zh-hans)."""
@@ -82,6 +120,11 @@ def _doc_html(response) -> str:
 @pytest.mark.parametrize("module", CHECKS, ids=lambda module: module.ID)
 def test_it_serves_each_check_page_in_the_accepted_language(client, locale_middleware, module):
     url = f"/checks/{module.ID}/"
+    for lang in LANGS:
+        page = client.get(url, {"lang": lang}).content.decode()
+        # Up to date, so no notice; the digest in the front matter is never shown.
+        assert "stale-translation" not in page and "translated_from" not in page
+        assert check_docs.docstring_sha256(module) not in page
     english = _doc_html(client.get(url, HTTP_ACCEPT_LANGUAGE="en"))
     japanese = _doc_html(client.get(url, HTTP_ACCEPT_LANGUAGE="ja,en;q=0.5"))
     chinese = _doc_html(client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9"))
@@ -141,7 +184,7 @@ def test_it_marks_a_check_page_stale_when_its_docstring_changed(
     url = f"/checks/{changed_docstring.ID}/"
     for lang in LANGS:
         page = client.get(url, {"lang": lang}).content.decode()
-        assert 'class="notice stale-translation"' in page
+        assert 'class="notice stale-translation"' in page and "One more paragraph." not in page
         assert 'href="?lang=en"' in page
         assert "translated_from" not in page
     english = client.get(url, {"lang": "en"}).content.decode()
