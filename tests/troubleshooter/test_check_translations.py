@@ -124,6 +124,7 @@ def test_it_serves_each_check_page_in_the_accepted_language(client, locale_middl
         page = client.get(url, {"lang": lang}).content.decode()
         # Up to date, so no notice; the digest in the front matter is never shown.
         assert "stale-translation" not in page and "translated_from" not in page
+        assert f'class="check-doc article-body" lang="{lang}"' in page
         assert check_docs.docstring_sha256(module) not in page
     english = _doc_html(client.get(url, HTTP_ACCEPT_LANGUAGE="en"))
     japanese = _doc_html(client.get(url, HTTP_ACCEPT_LANGUAGE="ja,en;q=0.5"))
@@ -151,6 +152,7 @@ def test_it_falls_back_to_english_for_other_languages(client, locale_middleware)
     for accepted in ("fr", "ko", "de-DE"):
         html = _doc_html(client.get(url, HTTP_ACCEPT_LANGUAGE=accepted))
         assert not KANA.search(html) and not HAN.search(html)
+        assert html.startswith('class="check-doc article-body" lang="en"')
     html = _doc_html(client.get(url, {"lang": "../../etc/passwd"}))
     assert not KANA.search(html) and not HAN.search(html)
 
@@ -206,3 +208,14 @@ def test_it_lists_a_check_page_behind_its_docstring_with_the_digest_to_update_to
     assert f"stale  checks/{changed_docstring.ID}.ja  {current}" in lines
     assert f"stale  checks/{changed_docstring.ID}.zh  {current}" in lines
     assert lines[-1].startswith(f"{2 * len(CHECKS)} check page translation(s), ")
+
+
+def test_it_loads_a_translation_only_for_a_known_language_and_an_existing_file(tmp_path) -> None:
+    module = CHECKS[0]
+    assert check_docs.load_translation(module, "ja", docs_dir=tmp_path) is None
+    (tmp_path / f"{module.ID}.ja.md").write_text("Kein Kopf.\n", encoding="utf-8")
+    (tmp_path / f"{module.ID}.fr.md").write_text("Pas de tête.\n", encoding="utf-8")
+    assert check_docs.load_translation(module, "fr", docs_dir=tmp_path) is None
+    headless = check_docs.load_translation(module, "ja", docs_dir=tmp_path)
+    assert headless.markdown == "Kein Kopf.\n" and headless.stale
+    assert [t.lang for t in check_docs.all_translations([module], docs_dir=tmp_path)] == ["ja"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 from types import ModuleType
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -234,19 +235,27 @@ def check_doc_language(language: str | None) -> str:
     return "en"
 
 
-def check_documentation(module: ModuleType, *, lang: str = "en") -> tuple[SafeString, bool]:
-    """A check's docstring, or its ja/zh translation (checks/docs/<id>.<lang>.md), as
-    sanitized HTML, and whether that translation is behind the docstring.
+class CheckDocumentation(NamedTuple):
+    """A check page's text as shown: sanitized HTML, its language, and whether it is a
+    translation that fell behind the docstring."""
+
+    html: SafeString
+    lang: str
+    stale: bool
+
+
+def check_documentation(module: ModuleType, *, lang: str = "en") -> CheckDocumentation:
+    """A check's docstring, or its ja/zh translation (checks/docs/<id>.<lang>.md), as HTML.
 
     Markdown; a trailing `::` reads as `:`. English when the translation is missing. The
     translation's front matter (the digest it was written from) is never shown.
     """
-    text, stale = check_docs.docstring(module), False
+    text, shown_lang, stale = check_docs.docstring(module), "en", False
     translation = check_docs.load_translation(module, lang)
     if translation is not None:
-        text, stale = translation.markdown, translation.stale
-    text = _RST_LITERAL.sub(":", text)
-    return mark_safe(render_document(text=text, kind="markdown").html), stale
+        text, shown_lang, stale = translation.markdown, lang, translation.stale
+    html = mark_safe(render_document(text=_RST_LITERAL.sub(":", text), kind="markdown").html)
+    return CheckDocumentation(html=html, lang=shown_lang, stale=stale)
 
 
 def highlight_yaml(text: str) -> SafeString:
@@ -279,12 +288,12 @@ def check_detail(request: HttpRequest, check_id: str) -> HttpResponse:
     example_findings = [
         shown for shown in shown_findings(report) if shown.finding.check == module.ID
     ]
-    documentation, stale = check_documentation(module, lang=lang)
+    documentation = check_documentation(module, lang=lang)
     context = {
         "check": module,
-        "documentation": documentation,
-        "documentation_lang": lang,
-        "documentation_stale": stale,
+        "documentation": documentation.html,
+        "documentation_lang": documentation.lang,
+        "documentation_stale": documentation.stale,
         "failing_html": highlight_yaml(module.FAILING_EXAMPLE),
         "passing_html": highlight_yaml(module.PASSING_EXAMPLE),
         "example_findings": example_findings,
