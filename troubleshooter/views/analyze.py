@@ -7,10 +7,10 @@ never logged, and `sensitive_post_parameters` keeps them out of error reports.
 
 from __future__ import annotations
 
-import inspect
 import re
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from types import ModuleType
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -35,6 +35,7 @@ from troubleshooter.analyzer import (
     ManifestRejected,
     Report,
     analyze_manifest,
+    check_docs,
     registry,
 )
 from troubleshooter.analyzer.cli import describe_size, too_large_message
@@ -225,33 +226,36 @@ def api_analyze(request: HttpRequest) -> JsonResponse:
 _RST_LITERAL = re.compile(r"::$", re.MULTILINE)
 
 
-# Translations of the docstrings: checks/docs/<check-id>.<lang>.md. The failing and passing
-# examples are not repeated there: the page shows the module's, whatever the language.
-CHECK_DOCS_DIR = Path(__file__).resolve().parent.parent / "analyzer" / "checks" / "docs"
-CHECK_DOC_LANGUAGES = ("ja", "zh")
-
-
 def check_doc_language(language: str | None) -> str:
     """Our language for a Django language code: ja, zh (zh-hans, zh-cn, ...) or en."""
     code = (language or "").lower()
-    for ours in CHECK_DOC_LANGUAGES:
+    for ours in check_docs.LANGUAGES:
         if code == ours or code.startswith(ours + "-"):
             return ours
     return "en"
 
 
-def check_documentation(module: ModuleType, *, lang: str = "en") -> SafeString:
-    """A check's docstring, or its ja/zh translation, as sanitized HTML.
+class CheckDocumentation(NamedTuple):
+    """A check page's text as shown: sanitized HTML, its language, and whether it is a
+    translation that fell behind the docstring."""
 
-    Markdown; a trailing `::` reads as `:`. English when the translation is missing.
+    html: SafeString
+    lang: str
+    stale: bool
+
+
+def check_documentation(module: ModuleType, *, lang: str = "en") -> CheckDocumentation:
+    """A check's docstring, or its ja/zh translation (checks/docs/<id>.<lang>.md), as HTML.
+
+    Markdown; a trailing `::` reads as `:`. English when the translation is missing. The
+    translation's front matter (the digest it was written from) is never shown.
     """
-    text = inspect.cleandoc(module.__doc__ or "")
-    if lang in CHECK_DOC_LANGUAGES:
-        path = CHECK_DOCS_DIR / f"{module.ID}.{lang}.md"
-        if path.is_file():
-            text = path.read_text(encoding="utf-8")
-    text = _RST_LITERAL.sub(":", text)
-    return mark_safe(render_document(text=text, kind="markdown").html)
+    text, shown_lang, stale = check_docs.docstring(module), "en", False
+    translation = check_docs.load_translation(module, lang)
+    if translation is not None:
+        text, shown_lang, stale = translation.markdown, lang, translation.stale
+    html = mark_safe(render_document(text=_RST_LITERAL.sub(":", text), kind="markdown").html)
+    return CheckDocumentation(html=html, lang=shown_lang, stale=stale)
 
 
 def highlight_yaml(text: str) -> SafeString:
@@ -284,10 +288,12 @@ def check_detail(request: HttpRequest, check_id: str) -> HttpResponse:
     example_findings = [
         shown for shown in shown_findings(report) if shown.finding.check == module.ID
     ]
+    documentation = check_documentation(module, lang=lang)
     context = {
         "check": module,
-        "documentation": check_documentation(module, lang=lang),
-        "documentation_lang": lang,
+        "documentation": documentation.html,
+        "documentation_lang": documentation.lang,
+        "documentation_stale": documentation.stale,
         "failing_html": highlight_yaml(module.FAILING_EXAMPLE),
         "passing_html": highlight_yaml(module.PASSING_EXAMPLE),
         "example_findings": example_findings,

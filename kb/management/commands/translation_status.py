@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandParser
 
 from kb.models import Article
+from troubleshooter.analyzer import check_docs, registry
 
 
 class Command(BaseCommand):
     help = (
-        "List every imported translation as fresh or stale, with the sha256 of its original's "
-        "current body (the value `translated_from` takes once the translation is updated)."
+        "List every imported article translation and every check page translation as fresh or "
+        "stale, with the sha256 of its original's current text (the value `translated_from` "
+        "takes once the translation is updated): an article's body, a check's docstring."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -19,14 +21,29 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
+        only_stale = bool(options["stale"])
         rows = Article.objects.filter(translation_of__isnull=False).select_related("translation_of")
         stale_count = 0
         for translation in rows.order_by("slug", "lang"):
-            stale = translation.stale
-            stale_count += stale
-            if options["stale"] and not stale:
-                continue
-            state = "stale" if stale else "fresh"
-            current = translation.translation_of.body_sha256
-            self.stdout.write(f"{state:5}  {translation.slug}.{translation.lang}  {current}")
+            stale_count += translation.stale
+            self._line(
+                translation.stale,
+                f"{translation.slug}.{translation.lang}",
+                translation.translation_of.body_sha256,
+                only_stale=only_stale,
+            )
         self.stdout.write(f"{rows.count()} translation(s), {stale_count} stale")
+
+        # Check pages: checks/docs/<id>.<lang>.md against the check's docstring.
+        pages = check_docs.all_translations(registry.all_checks())
+        for page in pages:
+            name = f"checks/{page.check_id}.{page.lang}"
+            self._line(page.stale, name, page.current, only_stale=only_stale)
+        stale_pages = sum(page.stale for page in pages)
+        self.stdout.write(f"{len(pages)} check page translation(s), {stale_pages} stale")
+
+    def _line(self, stale: bool, name: str, current: str, *, only_stale: bool) -> None:
+        if only_stale and not stale:
+            return
+        state = "stale" if stale else "fresh"
+        self.stdout.write(f"{state:5}  {name}  {current}")
