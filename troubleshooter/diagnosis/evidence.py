@@ -158,8 +158,6 @@ class PreparedText:
     line_tokens: tuple[frozenset[str], ...]
     lowered: str  # the kept lines, NFKC and lower case, joined by newlines
     cut: bool  # True when lines were left out
-    # The lines that look like errors (errortext.errorness > 0); all lines when none does.
-    error_lines: tuple[int, ...] = ()
 
 
 def prepare(text: str) -> PreparedText:
@@ -205,9 +203,7 @@ def prepare(text: str) -> PreparedText:
         frozenset(tokens(n + " " + low)) | number_tokens(low)
         for n, low in zip(normalized, lowered_lines, strict=True)
     )
-    flagged = tuple(i for i, low in enumerate(lowered_lines) if errorness(low) > 0)
     return PreparedText(
-        error_lines=flagged or tuple(range(len(lowered_lines))),
         numbers=numbers,
         originals=originals,
         normalized=normalized,
@@ -296,7 +292,6 @@ class Index:
     K1 = 1.2
     B = 0.5
     WEAK = 0.35  # BM25 weight of a word every kind of error uses
-    FOCUS_LINES = 3  # a text of more lines is scored on its error lines
 
     def __init__(self, knowledge: Knowledge, *, weak_words: Collection[str] = ()):
         self.knowledge = knowledge
@@ -396,11 +391,10 @@ class Index:
                     evidence.symptom = coverage
                     evidence.symptom_text = phrase.text
                     evidence.symptom_line = line_index
-        # 2. BM25 of each cause for the text's distinct tokens; in a log of more than a few
-        # lines, only its error lines (the rest is noise that flattens the scores).
+        # 2. BM25 of each cause for the text's distinct tokens, every kept line: the context
+        # around an error (the image, the volume, the node) names the mechanism as often as
+        # the error line does. (A long paste was already cut to its error lines.)
         lines = prepared.line_tokens
-        if len(lines) > self.FOCUS_LINES:
-            lines = tuple(lines[i] for i in prepared.error_lines)
         query = set().union(*lines) if lines else set()
         scores = self._bm25(query, self._idf, self._doc_tf, self._lengths, self._avg)
         for slug, (score, share, top) in _shares(scores).items():
