@@ -52,3 +52,29 @@ def test_it_shares_a_diagnosis_and_the_link_shows_the_same_cause(
     finally:
         other.close()
     assert page.errors == []
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(390, "light"), (1366, "dark")])
+def test_the_shared_pages_fit_the_screen_and_pass_axe(
+    live_server, _browser, articles, width, scheme
+):
+    from test_pages import run_axe  # tests/browser is on sys.path: it holds that module
+
+    context = _browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/troubleshoot/")
+        page.fill("#paste-text", LOG + "x" * 400 + "\n")  # one long line must not widen the page
+        page.click("form.paste-box button[type=submit]")
+        page.get_by_role("button", name="Share this result").click()
+        page.wait_for_url("**/troubleshoot/shared/*/")
+        delete_url = page.locator(".share-delete a").get_attribute("href")
+        found = {}
+        for name, url in (("shared", page.url), ("confirm-delete", delete_url)):
+            page.goto(url)
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= width, name
+            if violations := run_axe(page):
+                found[name] = violations
+        assert found == {}
+    finally:
+        context.close()
