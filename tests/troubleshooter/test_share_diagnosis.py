@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
+from hostile_corpus import XSS_TEXT, case, corpus, dangerous_markup
 
 from kb.models import Article
 from troubleshooter.models import SharedDiagnosis
@@ -363,3 +365,24 @@ def test_the_shared_page_speaks_the_readers_language(client, articles) -> None:
     assert "保存前にパスワード・トークン・鍵・Secret の値を置き換えています" in ja
     assert "保存前已替换其中的密码、令牌、密钥和 Secret 的值" in zh
     assert "A reader shared this troubleshooter result" not in ja + zh
+
+
+@pytest.mark.parametrize("name", [found.name for found in corpus() if found.text_like])
+def test_every_hostile_paste_is_shared_or_refused_clearly(client, search_index, name) -> None:
+    """Shared or refused with a clear 4xx, never a 500; the shared page runs no pasted markup."""
+    text = case(name).as_text()
+    started = time.perf_counter()
+    response = share(client, text)
+    assert response.status_code in (302, 400, 413), response.status_code
+    if response.status_code == 302:
+        page = client.get(response["Location"])
+        assert page.status_code == 200
+        assert dangerous_markup(page.content.decode()) == []
+    assert time.perf_counter() - started < 30, "bounded, loosely (bench/ holds real figures)"
+
+
+def test_a_shared_paste_with_markup_is_shown_as_text(client, articles) -> None:
+    location = share(client, XSS_TEXT + "\n" + LOG)["Location"]
+    html = client.get(location).content.decode()
+    assert dangerous_markup(html) == []
+    assert f'data-article="{ENVSUBST_ARTICLE}"' in html
