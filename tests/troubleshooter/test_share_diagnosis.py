@@ -4,6 +4,7 @@ when opened, with an expiry and a delete key; through Django's test client on th
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import sys
@@ -386,3 +387,28 @@ def test_a_shared_paste_with_markup_is_shown_as_text(client, articles) -> None:
     html = client.get(location).content.decode()
     assert dangerous_markup(html) == []
     assert f'data-article="{ENVSUBST_ARTICLE}"' in html
+
+
+def test_an_answer_the_tree_no_longer_has_falls_back_to_the_diagnosis(client, articles) -> None:
+    location = share(client, BUS_ERROR, "hugepages-not-requested")["Location"]
+    SharedDiagnosis.objects.update(answer="a-node-since-removed")
+    html = client.get(location).content.decode()
+    assert 'name="answer" value="hugepages-not-requested"' in html  # the question again
+
+
+def test_no_share_surface_logs_the_paste(client, articles, caplog) -> None:
+    for name in (None, "django", "django.request", "django.security", "kb", "troubleshooter"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    marker = "PASTED-7d1e-NOT-A-CREDENTIAL"
+    text = f"{LOG}note {marker}\n"
+    location = share(client, text)["Location"]
+    client.get(location)
+    share(client, "x" * SHARE_MAX_PASTE_BYTES + marker)
+    for _ in range(SHARE_RATE_LIMIT):
+        share(client, text)
+    SharedDiagnosis.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get(location).status_code == 410
+    assert client.get(location).status_code == 404
+    logged = "".join(record.getMessage() + repr(record.args) for record in caplog.records)
+    assert "Gone: /troubleshoot/shared/" in logged  # what is logged: the path, not the paste
+    assert marker not in logged and SECRETS["password="] not in logged
