@@ -143,6 +143,9 @@ def share_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         status = form.error_status()
         return _refuse(request, " ".join(form.non_field_errors()), status)
+    # Before the analysis: the allowance protects the server's time as well as its disk.
+    if _over_share_limit(request):
+        return _refuse(request, _too_many_message(), 429)
     data = form.cleaned_data["data"]
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
@@ -154,8 +157,6 @@ def share_create(request: HttpRequest) -> HttpResponse:
             "values could not be found and hidden."
         )
         return _refuse(request, message, 400)
-    if _over_share_limit(request):
-        return _refuse(request, _too_many_message(), 429)
     shared, delete_key = create_shared(
         SharedReport,
         redacted_values=redacted.count,
