@@ -412,3 +412,10 @@ def test_no_share_surface_logs_the_paste(client, articles, caplog) -> None:
     logged = "".join(record.getMessage() + repr(record.args) for record in caplog.records)
     assert "Gone: /troubleshoot/shared/" in logged  # what is logged: the path, not the paste
     assert marker not in logged and SECRETS["password="] not in logged
+
+
+def test_no_tree_node_is_hidden_by_the_share_urls() -> None:
+    """/troubleshoot/share/ is routed before /troubleshoot/<node>/: no node may take that id."""
+    from troubleshooter.diagnosis import get_tree
+
+    assert {"share", "shared"}.isdisjoint(get_tree().nodes)
