@@ -41,20 +41,40 @@ class NotHelpful(Feedback):
         verbose_name_plural = "what does not help"
 
 
-class SharedReport(models.Model):
-    """An analyzer result someone chose to share: the manifest with Secret values redacted.
-
-    Stored only when the user presses Share; gone at `expires_at` or when deleted with the
-    key shown to its creator (only its hash is kept).
-    """
+class Shared(models.Model):
+    """A result someone chose to share: stored only when they press Share, with secrets
+    redacted, gone at `expires_at` or when deleted with the key shown to its creator (only its
+    hash is kept). troubleshooter.share creates, loads and deletes them for every kind."""
 
     token = models.CharField(max_length=40, unique=True)
     delete_key_hash = models.CharField(max_length=64)
-    manifest = models.TextField(help_text="The manifest with Secret values redacted.")
-    filename = models.CharField(max_length=200, blank=True)
     redacted_values = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
 
+    class Meta:
+        abstract = True
+
     def __str__(self) -> str:
-        return f"shared report {self.token[:8]}… until {self.expires_at:%Y-%m-%d}"
+        return f"{self._meta.verbose_name} {self.token[:8]}… until {self.expires_at:%Y-%m-%d}"
+
+
+class SharedReport(Shared):
+    """An analyzer result someone chose to share: the manifest with Secret values redacted."""
+
+    manifest = models.TextField(help_text="The manifest with Secret values redacted.")
+    filename = models.CharField(max_length=200, blank=True)
+
+
+class SharedDiagnosis(Shared):
+    """A troubleshooter result someone chose to share: the paste with secrets redacted, and the
+    option they chose if the troubleshooter asked a question. The page diagnoses the text
+    again, so the answer follows the articles as they are updated."""
+
+    text = models.TextField(help_text="The pasted text with passwords, tokens and keys redacted.")
+    answer = models.CharField(
+        max_length=80, blank=True, help_text="The tree node the user chose, if asked."
+    )
+
+    class Meta:
+        verbose_name_plural = "shared diagnoses"

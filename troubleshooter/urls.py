@@ -8,6 +8,19 @@ app_name = "troubleshooter"
 
 urlpatterns = [
     path("troubleshoot/", diagnose.troubleshoot, name="troubleshoot"),
+    # Before the tree nodes: "share" and "shared" are not node ids.
+    path("troubleshoot/share/", share.diagnosis_share_create, name="diagnosis_share_create"),
+    path(
+        "troubleshoot/shared/<str:token>/",
+        share.diagnosis_share_detail,
+        name="diagnosis_share_detail",
+    ),
+    path(
+        "troubleshoot/shared/<str:token>/delete/",
+        share.share_delete,
+        {"kind": "diagnosis"},
+        name="diagnosis_share_delete",
+    ),
     path("troubleshoot/<str:node>/", diagnose.node, name="node"),
     path("api/diagnose/", diagnose.api_diagnose, name="api_diagnose"),
     path("analyze/", analyze.analyze, name="analyze"),
@@ -17,5 +30,10 @@ urlpatterns = [
     path("feedback/", feedback.feedback, name="feedback"),
     path("analyze/share/", share.share_create, name="share_create"),
     path("analyze/shared/<str:token>/", share.share_detail, name="share_detail"),
-    path("analyze/shared/<str:token>/delete/", share.share_delete, name="share_delete"),
+    path(
+        "analyze/shared/<str:token>/delete/",
+        share.share_delete,
+        {"kind": "analysis"},
+        name="share_delete",
+    ),
 ]

@@ -7,11 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from troubleshooter.models import SharedReport
 from troubleshooter.share import CannotRedact, redact_secrets
+from troubleshooter.views.share import SHARE_RATE_LIMIT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "faces"
 SECRET_MANIFEST = """\
@@ -39,6 +41,11 @@ items:
       visible: plain-config-value
 """
 SECRETS = ["aHVudGVyMg==", "MIIBszCCAVmgAwIBAgIU", "admin", "s3cr3t-token", "bmVzdGVkLXNlY3JldA=="]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    cache.clear()  # the share allowance is counted per address in the cache
 
 
 def test_it_redacts_every_secret_value_and_keeps_the_rest() -> None:
@@ -105,8 +112,11 @@ def test_the_delete_key_removes_it_and_nothing_else_does(client, db) -> None:
 def test_an_expired_share_is_gone(client, db) -> None:
     location = share(client, SECRET_MANIFEST)["Location"]
     SharedReport.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert client.get(location).status_code == 404
+    response = client.get(location)
+    assert response.status_code == 410
+    assert "This shared link has expired" in response.content.decode()
     assert not SharedReport.objects.exists()
+    assert client.get(location).status_code == 404  # deleted: nothing is left of it
 
 
 @pytest.mark.parametrize("token", ["x", "../../etc", "a" * 41, "abc$defghijklmnopq"])
@@ -128,3 +138,14 @@ def test_share_needs_the_csrf_token(db) -> None:
     )
     assert response.status_code == 403
     assert not SharedReport.objects.exists()
+
+
+def test_sharing_is_rate_limited_per_address(client, db) -> None:
+    for _ in range(SHARE_RATE_LIMIT):
+        assert share(client, SECRET_MANIFEST).status_code == 302
+    response = share(client, SECRET_MANIFEST)
+    assert response.status_code == 429
+    assert "try again later" in response.content.decode()
+    assert SharedReport.objects.count() == SHARE_RATE_LIMIT
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert share(other, SECRET_MANIFEST).status_code == 302

@@ -222,7 +222,7 @@ def troubleshoot(request: HttpRequest) -> HttpResponse:
     if text.strip():
         chosen = _chosen(data.get("answer", ""), current_lang()) if data.get("answer") else None
         if chosen is not None:
-            context["chosen"] = chosen
+            context.update(chosen=chosen, answer=data["answer"])
         else:
             context.update(answer(text))
     template = "troubleshooter/troubleshoot.html"

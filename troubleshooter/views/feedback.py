@@ -6,13 +6,10 @@ validated against the articles and the tree before anything is saved. No paste i
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +20,7 @@ from django.views.decorators.http import require_POST
 from kb.models import Article
 from troubleshooter.diagnosis import get_tree
 from troubleshooter.models import Feedback
+from troubleshooter.ratelimit import over_rate_limit
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Ten answers an hour from one address is more than any reader gives; a script gets 429s.
@@ -74,20 +72,6 @@ def target_url(*, kind: str, target: str) -> str:
     return reverse("troubleshooter:node", args=[target])
 
 
-def over_rate_limit(request: HttpRequest) -> bool:
-    """Count this answer against its address; True once the hourly allowance is used up."""
-    address = request.META.get("REMOTE_ADDR", "")
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
-    key = f"feedback-rate:{digest}"
-    cache.add(key, 0, RATE_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, RATE_WINDOW_SECONDS)
-        count = 1
-    return count > RATE_LIMIT
-
-
 @require_POST
 def feedback(request: HttpRequest) -> HttpResponse:
     """Store one vote; htmx gets the thanks fragment, a plain form post goes back to the page."""
@@ -95,7 +79,9 @@ def feedback(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         context = {"error": _("This feedback could not be taken."), "form": form}
         return render(request, "_feedback_thanks.html", context, status=400)
-    if over_rate_limit(request):
+    if over_rate_limit(
+        request, scope="feedback", limit=RATE_LIMIT, window_seconds=RATE_WINDOW_SECONDS
+    ):
         context = {"error": _("Thank you, but that is a lot of feedback: please try again later.")}
         return render(request, "_feedback_thanks.html", context, status=429)
     data = form.cleaned_data
