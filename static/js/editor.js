@@ -10,7 +10,10 @@
 (function () {
   "use strict";
 
-  var LONG_LINE = 10000; // a line in view longer than this: show the plain text, no colours
+  var LONG_LINE = 10000; // a line in view longer than this: show the textarea's own text
+  var COLOUR_LINE = 2000; // a line longer than this is drawn uncoloured
+  var LINE_TOKENS = 300; // tokens coloured in one line, the rest drawn uncoloured
+  var SPAN_BUDGET = 8000; // coloured spans in one drawing of the lines in view
   var LOOKBACK = 4000; // lines read back to know whether a block scalar (key: |) is still open
   var SLOW_MS = 40; // an update slower than this makes the next ones wait for a pause
   var PAUSE_MS = 150;
@@ -32,10 +35,6 @@
   var PLAIN = /(?:[^ \t#]|[ \t]+(?=[^ \t#])|(?<=[^ \t])#)+/y;
   var FLOW_PLAIN = /(?:[^ \t#,\[\]{}:]|:(?=[^ \t,\[\]{}])|[ \t]+(?=[^ \t#,\[\]{}:])|(?<=[^ \t])#)+/y;
   var MAY_OPEN_BLOCK = /[|>][-+0-9]*[ \t]*(?:#.*)?$/;
-
-  function escapeHtml(text) {
-    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  }
 
   function sticky(re, line, pos) {
     re.lastIndex = pos;
@@ -112,6 +111,10 @@
   function value(line, pos, tokens) {
     var depth = 0;
     while (pos < line.length) {
+      if (tokens.length >= LINE_TOKENS) {
+        tokens.push(["", line.slice(pos)]);
+        return;
+      }
       var ch = line.charAt(pos);
       var cls = "";
       var text;
@@ -193,29 +196,48 @@
     return tokenize(line).block;
   }
 
-  // The HTML of lines [first, last) and whether they are all short enough to colour.
-  function render(lines, first, last) {
+  // Lines [first, last) as text nodes and coloured spans (no HTML: nothing to escape), or
+  // null when one of them is too long to draw. The number of spans is bounded: past the
+  // budget, or in a line too long to colour, the text is drawn uncoloured.
+  function render(lines, first, last, doc) {
     var block = blockBefore(lines, first);
-    var html = [];
+    var fragment = doc.createDocumentFragment();
+    var pending = "";
+    var budget = SPAN_BUDGET;
+    function add(cls, text) {
+      if (!cls) {
+        pending += text;
+        return;
+      }
+      if (pending) fragment.appendChild(doc.createTextNode(pending));
+      pending = "";
+      var span = doc.createElement("span");
+      span.className = cls;
+      span.textContent = text;
+      fragment.appendChild(span);
+      budget--;
+    }
     for (var i = first; i < last; i++) {
       var line = lines.line(i);
       if (line.length > LONG_LINE) return null;
+      if (i > first) pending += "\n";
       if (insideBlock(line, block)) {
-        html.push(line ? '<span class="ed-s">' + escapeHtml(line) + "</span>" : "");
+        if (line) add(budget > 0 ? "ed-s" : "", line);
+        continue;
+      }
+      if (budget <= 0 || line.length > COLOUR_LINE) {
+        add("", line);
+        block = nextBlock(line, null);
         continue;
       }
       var result = tokenize(line);
       block = result.block;
-      html.push(
-        result.tokens
-          .map(function (token) {
-            if (!token[1]) return "";
-            return token[0] ? '<span class="' + token[0] + '">' + escapeHtml(token[1]) + "</span>" : escapeHtml(token[1]);
-          })
-          .join("")
-      );
+      for (var j = 0; j < result.tokens.length; j++) {
+        if (result.tokens[j][1]) add(result.tokens[j][0], result.tokens[j][1]);
+      }
     }
-    return html.join("\n");
+    if (pending) fragment.appendChild(doc.createTextNode(pending));
+    return fragment;
   }
 
   // --- The lines of the text: where each starts, found once per change -------------------
@@ -323,22 +345,22 @@
     });
   }
 
+  // While updates are quick they run at once, so the next frame shows what was typed; a
+  // slow one (a large text on a slow machine) makes the next ones wait for a pause in typing,
+  // the textarea showing its own plain text meanwhile.
   Editor.prototype.schedule = function () {
     var self = this;
     if (this.timer !== null) clearTimeout(this.timer);
-    if (this.slow) {
-      // Large text on a slow machine: show the plain text until typing pauses.
-      this.root.classList.add("is-stale");
-      this.timer = setTimeout(function () {
-        self.timer = null;
-        self.update();
-      }, PAUSE_MS);
-    } else {
-      this.timer = setTimeout(function () {
-        self.timer = null;
-        self.update();
-      }, 0);
+    this.timer = null;
+    if (!this.slow) {
+      this.update();
+      return;
     }
+    this.root.classList.add("is-stale");
+    this.timer = setTimeout(function () {
+      self.timer = null;
+      self.update();
+    }, PAUSE_MS);
   };
 
   Editor.prototype.update = function () {
@@ -392,9 +414,10 @@
   };
 
   Editor.prototype.draw = function (first, last) {
-    var html = render(this.lines, first, last);
-    this.root.classList.toggle("is-plain", html === null);
-    this.code.innerHTML = html === null ? "" : html;
+    var drawing = render(this.lines, first, last, this.code.ownerDocument);
+    this.root.classList.toggle("is-plain", drawing === null);
+    this.code.replaceChildren();
+    if (drawing) this.code.appendChild(drawing);
     var numbers = [];
     for (var i = first; i < last; i++) {
       var mark = this.marks[i + 1];

@@ -327,8 +327,29 @@ def test_no_sideways_scroll_on_a_phone(live_server, _browser):
         drawn(page)
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
         assert page.locator(".editor").evaluate("e => e.getBoundingClientRect().right") <= 390
+        assert run_axe(page) == []
     finally:
         context.close()
+
+
+def test_a_very_long_line_in_view_shows_the_plain_text(live_server, browser_page):
+    page = browser_page
+    open_editor(page, f"{live_server.url}/analyze/")
+    # A minified JSON document on one line: too long to draw behind the textarea.
+    page.fill(TEXTAREA, '{"items": [' + '{"a": 1}, ' * 3000 + "]}\n" + "key: value\n" * 300)
+    page.locator(TEXTAREA).evaluate("t => { t.scrollTop = 0; }")
+    settle(page)
+    editor = page.locator(".editor")
+    assert "is-plain" in editor.get_attribute("class")
+    colour = "getComputedStyle(document.querySelector('textarea[name=manifest]')).color"
+    assert page.evaluate(colour) != "rgba(0, 0, 0, 0)"
+    # Out of view, the colours come back.
+    page.locator(TEXTAREA).evaluate("t => { t.scrollTop = t.scrollHeight; }")
+    settle(page)
+    assert "is-plain" not in editor.get_attribute("class")
+    assert page.evaluate(colour) == "rgba(0, 0, 0, 0)"
+    drawn(page)
+    assert page.errors == []
 
 
 def test_tab_moves_focus_and_the_layers_are_hidden_from_screen_readers(live_server, browser_page):
