@@ -489,7 +489,4 @@
   });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
-
-  // For the browser tests: the tokenizer on its own.
-  window.kbEditor = { tokenize: tokenize };
 })();
