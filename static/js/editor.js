@@ -295,6 +295,13 @@
       self.clearMarks();
       self.schedule();
     });
+    // A marked number leads to its finding in the report (the report's own links are the
+    // way there for keyboards and screen readers; the gutter is hidden from them).
+    this.numbers.addEventListener("click", function (event) {
+      var mark = event.target.closest ? event.target.closest(".mark") : null;
+      var line = mark && doc.getElementById("L" + mark.textContent);
+      if (line) window.location.hash = "L" + mark.textContent;
+    });
     textarea.addEventListener("scroll", function () {
       self.paintSoon();
     });

@@ -395,6 +395,10 @@ def test_submitting_still_analyzes_and_marks_the_finding_lines(live_server, brow
     mark = page.locator(".editor-numbers .mark", has_text="30")
     assert mark.count() == 1
     assert "sev-error" in mark.get_attribute("class")
+    # A click on it leads to the finding's line in the report.
+    mark.click()
+    page.wait_for_url("**#L30")
+    assert page.locator("#L30:target").count() == 1
     # An edit may move lines: the marks go.
     page.locator(TEXTAREA).press("End")
     page.keyboard.type(" ")
