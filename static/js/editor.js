@@ -287,6 +287,7 @@
     this.rendered = null; // [first, last) of the lines drawn, or null
     this.marks = {}; // line number → severity of a finding from the last analysis
     this.slow = false;
+    this.caretLine = -1;
     this.timer = null;
     this.frame = null;
 
@@ -301,6 +302,11 @@
       var mark = event.target.closest ? event.target.closest(".mark") : null;
       var line = mark && doc.getElementById("L" + mark.textContent);
       if (line) window.location.hash = "L" + mark.textContent;
+    });
+    ["keyup", "mouseup", "focus"].forEach(function (name) {
+      textarea.addEventListener(name, function () {
+        self.followCaret();
+      });
     });
     textarea.addEventListener("scroll", function () {
       self.paintSoon();
@@ -380,6 +386,7 @@
       this.root.style.setProperty("--editor-digits", String(Math.max(2, String(this.lines.count).length)));
       this.root.setAttribute("data-lines", String(this.lines.count));
     }
+    if (this.textarea.ownerDocument.activeElement === this.textarea) this.followCaret();
     this.paint();
     this.root.classList.remove("is-stale");
     var took = Date.now() - started;
@@ -425,15 +432,41 @@
     this.root.classList.toggle("is-plain", drawing === null);
     this.code.replaceChildren();
     if (drawing) this.code.appendChild(drawing);
-    var numbers = [];
-    for (var i = first; i < last; i++) {
-      var mark = this.marks[i + 1];
-      numbers.push(mark ? '<span class="mark sev-' + mark + '">' + (i + 1) + "</span>" : String(i + 1));
-    }
-    this.numbers.innerHTML = numbers.join("\n");
+    this.drawNumbers(first, last);
     this.code.setAttribute("data-first", String(first));
     this.numbers.setAttribute("data-first", String(first));
     this.rendered = [first, last];
+  };
+
+  // The numbers of lines [first, last): the caret's line stands out, marked lines carry
+  // their finding's severity (a class from SEVERITY_RANK, never text from the page).
+  Editor.prototype.drawNumbers = function (first, last) {
+    var numbers = [];
+    for (var i = first; i < last; i++) {
+      var classes = [];
+      if (this.marks[i + 1]) classes.push("mark", "sev-" + this.marks[i + 1]);
+      if (i === this.caretLine) classes.push("current");
+      numbers.push(classes.length ? '<span class="' + classes.join(" ") + '">' + (i + 1) + "</span>" : String(i + 1));
+    }
+    this.numbers.innerHTML = numbers.join("\n");
+  };
+
+  // The caret's line: a binary search over the line starts, then only the numbers redrawn.
+  Editor.prototype.followCaret = function () {
+    var textarea = this.textarea;
+    if (!this.lines) return;
+    var offset = textarea.selectionDirection === "backward" ? textarea.selectionStart : textarea.selectionEnd;
+    var starts = this.lines.starts;
+    var low = 0;
+    var high = starts.length - 1;
+    while (low < high) {
+      var middle = (low + high + 1) >> 1;
+      if (starts[middle] <= offset) low = middle;
+      else high = middle - 1;
+    }
+    if (low === this.caretLine) return;
+    this.caretLine = low;
+    if (this.rendered) this.drawNumbers(this.rendered[0], this.rendered[1]);
   };
 
   // --- Findings of the last analysis, marked beside their lines -----------------------------

@@ -94,6 +94,13 @@ def test_line_numbers_follow_typing_and_pasting(live_server, browser_page):
     # The caret is at the end: the last lines are in view and numbered.
     assert state["numbers"][-1] == str(state["count"])
 
+    # The caret's line number stands out, and follows the caret.
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("ArrowDown")
+    assert page.locator(".editor-numbers .current").text_content() == "2"
+    page.keyboard.press("ArrowDown")
+    assert page.locator(".editor-numbers .current").text_content() == "3"
+
     # Deleting lines takes their numbers away.
     page.keyboard.press("Control+a")
     page.keyboard.press("Delete")
