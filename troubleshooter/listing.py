@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from pygments import lex
 from pygments.lexers import YamlLexer
 from pygments.token import STANDARD_TYPES
 
-from troubleshooter.analyzer import Finding, Report
+from troubleshooter.analyzer import Finding, Report, check_docs, registry
 
 
 def _css_class(token_type) -> str:
@@ -85,6 +86,11 @@ class ShownFinding:
         return "suppressed" if self.finding.suppressed else self.finding.severity
 
     @property
+    def check_title(self) -> check_docs.CheckTitle:
+        """The check's title in the page's language (English where it has no translation)."""
+        return title_of_check(self.finding.check)
+
+    @property
     def message_html(self) -> SafeString:
         """The message, escaped, with `backticks` as code and without the object's own name."""
         return message_html(self.finding)
@@ -110,6 +116,15 @@ class ShownError:
     column: int | None
     message: str
     past_end: bool = False
+
+
+def title_of_check(check_id: str) -> check_docs.CheckTitle:
+    """A check's title in the active language; its id, as English, for an unknown check."""
+    try:
+        module = registry.get(check_id)
+    except registry.UnknownCheck:
+        return check_docs.CheckTitle(text=check_id, lang="en")
+    return check_docs.check_title(module, check_docs.language_for(get_language()))
 
 
 def _object_label(finding: Finding) -> str:
