@@ -190,3 +190,15 @@ def test_it_maps_django_language_codes_to_ours() -> None:
     for code, ours in cases.items():
         assert check_docs.language_for(code) == ours
     assert check_docs.language_for(None) == "en" and check_docs.language_for("jav") == "en"
+
+
+@pytest.mark.django_db
+def test_it_names_the_check_in_each_readers_language_on_a_shared_report(client) -> None:
+    """One shared link, read by a Japanese and a Chinese colleague: each gets their title."""
+    location = client.post("/analyze/share/", {"manifest": KUBELET.FAILING_EXAMPLE})["Location"]
+    for lang in ("ja", "zh"):
+        html = client.get(location, HTTP_ACCEPT_LANGUAGE={"ja": "ja", "zh": "zh-CN"}[lang])
+        span = f'<span class="check-title" lang="{BCP47[lang]}">{_escaped(_title(lang))}</span>'
+        assert span in html.content.decode()
+    english = client.get(location, {"lang": "en"}).content.decode()
+    assert f'<span class="check-title" lang="en">{_escaped(KUBELET.TITLE)}</span>' in english
