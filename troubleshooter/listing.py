@@ -75,6 +75,7 @@ class ShownFinding:
     article_url: str
     in_listing: bool = False
     fix_first_line: int | None = None
+    title: check_docs.CheckTitle | None = None
 
     @property
     def fix_id(self) -> str:
@@ -88,7 +89,7 @@ class ShownFinding:
     @property
     def check_title(self) -> check_docs.CheckTitle:
         """The check's title in the page's language (English where it has no translation)."""
-        return title_of_check(self.finding.check)
+        return self.title or title_of_check(self.finding.check)
 
     @property
     def message_html(self) -> SafeString:
@@ -225,8 +226,15 @@ def shown_findings(report: Report) -> list[ShownFinding]:
     A fix already shown for the same object (same text) is not repeated: later findings point
     to the line where it is.
     """
+    # Looked up once per check, not per finding: a report can hold thousands of findings.
+    titles = {check: title_of_check(check) for check in {f.check for f in report.findings}}
     shown = [
-        ShownFinding(number=number, finding=finding, article_url=_article_url(finding))
+        ShownFinding(
+            number=number,
+            finding=finding,
+            article_url=_article_url(finding),
+            title=titles[finding.check],
+        )
         for number, finding in enumerate(report.findings, start=1)
     ]
     first_fix: dict[tuple[str, str], int] = {}

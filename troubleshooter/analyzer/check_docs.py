@@ -78,7 +78,14 @@ def english_sha256(module: ModuleType) -> str:
     the title is translated too, so a new TITLE makes the translations stale like a new
     docstring does.
     """
-    english = f"{module.TITLE}\n\n{docstring(module)}"
+    return _english_sha256(module.TITLE, module.__doc__ or "")
+
+
+@lru_cache(maxsize=64)
+def _english_sha256(title: str, doc: str) -> str:
+    # Cached by the texts themselves: a report asks once per finding, and a changed TITLE or
+    # docstring (a test, a reload) is a new key.
+    english = f"{title}\n\n{inspect.cleandoc(doc)}"
     return hashlib.sha256(english.encode("utf-8")).hexdigest()
 
 
