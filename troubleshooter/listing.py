@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from pygments import lex
 from pygments.lexers import YamlLexer
 from pygments.token import STANDARD_TYPES
 
-from troubleshooter.analyzer import Finding, Report
+from troubleshooter.analyzer import Finding, Report, check_docs, registry
 
 
 def _css_class(token_type) -> str:
@@ -74,6 +75,7 @@ class ShownFinding:
     article_url: str
     in_listing: bool = False
     fix_first_line: int | None = None
+    title: check_docs.CheckTitle | None = None
 
     @property
     def fix_id(self) -> str:
@@ -83,6 +85,11 @@ class ShownFinding:
     def severity_key(self) -> str:
         """What the severity filter goes by: the severity, or "suppressed"."""
         return "suppressed" if self.finding.suppressed else self.finding.severity
+
+    @property
+    def check_title(self) -> check_docs.CheckTitle:
+        """The check's title in the page's language (English where it has no translation)."""
+        return self.title or title_of_check(self.finding.check)
 
     @property
     def message_html(self) -> SafeString:
@@ -110,6 +117,15 @@ class ShownError:
     column: int | None
     message: str
     past_end: bool = False
+
+
+def title_of_check(check_id: str) -> check_docs.CheckTitle:
+    """A check's title in the active language; its id, as English, for an unknown check."""
+    try:
+        module = registry.get(check_id)
+    except registry.UnknownCheck:
+        return check_docs.CheckTitle(text=check_id, lang="en")
+    return check_docs.check_title(module, check_docs.language_for(get_language()))
 
 
 def _object_label(finding: Finding) -> str:
@@ -210,8 +226,15 @@ def shown_findings(report: Report) -> list[ShownFinding]:
     A fix already shown for the same object (same text) is not repeated: later findings point
     to the line where it is.
     """
+    # Looked up once per check, not per finding: a report can hold thousands of findings.
+    titles = {check: title_of_check(check) for check in {f.check for f in report.findings}}
     shown = [
-        ShownFinding(number=number, finding=finding, article_url=_article_url(finding))
+        ShownFinding(
+            number=number,
+            finding=finding,
+            article_url=_article_url(finding),
+            title=titles[finding.check],
+        )
         for number, finding in enumerate(report.findings, start=1)
     ]
     first_fix: dict[tuple[str, str], int] = {}

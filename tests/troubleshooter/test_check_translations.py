@@ -73,7 +73,7 @@ def test_it_has_each_translation_written_from_the_current_docstring(module, lang
     translation = check_docs.load_translation(module, lang)
     assert translation is not None and not translation.stale, (
         f"checks/docs/{module.ID}.{lang}.md is behind the docstring of {module.__name__}: update "
-        f"the text, then its front matter to translated_from: {check_docs.docstring_sha256(module)}"
+        f"the text, then its front matter to translated_from: {check_docs.english_sha256(module)}"
     )
 
 
@@ -125,7 +125,7 @@ def test_it_serves_each_check_page_in_the_accepted_language(client, locale_middl
         # Up to date, so no notice; the digest in the front matter is never shown.
         assert "stale-translation" not in page and "translated_from" not in page
         assert f'class="check-doc article-body" lang="{lang}"' in page
-        assert check_docs.docstring_sha256(module) not in page
+        assert check_docs.english_sha256(module) not in page
     english = _doc_html(client.get(url, HTTP_ACCEPT_LANGUAGE="en"))
     japanese = _doc_html(client.get(url, HTTP_ACCEPT_LANGUAGE="ja,en;q=0.5"))
     chinese = _doc_html(client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9"))
@@ -204,7 +204,7 @@ def test_it_lists_a_check_page_behind_its_docstring_with_the_digest_to_update_to
     out = StringIO()
     call_command("translation_status", "--stale", stdout=out)
     lines = out.getvalue().splitlines()
-    current = check_docs.docstring_sha256(changed_docstring)
+    current = check_docs.english_sha256(changed_docstring)
     assert f"stale  checks/{changed_docstring.ID}.ja  {current}" in lines
     assert f"stale  checks/{changed_docstring.ID}.zh  {current}" in lines
     assert lines[-1].startswith(f"{2 * len(CHECKS)} check page translation(s), ")

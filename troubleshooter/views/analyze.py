@@ -228,11 +228,7 @@ _RST_LITERAL = re.compile(r"::$", re.MULTILINE)
 
 def check_doc_language(language: str | None) -> str:
     """Our language for a Django language code: ja, zh (zh-hans, zh-cn, ...) or en."""
-    code = (language or "").lower()
-    for ours in check_docs.LANGUAGES:
-        if code == ours or code.startswith(ours + "-"):
-            return ours
-    return "en"
+    return check_docs.language_for(language)
 
 
 class CheckDocumentation(NamedTuple):
@@ -264,13 +260,22 @@ def highlight_yaml(text: str) -> SafeString:
     return mark_safe(highlight(text, YamlLexer(), formatter))
 
 
+class ListedCheck(NamedTuple):
+    """A row of the check list: the check and its title in the page's language."""
+
+    check: ModuleType
+    title: check_docs.CheckTitle
+
+
 @require_GET
 def check_list(request: HttpRequest) -> HttpResponse:
-    """Every registered check: id, title, severity."""
+    """Every registered check: id, title (in the page's language when translated), severity."""
+    lang = check_doc_language(get_language())
     checks = sorted(
         registry.all_checks(), key=lambda module: (SEVERITY_ORDER[module.SEVERITY], module.ID)
     )
-    return render(request, "troubleshooter/check_list.html", {"checks": checks})
+    rows = [ListedCheck(module, check_docs.check_title(module, lang)) for module in checks]
+    return render(request, "troubleshooter/check_list.html", {"checks": rows})
 
 
 @require_GET
@@ -291,6 +296,8 @@ def check_detail(request: HttpRequest, check_id: str) -> HttpResponse:
     documentation = check_documentation(module, lang=lang)
     context = {
         "check": module,
+        # The title follows the text below it: translated with it, English where it is.
+        "title": check_docs.check_title(module, documentation.lang),
         "documentation": documentation.html,
         "documentation_lang": documentation.lang,
         "documentation_stale": documentation.stale,

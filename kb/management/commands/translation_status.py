@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = (
         "List every imported article translation and every check page translation as fresh or "
         "stale, with the sha256 of its original's current text (the value `translated_from` "
-        "takes once the translation is updated): an article's body, a check's docstring."
+        "takes once the translation is updated): an article's body, a check's TITLE and docstring."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"{rows.count()} translation(s), {stale_count} stale")
 
-        # Check pages: checks/docs/<id>.<lang>.md against the check's docstring.
+        # Check pages: checks/docs/<id>.<lang>.md against the check's TITLE and docstring.
         pages = check_docs.all_translations(registry.all_checks())
         for page in pages:
             name = f"checks/{page.check_id}.{page.lang}"
