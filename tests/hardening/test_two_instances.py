@@ -1,10 +1,10 @@
 """Several instances, one database: each keeps its own search index in step with the articles.
 
 Two gunicorn instances, each with its own local index folder, serve from one throw-away
-PostgreSQL database. An import run with instance A's settings, and an edit made in A's admin,
-reach instance B's search on their own (B notices the newer generation of the articles and
-rebuilds its index in the background), while a client searching B in a loop never gets a
-failed or an empty answer.
+PostgreSQL database. An import run with instance A's settings, an edit and a deletion made in
+A's admin reach instance B's search on their own (B notices the newer generation of the
+articles and rebuilds its index in the background), while a client searching B in a loop
+never gets a failed or an empty answer. With -s it prints how long each took to reach B.
 
 Needs PostgreSQL: `scripts/with-postgres .venv/bin/python -m pytest` (as `.ci/run` does) sets
 KB_DATABASE_URL; the test creates its own database in that server and drops it afterwards.
