@@ -41,8 +41,9 @@ class ArticleAdmin(admin.ModelAdmin):
             {
                 "fields": ("title", "slug", "lang", "summary", "markdown"),
                 "description": (
-                    "Saving re-renders the page. The search index is not updated here: "
-                    "run `manage.py rebuild_index` afterwards. An article edited here is not "
+                    "Saving re-renders the page. Every instance's search index catches up "
+                    "on its own within KB_INDEX_CHECK_SECONDS; `manage.py rebuild_index` "
+                    "updates this instance's at once. An article edited here is not "
                     "overwritten by the next import unless it is run with --force."
                 ),
             },
