@@ -8,7 +8,8 @@
   duplicated or deleted documents (60 hits over an index of 30).
 - Answers: the same error string is searched again and again. Results are cached per
   question and bound to the index (folder and generation) that produced them: when the
-  index changes, the cache starts empty, so an answer never outlives its index.
+  index changes, the cache starts empty, so an answer never outlives its index. The search
+  page's diagnosis is cached the same way, bound to the articles' generation.
 """
 
 from __future__ import annotations
@@ -101,3 +102,6 @@ class BoundedCache:
 searchers = ThreadSearcher()
 # (prepared query, limit) -> tuple[SearchHit, ...], owned by (index folder, generation).
 results = BoundedCache(maxsize=512)
+# The search page's diagnosis (kb/views.py): (text digest, language) -> (cause card or None,),
+# owned by the articles' generation in the database.
+diagnoses = BoundedCache(maxsize=512)
