@@ -58,7 +58,7 @@ def build_corpus(results: Results, *, workdir: Path, count: int | None) -> Path:
 # --- FTS5 with the same tokens and the same query -----------------------------------------
 
 FIELDS = ("title_text", "symptom_text", "keyword_text", "body_text", "ja_text")
-# The Whoosh schema's field boosts (kb/search.py), as bm25 column weights (slug first: 0).
+# The Whoosh schema's field boosts (kb/search/index.py), as bm25 column weights (slug first: 0).
 WEIGHTS = (0.0, 3.0, 2.5, 2.0, 1.0, 1.0)
 
 
@@ -66,7 +66,7 @@ def _fts5_table(workdir: Path) -> tuple[sqlite3.Connection, float]:
     """Every indexed article in FTS5, tokens prepared by our own analyzers; (db, seconds)."""
     from kb.analysis import bigram_terms, lemma_terms
     from kb.models import Article
-    from kb.search import _document
+    from kb.search.index import document
 
     path = workdir / "fts5.sqlite3"
     path.unlink(missing_ok=True)
@@ -79,7 +79,7 @@ def _fts5_table(workdir: Path) -> tuple[sqlite3.Connection, float]:
 
     def rows():
         for article in Article.objects.iterator(chunk_size=500):
-            d = _document(article)
+            d = document(article)
             yield (
                 d["slug"],
                 *(" ".join(bigram_terms(d[f])) for f in FIELDS[:-1]),
@@ -143,13 +143,12 @@ def _top3(answers: list[list[str]], right: list[str]) -> float:
 
 def _measure(results: Results, *, workdir: Path, queries: list, size: int, full: bool) -> dict:
     """Every comparison at the current corpus size; returns the headline figures."""
-    from kb import search as search_module
-    from kb.search import build_query, prepare_query, search_articles
+    from kb.search import build_query, caches, prepare_query, search_articles
 
     texts = [q for _, q, _ in queries]
     right = [slug for _, _, slug in queries]
     kinds = [kind for kind, _, _ in queries]
-    searcher = search_module._searchers.get()
+    searcher = caches.searchers.get()
     reader = searcher.reader()
     prepared = [prepare_query(t) for t in texts]
 
@@ -195,7 +194,7 @@ def _measure(results: Results, *, workdir: Path, queries: list, size: int, full:
     results.figure(f"{label}: right document in top 3, Whoosh engine", w_rel, "%")
     results.figure(f"{label}: right document in top 3, FTS5", f_rel, "%")
 
-    clear = search_module._results.clear
+    clear = caches.results.clear
     p_samples, p_answers = _samples(
         lambda t: [h.slug for h in search_articles(t, limit=LIMIT)], texts, before=clear
     )

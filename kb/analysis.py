@@ -3,7 +3,7 @@
 Whoosh pickles the schema, analyzers included, into the index. So the classes here live in
 this stable module, keep no engine state (the MeCab tagger is created lazily, per thread,
 outside the instances), and any change to what they emit must bump `SCHEMA_VERSION` in
-kb/search.py so the index is rebuilt (RESEARCH.md, "Search engine: Whoosh").
+kb/search/index.py so the index is rebuilt (RESEARCH.md, "Search engine: Whoosh").
 
 Why this design: measured on 17 ja/zh/en queries, a bigram field for all documents plus a
 Japanese lemma field, searched together with phrases, found 17/17; either alone missed

@@ -145,7 +145,7 @@ KB_ARTICLES_DIR = Path(env_str("KB_ARTICLES_DIR", str(BASE_DIR / "articles")))
 # on NFS/EFS/Azure Files: Whoosh mmaps segments and deletes them at commit (RESEARCH.md).
 KB_INDEX_DIR = Path(env_str("KB_INDEX_DIR", str(VAR_DIR / "index")))
 # A missing, damaged or stale index is rebuilt by a background thread of the web process
-# (kb/search.py); searches check how fresh it is at most every KB_INDEX_CHECK_SECONDS.
+# (kb/search/); searches check how fresh it is at most every KB_INDEX_CHECK_SECONDS.
 KB_INDEX_SELF_HEAL = env_bool("KB_INDEX_SELF_HEAL", True)
 KB_INDEX_CHECK_SECONDS = env_int("KB_INDEX_CHECK_SECONDS", 60, minimum=1)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -20,6 +22,8 @@ from kb import errortext
 from kb.languages import HREFLANG, requested_language
 from kb.models import Article, SlugHistory
 from kb.search import SearchHit, index_exists, search_articles
+from kb.search.caches import diagnoses
+from kb.search.index import database_generation
 
 # Checked before any database lookup: anything else is a 404 without touching the DB.
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -54,6 +58,31 @@ def _answer(text: str) -> dict:
     from troubleshooter.views.diagnose import answer
 
     return answer(text, search=False)
+
+
+def _cause(text: str) -> dict | None:
+    """The troubleshooter's first cause for `text`, or None; cached per articles generation.
+
+    Every search page shows the diagnosis of its query, so a repeated query (the same error
+    string pasted again, a live search retyped) would otherwise run it again, even when the
+    search results come from their cache. The answer depends on the text, the page language
+    and the articles (a cause card quotes an article, the causes come from the articles), so
+    those are the key; the articles' generation is one indexed aggregate query. The text is
+    kept as its digest: a pasted log may be a megabyte. Cards are shared: read only.
+    """
+    from troubleshooter.views.diagnose import current_lang
+
+    try:
+        generation = database_generation()
+    except DatabaseError:  # no article table yet: the diagnosis reads the files, uncached
+        return next(iter(_answer(text)["matches"]), None)
+    key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), current_lang())
+    cached = diagnoses.get(generation, key)
+    if cached is None:
+        matches = _answer(text)["matches"]
+        cached = (matches[0] if matches else None,)
+        diagnoses.put(generation, key, cached)
+    return cached[0]
 
 
 def _rank_cause_first(hits: list[SearchHit], cause: dict) -> list[SearchHit]:
@@ -95,9 +124,8 @@ def search(request: HttpRequest) -> HttpResponse:
     hits = search_articles(query, limit=10) if query.strip() else None
     cause = None
     if query.strip():
-        found = _answer(_diagnosis_text(raw, query))
-        if found["matches"]:
-            cause = found["matches"][0]
+        cause = _cause(_diagnosis_text(raw, query))
+        if cause is not None:
             hits = _rank_cause_first(hits or [], cause)
     # Looking at the disk is only worth it to explain an empty answer.
     index_ready = True if hits else index_exists()

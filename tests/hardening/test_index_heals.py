@@ -22,8 +22,7 @@ import pytest
 from django.core.management import call_command
 from test_production_server import BIN, REPO, Server, _free_port, _production_env, running
 
-from kb import search
-from kb.search import heal_index, index_dir, index_exists, search_articles
+from kb.search import caches, heal_index, index_dir, index_exists, search_articles
 
 QUERY = "envsubst: Argument list too long"
 SLUG = "nginx-envsubst-argument-list-too-long"
@@ -76,8 +75,8 @@ def test_search_surfaces_answer_from_the_database_and_the_index_heals(client, se
     assert search_articles(QUERY)[0].source == "index"
     DAMAGE[damage](index_dir().resolve())
     # This thread's open searcher may still read what it loaded; a new worker opens the disk.
-    search._searchers.forget()
-    search._results.clear()
+    caches.searchers.forget()
+    caches.results.clear()
     assert_every_surface_answers_from_the_database(client)
     assert heal_index() is True
     hits = search_articles(QUERY)
@@ -107,7 +106,7 @@ def test_an_index_built_before_a_change_is_rebuilt(articles):
     from kb.models import Article
 
     call_command("rebuild_index")
-    search._searchers.forget()
+    caches.searchers.forget()
     # What an import killed between saving its rows and rebuilding leaves behind.
     Article.objects.create(slug="late-arrival", title="Zyxwvut late arrival", markdown="x", html="")
     assert search_articles("zyxwvut") == []  # the stale index does not know it yet
@@ -128,7 +127,7 @@ def test_one_searcher_and_one_tagger_per_thread_give_the_same_answers(search_ind
     def run(offset: int) -> None:
         for n in range(60):
             query = list(queries)[(n + offset) % len(queries)]
-            search._results.clear()  # every search reaches the index, not the answer cache
+            caches.results.clear()  # every search reaches the index, not the answer cache
             try:
                 got = search_articles(query, limit=5)
             except Exception as error:  # noqa: BLE001 - every failure is a finding here

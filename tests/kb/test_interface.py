@@ -162,7 +162,7 @@ def test_the_article_list_shows_dates_and_a_filter(client, articles) -> None:
 
 
 def test_snippets_start_at_a_word_boundary() -> None:
-    from kb.search import _snippet
+    from kb.search.snippets import snippet as _snippet
 
     # The window opens 40 characters before the match: here inside "kubernetesclusteradmin".
     text = "word " * 30 + "kubernetesclusteradmin" + " pod" * 6 + " envsubst argument list too long"

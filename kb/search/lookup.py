@@ -1,0 +1,185 @@
+"""Answering a query: the index when it can, the database when it cannot.
+
+`search_articles` prepares the query, asks this thread's searcher (or the result cache),
+drops hits that matched only a stray common word, points each hit at its best section and
+folds the language versions of one article into one hit. An index that is missing, damaged
+or older than the database never makes a search fail: a plain, bounded database query
+answers (hits marked `source="database"`) and kb/search/healing.py rebuilds the index in
+the background. Whoosh raises many kinds of exception on a damaged index, so any exception
+from the index path is answered that way; only its type is logged, as its text may quote
+the query.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import replace
+
+from django.db.models import Q
+from django.urls import reverse
+
+from kb.search.caches import results, searchers
+from kb.search.healing import check_freshness, schedule_heal
+from kb.search.hits import SearchHit
+from kb.search.languages import one_version_per_article, preferred_language
+from kb.search.query import build_query, prepare_query
+from kb.search.snippets import SNIPPET_CHARS, best_section, needles, shorten
+
+logger = logging.getLogger(__name__)
+
+# Hits scoring below this fraction of the best one are dropped: with OR semantics a document
+# sharing one common word ("too", "list") with a pasted error would otherwise be listed.
+RELATIVE_CUTOFF = 0.2
+
+
+def search_articles(query: str, limit: int = 10) -> list[SearchHit]:
+    """Find the articles for a query or a pasted log, best first, each with its best section.
+
+    Each article is listed once, in the reader's language when it has that version. When the
+    index is missing or cannot be read, the database answers (module docstring).
+    """
+    limit = max(1, min(int(limit), 50))
+    prepared = prepare_query(query or "")
+    lang = preferred_language(query)
+    try:
+        searcher = searchers.get()
+        if searcher is not None:
+            check_freshness(searchers.folder)
+            owner = (searchers.folder, searcher.ixreader.generation())
+            key = (prepared, limit)
+            cached = results.get(owner, key)
+            if cached is None:
+                # Room for the other language versions of the same articles, folded away below.
+                cached = tuple(_search(searcher, prepared=prepared, limit=min(limit * 3, 150)))
+                results.put(owner, key, cached)
+            hits = one_version_per_article(
+                list(cached),
+                lang=lang,
+                translation=lambda hit: _version_in(
+                    searcher, hit=hit, lang=lang, prepared=prepared
+                ),
+            )
+            return hits[:limit]
+    except Exception as error:  # noqa: BLE001 - whoosh raises many kinds on a damaged index
+        # The type only: an exception's text may quote the query.
+        logger.warning(
+            "search index unreadable (%s); answering from the database, rebuilding it",
+            type(error).__name__,
+        )
+        searchers.forget()
+    schedule_heal()
+    hits = one_version_per_article(database_search(prepared, limit=limit * 3), lang=lang)
+    return hits[:limit]
+
+
+def _search(searcher, *, prepared: str, limit: int) -> list[SearchHit]:  # noqa: ANN001
+    whoosh_query = build_query(prepared, searcher.reader())
+    if whoosh_query is None:
+        return []
+    found = searcher.search(whoosh_query, limit=limit)
+    pattern = needles(prepared)
+    hits = []
+    # scored_length(), not len(): len() counts every match, re-running the query unlimited.
+    top_score = found[0].score if found.scored_length() else 0.0
+    for result in found:
+        if result.score < RELATIVE_CUTOFF * top_score:
+            break  # the rest matched only a stray common word: noise, not answers
+        fields = result.fields()
+        section_id, section_title, snippet = best_section(fields["sections"], pattern)
+        if not snippet:
+            snippet = html.escape(shorten(fields.get("summary") or "", SNIPPET_CHARS))
+        url = reverse("kb:article_detail", args=[fields["slug"]])
+        if section_id:
+            url += f"#{section_id}"
+        hits.append(
+            SearchHit(
+                slug=fields["slug"],
+                title=fields["title"],
+                url=url,
+                lang=fields["lang"],
+                snippet=snippet,
+                score=round(float(result.score), 4),
+                section=section_id or None,
+                section_title=section_title or None,
+            )
+        )
+    return hits
+
+
+def _version_in(searcher, *, hit: SearchHit, lang: str, prepared: str) -> SearchHit | None:  # noqa: ANN001
+    """The hit's article in another language, from the index, with its own best section."""
+    fields = searcher.document(slug=hit.slug, lang=lang)
+    if fields is None:
+        return None
+    section_id, section_title, snippet = best_section(fields["sections"], needles(prepared))
+    url = reverse("kb:article_detail", args=[hit.slug]) + (f"#{section_id}" if section_id else "")
+    return replace(
+        hit,
+        title=fields["title"],
+        lang=lang,
+        url=url,
+        snippet=snippet or html.escape(shorten(fields.get("summary") or "", SNIPPET_CHARS)),
+        section=section_id or None,
+        section_title=section_title or None,
+    )
+
+
+# --- when the index cannot answer -------------------------------------------------------------
+
+# The fallback query: the longest few words of the query, each cut, matched as substrings.
+FALLBACK_WORDS = 4
+FALLBACK_WORD_CHARS = 40
+_FALLBACK_WORD = re.compile(r"\w{3,}")
+
+
+def database_search(prepared: str, *, limit: int) -> list[SearchHit]:
+    """Articles whose title, summary or text hold the query's longest words (all, else any).
+
+    A plain, bounded query for when the index cannot answer: at most FALLBACK_WORDS words,
+    no ranking beyond "holds them all" first.
+    """
+    from kb.models import Article
+
+    words = sorted(
+        {word[:FALLBACK_WORD_CHARS] for word in _FALLBACK_WORD.findall(prepared)},
+        key=lambda word: (-len(word), word),
+    )[:FALLBACK_WORDS]
+    if not words:
+        return []
+    clauses = [
+        Q(title__icontains=word) | Q(summary__icontains=word) | Q(markdown__icontains=word)
+        for word in words
+    ]
+    rows = Article.objects.only("slug", "title", "lang", "summary").order_by("slug")
+    found = list(rows.filter(_all(clauses))[:limit])
+    if not found and len(clauses) > 1:
+        found = list(rows.filter(_any(clauses))[:limit])
+    return [
+        SearchHit(
+            slug=article.slug,
+            title=article.title,
+            url=reverse("kb:article_detail", args=[article.slug]),
+            lang=article.lang,
+            snippet=html.escape(shorten(article.summary or "", SNIPPET_CHARS)),
+            score=0.0,
+            section=None,
+            source="database",
+        )
+        for article in found
+    ]
+
+
+def _all(clauses: list[Q]) -> Q:
+    combined = clauses[0]
+    for clause in clauses[1:]:
+        combined &= clause
+    return combined
+
+
+def _any(clauses: list[Q]) -> Q:
+    combined = clauses[0]
+    for clause in clauses[1:]:
+        combined |= clause
+    return combined

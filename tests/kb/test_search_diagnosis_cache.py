@@ -1,0 +1,37 @@
+"""The search page's diagnosis is cached per text, language and articles generation."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kb.models import Article
+
+QUERY = "0/3 nodes are available: 3 Too many pods."
+SLUG = "kubelet-max-pods"
+
+
+def test_a_repeated_query_reuses_the_diagnosis(client, search_index) -> None:
+    first = client.get("/search/", {"q": QUERY})
+    assert first.context["cause"]["article"] == SLUG
+    with CaptureQueriesContext(connection) as again:
+        second = client.get("/search/", {"q": QUERY})
+    assert second.context["cause"] == first.context["cause"]
+    # Search and diagnosis both answered from their caches: only the generation was read.
+    assert len(again.captured_queries) == 1, [q["sql"] for q in again.captured_queries]
+
+
+def test_the_cause_card_follows_an_edit_of_its_article(client, search_index) -> None:
+    assert client.get("/search/", {"q": QUERY}).context["cause"]["title"] != "Edited title"
+    article = Article.objects.get(slug=SLUG, lang="en")
+    article.title = "Edited title"
+    article.save()
+    assert client.get("/search/", {"q": QUERY}).context["cause"]["title"] == "Edited title"
+
+
+def test_the_cause_card_is_cached_per_language(client, search_index) -> None:
+    english = client.get("/search/", {"q": QUERY}).context["cause"]
+    client.cookies["django_language"] = "ja"
+    japanese = client.get("/search/", {"q": QUERY}).context["cause"]
+    assert japanese["article"] == english["article"] == SLUG
+    assert japanese != english
