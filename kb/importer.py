@@ -138,6 +138,7 @@ class Document:
     translation_of: str | None = None
     translated_from: str = ""
     original_reports: list[dict] = field(default_factory=list)
+    front_matter: str = ""  # the YAML between the fences, as written
 
 
 # --- Reading one file -------------------------------------------------------------------------
@@ -400,6 +401,7 @@ def read_document(path: Path, *, slug_from: str = "front-matter") -> Document:
         translation_of=meta.translation_of,
         translated_from=meta.translated_from or "",
         original_reports=meta.original_reports,
+        front_matter=yaml_text or "",
     )
 
 
@@ -474,6 +476,7 @@ def _apply(
     article.translation_of = original
     article.translated_from = doc.translated_from
     article.original_reports = doc.original_reports
+    article.front_matter = doc.front_matter
     article.imported_fingerprint = body_fingerprint(title=doc.title, markdown=doc.body)
     article.save()
 

@@ -65,6 +65,12 @@ class Article(models.Model):
     original_reports = models.JSONField(
         default=list, blank=True, help_text="Source write-ups backing it: [{slug, lang}]."
     )
+    front_matter = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="The front matter as imported: the troubleshooter reads a cause from it, so "
+        "every instance sharing the database knows the same causes.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Indexed: the articles' generation (count, newest change) is read on every search page
     # and every diagnosis; without an index SQLite reads each row up to this column, past the

@@ -403,6 +403,24 @@ def test_an_imported_translation_lends_its_words_to_the_diagnosis(articles):
     assert any(japanese.title in text and japanese.markdown in text for text in cause.prose)
 
 
+def test_an_instance_without_the_imported_file_knows_the_whole_cause(client, articles, tmp_path):
+    """Another host shares the database but not the importing host's disk: the reports, near
+    misses and mechanism come from what the import stored, not from the file."""
+    from kb.importer import import_paths
+
+    folder = tmp_path / "team"
+    folder.mkdir()
+    (folder / "redis-misconf-readonly-volume.md").write_text(OWN, encoding="utf-8")
+    assert not import_paths([folder]).failed
+    (folder / "redis-misconf-readonly-volume.md").unlink()
+    # A report in the article's own words (not its symptom): only `reports` can name it.
+    text = "redis stops accepting writes once its data volume turned read-only"
+    found = client.post(API, data=text, content_type="text/plain").json()
+    assert found["matches"] and found["matches"][0]["article"] == "redis-misconf-readonly-volume"
+    near_miss = client.post(API, data="Redis is starting", content_type="text/plain").json()
+    assert near_miss["matches"] == []
+
+
 def test_the_cause_card_uses_an_imported_translation_of_the_article(client, articles):
     from django.utils import translation
 

@@ -2,10 +2,12 @@
 
 The database rows say which articles exist (a team's own imported article included) with their
 current title and summary; the diagnosis keys (``symptoms``, ``reports``, ``near_misses``,
-``mechanism``) are read from the front matter of the file each row was imported from (the
-``Article`` model stores only ``symptoms``). The result is cached under a generation key (the
-number of rows and the newest ``updated_at``): one small query per diagnosis, and a rebuild
-only when an import or an admin edit changed the articles.
+``mechanism``) are read from the front matter the import stored with each row
+(``Article.front_matter``), so every instance that shares the database knows the same causes,
+whatever files its own disk holds. A row imported before that field existed is read from its
+file. The result is cached under the articles' generation (the mark the search index follows:
+the number of rows, the last id and the newest ``updated_at``): one small indexed query per
+diagnosis, and a rebuild only when an import or an admin edit changed the articles.
 """
 
 from __future__ import annotations
@@ -32,31 +34,36 @@ _cached: Knowledge | None = None
 
 
 def generation_key() -> str:
-    from django.db.models import Count, Max
+    """The articles' generation, the same mark the search index follows (count, last id,
+    newest change): a deletion followed by an import changes it too."""
+    from kb.search.index import database_generation
 
-    from kb.models import Article
-
-    found = Article.objects.aggregate(newest=Max("updated_at"), count=Count("id"))
-    newest = found["newest"].isoformat() if found["newest"] else "-"
-    return f"{found['count']}:{newest}"
+    return database_generation()
 
 
 def _cause_for(row) -> ArticleCause | None:  # noqa: ANN001
-    path = Path(row.source_path) if row.source_path else None
-    if path is None or path.suffix.lower() not in (".md", ".markdown"):
-        return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        # The file is gone: what the import stored still names the cause.
-        if not row.symptoms:
+    if row.front_matter:
+        # What the import stored: the same on every instance that shares the database.
+        text = f"---\n{row.front_matter}\n---\n{row.markdown}"
+        where = row.source_path or f"article {row.slug}"
+    else:
+        # Imported before the front matter was stored: read the file it came from.
+        path = Path(row.source_path) if row.source_path else None
+        if path is None or path.suffix.lower() not in (".md", ".markdown"):
             return None
-        return ArticleCause(
-            slug=row.slug, title=row.title, summary=row.summary, symptoms=tuple(row.symptoms)
-        )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            # The file is gone: what the import stored still names the cause.
+            if not row.symptoms:
+                return None
+            return ArticleCause(
+                slug=row.slug, title=row.title, summary=row.summary, symptoms=tuple(row.symptoms)
+            )
+        where = str(path)
     try:
         cause = article_cause_from_text(
-            text, path=path, title=row.title, summary=row.summary, body=row.markdown
+            text, path=where, title=row.title, summary=row.summary, body=row.markdown
         )
     except TreeError as error:
         logger.warning("article %s is not used by the troubleshooter:\n%s", row.slug, error)
@@ -95,7 +102,14 @@ def current_knowledge() -> Knowledge:
         return cached
     rows = list(
         Article.objects.only(
-            "slug", "title", "summary", "symptoms", "source_path", "markdown", "lang"
+            "slug",
+            "title",
+            "summary",
+            "symptoms",
+            "source_path",
+            "markdown",
+            "lang",
+            "front_matter",
         ).order_by("slug")
     )
     translations: dict[str, list[str]] = {}
