@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 
 import yaml
+from yaml._yaml import CParser
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from .results import Limits, ManifestRejected, ParseError
@@ -366,6 +367,244 @@ class _Converter:
         return Map(values, line, column, keys)
 
 
+class _NeedsComposer(Exception):
+    """The chunk uses anchors, aliases or a tagged merge key: the composer path handles it."""
+
+
+_RESOLVER = yaml.resolver.Resolver()
+_CONVERTED: dict[tuple[str, str], object] = {}
+_SCALAR_EVENT = yaml.ScalarEvent
+_MAPPING_START = yaml.MappingStartEvent
+_SEQUENCE_START = yaml.SequenceStartEvent
+_MAPPING_END = yaml.MappingEndEvent
+_SEQUENCE_END = yaml.SequenceEndEvent
+_STR_TAG = _TAG + "str"
+_DOCUMENT_START_EVENT = yaml.DocumentStartEvent
+_DOCUMENT_END_EVENT = yaml.DocumentEndEvent
+_DEFAULT_TAGS = {_MAPPING_START: _TAG + "map", _SEQUENCE_START: _TAG + "seq"}
+
+
+def _resolve_scalar(value: str, implicit: tuple[bool, bool]) -> str:
+    """The tag PyYAML's resolver gives a plain or quoted scalar, memoized like `_Loader`."""
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, implicit)
+    if len(value) <= 64 and len(_Loader._resolved) < 50_000:
+        _Loader._resolved[(value, implicit)] = tag
+    return tag
+
+
+def _scalar_value(tag: str, raw: str) -> object:
+    """The typed value of a scalar, exactly as `_Converter.convert` computes it."""
+    convert = _CONVERT.get(tag)
+    if convert is None or (tag in _NUMBER_TAGS and (":" in raw or len(raw) > _MAX_RESOLVED)):
+        return raw
+    key = (tag, raw)
+    if key in _CONVERTED:
+        return _CONVERTED[key]
+    try:
+        value = convert(yaml.ScalarNode(tag, raw))
+    except (ConstructorError, ValueError):
+        value = raw
+    if len(raw) <= 64 and len(_CONVERTED) < 50_000:
+        _CONVERTED[key] = value
+    return value
+
+
+def _build_from_events(
+    chunk: str, *, base: int, limits: Limits, budget: int, deadline: float | None
+) -> list[Node | ParseError] | None:
+    """The positioned trees of a chunk, built straight from libyaml's events, or None.
+
+    The same trees, notes and refusals as composing the chunk and expanding it with
+    `_Converter` (one converter per document), without allocating PyYAML nodes or calling
+    the resolver for values already seen. The result lists, in order, each document's root
+    and the notes and refusals of the chunk; a refused document contributes its refusal
+    instead of a root. Nothing is kept when libyaml reports a syntax error anywhere in the
+    chunk (it is raised, as with `compose_all`). None means the chunk holds an anchor, an
+    alias or a tagged merge-key collection: the caller composes it instead, so that alias
+    expansion and its limits stay in one place. The loop holds an explicit stack, so no
+    input recurses in Python; depth is bounded by `limits.max_depth` as in the converter.
+    """
+    get_event = CParser(chunk).get_event
+    anchors_possible = "&" in chunk or "*" in chunk
+    max_depth = limits.max_depth
+    # No value of the chunk can be longer than the chunk: the length test is then skipped.
+    max_scalar = limits.max_scalar_bytes if len(chunk) > limits.max_scalar_bytes else None
+    resolved = _Loader._resolved
+    out: list[Node | ParseError] = []
+    # A frame per open collection: [values, line, column, -1] for a sequence; for a mapping
+    # [values, line, column, state, keys, merges, key name, key position] with state
+    # 0 = a key is next, 1 = the value of that key, 2 = the value of a `<<` merge key.
+    stack: list[list] = []
+    depth = 0
+    nodes = 0
+    refused = False
+    root: Node | None = None
+    while True:
+        event = get_event()
+        cls = event.__class__
+        if anchors_possible and (cls is yaml.AliasEvent or getattr(event, "anchor", None)):
+            return None
+        if cls is _SCALAR_EVENT:
+            if refused:
+                continue
+            raw = event.value
+            tag = event.tag
+            if tag is None or tag == "!":
+                implicit = event.implicit
+                tag = resolved.get((raw, implicit))
+                if tag is None:
+                    if implicit[0] and len(raw) > _MAX_RESOLVED:
+                        tag = _STR_TAG
+                    else:
+                        tag = _resolve_scalar(raw, implicit)
+            if tag == _MERGE_TAG and depth and stack[-1][3] == 0:
+                stack[-1][3] = 2  # a merge key is not itself part of the tree
+                continue
+            nodes += 1
+            mark = event.start_mark
+            line = mark.line + base + 1
+            column = mark.column + 1
+            if (
+                nodes > budget
+                or tag not in _SCALAR_TAGS
+                or (max_scalar is not None and len(raw) > max_scalar)
+                or (deadline is not None and not nodes % 4096 and time.monotonic() > deadline)
+            ):
+                out.append(_refusal(line, column, tag, nodes, budget, deadline, limits))
+                refused = True
+                continue
+            node = Scalar(
+                raw if tag not in _CONVERT else _scalar_value(tag, raw),
+                line,
+                column,
+                raw,
+                event.style,
+            )
+        elif cls is _MAPPING_START or cls is _SEQUENCE_START:
+            if refused:
+                continue
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = _DEFAULT_TAGS[cls]
+            elif tag == _MERGE_TAG:
+                return None
+            nodes += 1
+            mark = event.start_mark
+            line = mark.line + base + 1
+            column = mark.column + 1
+            if (
+                nodes > budget
+                or depth >= max_depth
+                or tag not in (_SEQ_TAGS if cls is _SEQUENCE_START else _MAP_TAGS)
+                or (deadline is not None and not nodes % 4096 and time.monotonic() > deadline)
+            ):
+                out.append(_refusal(line, column, tag, nodes, budget, deadline, limits, depth))
+                refused = True
+            elif cls is _SEQUENCE_START:
+                stack.append([[], line, column, -1])
+                depth += 1
+            else:
+                stack.append([{}, line, column, 0, {}, [], None, None])
+                depth += 1
+            continue
+        elif cls is _MAPPING_END or cls is _SEQUENCE_END:
+            if refused:
+                continue
+            frame = stack.pop()
+            depth -= 1
+            node = Seq(frame[0], frame[1], frame[2]) if frame[3] < 0 else _merged_map(frame)
+        elif cls is _DOCUMENT_START_EVENT:
+            stack = []
+            depth = 0
+            nodes = 0
+            refused = False
+            root = None
+            continue
+        elif cls is _DOCUMENT_END_EVENT:
+            if not refused and root is not None:
+                out.append(root)
+            continue
+        elif event is None:
+            return out
+        else:
+            continue  # stream start and end
+        # A finished node goes into the collection being built, as `_Converter` puts it.
+        if not depth:
+            root = node
+            continue
+        frame = stack[-1]
+        state = frame[3]
+        if state < 0:
+            frame[0].append(node)
+        elif state == 1:
+            name = frame[6]
+            frame[0][name] = node
+            frame[4][name] = frame[7]
+            frame[3] = 0
+        elif state == 0:
+            name = node.raw if isinstance(node, Scalar) else f"<{type(node).__name__} key>"
+            if name in frame[0]:
+                out.append(
+                    ParseError(
+                        node.line,
+                        node.column,
+                        f"duplicate key {name!r} (first at line {frame[4][name][0]}); "
+                        "the last one is analysed, and kubectl may refuse the manifest",
+                        severity="note",
+                    )
+                )
+            frame[3] = 1
+            frame[6] = name
+            frame[7] = (node.line, node.column)
+        else:
+            frame[5].append(node)
+            frame[3] = 0
+
+
+def _refusal(
+    line: int,
+    column: int,
+    tag: str,
+    nodes: int,
+    budget: int,
+    deadline: float | None,
+    limits: Limits,
+    depth: int | None = None,
+) -> ParseError:
+    """Why `_build_from_events` refuses a document at a node: the first of `convert`'s tests
+    that fails, in `convert`'s order (`depth` is given for collections)."""
+    if deadline is not None and not nodes % 4096 and time.monotonic() > deadline:
+        message = (
+            "the analysis ran out of time while reading this document; it and the ones"
+            " after it were not analysed"
+        )
+    elif nodes > budget:
+        message = (
+            "aliases expand this document far beyond its size (an alias bomb?); document skipped"
+        )
+    elif depth is None and tag in _SCALAR_TAGS:
+        message = f"a value longer than {limits.max_scalar_bytes:,} characters; document skipped"
+    elif depth is not None and depth >= limits.max_depth:
+        message = f"nesting deeper than {limits.max_depth} levels; document skipped"
+    else:
+        message = f"unsupported tag {tag!r}; document skipped"
+    return ParseError(line, column, message)
+
+
+def _merged_map(frame: list) -> Map:
+    """The finished mapping of a frame, with its `<<` merges applied like `convert_map`."""
+    values, line, column, keys, merges = frame[0], frame[1], frame[2], frame[4], frame[5]
+    for merged in merges:
+        sources = merged.value if isinstance(merged, Seq) else [merged]
+        for source in sources:
+            if isinstance(source, Map):
+                for name, value in source.value.items():
+                    if name not in values:
+                        values[name] = value
+                        keys[name] = source.keys[name]
+    return Map(values, line, column, keys)
+
+
 def _syntax_error(error: yaml.YAMLError, base: int) -> ParseError:
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
@@ -451,10 +690,29 @@ def _parse_stream(
                 )
             )
             break
-        match = _HELM_SOURCE.search(chunk)
+        match = _HELM_SOURCE.search(chunk) if "Source:" in chunk else None
         source = match.group(1).rstrip() if match else None
+        budget = len(chunk) + 10_000
         try:
             _check_depth(chunk, base, limits.max_depth, block_deep=block_deep)
+            built = _build_from_events(
+                chunk, base=base, limits=limits, budget=budget, deadline=deadline
+            )
+        except DocumentRefused as refused:
+            errors.append(ParseError(refused.line, refused.column, refused.message))
+            continue
+        except yaml.YAMLError as error:
+            errors.append(_syntax_error(error, base))
+            continue
+        if built is not None:
+            for root in built:
+                if isinstance(root, ParseError):
+                    errors.append(root)
+                elif not (isinstance(root, Scalar) and root.value is None):
+                    documents.append(Document(len(documents), root, root.line, source))
+            continue
+        # Anchors or aliases: compose, so that libyaml resolves them, and expand the graph.
+        try:
             composed = list(yaml.compose_all(chunk, Loader=_Loader))
         except DocumentRefused as refused:
             errors.append(ParseError(refused.line, refused.column, refused.message))
@@ -471,7 +729,7 @@ def _parse_stream(
             converter = _Converter(
                 base=base,
                 limits=limits,
-                budget=len(chunk) + 10_000,
+                budget=budget,
                 errors=errors,
                 deadline=deadline,
             )
