@@ -378,17 +378,36 @@ _MAPPING_START = yaml.MappingStartEvent
 _SEQUENCE_START = yaml.SequenceStartEvent
 _MAPPING_END = yaml.MappingEndEvent
 _SEQUENCE_END = yaml.SequenceEndEvent
-_STR_TAG = _TAG + "str"
+# The resolver's own object: `is` then tells a resolved string from any other tag at once.
+_STR_TAG = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG
 _DOCUMENT_START_EVENT = yaml.DocumentStartEvent
 _DOCUMENT_END_EVENT = yaml.DocumentEndEvent
 _DEFAULT_TAGS = {_MAPPING_START: _TAG + "map", _SEQUENCE_START: _TAG + "seq"}
 
 
+# The tags PyYAML's resolver gives plain scalars, by text (bounded like `_Loader`'s memo).
+# With no path resolvers registered (the safe loader has none), the resolver's answer for a
+# plain scalar depends on its text only, and for any other untagged scalar on its implicit
+# flags only: the tag patterns are tried on plain scalars alone.
+_PLAIN_TAGS: dict[str, str] = {}
+_QUOTED_TAGS: dict[tuple[bool, bool], str] = {}
+
+
+def _plain_tag(value: str) -> str:
+    """`_Loader.resolve` for a plain scalar, memoized by its text."""
+    if len(value) > _MAX_RESOLVED:
+        return _STR_TAG
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    if not _RESOLVER.yaml_path_resolvers and len(_PLAIN_TAGS) < 50_000:
+        _PLAIN_TAGS[value] = tag
+    return tag
+
+
 def _resolve_scalar(value: str, implicit: tuple[bool, bool]) -> str:
-    """The tag PyYAML's resolver gives a plain or quoted scalar, memoized like `_Loader`."""
+    """`_Loader.resolve` for a quoted or block scalar, memoized by its implicit flags."""
     tag = _RESOLVER.resolve(yaml.ScalarNode, value, implicit)
-    if len(value) <= 64 and len(_Loader._resolved) < 50_000:
-        _Loader._resolved[(value, implicit)] = tag
+    if not _RESOLVER.yaml_path_resolvers:
+        _QUOTED_TAGS[implicit] = tag
     return tag
 
 
@@ -425,11 +444,13 @@ def _build_from_events(
     input recurses in Python; depth is bounded by `limits.max_depth` as in the converter.
     """
     get_event = CParser(chunk).get_event
+    first_line = base + 1
     anchors_possible = "&" in chunk or "*" in chunk
     max_depth = limits.max_depth
     # No value of the chunk can be longer than the chunk: the length test is then skipped.
     max_scalar = limits.max_scalar_bytes if len(chunk) > limits.max_scalar_bytes else None
-    resolved = _Loader._resolved
+    plain = _PLAIN_TAGS
+    resolved = _QUOTED_TAGS
     out: list[Node | ParseError] = []
     # A frame per open collection: [values, line, column, -1] for a sequence; for a mapping
     # [values, line, column, state, keys, merges, key name, key position] with state
@@ -451,22 +472,24 @@ def _build_from_events(
             tag = event.tag
             if tag is None or tag == "!":
                 implicit = event.implicit
-                tag = resolved.get((raw, implicit))
-                if tag is None:
-                    if implicit[0] and len(raw) > _MAX_RESOLVED:
-                        tag = _STR_TAG
-                    else:
-                        tag = _resolve_scalar(raw, implicit)
-            if tag == _MERGE_TAG and depth and stack[-1][3] == 0:
+                if implicit[0]:
+                    # A plain scalar: its tag depends on its text only (see _plain_tag).
+                    tag = plain.get(raw) or _plain_tag(raw)
+                else:
+                    tag = resolved.get(implicit) or _resolve_scalar(raw, implicit)
+            # Most values are untagged strings: the resolver's own tag object says so at once,
+            # and the merge, tag and conversion tests below are for the others.
+            plain_str = tag is _STR_TAG
+            if not plain_str and tag == _MERGE_TAG and depth and stack[-1][3] == 0:
                 stack[-1][3] = 2  # a merge key is not itself part of the tree
                 continue
             nodes += 1
             mark = event.start_mark
-            line = mark.line + base + 1
+            line = mark.line + first_line
             column = mark.column + 1
             if (
                 nodes > budget
-                or tag not in _SCALAR_TAGS
+                or (not plain_str and tag not in _SCALAR_TAGS)
                 or (max_scalar is not None and len(raw) > max_scalar)
                 or (deadline is not None and not nodes % 4096 and time.monotonic() > deadline)
             ):
@@ -474,7 +497,7 @@ def _build_from_events(
                 refused = True
                 continue
             node = Scalar(
-                raw if tag not in _CONVERT else _scalar_value(tag, raw),
+                raw if plain_str or tag not in _CONVERT else _scalar_value(tag, raw),
                 line,
                 column,
                 raw,
@@ -490,7 +513,7 @@ def _build_from_events(
                 return None
             nodes += 1
             mark = event.start_mark
-            line = mark.line + base + 1
+            line = mark.line + first_line
             column = mark.column + 1
             if (
                 nodes > budget
@@ -504,7 +527,7 @@ def _build_from_events(
                 stack.append([[], line, column, -1])
                 depth += 1
             else:
-                stack.append([{}, line, column, 0, {}, [], None, None])
+                stack.append([{}, line, column, 0, {}, None, None, None])
                 depth += 1
             continue
         elif cls is _MAPPING_END or cls is _SEQUENCE_END:
@@ -512,7 +535,12 @@ def _build_from_events(
                 continue
             frame = stack.pop()
             depth -= 1
-            node = Seq(frame[0], frame[1], frame[2]) if frame[3] < 0 else _merged_map(frame)
+            if frame[3] < 0:
+                node = Seq(frame[0], frame[1], frame[2])
+            elif frame[5] is None:
+                node = Map(frame[0], frame[1], frame[2], frame[4])
+            else:
+                node = _merged_map(frame)
         elif cls is _DOCUMENT_START_EVENT:
             stack = []
             depth = 0
@@ -557,6 +585,8 @@ def _build_from_events(
             frame[6] = name
             frame[7] = (node.line, node.column)
         else:
+            if frame[5] is None:
+                frame[5] = []
             frame[5].append(node)
             frame[3] = 0
 
