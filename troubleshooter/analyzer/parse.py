@@ -496,6 +496,15 @@ def _build_from_events(
                 out.append(_refusal(line, column, tag, nodes, budget, deadline, limits))
                 refused = True
                 continue
+            if depth and stack[-1][3] == 0:
+                # A mapping's scalar key: only its text and position are kept, so no node.
+                frame = stack[-1]
+                if raw in frame[0]:
+                    out.append(_duplicate(raw, line, column, frame[4][raw][0]))
+                frame[3] = 1
+                frame[6] = raw
+                frame[7] = (line, column)
+                continue
             node = Scalar(
                 raw if plain_str or tag not in _CONVERT else _scalar_value(tag, raw),
                 line,
@@ -572,15 +581,7 @@ def _build_from_events(
         elif state == 0:
             name = node.raw if isinstance(node, Scalar) else f"<{type(node).__name__} key>"
             if name in frame[0]:
-                out.append(
-                    ParseError(
-                        node.line,
-                        node.column,
-                        f"duplicate key {name!r} (first at line {frame[4][name][0]}); "
-                        "the last one is analysed, and kubectl may refuse the manifest",
-                        severity="note",
-                    )
-                )
+                out.append(_duplicate(name, node.line, node.column, frame[4][name][0]))
             frame[3] = 1
             frame[6] = name
             frame[7] = (node.line, node.column)
@@ -589,6 +590,17 @@ def _build_from_events(
                 frame[5] = []
             frame[5].append(node)
             frame[3] = 0
+
+
+def _duplicate(name: str, line: int, column: int, first: int) -> ParseError:
+    """The note `convert_map` gives a key written twice in one mapping."""
+    return ParseError(
+        line,
+        column,
+        f"duplicate key {name!r} (first at line {first}); "
+        "the last one is analysed, and kubectl may refuse the manifest",
+        severity="note",
+    )
 
 
 def _refusal(
