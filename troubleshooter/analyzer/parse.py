@@ -4,9 +4,10 @@ How it stays safe:
 
 * bytes are decoded here (UTF-8, or UTF-16/UTF-8 with a BOM); NUL bytes or undecodable input
   raise `ManifestRejected` before any parser sees them, as does input over `Limits.max_bytes`;
-* libyaml only *composes* nodes (`yaml.compose_all` with `CSafeLoader`); nothing is ever
-  constructed by PyYAML, and a node carrying any tag outside the YAML core schema (for example
-  `!!python/object/apply`) makes its document a `ParseError`;
+* libyaml only *parses*: the tree is built from its events (`_build_from_events`), or, for a
+  document with anchors or aliases, from the nodes `yaml.compose_all` with `CSafeLoader`
+  composes; nothing is ever constructed by PyYAML, and a node carrying any tag outside the YAML
+  core schema (for example `!!python/object/apply`) makes its document a `ParseError`;
 * libyaml's composer recurses in C and crashes the interpreter on very deep nesting (measured:
   900 000 nested `- ` segfaults; 20 000 nested `[` takes 2.5 s). A cheap textual test decides
   whether a document *could* be deeper than `max_depth`; only then its event stream, which
