@@ -103,6 +103,7 @@ class Container:
     image: str | None
     init: bool
     role: str = "container"
+    _mounts: list[Mount] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def image_node(self) -> Scalar | None:
@@ -110,12 +111,14 @@ class Container:
         return self.node.scalar("image")
 
     def mounts(self) -> Iterator[Mount]:
-        """The well-formed volumeMounts."""
-        for item in self.node.maps("volumeMounts"):
-            name = item.str("name")
-            path = item.str("mountPath")
-            if name and path:
-                yield Mount(name, path, item.str("subPath"), item)
+        """The well-formed volumeMounts (read once per container; shared: read-only)."""
+        if self._mounts is None:
+            self._mounts = [
+                Mount(name, path, item.str("subPath"), item)
+                for item in self.node.maps("volumeMounts")
+                if (name := item.str("name")) and (path := item.str("mountPath"))
+            ]
+        yield from self._mounts
 
     def env(self) -> dict[str, Map]:
         """Explicit `env` entries by name."""
@@ -158,6 +161,7 @@ class Workload:
     template_metadata: Map | None
     namespace: str
     _volumes: dict[str, Volume] | None = field(default=None, init=False, repr=False, compare=False)
+    _containers: list[Container] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ref(self) -> ObjectRef:
@@ -168,14 +172,21 @@ class Workload:
 
         `init=False` leaves out the one-shot init containers (they exit before the app
         starts) but keeps sidecars (`restartPolicy: Always`) and ephemeral containers.
+        Read once per workload (every check asks); the containers are shared: read-only.
         """
+        if self._containers is None:
+            self._containers = list(self._read_containers())
+        for container in self._containers:
+            if init or container.role != "init":
+                yield container
+
+    def _read_containers(self) -> Iterator[Container]:
         for item in self.spec.maps("containers"):
             yield Container(item, item.str("name"), item.str("image"), False, "container")
         for item in self.spec.maps("initContainers"):
             sidecar = item.str("restartPolicy") == "Always"
-            if sidecar or init:
-                role = "sidecar" if sidecar else "init"
-                yield Container(item, item.str("name"), item.str("image"), not sidecar, role)
+            role = "sidecar" if sidecar else "init"
+            yield Container(item, item.str("name"), item.str("image"), not sidecar, role)
         for item in self.spec.maps("ephemeralContainers"):
             yield Container(item, item.str("name"), item.str("image"), False, "ephemeral")
 

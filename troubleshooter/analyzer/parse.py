@@ -4,9 +4,10 @@ How it stays safe:
 
 * bytes are decoded here (UTF-8, or UTF-16/UTF-8 with a BOM); NUL bytes or undecodable input
   raise `ManifestRejected` before any parser sees them, as does input over `Limits.max_bytes`;
-* libyaml only *composes* nodes (`yaml.compose_all` with `CSafeLoader`); nothing is ever
-  constructed by PyYAML, and a node carrying any tag outside the YAML core schema (for example
-  `!!python/object/apply`) makes its document a `ParseError`;
+* libyaml only *parses*: the tree is built from its events (`_build_from_events`), or, for a
+  document with anchors or aliases, from the nodes `yaml.compose_all` with `CSafeLoader`
+  composes; nothing is ever constructed by PyYAML, and a node carrying any tag outside the YAML
+  core schema (for example `!!python/object/apply`) makes its document a `ParseError`;
 * libyaml's composer recurses in C and crashes the interpreter on very deep nesting (measured:
   900 000 nested `- ` segfaults; 20 000 nested `[` takes 2.5 s). A cheap textual test decides
   whether a document *could* be deeper than `max_depth`; only then its event stream, which
@@ -33,6 +34,7 @@ import time
 from dataclasses import dataclass
 
 import yaml
+from yaml._yaml import CParser
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from .results import Limits, ManifestRejected, ParseError
@@ -366,6 +368,286 @@ class _Converter:
         return Map(values, line, column, keys)
 
 
+class _NeedsComposer(Exception):
+    """The chunk uses anchors, aliases or a tagged merge key: the composer path handles it."""
+
+
+_RESOLVER = yaml.resolver.Resolver()
+_CONVERTED: dict[tuple[str, str], object] = {}
+_SCALAR_EVENT = yaml.ScalarEvent
+_MAPPING_START = yaml.MappingStartEvent
+_SEQUENCE_START = yaml.SequenceStartEvent
+_MAPPING_END = yaml.MappingEndEvent
+_SEQUENCE_END = yaml.SequenceEndEvent
+# The resolver's own object: `is` then tells a resolved string from any other tag at once.
+_STR_TAG = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG
+_DOCUMENT_START_EVENT = yaml.DocumentStartEvent
+_DOCUMENT_END_EVENT = yaml.DocumentEndEvent
+_DEFAULT_TAGS = {_MAPPING_START: _TAG + "map", _SEQUENCE_START: _TAG + "seq"}
+
+
+# The tags PyYAML's resolver gives plain scalars, by text (bounded like `_Loader`'s memo).
+# With no path resolvers registered (the safe loader has none), the resolver's answer for a
+# plain scalar depends on its text only, and for any other untagged scalar on its implicit
+# flags only: the tag patterns are tried on plain scalars alone.
+_PLAIN_TAGS: dict[str, str] = {}
+_QUOTED_TAGS: dict[tuple[bool, bool], str] = {}
+
+
+def _plain_tag(value: str) -> str:
+    """`_Loader.resolve` for a plain scalar, memoized by its text."""
+    if len(value) > _MAX_RESOLVED:
+        return _STR_TAG
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    if not _RESOLVER.yaml_path_resolvers and len(_PLAIN_TAGS) < 50_000:
+        _PLAIN_TAGS[value] = tag
+    return tag
+
+
+def _resolve_scalar(value: str, implicit: tuple[bool, bool]) -> str:
+    """`_Loader.resolve` for a quoted or block scalar, memoized by its implicit flags."""
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, implicit)
+    if not _RESOLVER.yaml_path_resolvers:
+        _QUOTED_TAGS[implicit] = tag
+    return tag
+
+
+def _scalar_value(tag: str, raw: str) -> object:
+    """The typed value of a scalar, exactly as `_Converter.convert` computes it."""
+    convert = _CONVERT.get(tag)
+    if convert is None or (tag in _NUMBER_TAGS and (":" in raw or len(raw) > _MAX_RESOLVED)):
+        return raw
+    key = (tag, raw)
+    if key in _CONVERTED:
+        return _CONVERTED[key]
+    try:
+        value = convert(yaml.ScalarNode(tag, raw))
+    except (ConstructorError, ValueError):
+        value = raw
+    if len(raw) <= 64 and len(_CONVERTED) < 50_000:
+        _CONVERTED[key] = value
+    return value
+
+
+def _build_from_events(
+    chunk: str, *, base: int, limits: Limits, budget: int, deadline: float | None
+) -> list[Node | ParseError] | None:
+    """The positioned trees of a chunk, built straight from libyaml's events, or None.
+
+    The same trees, notes and refusals as composing the chunk and expanding it with
+    `_Converter` (one converter per document), without allocating PyYAML nodes or calling
+    the resolver for values already seen. The result lists, in order, each document's root
+    and the notes and refusals of the chunk; a refused document contributes its refusal
+    instead of a root. Nothing is kept when libyaml reports a syntax error anywhere in the
+    chunk (it is raised, as with `compose_all`). None means the chunk holds an anchor, an
+    alias or a tagged merge-key collection: the caller composes it instead, so that alias
+    expansion and its limits stay in one place. The loop holds an explicit stack, so no
+    input recurses in Python; depth is bounded by `limits.max_depth` as in the converter.
+    """
+    get_event = CParser(chunk).get_event
+    first_line = base + 1
+    anchors_possible = "&" in chunk or "*" in chunk
+    max_depth = limits.max_depth
+    # No value of the chunk can be longer than the chunk: the length test is then skipped.
+    max_scalar = limits.max_scalar_bytes if len(chunk) > limits.max_scalar_bytes else None
+    plain = _PLAIN_TAGS
+    resolved = _QUOTED_TAGS
+    out: list[Node | ParseError] = []
+    # A frame per open collection: [values, line, column, -1] for a sequence; for a mapping
+    # [values, line, column, state, keys, merges, key name, key position] with state
+    # 0 = a key is next, 1 = the value of that key, 2 = the value of a `<<` merge key.
+    stack: list[list] = []
+    depth = 0
+    nodes = 0
+    refused = False
+    root: Node | None = None
+    while True:
+        event = get_event()
+        cls = event.__class__
+        if anchors_possible and (cls is yaml.AliasEvent or getattr(event, "anchor", None)):
+            return None
+        if cls is _SCALAR_EVENT:
+            if refused:
+                continue
+            raw = event.value
+            tag = event.tag
+            if tag is None or tag == "!":
+                implicit = event.implicit
+                if implicit[0]:
+                    # A plain scalar: its tag depends on its text only (see _plain_tag).
+                    tag = plain.get(raw) or _plain_tag(raw)
+                else:
+                    tag = resolved.get(implicit) or _resolve_scalar(raw, implicit)
+            # Most values are untagged strings: the resolver's own tag object says so at once,
+            # and the merge, tag and conversion tests below are for the others.
+            plain_str = tag is _STR_TAG
+            if not plain_str and tag == _MERGE_TAG and depth and stack[-1][3] == 0:
+                stack[-1][3] = 2  # a merge key is not itself part of the tree
+                continue
+            nodes += 1
+            mark = event.start_mark
+            line = mark.line + first_line
+            column = mark.column + 1
+            if (
+                nodes > budget
+                or (not plain_str and tag not in _SCALAR_TAGS)
+                or (max_scalar is not None and len(raw) > max_scalar)
+                or (deadline is not None and not nodes % 4096 and time.monotonic() > deadline)
+            ):
+                out.append(_refusal(line, column, tag, nodes, budget, deadline, limits))
+                refused = True
+                continue
+            if depth and stack[-1][3] == 0:
+                # A mapping's scalar key: only its text and position are kept, so no node.
+                frame = stack[-1]
+                if raw in frame[0]:
+                    out.append(_duplicate(raw, line, column, frame[4][raw][0]))
+                frame[3] = 1
+                frame[6] = raw
+                frame[7] = (line, column)
+                continue
+            node = Scalar(
+                raw if plain_str or tag not in _CONVERT else _scalar_value(tag, raw),
+                line,
+                column,
+                raw,
+                event.style,
+            )
+        elif cls is _MAPPING_START or cls is _SEQUENCE_START:
+            if refused:
+                continue
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = _DEFAULT_TAGS[cls]
+            elif tag == _MERGE_TAG:
+                return None
+            nodes += 1
+            mark = event.start_mark
+            line = mark.line + first_line
+            column = mark.column + 1
+            if (
+                nodes > budget
+                or depth >= max_depth
+                or tag not in (_SEQ_TAGS if cls is _SEQUENCE_START else _MAP_TAGS)
+                or (deadline is not None and not nodes % 4096 and time.monotonic() > deadline)
+            ):
+                out.append(_refusal(line, column, tag, nodes, budget, deadline, limits, depth))
+                refused = True
+            elif cls is _SEQUENCE_START:
+                stack.append([[], line, column, -1])
+                depth += 1
+            else:
+                stack.append([{}, line, column, 0, {}, None, None, None])
+                depth += 1
+            continue
+        elif cls is _MAPPING_END or cls is _SEQUENCE_END:
+            if refused:
+                continue
+            frame = stack.pop()
+            depth -= 1
+            if frame[3] < 0:
+                node = Seq(frame[0], frame[1], frame[2])
+            elif frame[5] is None:
+                node = Map(frame[0], frame[1], frame[2], frame[4])
+            else:
+                node = _merged_map(frame)
+        elif cls is _DOCUMENT_START_EVENT:
+            stack = []
+            depth = 0
+            nodes = 0
+            refused = False
+            root = None
+            continue
+        elif cls is _DOCUMENT_END_EVENT:
+            if not refused and root is not None:
+                out.append(root)
+            continue
+        elif event is None:
+            return out
+        else:
+            continue  # stream start and end
+        # A finished node goes into the collection being built, as `_Converter` puts it.
+        if not depth:
+            root = node
+            continue
+        frame = stack[-1]
+        state = frame[3]
+        if state < 0:
+            frame[0].append(node)
+        elif state == 1:
+            name = frame[6]
+            frame[0][name] = node
+            frame[4][name] = frame[7]
+            frame[3] = 0
+        elif state == 0:
+            name = node.raw if isinstance(node, Scalar) else f"<{type(node).__name__} key>"
+            if name in frame[0]:
+                out.append(_duplicate(name, node.line, node.column, frame[4][name][0]))
+            frame[3] = 1
+            frame[6] = name
+            frame[7] = (node.line, node.column)
+        else:
+            if frame[5] is None:
+                frame[5] = []
+            frame[5].append(node)
+            frame[3] = 0
+
+
+def _duplicate(name: str, line: int, column: int, first: int) -> ParseError:
+    """The note `convert_map` gives a key written twice in one mapping."""
+    return ParseError(
+        line,
+        column,
+        f"duplicate key {name!r} (first at line {first}); "
+        "the last one is analysed, and kubectl may refuse the manifest",
+        severity="note",
+    )
+
+
+def _refusal(
+    line: int,
+    column: int,
+    tag: str,
+    nodes: int,
+    budget: int,
+    deadline: float | None,
+    limits: Limits,
+    depth: int | None = None,
+) -> ParseError:
+    """Why `_build_from_events` refuses a document at a node: the first of `convert`'s tests
+    that fails, in `convert`'s order (`depth` is given for collections)."""
+    if deadline is not None and not nodes % 4096 and time.monotonic() > deadline:
+        message = (
+            "the analysis ran out of time while reading this document; it and the ones"
+            " after it were not analysed"
+        )
+    elif nodes > budget:
+        message = (
+            "aliases expand this document far beyond its size (an alias bomb?); document skipped"
+        )
+    elif depth is None and tag in _SCALAR_TAGS:
+        message = f"a value longer than {limits.max_scalar_bytes:,} characters; document skipped"
+    elif depth is not None and depth >= limits.max_depth:
+        message = f"nesting deeper than {limits.max_depth} levels; document skipped"
+    else:
+        message = f"unsupported tag {tag!r}; document skipped"
+    return ParseError(line, column, message)
+
+
+def _merged_map(frame: list) -> Map:
+    """The finished mapping of a frame, with its `<<` merges applied like `convert_map`."""
+    values, line, column, keys, merges = frame[0], frame[1], frame[2], frame[4], frame[5]
+    for merged in merges:
+        sources = merged.value if isinstance(merged, Seq) else [merged]
+        for source in sources:
+            if isinstance(source, Map):
+                for name, value in source.value.items():
+                    if name not in values:
+                        values[name] = value
+                        keys[name] = source.keys[name]
+    return Map(values, line, column, keys)
+
+
 def _syntax_error(error: yaml.YAMLError, base: int) -> ParseError:
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
@@ -451,10 +733,29 @@ def _parse_stream(
                 )
             )
             break
-        match = _HELM_SOURCE.search(chunk)
+        match = _HELM_SOURCE.search(chunk) if "Source:" in chunk else None
         source = match.group(1).rstrip() if match else None
+        budget = len(chunk) + 10_000
         try:
             _check_depth(chunk, base, limits.max_depth, block_deep=block_deep)
+            built = _build_from_events(
+                chunk, base=base, limits=limits, budget=budget, deadline=deadline
+            )
+        except DocumentRefused as refused:
+            errors.append(ParseError(refused.line, refused.column, refused.message))
+            continue
+        except yaml.YAMLError as error:
+            errors.append(_syntax_error(error, base))
+            continue
+        if built is not None:
+            for root in built:
+                if isinstance(root, ParseError):
+                    errors.append(root)
+                elif not (isinstance(root, Scalar) and root.value is None):
+                    documents.append(Document(len(documents), root, root.line, source))
+            continue
+        # Anchors or aliases: compose, so that libyaml resolves them, and expand the graph.
+        try:
             composed = list(yaml.compose_all(chunk, Loader=_Loader))
         except DocumentRefused as refused:
             errors.append(ParseError(refused.line, refused.column, refused.message))
@@ -471,7 +772,7 @@ def _parse_stream(
             converter = _Converter(
                 base=base,
                 limits=limits,
-                budget=len(chunk) + 10_000,
+                budget=budget,
                 errors=errors,
                 deadline=deadline,
             )

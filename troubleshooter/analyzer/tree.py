@@ -29,7 +29,11 @@ class Scalar(Node):
     __slots__ = ("raw", "style")
 
     def __init__(self, value: Any, line: int, column: int, raw: str, style: str | None) -> None:
-        super().__init__(value, line, column)
+        # Assigned here rather than through Node.__init__: one call less per scalar, and a
+        # manifest has tens of thousands of them.
+        self.value = value
+        self.line = line
+        self.column = column
         self.raw = raw
         self.style = style
 
@@ -45,7 +49,7 @@ class Seq(Node):
     def maps(self) -> Iterator[Map]:
         """The items that are mappings, skipping anything else."""
         for item in self.value:
-            if isinstance(item, Map):
+            if item.__class__ is Map:
                 yield item
 
 
@@ -57,53 +61,63 @@ class Map(Node):
     def __init__(
         self, value: dict[str, Node], line: int, column: int, keys: dict[str, tuple[int, int]]
     ) -> None:
-        super().__init__(value, line, column)
+        self.value = value
+        self.line = line
+        self.column = column
         self.keys = keys
 
     def __repr__(self) -> str:
         return f"Map({list(self.value)}@{self.line}:{self.column})"
 
+    # The accessors below are what checks call most (hundreds of thousands of times on a
+    # large paste): a one-step path is answered with a single dict look-up, and the type
+    # tests compare classes (the tree classes have no subclasses).
+
     def get(self, *path: str) -> Node | None:
         """The node at a key path, or None if any step is missing or not a mapping."""
+        if len(path) == 1:
+            return self.value.get(path[0])
         node: Node | None = self
         for key in path:
-            if not isinstance(node, Map):
+            if node.__class__ is not Map:
                 return None
             node = node.value.get(key)
         return node
 
     def map(self, *path: str) -> Map | None:
         """The mapping at a key path, or None."""
-        node = self.get(*path)
-        return node if isinstance(node, Map) else None
+        node = self.value.get(path[0]) if len(path) == 1 else self.get(*path)
+        return node if node.__class__ is Map else None
 
     def seq(self, *path: str) -> Seq | None:
         """The sequence at a key path, or None."""
-        node = self.get(*path)
-        return node if isinstance(node, Seq) else None
+        node = self.value.get(path[0]) if len(path) == 1 else self.get(*path)
+        return node if node.__class__ is Seq else None
 
     def maps(self, *path: str) -> Iterator[Map]:
         """The mapping items of the sequence at a key path (nothing if absent or mistyped)."""
-        node = self.get(*path)
-        if isinstance(node, Seq):
-            yield from node.maps()
+        node = self.value.get(path[0]) if len(path) == 1 else self.get(*path)
+        if node.__class__ is Seq:
+            for item in node.value:
+                if item.__class__ is Map:
+                    yield item
 
     def scalar(self, *path: str) -> Scalar | None:
         """The scalar at a key path, or None."""
-        node = self.get(*path)
-        return node if isinstance(node, Scalar) else None
+        node = self.value.get(path[0]) if len(path) == 1 else self.get(*path)
+        return node if node.__class__ is Scalar else None
 
     def str(self, *path: str) -> str | None:
         """The text of a non-null scalar at a key path (numbers as written), else None."""
-        node = self.get(*path)
-        if isinstance(node, Scalar) and node.value is not None:
+        node = self.value.get(path[0]) if len(path) == 1 else self.get(*path)
+        if node.__class__ is Scalar and node.value is not None:
             return node.raw
         return None
 
     def bool(self, *path: str) -> bool | None:
         """A boolean at a key path, or None when absent or not a boolean."""
-        node = self.get(*path)
-        if isinstance(node, Scalar) and isinstance(node.value, bool):
+        node = self.value.get(path[0]) if len(path) == 1 else self.get(*path)
+        if node.__class__ is Scalar and node.value.__class__ is bool:
             return node.value
         return None
 
