@@ -54,6 +54,7 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import K8sObject, Model
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map, Scalar
@@ -201,6 +202,26 @@ def _fix(addresses: int, wanted: int) -> str:
     )
 
 
+# The finding messages (translations: docs/kubelet-max-pods.<lang>.messages.yaml).
+MESSAGES = {
+    "over-range": (
+        "maxPods: {max_pods} is more than the {addresses} pod addresses in the node's pod"
+        " range ({range}): 2^(32-{prefix}) - 3, as host-local IPAM skips the"
+        " network address, the broadcast address and the gateway. The scheduler will"
+        " place up to {max_pods} pods on the node; with a CNI that allocates from the"
+        " node's podCIDR (flannel, kubenet, bridge), pods past the range stay in"
+        " ContainerCreating with `no IP addresses available in range set`."
+    ),
+    "above-default": (
+        "maxPods: {max_pods} is above {default}, the kubelet default and the"
+        " per-node figure Kubernetes is designed and tested for. It fits the"
+        " {addresses} pod addresses of the node's pod range ({range});"
+        " make sure the real podCIDR is that large and load-test the kubelet and runtime"
+        " at this density."
+    ),
+}
+
+
 def check(model: Model) -> Iterator[Finding]:
     """Yield a finding per KubeletConfiguration whose maxPods exceeds its node's pod range."""
     for config in model.of_kind("KubeletConfiguration"):
@@ -214,23 +235,24 @@ def check(model: Model) -> Iterator[Finding]:
         addresses = known.addresses
         if max_pods > addresses:
             severity = "warning" if known.assumed else "error"
-            message = (
-                f"maxPods: {max_pods} is more than the {addresses} pod addresses in the node's pod"
-                f" range ({known.label}): 2^(32-{known.prefix}) - 3, as host-local IPAM skips the"
-                " network address, the broadcast address and the gateway. The scheduler will"
-                f" place up to {max_pods} pods on the node; with a CNI that allocates from the"
-                " node's podCIDR (flannel, kubenet, bridge), pods past the range stay in"
-                " ContainerCreating with `no IP addresses available in range set`."
+            message = say(
+                MESSAGES,
+                "over-range",
+                max_pods=max_pods,
+                addresses=addresses,
+                range=known.label,
+                prefix=known.prefix,
             )
             fix = _fix(addresses, max_pods)
         elif known.assumed and max_pods > DEFAULT_MAX_PODS:
             severity = "info"
-            message = (
-                f"maxPods: {max_pods} is above {DEFAULT_MAX_PODS}, the kubelet default and the"
-                " per-node figure Kubernetes is designed and tested for. It fits the"
-                f" {addresses} pod addresses of the node's pod range ({known.label});"
-                " make sure the real podCIDR is that large and load-test the kubelet and runtime"
-                " at this density."
+            message = say(
+                MESSAGES,
+                "above-default",
+                max_pods=max_pods,
+                default=DEFAULT_MAX_PODS,
+                addresses=addresses,
+                range=known.label,
             )
             fix = (
                 "# check each node's range and allocatable pods:\n"
@@ -247,6 +269,6 @@ def check(model: Model) -> Iterator[Finding]:
             object=config.ref,
             line=node.line,
             column=node.column,
-            message=message,
             fix=fix,
+            **message,
         )

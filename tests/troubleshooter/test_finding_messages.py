@@ -1,0 +1,224 @@
+"""Finding messages in Japanese and Chinese: checks/docs/<id>.<lang>.messages.yaml on the report."""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+from io import StringIO
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import call_command
+
+from troubleshooter.analyzer import analyze_manifest, messages, registry
+
+KANA = re.compile("[\u3040-\u30ff]")
+HAN = re.compile("[\u4e00-\u9fff]")
+BCP47 = {"ja": "ja", "zh": "zh-Hans"}
+KUBELET = registry.get("kubelet-max-pods")
+TRANSLATED = sorted(
+    (module for module in registry.all_checks() if messages.check_messages(module)),
+    key=lambda module: module.ID,
+)
+
+
+def _code_html(text: str) -> str:
+    """A message as the page writes it: escaped, `backticks` as <code>."""
+    escaped = html_lib.escape(text, quote=False)
+    return re.sub(r"`([^`\n]{1,300})`", r"<code>\1</code>", escaped)
+
+
+def _kubelet_finding():
+    report = analyze_manifest(text=KUBELET.FAILING_EXAMPLE)
+    (finding,) = [f for f in report.findings if f.check == KUBELET.ID]
+    return finding
+
+
+def _analyze(client, lang: str) -> str:
+    response = client.post(
+        f"/analyze/?lang={lang}", {"manifest": KUBELET.FAILING_EXAMPLE}, HTTP_ACCEPT_LANGUAGE=lang
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_it_converts_at_least_one_check_to_templates() -> None:
+    assert KUBELET in TRANSLATED
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+@pytest.mark.parametrize("module", TRANSLATED, ids=lambda module: module.ID)
+def test_it_has_a_current_native_template_for_every_message_key(module, lang) -> None:
+    translation = messages.load_messages(module, lang)
+    assert translation is not None, f"checks/docs/{module.ID}.{lang}.messages.yaml is missing"
+    assert not translation.stale, (
+        f"{module.ID}.{lang}.messages.yaml: translated_from should be {translation.current}"
+    )
+    english = messages.check_messages(module)
+    assert set(translation.templates) == set(english)
+    for key, template in translation.templates.items():
+        # The same values, each used: a translation never drops a number or a name.
+        assert messages.template_fields(template) == messages.template_fields(english[key]), key
+        if lang == "ja":
+            assert KANA.search(template), (module.ID, key)
+        else:
+            assert HAN.search(template) and not KANA.search(template), (module.ID, key)
+
+
+@pytest.mark.parametrize("module", TRANSLATED, ids=lambda module: module.ID)
+def test_it_builds_the_example_findings_from_the_checks_templates(module) -> None:
+    report = analyze_manifest(text=module.FAILING_EXAMPLE)
+    findings = [f for f in report.findings if f.check == module.ID]
+    assert findings
+    english = messages.check_messages(module)
+    for finding in findings:
+        keys = (finding.message_key or "").split()
+        assert keys and set(keys) <= set(english), finding.message_key
+        rebuilt = " ".join(messages.render(english[key], finding.message_args) for key in keys)
+        assert rebuilt == finding.message
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_it_shows_the_report_messages_in_the_page_language(client, lang) -> None:
+    finding = _kubelet_finding()
+    template = messages.load_messages(KUBELET, lang).templates[finding.message_key]
+    native = messages.render(template, finding.message_args)
+    assert "maxPods: 400" in native and "{" not in native
+    page = _analyze(client, lang)
+    tag = BCP47[lang]
+    # Once in the summary by object, once pinned under the line.
+    assert page.count(f'<span class="message" lang="{tag}">{_code_html(native)}</span>') == 1
+    assert page.count(f'<p class="message" lang="{tag}">{_code_html(native)}</p>') == 1
+    assert _code_html(finding.message) not in page
+
+
+def test_it_shows_english_messages_on_an_english_report(client) -> None:
+    finding = _kubelet_finding()
+    page = _analyze(client, "en")
+    assert page.count(f'<p class="message" lang="en">{_code_html(finding.message)}</p>') == 1
+    assert not KANA.search(page.split('class="finding-list"', 1)[1])
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        None,  # no template for the key
+        "maxPods: {max_pods} と {missing}",  # a value the finding does not have
+        "maxPods: {max_pods.__class__}",  # attribute access
+        "maxPods: {max_pods!r}",  # conversion
+        "maxPods: {max_pods:>10}",  # format spec
+        "maxPods: {0}",  # positional
+        "maxPods: {max_pods",  # unbalanced
+    ],
+)
+def test_it_falls_back_to_english_when_a_template_is_missing_or_unusable(
+    client, monkeypatch, tmp_path, template
+) -> None:
+    finding = _kubelet_finding()
+    lines = [f"translated_from: {messages.english_messages_sha256(KUBELET)}", "messages:"]
+    lines.append('  above-default: "既定値を超えています。"')
+    if template is not None:
+        lines.append(f"  {finding.message_key}: {json.dumps(template, ensure_ascii=False)}")
+    (tmp_path / f"{KUBELET.ID}.ja.messages.yaml").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(messages, "DOCS_DIR", tmp_path)
+    page = _analyze(client, "ja")
+    english = _code_html(finding.message)
+    assert page.count(f'<span class="message" lang="en">{english}</span>') == 1
+    assert page.count(f'<p class="message" lang="en">{english}</p>') == 1
+    assert "__class__" not in page and "{missing}" not in page
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "- a list\n",
+        "messages: [1, 2]\n",
+        "messages:\n  over-range: [not, text]\n",
+        "{{{{ not yaml\n",
+        "messages:\n  over-range: " + '"' + "x" * 3000 + '"\n',
+    ],
+)
+def test_it_reads_a_malformed_messages_file_as_no_templates(tmp_path, text) -> None:
+    (tmp_path / f"{KUBELET.ID}.zh.messages.yaml").write_text(text)
+    translation = messages.load_messages(KUBELET, "zh", docs_dir=tmp_path)
+    assert translation is not None
+    assert translation.templates == {} and translation.stale
+
+
+def test_it_keeps_english_messages_and_the_schema_in_json_and_sarif(client) -> None:
+    finding = _kubelet_finding()
+    plain = client.post(
+        "/api/analyze/?lang=ja",
+        KUBELET.FAILING_EXAMPLE,
+        content_type="application/yaml",
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+    (item,) = [f for f in json.loads(plain.content)["findings"] if f["check"] == KUBELET.ID]
+    assert item["message"] == finding.message
+    assert not any(key.startswith("message_") for key in item)
+    assert not KANA.search(plain.content.decode())
+    sarif = client.post(
+        "/api/analyze/?format=sarif&lang=zh",
+        KUBELET.FAILING_EXAMPLE,
+        content_type="application/yaml",
+        HTTP_ACCEPT_LANGUAGE="zh-CN",
+    )
+    results = json.loads(sarif.content)["runs"][0]["results"]
+    assert {"text": finding.message} in [result["message"] for result in results]
+    assert not HAN.search(sarif.content.decode())
+
+
+@pytest.fixture
+def changed_template(monkeypatch):
+    """kubelet-max-pods after a writer reworded one English template."""
+    changed = dict(KUBELET.MESSAGES)
+    changed["above-default"] = changed["above-default"].replace("load-test", "stress-test")
+    monkeypatch.setattr(KUBELET, "MESSAGES", changed)
+    return KUBELET
+
+
+def test_it_makes_the_translations_stale_when_an_english_template_changes(
+    changed_template,
+) -> None:
+    for lang in ("ja", "zh"):
+        translation = messages.load_messages(changed_template, lang)
+        assert translation.stale
+        assert translation.current == messages.english_messages_sha256(changed_template)
+
+
+@pytest.mark.django_db
+def test_it_lists_stale_message_translations_with_the_digest_to_update_to(
+    changed_template,
+) -> None:
+    out = StringIO()
+    call_command("translation_status", "--stale", stdout=out)
+    lines = out.getvalue().splitlines()
+    current = messages.english_messages_sha256(changed_template)
+    assert f"stale  checks/{KUBELET.ID}.ja.messages  {current}" in lines
+    assert f"stale  checks/{KUBELET.ID}.zh.messages  {current}" in lines
+    assert lines[-1] == f"{2 * len(TRANSLATED)} check message translation(s), 2 stale"
+
+
+@pytest.mark.django_db
+def test_it_lists_every_message_translation_fresh_as_committed() -> None:
+    out = StringIO()
+    call_command("translation_status", "--stale", stdout=out)
+    assert out.getvalue().splitlines()[-1].endswith("check message translation(s), 0 stale")
+
+
+def test_it_refuses_a_check_whose_template_is_not_plain() -> None:
+    bad = SimpleNamespace(MESSAGES={"too-many": "{count.real} pods", "Bad_Key": "x"})
+    problems = messages.validate_messages(bad)
+    assert len(problems) == 2
+    good = SimpleNamespace(MESSAGES={"too-many": "{count} pods, {{literal}}"})
+    assert messages.validate_messages(good) == []
+    assert messages.render("{count} pods, {{literal}}", {"count": "3"}) == "3 pods, {literal}"
+
+
+def test_it_joins_a_multi_line_template_as_each_script_wants() -> None:
+    text = "maxPods: {max_pods} は\n`podCIDR` を超えています。\nhost-local は\n範囲を使います。"
+    assert messages._join_lines(text) == (
+        "maxPods: {max_pods} は `podCIDR` を超えています。host-local は範囲を使います。"
+    )
