@@ -45,8 +45,7 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 # A messages file holds a few short paragraphs; anything larger is not one.
 MAX_FILE_BYTES = 64_000
 MAX_TEMPLATE_LENGTH = 2_000
-_OPENING_OR_STOP = "。、，；：！？（「『"
-_CLOSING = "。、，；：！？）」』"
+_FULL_WIDTH_PUNCTUATION = "。、，；：！？（）「」『』"
 
 
 def template_fields(template: str) -> set[str] | None:
@@ -172,14 +171,14 @@ def _join_lines(text: str) -> str:
     """A template written over several lines (a `|-` block) as one line.
 
     Lines are joined without a space between two Japanese or Chinese characters (those scripts
-    put no space between words) and after or before full-width punctuation, else with one
+    put no space between words) and next to full-width punctuation, else with one
     space (the space the translations keep around Latin words and values).
     """
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     joined = lines[0] if lines else ""
     for line in lines[1:]:
         tight = (not joined[-1].isascii() and not line[0].isascii()) or (
-            joined[-1] in _OPENING_OR_STOP or line[0] in _CLOSING
+            joined[-1] in _FULL_WIDTH_PUNCTUATION or line[0] in _FULL_WIDTH_PUNCTUATION
         )
         joined += line if tight else " " + line
     return joined
