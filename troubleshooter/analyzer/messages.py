@@ -168,19 +168,27 @@ def _parse(text: str) -> tuple[str, dict[str, str]]:
 
 
 def _join_lines(text: str) -> str:
-    """A template written over several lines (a `|-` block) as one line.
+    """A template written over several lines (a `|-` block) as one line (see `_joined`)."""
+    return _joined([line.strip() for line in text.splitlines() if line.strip()])
 
-    Lines are joined without a space between two Japanese or Chinese characters (those scripts
-    put no space between words) and next to full-width punctuation, else with one
-    space (the space the translations keep around Latin words and values).
+
+def _joined(pieces: list[str]) -> str:
+    """Pieces of Japanese or Chinese text as one: lines of a template, parts of a message.
+
+    No space between two Japanese or Chinese characters (those scripts put no space between
+    words) nor next to full-width punctuation; else one space (the space the translations keep
+    around Latin words and values).
     """
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    joined = lines[0] if lines else ""
-    for line in lines[1:]:
-        tight = (not joined[-1].isascii() and not line[0].isascii()) or (
-            joined[-1] in _FULL_WIDTH_PUNCTUATION or line[0] in _FULL_WIDTH_PUNCTUATION
+    joined = ""
+    for piece in pieces:
+        if not piece:
+            continue
+        tight = not joined or (
+            (not joined[-1].isascii() and not piece[0].isascii())
+            or joined[-1] in _FULL_WIDTH_PUNCTUATION
+            or piece[0] in _FULL_WIDTH_PUNCTUATION
         )
-        joined += line if tight else " " + line
+        joined += piece if tight else " " + piece
     return joined
 
 
@@ -243,8 +251,7 @@ def localized_message(
         if text is None:  # one sentence missing: the whole message in English, not a mix
             return ShownMessage(text=english, lang="en")
         parts.append(text)
-    # Japanese and Chinese sentences follow each other without a space.
-    return ShownMessage(text="".join(parts), lang=lang)
+    return ShownMessage(text=_joined(parts), lang=lang)
 
 
 def all_message_translations(
