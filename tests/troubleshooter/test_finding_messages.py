@@ -6,6 +6,7 @@ import html as html_lib
 import json
 import re
 from io import StringIO
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -43,8 +44,37 @@ def _analyze(client, lang: str) -> str:
     return response.content.decode()
 
 
-def test_it_converts_at_least_one_check_to_templates() -> None:
-    assert KUBELET in TRANSLATED
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "manifests"
+
+
+def test_it_builds_every_checks_messages_from_templates() -> None:
+    assert sorted(registry.all_checks(), key=lambda module: module.ID) == TRANSLATED
+
+
+def _fixture_findings():
+    """Every finding of every check's fixture manifests and failing example."""
+    texts = [path.read_text() for path in sorted(FIXTURES.glob("*/*.yaml"))]
+    texts += [module.FAILING_EXAMPLE for module in registry.all_checks()]
+    for text in texts:
+        yield from analyze_manifest(text=text).findings
+
+
+def test_it_can_say_every_fixture_finding_in_japanese_and_chinese() -> None:
+    """Every message a check builds on its fixtures names keys that have ja and zh templates."""
+    seen = set()
+    for finding in _fixture_findings():
+        module = registry.get(finding.check)
+        for lang in ("ja", "zh"):
+            shown = messages.localized_message(
+                module,
+                key=finding.message_key,
+                args=finding.message_args,
+                english=finding.message,
+                lang=lang,
+            )
+            assert shown.lang == lang, (finding.check, finding.message_key, lang)
+        seen.add(finding.check)
+    assert seen == set(registry.CHECKS)
 
 
 @pytest.mark.parametrize("lang", ["ja", "zh"])
@@ -222,3 +252,15 @@ def test_it_joins_a_multi_line_template_as_each_script_wants() -> None:
     assert messages._join_lines(text) == (
         "maxPods: {max_pods} は `podCIDR` を超えています。host-local は範囲を使います。"
     )
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+@pytest.mark.parametrize("module", TRANSLATED, ids=lambda module: module.ID)
+def test_it_shows_a_check_pages_example_findings_in_the_page_language(client, module, lang):
+    page = client.get(f"/checks/{module.ID}/", {"lang": lang}).content.decode()
+    findings = page.split('class="example-findings"', 1)[1].split("</ul>", 1)[0]
+    assert findings.count(f'<span class="message" lang="{BCP47[lang]}">') >= 1
+    assert 'class="message" lang="en"' not in findings
+    english = client.get(f"/checks/{module.ID}/", {"lang": "en"}).content.decode()
+    findings = english.split('class="example-findings"', 1)[1].split("</ul>", 1)[0]
+    assert 'class="message" lang="en"' in findings and not KANA.search(findings)
