@@ -161,6 +161,15 @@ def _code_html(text: str) -> SafeString:
     return mark_safe(_BACKTICKS.sub(r"<code>\1</code>", escaped))
 
 
+def _message_templates(check_id: str, lang: str) -> messages.MessagesTranslation | None:
+    """A check's message templates in `lang`, None for English or an unknown check."""
+    try:
+        module = registry.get(check_id)
+    except registry.UnknownCheck:
+        return None
+    return messages.load_messages(module, lang)
+
+
 def localized_message(finding: Finding, lang: str) -> messages.ShownMessage:
     """A finding's message in `lang` (ja or zh) where its check translated it, else English."""
     try:
@@ -255,15 +264,22 @@ def shown_findings(report: Report) -> list[ShownFinding]:
     to the line where it is.
     """
     # Looked up once per check, not per finding: a report can hold thousands of findings.
-    titles = {check: title_of_check(check) for check in {f.check for f in report.findings}}
+    checks = {f.check for f in report.findings}
+    titles = {check: title_of_check(check) for check in checks}
     lang = check_docs.language_for(get_language())
+    templates = {check: _message_templates(check, lang) for check in checks}
     shown = [
         ShownFinding(
             number=number,
             finding=finding,
             article_url=_article_url(finding),
             title=titles[finding.check],
-            localized=localized_message(finding, lang),
+            localized=messages.translated_message(
+                templates[finding.check],
+                key=finding.message_key,
+                args=finding.message_args,
+                english=finding.message,
+            ),
         )
         for number, finding in enumerate(report.findings, start=1)
     ]

@@ -242,8 +242,23 @@ def localized_message(
     if module is None or not key or lang not in LANGUAGES:
         return ShownMessage(text=english, lang="en")
     translation = load_messages(module, lang, docs_dir=docs_dir)
-    if translation is None:
+    return translated_message(translation, key=key, args=args, english=english)
+
+
+def translated_message(
+    translation: MessagesTranslation | None,
+    *,
+    key: str | None,
+    args: Mapping[str, str] | None,
+    english: str,
+) -> ShownMessage:
+    """The message from these templates (one check's, in one language), else the English.
+
+    For a report of many findings: load each check's templates once, then call this per finding.
+    """
+    if translation is None or not key:
         return ShownMessage(text=english, lang="en")
+    lang = translation.lang
     parts = []
     for part in key.split():
         template = translation.templates.get(part)
