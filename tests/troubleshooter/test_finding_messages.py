@@ -264,3 +264,20 @@ def test_it_shows_a_check_pages_example_findings_in_the_page_language(client, mo
     english = client.get(f"/checks/{module.ID}/", {"lang": "en"}).content.decode()
     findings = english.split('class="example-findings"', 1)[1].split("</ul>", 1)[0]
     assert 'class="message" lang="en"' in findings and not KANA.search(findings)
+
+
+@pytest.mark.django_db
+def test_it_shows_a_shared_report_in_each_readers_language(client) -> None:
+    response = client.post("/analyze/share/", {"manifest": KUBELET.FAILING_EXAMPLE})
+    assert response.status_code == 302
+    url = response["Location"]
+    finding = _kubelet_finding()
+    for lang, accept in (("ja", "ja"), ("zh", "zh-CN,zh;q=0.9"), ("en", "en")):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE=accept).content.decode()
+        if lang == "en":
+            native = finding.message
+        else:
+            template = messages.load_messages(KUBELET, lang).templates[finding.message_key]
+            native = messages.render(template, finding.message_args)
+        tag = BCP47.get(lang, "en")
+        assert page.count(f'<p class="message" lang="{tag}">{_code_html(native)}</p>') == 1, lang
