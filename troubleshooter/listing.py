@@ -17,7 +17,7 @@ from pygments import lex
 from pygments.lexers import YamlLexer
 from pygments.token import STANDARD_TYPES
 
-from troubleshooter.analyzer import Finding, Report, check_docs, messages, registry
+from troubleshooter.analyzer import Finding, Report, check_docs, messages, registry, suppress
 
 
 def _css_class(token_type) -> str:
@@ -125,6 +125,7 @@ class ShownError:
     column: int | None
     message: str
     past_end: bool = False
+    message_lang: str = "en"
 
 
 def title_of_check(check_id: str) -> check_docs.CheckTitle:
@@ -208,15 +209,21 @@ def shown_errors(report: Report) -> list[ShownError]:
     lines = report.lines
     total = len(lines) - 1 if lines and not lines[-1] else len(lines)
     total = max(total, 1)
+    lang = check_docs.language_for(get_language())
+    notes = messages.load_notes("suppress", suppress.NOTES, lang)
     shown = []
     for error in report.errors:
         line = error.line or 1
+        said = messages.translated_message(
+            notes, key=error.message_key, args=error.message_args, english=error.message
+        )
         shown.append(
             ShownError(
                 line=min(max(line, 1), total),
                 column=error.column if line <= total else None,
-                message=error.message,
+                message=said.text,
                 past_end=line > total,
+                message_lang=said.lang,
             )
         )
     return shown

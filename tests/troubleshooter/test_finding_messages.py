@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 
-from troubleshooter.analyzer import analyze_manifest, messages, registry
+from troubleshooter.analyzer import analyze_manifest, messages, registry, suppress
 
 KANA = re.compile("[\u3040-\u30ff]")
 HAN = re.compile("[\u4e00-\u9fff]")
@@ -228,14 +228,14 @@ def test_it_lists_stale_message_translations_with_the_digest_to_update_to(
     current = messages.english_messages_sha256(changed_template)
     assert f"stale  checks/{KUBELET.ID}.ja.messages  {current}" in lines
     assert f"stale  checks/{KUBELET.ID}.zh.messages  {current}" in lines
-    assert lines[-1] == f"{2 * len(TRANSLATED)} check message translation(s), 2 stale"
+    assert lines[-1] == f"{2 * (len(TRANSLATED) + 1)} message translation(s), 2 stale"
 
 
 @pytest.mark.django_db
 def test_it_lists_every_message_translation_fresh_as_committed() -> None:
     out = StringIO()
     call_command("translation_status", "--stale", stdout=out)
-    assert out.getvalue().splitlines()[-1].endswith("check message translation(s), 0 stale")
+    assert out.getvalue().splitlines()[-1].endswith(" message translation(s), 0 stale")
 
 
 def test_it_refuses_a_check_whose_template_is_not_plain() -> None:
@@ -281,3 +281,41 @@ def test_it_shows_a_shared_report_in_each_readers_language(client) -> None:
             native = messages.render(template, finding.message_args)
         tag = BCP47.get(lang, "en")
         assert page.count(f'<p class="message" lang="{tag}">{_code_html(native)}</p>') == 1, lang
+
+
+NOTED = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings  # kb-ignore: no-such-check because
+  annotations:
+    kb.troubleshooter/ignore: "no reason given"
+data: {}
+"""
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_it_has_a_current_native_template_for_every_suppression_note(lang) -> None:
+    translation = messages.load_notes("suppress", suppress.NOTES, lang)
+    assert translation is not None and not translation.stale, translation
+    assert set(translation.templates) == set(suppress.NOTES)
+    for key, template in translation.templates.items():
+        assert messages.template_fields(template) == messages.template_fields(suppress.NOTES[key])
+        assert (KANA if lang == "ja" else HAN).search(template), key
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_it_shows_notes_about_suppressions_in_the_page_language(client, lang) -> None:
+    report = analyze_manifest(text=NOTED)
+    assert [note.message_key for note in report.notes()] == ["unknown-check", "annotation-form"]
+    templates = messages.load_notes("suppress", suppress.NOTES, lang).templates
+    response = client.post(f"/analyze/?lang={lang}", {"manifest": NOTED}, HTTP_ACCEPT_LANGUAGE=lang)
+    page = response.content.decode()
+    for note in report.notes():
+        native = messages.render(templates[note.message_key], note.message_args)
+        escaped = html_lib.escape(native)
+        assert page.count(f'<span class="message" lang="{BCP47[lang]}">{escaped}</span>') == 1
+        assert page.count(f'<span lang="{BCP47[lang]}">{escaped}</span>') == 1
+        assert html_lib.escape(note.message) not in page
+    plain = client.post("/api/analyze/", NOTED, content_type="application/yaml")
+    errors = json.loads(plain.content)["errors"]
+    assert [error["message"] for error in errors] == [note.message for note in report.notes()]

@@ -118,8 +118,13 @@ def english_messages_sha256(module: ModuleType) -> str:
     sha256 (UTF-8) of the English MESSAGES as JSON with sorted keys: a changed, added or
     removed template makes every translation of this check's messages stale.
     """
-    english = json.dumps(check_messages(module), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(english.encode("utf-8")).hexdigest()
+    return templates_sha256(check_messages(module))
+
+
+def templates_sha256(english: Mapping[str, str]) -> str:
+    """sha256 of English templates as JSON with sorted keys (see `english_messages_sha256`)."""
+    text = json.dumps(dict(english), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -202,9 +207,33 @@ def load_messages(
     module: ModuleType, lang: str, *, docs_dir: Path | None = None
 ) -> MessagesTranslation | None:
     """The check's message templates in `lang` (ja or zh), or None when there are none."""
-    if lang not in LANGUAGES:
+    return load_templates(
+        module.ID,
+        check_messages(module),
+        lang,
+        path=messages_path(module.ID, lang, docs_dir) if lang in LANGUAGES else None,
+    )
+
+
+# Translations of messages that no check owns (notes about suppressions):
+# docs/<name>.<lang>.messages.yaml next to this module.
+NOTES_DIR = Path(__file__).resolve().parent / "docs"
+
+
+def load_notes(
+    name: str, english: Mapping[str, str], lang: str, *, docs_dir: Path | None = None
+) -> MessagesTranslation | None:
+    """The ja or zh templates of a set of notes (`suppress` for suppress.NOTES)."""
+    path = (docs_dir or NOTES_DIR) / f"{name}.{lang}.messages.yaml"
+    return load_templates(name, english, lang, path=path)
+
+
+def load_templates(
+    name: str, english: Mapping[str, str], lang: str, *, path: Path | None
+) -> MessagesTranslation | None:
+    """Templates in `lang` translating `english`, read from `path`; None when there are none."""
+    if lang not in LANGUAGES or path is None:
         return None
-    path = messages_path(module.ID, lang, docs_dir)
     try:
         info = path.stat()
     except OSError:
@@ -213,11 +242,11 @@ def load_messages(
         return None
     digest, templates = _read(path, info.st_mtime_ns, info.st_size)
     return MessagesTranslation(
-        check_id=module.ID,
+        check_id=name,
         lang=lang,
         templates=templates,
         translated_from=digest,
-        current=english_messages_sha256(module),
+        current=templates_sha256(english),
     )
 
 

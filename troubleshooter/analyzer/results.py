@@ -87,6 +87,9 @@ class ParseError:
     column: int | None
     message: str
     severity: str = "error"
+    # As for Finding: the template `message` was built from and its values (see messages.py).
+    message_key: str | None = None
+    message_args: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandParser
 
 from kb.models import Article
-from troubleshooter.analyzer import check_docs, messages, registry
+from troubleshooter.analyzer import check_docs, messages, registry, suppress
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
         "List every imported article translation and every check page translation as fresh or "
         "stale, with the sha256 of its original's current text (the value `translated_from` "
         "takes once the translation is updated): an article's body, a check's TITLE and docstring, "
-        "a check's English finding messages (MESSAGES)."
+        "a check's English finding messages (MESSAGES), the notes about suppressions (NOTES)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -58,8 +58,18 @@ class Command(BaseCommand):
                 name = f"checks/{check.ID}.{lang}.messages{missing}"
                 current = messages.english_messages_sha256(check)
                 self._line(stale, name, current, only_stale=only_stale)
-        total = len(checks) * len(check_docs.LANGUAGES)
-        self.stdout.write(f"{total} check message translation(s), {stale_messages} stale")
+        # Notes about suppressions: analyzer/docs/suppress.<lang>.messages.yaml against NOTES.
+        for lang in check_docs.LANGUAGES:
+            translation = messages.load_notes("suppress", suppress.NOTES, lang)
+            stale = translation is None or translation.stale
+            stale_messages += stale
+            missing = " (missing)" if translation is None else ""
+            current = messages.templates_sha256(suppress.NOTES)
+            self._line(
+                stale, f"analyzer/suppress.{lang}.messages{missing}", current, only_stale=only_stale
+            )
+        total = (len(checks) + 1) * len(check_docs.LANGUAGES)
+        self.stdout.write(f"{total} message translation(s), {stale_messages} stale")
 
     def _line(self, stale: bool, name: str, current: str, *, only_stale: bool) -> None:
         if only_stale and not stale:
