@@ -36,6 +36,14 @@ def _kubelet_finding():
     return finding
 
 
+def _native(finding, lang: str) -> str:
+    """The kubelet finding said from its ja or zh templates, the phrase for its range included."""
+    templates = messages.load_messages(KUBELET, lang).templates
+    phrase = {k[len("range.") :]: v for k, v in finding.message_args.items() if "." in k}
+    args = {**finding.message_args, "range": messages.render(templates[phrase["key"]], phrase)}
+    return messages.render(templates[finding.message_key], args)
+
+
 def _analyze(client, lang: str) -> str:
     response = client.post(
         f"/analyze/?lang={lang}", {"manifest": KUBELET.FAILING_EXAMPLE}, HTTP_ACCEPT_LANGUAGE=lang
@@ -90,6 +98,12 @@ def test_it_can_say_every_template_of_every_check_in_japanese_and_chinese() -> N
                 )
                 assert shown.lang == lang, (finding.check, finding.message_key, lang)
             said.update((finding.check, key) for key in finding.message_key.split())
+            # Phrases said inside a message (see messages.Phrase) count as said too.
+            said.update(
+                (finding.check, value)
+                for name, value in finding.message_args.items()
+                if name.endswith(".key")
+            )
         for note in report.notes():
             if note.message_key is None:  # notes from parse.py and analyze.py: English for now
                 continue
@@ -156,8 +170,7 @@ def test_it_builds_the_example_findings_from_the_checks_templates(module) -> Non
 @pytest.mark.parametrize("lang", ["ja", "zh"])
 def test_it_shows_the_report_messages_in_the_page_language(client, lang) -> None:
     finding = _kubelet_finding()
-    template = messages.load_messages(KUBELET, lang).templates[finding.message_key]
-    native = messages.render(template, finding.message_args)
+    native = _native(finding, lang)
     assert "maxPods: 400" in native and "{" not in native
     page = _analyze(client, lang)
     tag = BCP47[lang]
@@ -318,11 +331,7 @@ def test_it_shows_a_shared_report_in_each_readers_language(client) -> None:
     finding = _kubelet_finding()
     for lang, accept in (("ja", "ja"), ("zh", "zh-CN,zh;q=0.9"), ("en", "en")):
         page = client.get(url, HTTP_ACCEPT_LANGUAGE=accept).content.decode()
-        if lang == "en":
-            native = finding.message
-        else:
-            template = messages.load_messages(KUBELET, lang).templates[finding.message_key]
-            native = messages.render(template, finding.message_args)
+        native = finding.message if lang == "en" else _native(finding, lang)
         tag = BCP47.get(lang, "en")
         assert page.count(f'<p class="message" lang="{tag}">{_code_html(native)}</p>') == 1, lang
 
@@ -363,3 +372,39 @@ def test_it_shows_notes_about_suppressions_in_the_page_language(client, lang) ->
     plain = client.post("/api/analyze/", NOTED, content_type="application/yaml")
     errors = json.loads(plain.content)["errors"]
     assert [error["message"] for error in errors] == [note.message for note in report.notes()]
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_it_says_a_phrase_inside_a_message_in_the_page_language(lang) -> None:
+    finding = _kubelet_finding()
+    assert finding.message_args["range.key"] == "range-from-node"
+    english = finding.message_args["range"]
+    assert (
+        english == "10.244.1.0/24, from Node worker-1 spec.podCIDR" and english in finding.message
+    )
+    shown = messages.localized_message(
+        KUBELET,
+        key=finding.message_key,
+        args=finding.message_args,
+        english=finding.message,
+        lang=lang,
+    )
+    assert shown == messages.ShownMessage(text=_native(finding, lang), lang=lang)
+    assert english not in shown.text and "10.244.1.0/24" in shown.text and "worker-1" in shown.text
+
+
+def test_it_falls_back_to_english_when_a_phrase_has_no_template(monkeypatch, tmp_path) -> None:
+    finding = _kubelet_finding()
+    source = messages.messages_path(KUBELET.ID, "ja").read_text()
+    (tmp_path / f"{KUBELET.ID}.ja.messages.yaml").write_text(
+        source.replace("  range-from-node: |-", "  range-something-else: |-")
+    )
+    shown = messages.localized_message(
+        KUBELET,
+        key=finding.message_key,
+        args=finding.message_args,
+        english=finding.message,
+        lang="ja",
+        docs_dir=tmp_path,
+    )
+    assert shown == messages.ShownMessage(text=finding.message, lang="en")

@@ -78,14 +78,36 @@ def render(template: str, args: Mapping[str, str]) -> str | None:
     return template.format_map({name: str(args[name]) for name in fields})
 
 
+@dataclass(frozen=True)
+class Phrase:
+    """A value that is itself said from a template (where a range came from, say), so a
+    translation says it in its own words too. One level: a phrase's values are plain."""
+
+    key: str
+    args: Mapping[str, object]
+
+
 def say(messages: Mapping[str, str], *keys: str, **args: object) -> dict:
     """`message`, `message_key` and `message_args` for a Finding, from a check's MESSAGES.
 
     Several keys make one message of several sentences (a verdict, then an optional remark):
-    `message_key` is then the keys separated by spaces. Raises KeyError for an unknown key or
-    a missing value: that is a bug in the check, and the checks' tests catch it.
+    `message_key` is then the keys separated by spaces. A Phrase value is filled in as its
+    English, and kept as `<name>.key` and `<name>.<value>` arguments for the translations.
+    Raises KeyError for an unknown key or a missing value: that is a bug in the check, and
+    the checks' tests catch it.
     """
-    values = {name: str(value) for name, value in args.items()}
+    values = {}
+    for name, value in args.items():
+        if isinstance(value, Phrase):
+            phrase = {field: str(item) for field, item in value.args.items()}
+            text = render(messages[value.key], phrase)
+            if text is None:
+                raise KeyError(f"phrase {value.key!r} needs {template_fields(messages[value.key])}")
+            values[name] = text
+            values[f"{name}.key"] = value.key
+            values.update({f"{name}.{field}": item for field, item in phrase.items()})
+        else:
+            values[name] = str(value)
     parts = []
     for key in keys:
         text = render(messages[key], values)
@@ -288,14 +310,37 @@ def translated_message(
     if translation is None or not key:
         return ShownMessage(text=english, lang="en")
     lang = translation.lang
+    values = _translated_phrases(translation, args or {})
+    if values is None:
+        return ShownMessage(text=english, lang="en")
     parts = []
     for part in key.split():
         template = translation.templates.get(part)
-        text = render(template, args or {}) if template is not None else None
+        text = render(template, values) if template is not None else None
         if text is None:  # one sentence missing: the whole message in English, not a mix
             return ShownMessage(text=english, lang="en")
         parts.append(text)
     return ShownMessage(text=_joined(parts), lang=lang)
+
+
+def _translated_phrases(
+    translation: MessagesTranslation, args: Mapping[str, str]
+) -> dict[str, str] | None:
+    """The values with each Phrase (see `say`) said from the translation; None when one of
+    them has no usable template."""
+    values = dict(args)
+    for name, key in args.items():
+        if not name.endswith(".key"):
+            continue
+        base = name[: -len(".key")]
+        prefix = base + "."
+        phrase = {n[len(prefix) :]: v for n, v in args.items() if n.startswith(prefix)}
+        template = translation.templates.get(key)
+        text = render(template, phrase) if template is not None else None
+        if text is None:
+            return None
+        values[base] = text
+    return values
 
 
 def all_message_translations(

@@ -54,7 +54,7 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from troubleshooter.analyzer.messages import say
+from troubleshooter.analyzer.messages import Phrase, say
 from troubleshooter.analyzer.model import K8sObject, Model
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map, Scalar
@@ -101,7 +101,7 @@ class PodRange:
     """A node's IPv4 pod range (or just its mask) and where the paste said so."""
 
     prefix: int
-    label: str
+    source: Phrase | None = None  # where the range came from, a MESSAGES key and its values
     assumed: bool = False
 
     @property
@@ -112,7 +112,7 @@ class PodRange:
 
 def pod_addresses(prefix: int) -> int:
     """Pod addresses in an IPv4 range of this prefix length under host-local IPAM."""
-    return PodRange(prefix, "").addresses
+    return PodRange(prefix).addresses
 
 
 def _ipv4_prefix(text: str | None) -> int | None:
@@ -135,7 +135,8 @@ def _node_ranges(model: Model) -> list[PodRange]:
         for text in texts:
             prefix = _ipv4_prefix(text)
             if prefix is not None:
-                ranges.append(PodRange(prefix, f"{text}, from Node {node.name} spec.podCIDR"))
+                source = Phrase("range-from-node", {"cidr": text, "node": node.name})
+                ranges.append(PodRange(prefix, source))
                 break
     return ranges
 
@@ -161,9 +162,8 @@ def _kubeadm_mask(model: Model) -> PodRange | None:
             # ASCII and short before int(): "²" is a digit to isdigit() but not to int(),
             # and int() refuses more than 4 300 digits.
             if value.isascii() and value.isdigit() and len(value) <= 2 and 0 < int(value) <= 32:
-                return PodRange(
-                    int(value), f"/{value}, from {key} in the kubeadm ClusterConfiguration"
-                )
+                source = Phrase("range-from-kubeadm", {"mask": value, "arg": key})
+                return PodRange(int(value), source)
     return None
 
 
@@ -171,14 +171,14 @@ def pod_range(model: Model, config: K8sObject) -> PodRange:
     """The pod range a KubeletConfiguration's node gets, or the /24 assumption."""
     prefix = _ipv4_prefix(config.node.str("podCIDR"))
     if prefix is not None:
-        return PodRange(prefix, f"{config.node.str('podCIDR')}, from podCIDR in this configuration")
+        source = Phrase("range-from-config", {"cidr": config.node.str("podCIDR")})
+        return PodRange(prefix, source)
     nodes = _node_ranges(model)
     if nodes:
         return max(nodes, key=lambda item: item.prefix)
     return _kubeadm_mask(model) or PodRange(
         DEFAULT_NODE_MASK,
-        f"/{DEFAULT_NODE_MASK}, assumed: kube-controller-manager's default --node-cidr-mask-size,"
-        " as no Node podCIDR is in the paste",
+        Phrase("range-assumed", {"mask": DEFAULT_NODE_MASK}),
         assumed=True,
     )
 
@@ -219,6 +219,14 @@ MESSAGES = {
         " make sure the real podCIDR is that large and load-test the kubelet and runtime"
         " at this density."
     ),
+    # Where the node's pod range came from, said inside the two messages above as {range}.
+    "range-from-node": "{cidr}, from Node {node} spec.podCIDR",
+    "range-from-kubeadm": "/{mask}, from {arg} in the kubeadm ClusterConfiguration",
+    "range-from-config": "{cidr}, from podCIDR in this configuration",
+    "range-assumed": (
+        "/{mask}, assumed: kube-controller-manager's default --node-cidr-mask-size, as no Node"
+        " podCIDR is in the paste"
+    ),
 }
 
 
@@ -240,7 +248,7 @@ def check(model: Model) -> Iterator[Finding]:
                 "over-range",
                 max_pods=max_pods,
                 addresses=addresses,
-                range=known.label,
+                range=known.source,
                 prefix=known.prefix,
             )
             fix = _fix(addresses, max_pods)
@@ -252,7 +260,7 @@ def check(model: Model) -> Iterator[Finding]:
                 max_pods=max_pods,
                 default=DEFAULT_MAX_PODS,
                 addresses=addresses,
-                range=known.label,
+                range=known.source,
             )
             fix = (
                 "# check each node's range and allocatable pods:\n"
