@@ -17,7 +17,7 @@ from pygments import lex
 from pygments.lexers import YamlLexer
 from pygments.token import STANDARD_TYPES
 
-from troubleshooter.analyzer import Finding, Report, check_docs, registry
+from troubleshooter.analyzer import Finding, Report, check_docs, messages, registry, suppress
 
 
 def _css_class(token_type) -> str:
@@ -76,6 +76,7 @@ class ShownFinding:
     in_listing: bool = False
     fix_first_line: int | None = None
     title: check_docs.CheckTitle | None = None
+    localized: messages.ShownMessage | None = None
 
     @property
     def fix_id(self) -> str:
@@ -92,8 +93,15 @@ class ShownFinding:
         return self.title or title_of_check(self.finding.check)
 
     @property
+    def message_lang(self) -> str:
+        """The language the message is shown in: the page's when translated, else en."""
+        return self.localized.lang if self.localized is not None else "en"
+
+    @property
     def message_html(self) -> SafeString:
         """The message, escaped, with `backticks` as code and without the object's own name."""
+        if self.localized is not None and self.localized.lang != "en":
+            return _code_html(self.localized.text)
         return message_html(self.finding)
 
 
@@ -117,6 +125,7 @@ class ShownError:
     column: int | None
     message: str
     past_end: bool = False
+    message_lang: str = "en"
 
 
 def title_of_check(check_id: str) -> check_docs.CheckTitle:
@@ -144,8 +153,37 @@ def message_html(finding: Finding) -> SafeString:
                 rest = text[len(prefix) :]
                 text = rest[:1].upper() + rest[1:] if not rest.startswith("(") else rest
                 break
+    return _code_html(text)
+
+
+def _code_html(text: str) -> SafeString:
+    """Text escaped, with `backticks` rendered as code."""
     escaped = html.escape(text, quote=False)
     return mark_safe(_BACKTICKS.sub(r"<code>\1</code>", escaped))
+
+
+def _message_templates(check_id: str, lang: str) -> messages.MessagesTranslation | None:
+    """A check's message templates in `lang`, None for English or an unknown check."""
+    try:
+        module = registry.get(check_id)
+    except registry.UnknownCheck:
+        return None
+    return messages.load_messages(module, lang)
+
+
+def localized_message(finding: Finding, lang: str) -> messages.ShownMessage:
+    """A finding's message in `lang` (ja or zh) where its check translated it, else English."""
+    try:
+        module = registry.get(finding.check)
+    except registry.UnknownCheck:
+        module = None
+    return messages.localized_message(
+        module,
+        key=finding.message_key,
+        args=finding.message_args,
+        english=finding.message,
+        lang=lang,
+    )
 
 
 def _finding_order(shown: ShownFinding) -> tuple:
@@ -171,15 +209,21 @@ def shown_errors(report: Report) -> list[ShownError]:
     lines = report.lines
     total = len(lines) - 1 if lines and not lines[-1] else len(lines)
     total = max(total, 1)
+    lang = check_docs.language_for(get_language())
+    notes = messages.load_notes("suppress", suppress.NOTES, lang)
     shown = []
     for error in report.errors:
         line = error.line or 1
+        said = messages.translated_message(
+            notes, key=error.message_key, args=error.message_args, english=error.message
+        )
         shown.append(
             ShownError(
                 line=min(max(line, 1), total),
                 column=error.column if line <= total else None,
-                message=error.message,
+                message=said.text,
                 past_end=line > total,
+                message_lang=said.lang,
             )
         )
     return shown
@@ -227,13 +271,22 @@ def shown_findings(report: Report) -> list[ShownFinding]:
     to the line where it is.
     """
     # Looked up once per check, not per finding: a report can hold thousands of findings.
-    titles = {check: title_of_check(check) for check in {f.check for f in report.findings}}
+    checks = {f.check for f in report.findings}
+    titles = {check: title_of_check(check) for check in checks}
+    lang = check_docs.language_for(get_language())
+    templates = {check: _message_templates(check, lang) for check in checks}
     shown = [
         ShownFinding(
             number=number,
             finding=finding,
             article_url=_article_url(finding),
             title=titles[finding.check],
+            localized=messages.translated_message(
+                templates[finding.check],
+                key=finding.message_key,
+                args=finding.message_args,
+                english=finding.message,
+            ),
         )
         for number, finding in enumerate(report.findings, start=1)
     ]

@@ -67,9 +67,10 @@ def test_it_heads_a_check_page_with_its_native_title(client, lang) -> None:
     assert native in title and KUBELET.ID in title
     assert og == f"{KUBELET.ID}: {native}"
     assert KUBELET.TITLE not in html
-    # The example's findings are still in English (messages are not translated): said so.
+    # The example's findings are in the page's language too (their templates are translated).
     findings = html.split('class="example-findings"', 1)[1].split("</ul>", 1)[0]
-    assert findings.count('<span class="message" lang="en">maxPods: 400 is more than') == 1
+    assert findings.count(f'<span class="message" lang="{BCP47[lang]}">maxPods: 400 ') == 1
+    assert "is more than" not in findings
     # The negotiated language gives the same page as ?lang=.
     accept = {"ja": "ja", "zh": "zh-Hans,zh;q=0.9"}[lang]
     negotiated = client.get(f"/checks/{KUBELET.ID}/", HTTP_ACCEPT_LANGUAGE=accept)

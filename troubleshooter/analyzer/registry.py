@@ -24,6 +24,7 @@ from .checks import (
     php_upload_tmp_dir,
     run_as_non_root,
 )
+from .messages import validate_messages
 from .results import SEVERITIES
 
 _MODULES: tuple[ModuleType, ...] = (
@@ -63,6 +64,8 @@ def _validate(module: ModuleType) -> str:
         value = getattr(module, name, None)
         if not isinstance(value, str) or not value.strip():
             raise InvalidCheck(f"{module.__name__}: {name} must be a non-empty string")
+    for problem in validate_messages(module):
+        raise InvalidCheck(f"{module.__name__}: {problem}")
     if not callable(getattr(module, "check", None)):
         raise InvalidCheck(f"{module.__name__}: check(model) is missing")
     return check_id

@@ -6,6 +6,7 @@ and a test can build, compare and serialise them without any framework.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # What a check may report: an error breaks the workload, a warning risks breaking it, info is
@@ -70,6 +71,11 @@ class Finding:
     section: str = "fix"
     suppressed: bool = False
     suppression_reason: str | None = None
+    # Which of the check's MESSAGES templates `message` was built from, and the values filled
+    # in: a page can then say it in its reader's language (see messages.py). The English
+    # `message` is what every machine format prints; these two are never serialised.
+    message_key: str | None = None
+    message_args: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,9 @@ class ParseError:
     column: int | None
     message: str
     severity: str = "error"
+    # As for Finding: the template `message` was built from and its values (see messages.py).
+    message_key: str | None = None
+    message_args: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass

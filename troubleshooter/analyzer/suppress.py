@@ -28,6 +28,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
+from .messages import say
 from .model import Model
 from .results import Finding, ObjectRef, ParseError
 
@@ -54,23 +55,35 @@ def _annotation_parts(value: str) -> tuple[list[str], str] | None:
     return _ids(head), reason.strip()
 
 
+# The notes about suppressions (translations: docs/suppress.<lang>.messages.yaml).
+NOTES = {
+    "unknown-check": "{prefix}unknown check {check}",
+    "more-unknown-checks": "{prefix}{count} more unknown check ids",
+    "inline-form": "kb-ignore needs `# kb-ignore: check-id reason`",
+    "inline-without-reason": "kb-ignore without a reason is not applied",
+    "annotation-form": (
+        '{annotation} needs "check-id[,check-id]: reason"; without a reason it is not applied'
+    ),
+}
+
+
+def _note(where: tuple[int | None, int | None], key: str, **args: str) -> ParseError:
+    """A note about a suppression, from its NOTES template."""
+    return ParseError(where[0], where[1], **say(NOTES, key, **args))
+
+
 def _unknown_notes(
     ids: list[str], known: set[str], prefix: str, where: tuple[int | None, int | None]
 ) -> list[ParseError]:
     """Notes for unknown ids: the first few by name, then how many more."""
     unknown = [check_id for check_id in ids if check_id not in known]
     notes = [
-        ParseError(where[0], where[1], f"{prefix}unknown check {check_id!r}")
+        _note(where, "unknown-check", prefix=prefix, check=repr(check_id))
         for check_id in unknown[:_MAX_UNKNOWN]
     ]
     if len(unknown) > _MAX_UNKNOWN:
-        notes.append(
-            ParseError(
-                where[0],
-                where[1],
-                f"{prefix}{len(unknown) - _MAX_UNKNOWN:,} more unknown check ids",
-            )
-        )
+        more = f"{len(unknown) - _MAX_UNKNOWN:,}"
+        notes.append(_note(where, "more-unknown-checks", prefix=prefix, count=more))
     return notes
 
 
@@ -85,13 +98,11 @@ def _inline(
         match = _INLINE.search(line)
         column = line.find("#") + 1
         if match is None:
-            notes.append(
-                ParseError(number, column, "kb-ignore needs `# kb-ignore: check-id reason`")
-            )
+            notes.append(_note((number, column), "inline-form"))
             continue
         ids, reason = _ids(match.group(1)), match.group(2).strip()
         if not reason:
-            notes.append(ParseError(number, column, "kb-ignore without a reason is not applied"))
+            notes.append(_note((number, column), "inline-without-reason"))
             continue
         notes.extend(_unknown_notes(ids, known, "kb-ignore: ", (number, column)))
         for check_id in ids:
@@ -117,12 +128,7 @@ def _annotations(model: Model, known: set[str], notes: list[ParseError]):
             parts = _annotation_parts(value.value)
             if parts is None or not parts[1]:
                 notes.append(
-                    ParseError(
-                        value.line,
-                        value.column,
-                        f'{ANNOTATION} needs "check-id[,check-id]: reason"; '
-                        "without a reason it is not applied",
-                    )
+                    _note((value.line, value.column), "annotation-form", annotation=ANNOTATION)
                 )
                 continue
             ids, reason = parts

@@ -42,7 +42,13 @@ from troubleshooter.analyzer.cli import describe_size, too_large_message
 from troubleshooter.analyzer.report import to_json, to_sarif
 from troubleshooter.analyzer.suppress import ANNOTATION
 from troubleshooter.forms import AnalyzeForm, ApiOptionsForm, manifest_limits
-from troubleshooter.listing import build_listing, group_by_object, shown_errors, shown_findings
+from troubleshooter.listing import (
+    build_listing,
+    group_by_object,
+    localized_message,
+    shown_errors,
+    shown_findings,
+)
 
 # Same rule as the registry's ids; checked before any lookup so junk never reaches it.
 CHECK_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -294,6 +300,9 @@ def check_detail(request: HttpRequest, check_id: str) -> HttpResponse:
         shown for shown in shown_findings(report) if shown.finding.check == module.ID
     ]
     documentation = check_documentation(module, lang=lang)
+    for shown in example_findings:
+        # The example's messages follow the text above them, like the title.
+        shown.localized = localized_message(shown.finding, documentation.lang)
     context = {
         "check": module,
         # The title follows the text below it: translated with it, English where it is.

@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandParser
 
 from kb.models import Article
-from troubleshooter.analyzer import check_docs, registry
+from troubleshooter.analyzer import check_docs, messages, registry, suppress
 
 
 class Command(BaseCommand):
     help = (
         "List every imported article translation and every check page translation as fresh or "
         "stale, with the sha256 of its original's current text (the value `translated_from` "
-        "takes once the translation is updated): an article's body, a check's TITLE and docstring."
+        "takes once the translation is updated): an article's body, a check's TITLE and docstring, "
+        "a check's English finding messages (MESSAGES), the notes about suppressions (NOTES)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,6 +42,34 @@ class Command(BaseCommand):
             self._line(page.stale, name, page.current, only_stale=only_stale)
         stale_pages = sum(page.stale for page in pages)
         self.stdout.write(f"{len(pages)} check page translation(s), {stale_pages} stale")
+
+        # Finding messages: checks/docs/<id>.<lang>.messages.yaml against the check's MESSAGES.
+        # A check with templates but no file in a language counts as stale: its findings show
+        # in English there.
+        checks = [check for check in registry.all_checks() if messages.check_messages(check)]
+        found = {(t.check_id, t.lang): t for t in messages.all_message_translations(checks)}
+        stale_messages = 0
+        for check in sorted(checks, key=lambda check: check.ID):
+            for lang in check_docs.LANGUAGES:
+                translation = found.get((check.ID, lang))
+                stale = translation is None or translation.stale
+                stale_messages += stale
+                missing = " (missing)" if translation is None else ""
+                name = f"checks/{check.ID}.{lang}.messages{missing}"
+                current = messages.english_messages_sha256(check)
+                self._line(stale, name, current, only_stale=only_stale)
+        # Notes about suppressions: analyzer/docs/suppress.<lang>.messages.yaml against NOTES.
+        for lang in check_docs.LANGUAGES:
+            translation = messages.load_notes("suppress", suppress.NOTES, lang)
+            stale = translation is None or translation.stale
+            stale_messages += stale
+            missing = " (missing)" if translation is None else ""
+            current = messages.templates_sha256(suppress.NOTES)
+            self._line(
+                stale, f"analyzer/suppress.{lang}.messages{missing}", current, only_stale=only_stale
+            )
+        total = (len(checks) + 1) * len(check_docs.LANGUAGES)
+        self.stdout.write(f"{total} message translation(s), {stale_messages} stale")
 
     def _line(self, stale: bool, name: str, current: str, *, only_stale: bool) -> None:
         if only_stale and not stale:

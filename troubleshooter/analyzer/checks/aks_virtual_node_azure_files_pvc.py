@@ -45,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from troubleshooter.analyzer.checks._common import key_position
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import Model, Workload
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map
@@ -153,6 +154,29 @@ def _inline_fix(model: Model, workload: Workload, volume_name: str, claim: str |
     )
 
 
+# The finding messages (translations: docs/<ID>.<lang>.messages.yaml): where the pod runs,
+# then what the virtual node cannot do (for claims: which volume, and what happens).
+MESSAGES = {
+    "runs-on": "The pod runs on AKS virtual nodes,",
+    "may-run-on": "The pod may be scheduled on AKS virtual nodes,",
+    "no-claims": "which cannot mount PersistentVolumeClaims:",
+    "claim-template": "claim template {volume} (claims {claim}, ...)",
+    "ephemeral-volume": "generic ephemeral volume {volume} (claim {claim})",
+    "claim-volume": "volume {volume} (claim {claim})",
+    "provider-failed": (
+        "leaves it in ProviderFailed. Mount the Azure Files share inline with the CSI driver"
+        " instead."
+    ),
+    "no-host-path": "which do not support hostPath volumes (volume {volume}).",
+    "unsupported-field": "which do not support {field}.",
+    "no-lifecycle": ("which do not support container lifecycle hooks (container {container})."),
+    "daemon-set": (
+        "DaemonSets are not run on AKS virtual nodes; the virtual-node toleration has no"
+        " effect here."
+    ),
+}
+
+
 def check(model: Model) -> Iterator[Finding]:
     """Yield findings for virtual-node pods with claims or unsupported features."""
     for workload in model.workloads:
@@ -160,10 +184,10 @@ def check(model: Model) -> Iterator[Finding]:
         targeting = _targeting(spec)
         if targeting is None:
             continue
-        where = "runs on" if targeting == "forced" else "may be scheduled on"
+        where = "runs-on" if targeting == "forced" else "may-run-on"
 
         def finding(
-            severity: str, line_column: tuple[int, int], message: str, fix: str, ref=workload.ref
+            severity: str, line_column: tuple[int, int], message: dict, fix: str, ref=workload.ref
         ) -> Finding:
             return Finding(
                 check=ID,
@@ -172,18 +196,15 @@ def check(model: Model) -> Iterator[Finding]:
                 object=ref,
                 line=line_column[0],
                 column=line_column[1],
-                message=message,
                 fix=fix,
+                **message,
             )
 
         for volume in workload.volumes().values():
             name = volume.name
-            if volume.origin == "claimTemplate":
-                what = f"claim template {name!r} (claims {volume.claim}, ...)"
-            elif volume.origin == "ephemeral":
-                what = f"generic ephemeral volume {name!r} (claim {volume.claim})"
-            else:
-                what = f"volume {name!r} (claim {volume.claim or '?'})"
+            what = {"claimTemplate": "claim-template", "ephemeral": "ephemeral-volume"}.get(
+                volume.origin, "claim-volume"
+            )
             if volume.origin != "volume" or "persistentVolumeClaim" in volume.node.value:
                 if volume.origin == "volume":
                     line_column = key_position(volume.node, "persistentVolumeClaim")
@@ -193,17 +214,22 @@ def check(model: Model) -> Iterator[Finding]:
                 yield finding(
                     "error" if targeting == "forced" else "warning",
                     line_column,
-                    f"The pod {where} AKS virtual nodes, which cannot mount PersistentVolumeClaims:"
-                    f" {what} leaves it in ProviderFailed. Mount the Azure Files share inline"
-                    " with the CSI driver instead.",
+                    say(
+                        MESSAGES,
+                        where,
+                        "no-claims",
+                        what,
+                        "provider-failed",
+                        volume=repr(name),
+                        claim=volume.claim or "?",
+                    ),
                     _inline_fix(model, workload, name, volume.claim),
                 )
             elif "hostPath" in volume.node.value:
                 yield finding(
                     "warning",
                     key_position(volume.node, "hostPath"),
-                    f"The pod {where} AKS virtual nodes, which do not support hostPath volumes"
-                    f" (volume {name!r}).",
+                    say(MESSAGES, where, "no-host-path", volume=repr(name)),
                     f"volumes:\n  - name: {name}\n    emptyDir: {{}}\n",
                 )
         unsupported = (("hostAliases", "hostAliases", "# resolve the names through DNS instead\n"),)
@@ -212,7 +238,7 @@ def check(model: Model) -> Iterator[Finding]:
                 yield finding(
                     "warning",
                     key_position(spec, key),
-                    f"The pod {where} AKS virtual nodes, which do not support {label}.",
+                    say(MESSAGES, where, "unsupported-field", field=label),
                     fix,
                 )
         for container in workload.containers():
@@ -220,15 +246,13 @@ def check(model: Model) -> Iterator[Finding]:
                 yield finding(
                     "warning",
                     key_position(container.node, "lifecycle"),
-                    f"The pod {where} AKS virtual nodes, which do not support container lifecycle"
-                    f" hooks (container {container.name or '?'}).",
+                    say(MESSAGES, where, "no-lifecycle", container=container.name or "?"),
                     "# remove lifecycle.postStart/preStop; do the work in the entrypoint\n",
                 )
         if workload.obj.kind == "DaemonSet":
             yield finding(
                 "warning",
                 key_position(workload.obj.node, "kind"),
-                "DaemonSets are not run on AKS virtual nodes; the virtual-node toleration has no"
-                " effect here.",
+                say(MESSAGES, "daemon-set"),
                 "# run this workload as a Deployment if it must use virtual nodes\n",
             )

@@ -57,6 +57,7 @@ import re
 from collections.abc import Iterator
 
 from troubleshooter.analyzer.checks._common import image_repository
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import K8sObject, Model, Workload
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map, Scalar
@@ -220,6 +221,34 @@ def _fix(kind: str) -> str:
     )
 
 
+# The finding messages (translations: docs/<ID>.<lang>.messages.yaml): the setting, who loses
+# the client's address, and what to do.
+MESSAGES = {
+    "explicit-cluster": "type: {type} with externalTrafficPolicy: Cluster:",
+    "default-cluster": "type: {type} with the default Cluster policy:",
+    "web-pods": (
+        "kube-proxy SNATs external traffic to a node address, so its web pods ({names}) see"
+        " node or bridge IPs instead of the client's in access logs, REMOTE_ADDR, rate limits"
+        " and IP allow-lists."
+    ),
+    "web-pods-and-more": (
+        "kube-proxy SNATs external traffic to a node address, so its web pods ({names} and"
+        " {more} more) see node or bridge IPs instead of the client's in access logs,"
+        " REMOTE_ADDR, rate limits and IP allow-lists."
+    ),
+    "assumed-web-pods": (
+        "kube-proxy SNATs external traffic to a node address, so the pods behind it (none in"
+        " the paste; assumed to serve HTTP, as the Service exposes port 80/443) see node or"
+        " bridge IPs instead of the client's in access logs, REMOTE_ADDR, rate limits and IP"
+        " allow-lists."
+    ),
+    "advice": (
+        "Set externalTrafficPolicy: Local, or carry the client IP in X-Forwarded-For or PROXY"
+        " protocol."
+    ),
+}
+
+
 def check(model: Model) -> Iterator[Finding]:
     """Yield an info finding per external Service whose web pods will see node addresses."""
     # Pod labels per namespace, read once; Services with the same selector share the answer
@@ -253,21 +282,16 @@ def check(model: Model) -> Iterator[Finding]:
             ]
             answers[key] = (matched, [workload for workload in matched if _serves_http(workload)])
         matched, web = answers[key]
+        names = ", ".join(workload.ref.label() for workload in web[:_NAMED])
         if web:
-            names = ", ".join(workload.ref.label() for workload in web[:_NAMED])
-            if len(web) > _NAMED:
-                names += f" and {len(web) - _NAMED:,} more"
-            target = f"its web pods ({names})"
+            target = "web-pods-and-more" if len(web) > _NAMED else "web-pods"
         elif not matched and _exposes_web_port(service.node):
-            target = (
-                "the pods behind it (none in the paste; assumed to serve HTTP, as the Service"
-                " exposes port 80/443)"
-            )
+            target = "assumed-web-pods"
         else:
             continue
         explicit = policy is not None and policy.value == "Cluster"
         anchor = policy if explicit else type_node
-        setting = "externalTrafficPolicy: Cluster" if explicit else "the default Cluster policy"
+        setting = "explicit-cluster" if explicit else "default-cluster"
         yield Finding(
             check=ID,
             severity=SEVERITY,
@@ -275,12 +299,14 @@ def check(model: Model) -> Iterator[Finding]:
             object=service.ref,
             line=anchor.line,
             column=anchor.column,
-            message=(
-                f"type: {type_node.value} with {setting}: kube-proxy SNATs external traffic to a"
-                f" node address, so {target} see node or bridge IPs instead of the client's in"
-                " access logs, REMOTE_ADDR, rate limits and IP allow-lists. Set"
-                " externalTrafficPolicy: Local, or carry the client IP in X-Forwarded-For or"
-                " PROXY protocol."
-            ),
             fix=_fix(type_node.value),
+            **say(
+                MESSAGES,
+                setting,
+                target,
+                "advice",
+                type=type_node.value,
+                names=names,
+                more=f"{len(web) - _NAMED:,}",
+            ),
         )

@@ -55,6 +55,7 @@ import re
 from collections.abc import Iterator
 
 from troubleshooter.analyzer.checks._common import key_position
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import Container, Model, Mount, Workload
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map
@@ -212,6 +213,17 @@ def _read_once(path: str) -> bool:
     return any(normal == root or normal.startswith(root + "/") for root in READ_ONCE_DIRS)
 
 
+# The finding messages (translations: docs/configmap-subpath-no-update.<lang>.messages.yaml).
+MESSAGES = {
+    "frozen-file": (
+        "Container {container} mounts {sources} at {path} with {key}: a subPath mount is a bind"
+        " mount of the file as it was when the container started and never receives updates,"
+        " and the pod template has no checksum annotation (nor an immutable, versioned name)"
+        " to roll the pods. After an edit, only pods created later see the change."
+    ),
+}
+
+
 def _check_container(model: Model, workload: Workload, container: Container) -> Iterator[Finding]:
     volumes = workload.volumes()
     for mount in container.mounts():
@@ -236,14 +248,15 @@ def _check_container(model: Model, workload: Workload, container: Container) -> 
             object=workload.ref,
             line=line,
             column=column,
-            message=(
-                f"Container {container.name or '?'!r} mounts {described} at"
-                f" {mount.mount_path} with {key}: a subPath mount is a bind mount of the file"
-                " as it was when the container started and never receives updates, and the"
-                " pod template has no checksum annotation (nor an immutable, versioned name)"
-                " to roll the pods. After an edit, only pods created later see the change."
-            ),
             fix=_fix([name for _, name in changing if name]),
+            **say(
+                MESSAGES,
+                "frozen-file",
+                container=repr(container.name or "?"),
+                sources=described,
+                path=mount.mount_path,
+                key=key,
+            ),
         )
 
 

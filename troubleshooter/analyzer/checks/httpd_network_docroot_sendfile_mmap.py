@@ -50,6 +50,7 @@ from dataclasses import dataclass
 
 from troubleshooter.analyzer.checks._common import image_repository
 from troubleshooter.analyzer.configs import line_mapper, parse_httpd, parse_nginx
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import Container, Model, Mount, MountedFile, Storage, Workload
 from troubleshooter.analyzer.results import Finding
 
@@ -305,7 +306,27 @@ def _nginx_settings(files: list[MountedFile]) -> tuple[list[str], _Switch] | Non
     return list(dict.fromkeys(roots)), sendfile
 
 
-def _finding(workload: Workload, mount: Mount, severity: str, message: str, fix: str) -> Finding:
+# The finding messages (translations: docs/<ID>.<lang>.messages.yaml). {storage} and the
+# settings' origins are as the check describes them ("NFS via StorageClass shared-nfs ...",
+# "EnableSendfile on (ConfigMap httpd-conf key httpd.conf, line 34)").
+MESSAGES = {
+    "httpd-one-setting": (
+        "httpd serves DocumentRoot {root} from volume {volume} on {storage} with {setting}."
+    ),
+    "httpd-both-settings": (
+        "httpd serves DocumentRoot {root} from volume {volume} on {storage} with {mmap} and"
+        " {sendfile}."
+    ),
+    "mmap-crash": "mmap can crash httpd (SIGBUS) when a mapped file changes.",
+    "sendfile-stale": "sendfile can send stale or mangled content.",
+    "nginx-sendfile": (
+        "nginx serves root {root} from volume {volume} on {storage} with {setting}; sendfile"
+        " from a network file system can send stale or mangled content."
+    ),
+}
+
+
+def _finding(workload: Workload, mount: Mount, severity: str, message: dict, fix: str) -> Finding:
     node = mount.path_node
     return Finding(
         check=ID,
@@ -314,8 +335,8 @@ def _finding(workload: Workload, mount: Mount, severity: str, message: str, fix:
         object=workload.ref,
         line=node.line,
         column=node.column,
-        message=message,
         fix=fix,
+        **message,
     )
 
 
@@ -357,15 +378,23 @@ def _check_httpd(model, workload, container, files, default, memo) -> Iterator[F
     if root is None or not (mmap.on or sendfile.on):
         return
     for mount, storage, _ in _network_mounts(model, workload, container, [root]):
-        problems = [switch.origin for switch in (mmap, sendfile) if switch.on]
+        head = "httpd-both-settings" if mmap.on and sendfile.on else "httpd-one-setting"
+        effects = [key for key, on in (("mmap-crash", mmap), ("sendfile-stale", sendfile)) if on.on]
         yield _finding(
             workload,
             mount,
             "error" if sendfile.on else "warning",
-            f"httpd serves DocumentRoot {root} from volume {mount.name!r} on {storage.description}"
-            f" with {' and '.join(problems)}."
-            + (" mmap can crash httpd (SIGBUS) when a mapped file changes." if mmap.on else "")
-            + (" sendfile can send stale or mangled content." if sendfile.on else ""),
+            say(
+                MESSAGES,
+                head,
+                *effects,
+                root=root,
+                volume=repr(mount.name),
+                storage=storage.description,
+                setting=mmap.origin if mmap.on else sendfile.origin,
+                mmap=mmap.origin,
+                sendfile=sendfile.origin,
+            ),
             f'<Directory "{root}">\n    EnableMMAP Off\n    EnableSendfile Off\n</Directory>\n'
             "# or server-wide in httpd.conf:\nEnableMMAP Off\nEnableSendfile Off\n",
         )
@@ -383,8 +412,13 @@ def _check_nginx(model, workload, container, files, memo) -> Iterator[Finding]:
             workload,
             mount,
             "error",
-            f"nginx serves root {root} from volume {mount.name!r} on {storage.description} with"
-            f" {sendfile.origin}; sendfile from a network file system can send stale or"
-            " mangled content.",
+            say(
+                MESSAGES,
+                "nginx-sendfile",
+                root=root,
+                volume=repr(mount.name),
+                storage=storage.description,
+                setting=sendfile.origin,
+            ),
             "http {\n    sendfile off;\n}\n",
         )

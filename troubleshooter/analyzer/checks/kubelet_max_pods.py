@@ -54,6 +54,7 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from troubleshooter.analyzer.messages import Phrase, say
 from troubleshooter.analyzer.model import K8sObject, Model
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map, Scalar
@@ -100,7 +101,7 @@ class PodRange:
     """A node's IPv4 pod range (or just its mask) and where the paste said so."""
 
     prefix: int
-    label: str
+    source: Phrase | None = None  # where the range came from, a MESSAGES key and its values
     assumed: bool = False
 
     @property
@@ -111,7 +112,7 @@ class PodRange:
 
 def pod_addresses(prefix: int) -> int:
     """Pod addresses in an IPv4 range of this prefix length under host-local IPAM."""
-    return PodRange(prefix, "").addresses
+    return PodRange(prefix).addresses
 
 
 def _ipv4_prefix(text: str | None) -> int | None:
@@ -134,7 +135,8 @@ def _node_ranges(model: Model) -> list[PodRange]:
         for text in texts:
             prefix = _ipv4_prefix(text)
             if prefix is not None:
-                ranges.append(PodRange(prefix, f"{text}, from Node {node.name} spec.podCIDR"))
+                source = Phrase("range-from-node", {"cidr": text, "node": node.name})
+                ranges.append(PodRange(prefix, source))
                 break
     return ranges
 
@@ -160,9 +162,8 @@ def _kubeadm_mask(model: Model) -> PodRange | None:
             # ASCII and short before int(): "²" is a digit to isdigit() but not to int(),
             # and int() refuses more than 4 300 digits.
             if value.isascii() and value.isdigit() and len(value) <= 2 and 0 < int(value) <= 32:
-                return PodRange(
-                    int(value), f"/{value}, from {key} in the kubeadm ClusterConfiguration"
-                )
+                source = Phrase("range-from-kubeadm", {"mask": value, "arg": key})
+                return PodRange(int(value), source)
     return None
 
 
@@ -170,14 +171,14 @@ def pod_range(model: Model, config: K8sObject) -> PodRange:
     """The pod range a KubeletConfiguration's node gets, or the /24 assumption."""
     prefix = _ipv4_prefix(config.node.str("podCIDR"))
     if prefix is not None:
-        return PodRange(prefix, f"{config.node.str('podCIDR')}, from podCIDR in this configuration")
+        source = Phrase("range-from-config", {"cidr": config.node.str("podCIDR")})
+        return PodRange(prefix, source)
     nodes = _node_ranges(model)
     if nodes:
         return max(nodes, key=lambda item: item.prefix)
     return _kubeadm_mask(model) or PodRange(
         DEFAULT_NODE_MASK,
-        f"/{DEFAULT_NODE_MASK}, assumed: kube-controller-manager's default --node-cidr-mask-size,"
-        " as no Node podCIDR is in the paste",
+        Phrase("range-assumed", {"mask": DEFAULT_NODE_MASK}),
         assumed=True,
     )
 
@@ -201,6 +202,34 @@ def _fix(addresses: int, wanted: int) -> str:
     )
 
 
+# The finding messages (translations: docs/kubelet-max-pods.<lang>.messages.yaml).
+MESSAGES = {
+    "over-range": (
+        "maxPods: {max_pods} is more than the {addresses} pod addresses in the node's pod"
+        " range ({range}): 2^(32-{prefix}) - 3, as host-local IPAM skips the"
+        " network address, the broadcast address and the gateway. The scheduler will"
+        " place up to {max_pods} pods on the node; with a CNI that allocates from the"
+        " node's podCIDR (flannel, kubenet, bridge), pods past the range stay in"
+        " ContainerCreating with `no IP addresses available in range set`."
+    ),
+    "above-default": (
+        "maxPods: {max_pods} is above {default}, the kubelet default and the"
+        " per-node figure Kubernetes is designed and tested for. It fits the"
+        " {addresses} pod addresses of the node's pod range ({range});"
+        " make sure the real podCIDR is that large and load-test the kubelet and runtime"
+        " at this density."
+    ),
+    # Where the node's pod range came from, said inside the two messages above as {range}.
+    "range-from-node": "{cidr}, from Node {node} spec.podCIDR",
+    "range-from-kubeadm": "/{mask}, from {arg} in the kubeadm ClusterConfiguration",
+    "range-from-config": "{cidr}, from podCIDR in this configuration",
+    "range-assumed": (
+        "/{mask}, assumed: kube-controller-manager's default --node-cidr-mask-size, as no Node"
+        " podCIDR is in the paste"
+    ),
+}
+
+
 def check(model: Model) -> Iterator[Finding]:
     """Yield a finding per KubeletConfiguration whose maxPods exceeds its node's pod range."""
     for config in model.of_kind("KubeletConfiguration"):
@@ -214,23 +243,24 @@ def check(model: Model) -> Iterator[Finding]:
         addresses = known.addresses
         if max_pods > addresses:
             severity = "warning" if known.assumed else "error"
-            message = (
-                f"maxPods: {max_pods} is more than the {addresses} pod addresses in the node's pod"
-                f" range ({known.label}): 2^(32-{known.prefix}) - 3, as host-local IPAM skips the"
-                " network address, the broadcast address and the gateway. The scheduler will"
-                f" place up to {max_pods} pods on the node; with a CNI that allocates from the"
-                " node's podCIDR (flannel, kubenet, bridge), pods past the range stay in"
-                " ContainerCreating with `no IP addresses available in range set`."
+            message = say(
+                MESSAGES,
+                "over-range",
+                max_pods=max_pods,
+                addresses=addresses,
+                range=known.source,
+                prefix=known.prefix,
             )
             fix = _fix(addresses, max_pods)
         elif known.assumed and max_pods > DEFAULT_MAX_PODS:
             severity = "info"
-            message = (
-                f"maxPods: {max_pods} is above {DEFAULT_MAX_PODS}, the kubelet default and the"
-                " per-node figure Kubernetes is designed and tested for. It fits the"
-                f" {addresses} pod addresses of the node's pod range ({known.label});"
-                " make sure the real podCIDR is that large and load-test the kubelet and runtime"
-                " at this density."
+            message = say(
+                MESSAGES,
+                "above-default",
+                max_pods=max_pods,
+                default=DEFAULT_MAX_PODS,
+                addresses=addresses,
+                range=known.source,
             )
             fix = (
                 "# check each node's range and allocatable pods:\n"
@@ -247,6 +277,6 @@ def check(model: Model) -> Iterator[Finding]:
             object=config.ref,
             line=node.line,
             column=node.column,
-            message=message,
             fix=fix,
+            **message,
         )

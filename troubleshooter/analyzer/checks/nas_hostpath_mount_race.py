@@ -66,6 +66,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import Model, Workload, _nfs_looking
 from troubleshooter.analyzer.results import Finding, ObjectRef
 from troubleshooter.analyzer.tree import Map, Scalar
@@ -203,29 +204,39 @@ def _mounts_by_volume(workload: Workload) -> dict[str, list[Map]]:
     return mounts
 
 
-def _why(host: Map) -> str:
-    kind = host.str("type")
-    if not kind:
-        return " With `type` unset the kubelet accepts whatever is at the path, mounted or not."
-    if kind == "DirectoryOrCreate":
-        return " `type: DirectoryOrCreate` even creates the path on the node's local disk."
-    if kind == "Directory":
-        return (
-            " `type: Directory` only helps if the path exists solely on the share; without"
-            " `mountPropagation: HostToContainer` a running container never sees a later mount."
-        )
-    return ""
-
-
-def _message(path: str, host: Map) -> str:
-    return (
-        f"hostPath {path} looks like a NAS/NFS share mounted on the node. If the node mounts it"
+# The finding messages (translations: docs/<ID>.<lang>.messages.yaml): the race, what the
+# hostPath `type` adds to it, and the way out.
+MESSAGES = {
+    "race": (
+        "hostPath {path} looks like a NAS/NFS share mounted on the node. If the node mounts it"
         " after the kubelet has started pods (rc.local, a late or `nofail` fstab entry), the"
         " container bind-mounts the empty local directory and writes to the node's own disk,"
-        " hidden under the mountpoint once the share appears." + _why(host) + " Use a"
-        " PersistentVolume with an nfs or CSI source: the kubelet mounts it before the"
+        " hidden under the mountpoint once the share appears."
+    ),
+    "type-unset": "With `type` unset the kubelet accepts whatever is at the path, mounted or not.",
+    "type-directory-or-create": (
+        "`type: DirectoryOrCreate` even creates the path on the node's local disk."
+    ),
+    "type-directory": (
+        "`type: Directory` only helps if the path exists solely on the share; without"
+        " `mountPropagation: HostToContainer` a running container never sees a later mount."
+    ),
+    "use-a-volume": (
+        "Use a PersistentVolume with an nfs or CSI source: the kubelet mounts it before the"
         " container starts."
-    )
+    ),
+}
+_WHY = {
+    "": "type-unset",
+    "DirectoryOrCreate": "type-directory-or-create",
+    "Directory": "type-directory",
+}
+
+
+def _message(path: str, host: Map) -> dict:
+    why = _WHY.get(host.str("type") or "")
+    keys = ["race", *([why] if why else []), "use-a-volume"]
+    return say(MESSAGES, *keys, path=path)
 
 
 def _fix(volume_name: str, path: str) -> str:
@@ -273,7 +284,7 @@ def _finding(ref: ObjectRef, path_node: Scalar, host: Map, volume_name: str) -> 
         object=ref,
         line=path_node.line,
         column=path_node.column,
-        message=_message(path, host),
+        **_message(path, host),
         fix=_fix(volume_name, path),
     )
 

@@ -59,6 +59,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from troubleshooter.analyzer.checks._common import key_position
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import K8sObject, Model, network_provisioner
 from troubleshooter.analyzer.results import Finding, ObjectRef
 from troubleshooter.analyzer.tree import Map, Scalar
@@ -221,7 +222,48 @@ def _recommended_snippet() -> str:
     return "mountOptions:\n" + "".join(f"  - {option}\n" for option in RECOMMENDED)
 
 
-def _finding(ref: ObjectRef, severity: str, where: tuple[int, int], message: str, fix: str):
+# The finding messages (translations: docs/<ID>.<lang>.messages.yaml). {target} names the
+# object and where it mounts from ("PersistentVolume data (NFS server 10.0.0.5)").
+MESSAGES = {
+    "soft": (
+        "{target} is mounted `{option}`: after `retrans` retries the NFS client fails the call"
+        " with EIO, and nfs(5) warns this can silently corrupt data (a write the application"
+        " thinks succeeded may be partly lost). Use `hard`, the default."
+    ),
+    "no-resvport-missing": (
+        "{target} is an Amazon EFS mount and its mountOptions lack `noresvport`:"
+    ),
+    "no-mount-options": (
+        "{target} is an Amazon EFS mount and it has no mountOptions, so the kernel defaults"
+        " apply, without `noresvport`:"
+    ),
+    "same-port-hangs": (
+        "after a network event the client reconnects from the same privileged port and the"
+        " mount can hang. AWS recommends noresvport (with hard, timeo=600, retrans=2) for EFS."
+    ),
+    "short-timeo": (
+        "{target} sets timeo={timeo}, {seconds} s before the first retransmission (timeo is in"
+        " tenths of a second). AWS recommends timeo=600 (60 s) for EFS; short timeouts cause"
+        " spurious retransmissions under load."
+    ),
+    "few-retrans": (
+        "{target} sets retrans={retrans}; AWS recommends retrans=2 for EFS, so the client"
+        " retries before reporting the server as not responding."
+    ),
+    "old-version": (
+        "{target} asks for NFS version {version}, but Amazon EFS speaks only NFSv4.0 and 4.1:"
+        " the mount fails. AWS recommends nfsvers=4.1."
+    ),
+    "inline-efs": (
+        "Volume {volume} mounts Amazon EFS ({server}) inline: an inline nfs volume cannot"
+        " carry mount options, so it gets kernel defaults without noresvport and hangs after"
+        " network events. Use a PersistentVolume with mountOptions or the EFS CSI driver"
+        " (efs.csi.aws.com)."
+    ),
+}
+
+
+def _finding(ref: ObjectRef, severity: str, where: tuple[int, int], message: dict, fix: str):
     return Finding(
         check=ID,
         severity=severity,
@@ -229,8 +271,8 @@ def _finding(ref: ObjectRef, severity: str, where: tuple[int, int], message: str
         object=ref,
         line=where[0],
         column=where[1],
-        message=message,
         fix=fix,
+        **message,
     )
 
 
@@ -254,9 +296,7 @@ def _check_target(target: _Target) -> Iterator[Finding]:
                 obj.ref,
                 "error",
                 (soft.node.line, soft.node.column),
-                f"{label} is mounted `{soft.name}`: after `retrans` retries the NFS client fails"
-                " the call with EIO, and nfs(5) warns this can silently corrupt data (a write"
-                " the application thinks succeeded may be partly lost). Use `hard`, the default.",
+                say(MESSAGES, "soft", target=label, option=soft.name),
                 _recommended_snippet() if target.efs else "mountOptions:\n  - hard\n",
             )
         if target.efs:
@@ -267,19 +307,17 @@ def _check_target(target: _Target) -> Iterator[Finding]:
             seq = target.holder.seq("mountOptions")
             if seq is not None:
                 where = key_position(target.holder, "mountOptions")
-                said = "its mountOptions lack"
+                said = "no-resvport-missing"
             elif target.source_key is not None:
                 where = key_position(*target.source_key)
-                said = "it has no mountOptions, so the kernel defaults apply, without"
+                said = "no-mount-options"
             else:
                 return
             yield _finding(
                 obj.ref,
                 "warning",
                 where,
-                f"{label} is an Amazon EFS mount and {said} `noresvport`: after a network"
-                " event the client reconnects from the same privileged port and the mount can"
-                " hang. AWS recommends noresvport (with hard, timeo=600, retrans=2) for EFS.",
+                say(MESSAGES, said, "same-port-hangs", target=label),
                 _recommended_snippet(),
             )
 
@@ -294,9 +332,9 @@ def _check_efs_values(target: _Target, label: str, options: list[_Option]) -> It
                 ref,
                 "warning",
                 where,
-                f"{label} sets timeo={number}, {number / 10:g} s before the first"
-                " retransmission (timeo is in tenths of a second). AWS recommends timeo=600"
-                " (60 s) for EFS; short timeouts cause spurious retransmissions under load.",
+                say(
+                    MESSAGES, "short-timeo", target=label, timeo=number, seconds=f"{number / 10:g}"
+                ),
                 "mountOptions:\n  - timeo=600\n  - retrans=2\n",
             )
         elif option.name == "retrans" and number is not None and number < MIN_EFS_RETRANS:
@@ -304,8 +342,7 @@ def _check_efs_values(target: _Target, label: str, options: list[_Option]) -> It
                 ref,
                 "warning",
                 where,
-                f"{label} sets retrans={number}; AWS recommends retrans=2 for EFS, so the client"
-                " retries before reporting the server as not responding.",
+                say(MESSAGES, "few-retrans", target=label, retrans=number),
                 "mountOptions:\n  - retrans=2\n",
             )
         elif option.name in ("nfsvers", "vers") and (option.value or "").split(".")[0] in (
@@ -316,8 +353,7 @@ def _check_efs_values(target: _Target, label: str, options: list[_Option]) -> It
                 ref,
                 "warning",
                 where,
-                f"{label} asks for NFS version {option.value}, but Amazon EFS speaks only"
-                " NFSv4.0 and 4.1: the mount fails. AWS recommends nfsvers=4.1.",
+                say(MESSAGES, "old-version", target=label, version=option.value),
                 "mountOptions:\n  - nfsvers=4.1\n",
             )
 
@@ -337,10 +373,7 @@ def check(model: Model) -> Iterator[Finding]:
                 workload.ref,
                 "warning",
                 key_position(volume, "nfs"),
-                f"Volume {name!r} mounts Amazon EFS ({server}) inline: an inline nfs volume"
-                " cannot carry mount options, so it gets kernel defaults without noresvport"
-                " and hangs after network events. Use a PersistentVolume with mountOptions or"
-                " the EFS CSI driver (efs.csi.aws.com).",
+                say(MESSAGES, "inline-efs", volume=repr(name), server=server),
                 "# a PersistentVolume with the options, claimed by name from the pod\n"
                 "apiVersion: v1\n"
                 "kind: PersistentVolume\n"

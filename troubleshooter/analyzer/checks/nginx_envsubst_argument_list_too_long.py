@@ -53,6 +53,7 @@ import posixpath
 from collections.abc import Iterator
 
 from troubleshooter.analyzer.checks._common import image_repository, pod_spec_snippet
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import Container, K8sObject, Model, Workload
 from troubleshooter.analyzer.results import Finding
 
@@ -169,6 +170,27 @@ def _template_mount_node(container: Container):
     return None
 
 
+# The finding messages (translations: docs/<ID>.<lang>.messages.yaml): the size, then one
+# verdict, then what the paste did not show.
+MESSAGES = {
+    "argument-size": (
+        "nginx's template step passes {names} variable names to envsubst as one argument of"
+        " about {size} bytes ({services} Services of namespace {namespace} in the paste, plus"
+        " the kubernetes Service, the container's env and the image's own variables); this"
+    ),
+    "over-limit": "exceeds the kernel's single-argument limit of 131 072 bytes.",
+    "over-half": "is more than half of the kernel's single-argument limit (131 072 bytes).",
+    "no-services-pasted": (
+        "fits, but the paste has no Services of namespace {namespace}; every Service there"
+        " adds about 7 variables, and a few hundred break it."
+    ),
+    "unknown-env-from": (
+        "Not in the paste, so not counted: envFrom {env_from} (if it sets"
+        " NGINX_ENVSUBST_FILTER, the template step is safe)."
+    ),
+}
+
+
 def check(model: Model) -> Iterator[Finding]:
     """Yield one finding per nginx container whose envsubst argument may be too long."""
     # Per namespace: (service-link and image names, their argument bytes, number of Services
@@ -198,17 +220,11 @@ def check(model: Model) -> Iterator[Finding]:
             names_count = len(link_names) + len(own)
             size = link_size + sum(len(name) + 4 for name in own)
             if size > ARGUMENT_LIMIT - 1:
-                severity = "error"
-                verdict = "exceeds the kernel's single-argument limit of 131 072 bytes"
+                severity, verdict = "error", "over-limit"
             elif size > ARGUMENT_LIMIT // 2:
-                severity = "warning"
-                verdict = "is more than half of the kernel's single-argument limit (131 072 bytes)"
+                severity, verdict = "warning", "over-half"
             elif counted == 0:
-                severity = "info"
-                verdict = (
-                    f"fits, but the paste has no Services of namespace {workload.namespace!r};"
-                    " every Service there adds about 7 variables, and a few hundred break it"
-                )
+                severity, verdict = "info", "no-services-pasted"
             else:
                 continue
             node = container.image_node or _template_mount_node(container) or container.node
@@ -219,18 +235,16 @@ def check(model: Model) -> Iterator[Finding]:
                 object=workload.ref,
                 line=node.line,
                 column=node.column,
-                message=(
-                    f"nginx's template step passes {names_count} variable names to envsubst as one"
-                    f" argument of about {size:,} bytes ({counted} Services of namespace"
-                    f" {workload.namespace!r} in the paste, plus the kubernetes Service, the"
-                    f" container's env and the image's own variables); this {verdict}."
-                    + (
-                        " Not in the paste, so not counted: envFrom "
-                        + ", ".join(environment.unknown)
-                        + " (if it sets NGINX_ENVSUBST_FILTER, the template step is safe)."
-                        if environment.unknown
-                        else ""
-                    )
+                **say(
+                    MESSAGES,
+                    "argument-size",
+                    verdict,
+                    *(["unknown-env-from"] if environment.unknown else []),
+                    names=names_count,
+                    size=f"{size:,}",
+                    services=counted,
+                    namespace=repr(workload.namespace),
+                    env_from=", ".join(environment.unknown),
                 ),
                 fix=pod_spec_snippet(
                     workload.obj.kind,

@@ -66,6 +66,7 @@ from decimal import Decimal
 
 from troubleshooter.analyzer.checks._common import config_line_position, key_position
 from troubleshooter.analyzer.configs import parse_php_ini
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import Container, Model, Mount, Workload
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map, Scalar
@@ -237,7 +238,50 @@ def _container_sizes(container: Container) -> dict[Decimal, str]:
     return sizes
 
 
-def _finding(workload: Workload, severity: str, where: tuple[int, int], message: str, fix: str):
+# The finding messages (translations: docs/<ID>.<lang>.messages.yaml).
+MESSAGES = {
+    "request-without-limit": (
+        "Container {container} requests {resource}: {request} without a limit; huge pages"
+        " cannot be overcommitted, so the API server rejects the pod (`Limit must be set for"
+        " non overcommitable resources`)."
+    ),
+    "request-not-limit": (
+        "Container {container} requests {resource}: {request} but limits it to {limit}; huge"
+        " pages requests must equal limits, so the API server rejects the pod (`must be equal"
+        " to {resource} limit`)."
+    ),
+    "no-cpu-or-memory": (
+        "Container {container} has {resource} but no cpu or memory request or limit; the API"
+        " server rejects the pod with `HugePages require cpu or memory`."
+    ),
+    "volume-without-request": (
+        "Volume {volume} is a {medium} emptyDir, but no container of the pod requests"
+        " hugepages-*: the kubelet cannot set up the volume and the pod stays in"
+        " ContainerCreating."
+    ),
+    "volume-size-ambiguous": (
+        "Volume {volume} uses medium HugePages while the pod requests several page sizes"
+        " ({sizes}); the kubelet cannot tell which one to mount. Name the size."
+    ),
+    "volume-size-not-requested": (
+        "Volume {volume} uses medium {medium}, but the pod only requests {sizes}: the kubelet"
+        " cannot set up the volume and the pod stays in ContainerCreating."
+    ),
+    "mount-without-request": (
+        "Container {container} mounts the {medium} volume {volume} but does not request"
+        " {resource}: its hugetlb cgroup limit is zero, so the first touch of a mapped page"
+        " kills it with SIGBUS (Bus error)."
+    ),
+    "huge-code-pages": (
+        "{file} (ConfigMap {configmap}) turns on opcache.huge_code_pages, but container"
+        " {container} requests no hugepages-*. Without huge pages on the node the option does"
+        " nothing (PHP falls back to ordinary pages; old builds log `mmap(HUGETLB) failed`);"
+        " with them on the node, the pod's zero hugetlb limit makes PHP die with `Bus error`."
+    ),
+}
+
+
+def _finding(workload: Workload, severity: str, where: tuple[int, int], message: dict, fix: str):
     return Finding(
         check=ID,
         severity=severity,
@@ -245,8 +289,8 @@ def _finding(workload: Workload, severity: str, where: tuple[int, int], message:
         object=workload.ref,
         line=where[0],
         column=where[1],
-        message=message,
         fix=fix,
+        **message,
     )
 
 
@@ -275,9 +319,13 @@ def _check_resources(workload: Workload, container: Container) -> Iterator[Findi
                 workload,
                 "error",
                 key_position(requests, name),
-                f"Container {label!r} requests {name}: {_shown(request.raw)} without a limit; huge"
-                " pages cannot be overcommitted, so the API server rejects the pod (`Limit must"
-                " be set for non overcommitable resources`).",
+                say(
+                    MESSAGES,
+                    "request-without-limit",
+                    container=repr(label),
+                    resource=name,
+                    request=_shown(request.raw),
+                ),
                 _resource_fix(name, _shown(request.raw)),
             )
         elif not _same_quantity(request.raw, limit.raw):
@@ -285,9 +333,14 @@ def _check_resources(workload: Workload, container: Container) -> Iterator[Findi
                 workload,
                 "error",
                 key_position(requests, name),
-                f"Container {label!r} requests {name}: {_shown(request.raw)} but limits it to"
-                f" {_shown(limit.raw)}; huge pages requests must equal limits, so the API server"
-                f" rejects the pod (`must be equal to {name} limit`).",
+                say(
+                    MESSAGES,
+                    "request-not-limit",
+                    container=repr(label),
+                    resource=name,
+                    request=_shown(request.raw),
+                    limit=_shown(limit.raw),
+                ),
                 _resource_fix(name, _shown(limit.raw)),
             )
     if requested or limited:
@@ -304,8 +357,7 @@ def _check_resources(workload: Workload, container: Container) -> Iterator[Findi
                 workload,
                 "error",
                 key_position(holder, name),
-                f"Container {label!r} has {name} but no cpu or memory request or limit; the API"
-                " server rejects the pod with `HugePages require cpu or memory`.",
+                say(MESSAGES, "no-cpu-or-memory", container=repr(label), resource=name),
                 _resource_fix(name, _shown(node.raw)),
             )
 
@@ -338,9 +390,7 @@ def _check_volumes(workload: Workload) -> Iterator[Finding]:
                 workload,
                 "error",
                 where,
-                f"Volume {name!r} is a {medium} emptyDir, but no container of the pod requests"
-                " hugepages-*: the kubelet cannot set up the volume and the pod stays in"
-                " ContainerCreating.",
+                say(MESSAGES, "volume-without-request", volume=repr(name), medium=medium),
                 _resource_fix("hugepages-2Mi", "64Mi"),
             )
             continue
@@ -350,8 +400,7 @@ def _check_volumes(workload: Workload) -> Iterator[Finding]:
                 workload,
                 "error",
                 where,
-                f"Volume {name!r} uses medium HugePages while the pod requests several page"
-                f" sizes ({sizes}); the kubelet cannot tell which one to mount. Name the size.",
+                say(MESSAGES, "volume-size-ambiguous", volume=repr(name), sizes=sizes),
                 f"emptyDir:\n  medium: HugePages-{sorted(pod_sizes.values())[0][10:]}\n",
             )
             continue
@@ -363,8 +412,13 @@ def _check_volumes(workload: Workload) -> Iterator[Finding]:
                 workload,
                 "error",
                 where,
-                f"Volume {name!r} uses medium {medium}, but the pod only requests {sizes}: the"
-                " kubelet cannot set up the volume and the pod stays in ContainerCreating.",
+                say(
+                    MESSAGES,
+                    "volume-size-not-requested",
+                    volume=repr(name),
+                    medium=medium,
+                    sizes=sizes,
+                ),
                 f"emptyDir:\n  medium: HugePages-{sorted(pod_sizes.values())[0][10:]}\n",
             )
             continue
@@ -376,9 +430,14 @@ def _check_volumes(workload: Workload) -> Iterator[Finding]:
                 workload,
                 "error",
                 (mount.path_node.line, mount.path_node.column),
-                f"Container {container.name or '?'!r} mounts the {medium} volume {name!r}"
-                f" but does not request {resource}: its hugetlb cgroup limit is zero, so"
-                " the first touch of a mapped page kills it with SIGBUS (Bus error).",
+                say(
+                    MESSAGES,
+                    "mount-without-request",
+                    container=repr(container.name or "?"),
+                    medium=medium,
+                    volume=repr(name),
+                    resource=resource,
+                ),
                 _resource_fix(resource, "64Mi"),
             )
 
@@ -406,11 +465,13 @@ def _check_php_ini(model: Model, workload: Workload, container: Container) -> It
             workload,
             "warning",
             config_line_position(model.lines, file.value, setting.line),
-            f"{file.path} (ConfigMap {file.configmap.name}) turns on opcache.huge_code_pages,"
-            f" but container {container.name or '?'!r} requests no hugepages-*. Without huge"
-            " pages on the node the option does nothing (PHP falls back to ordinary pages;"
-            " old builds log `mmap(HUGETLB) failed`); with them on the node, the pod's zero"
-            " hugetlb limit makes PHP die with `Bus error`.",
+            say(
+                MESSAGES,
+                "huge-code-pages",
+                file=file.path,
+                configmap=file.configmap.name,
+                container=repr(container.name or "?"),
+            ),
             "opcache.huge_code_pages=0\n",
         )
 

@@ -68,6 +68,7 @@ from troubleshooter.analyzer.checks._common import (
     key_position,
 )
 from troubleshooter.analyzer.configs import Setting, parse_php_ini
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import Container, Model, Mount, MountedFile, Volume, Workload
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map
@@ -234,20 +235,58 @@ def _fix(container: Container, path: str) -> str:
     )
 
 
+# The finding messages (translations: docs/php-upload-tmp-dir.<lang>.messages.yaml). A
+# setting's message is three parts said in turn: the setting, why its path is unusable, and
+# what that means for uploads.
+MESSAGES = {
+    "sets-path": (
+        "{file} (ConfigMap {configmap}) sets {key} = {value} for container {container}, but"
+    ),
+    "read-only-volume": "the volume {volume} mounted at {mount} is read-only;",
+    "read-only-root": "no volume is mounted there and the root filesystem is read-only;",
+    "no-volume": "no volume is mounted there, so it exists only if the image created it;",
+    "falls-back": (
+        "PHP then falls back to {sys_temp} for every upload (and fails if that stops being"
+        " writable)."
+    ),
+    "no-fallback-either": (
+        "and the fallback {sys_temp} is not writable either, so uploads fail with"
+        " UPLOAD_ERR_NO_TMP_DIR (6) and an empty tmp_name."
+    ),
+    "sys-temp-no-fallback": (
+        "sys_temp_dir has no fallback, so uploads fail with UPLOAD_ERR_NO_TMP_DIR (6)"
+        " whenever upload_tmp_dir is unset or unusable."
+    ),
+    "read-only-tmp": (
+        "PHP container {container} has a read-only root filesystem and no writable volume"
+        " at /tmp, where PHP stores uploads when upload_tmp_dir and sys_temp_dir are unset:"
+        " every upload fails with UPLOAD_ERR_NO_TMP_DIR (6) and an empty tmp_name."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why PHP cannot create files at a path: a MESSAGES key and its values."""
+
+    key: str
+    args: dict[str, str]
+
+
 def _path_problem(
     container: Container, volumes: dict[str, Volume], path: str, read_only_root: bool
-) -> str | None:
+) -> Problem | None:
     """Why PHP cannot create files at a path, or None when it can (as far as we can tell)."""
     mount = _covering_mount(container, path)
     if mount is not None:
         if _writable(mount, volumes):
             return None
-        return f"the volume {mount.name!r} mounted at {mount.mount_path} is read-only"
+        return Problem("read-only-volume", {"volume": repr(mount.name), "mount": mount.mount_path})
     if read_only_root:
-        return "no volume is mounted there and the root filesystem is read-only"
+        return Problem("read-only-root", {})
     if _within(path, TMP):
         return None
-    return "no volume is mounted there, so it exists only if the image created it"
+    return Problem("no-volume", {})
 
 
 def _check_container(model: Model, workload: Workload, container: Container) -> Iterator[Finding]:
@@ -274,21 +313,9 @@ def _check_container(model: Model, workload: Workload, container: Container) -> 
         if problem is None:
             continue
         if key == "upload_tmp_dir":
-            if fallback_problem is None:
-                consequence = (
-                    f"PHP then falls back to {sys_temp} for every upload (and fails if that"
-                    " stops being writable)"
-                )
-            else:
-                consequence = (
-                    f"and the fallback {sys_temp} is not writable either, so uploads fail with"
-                    " UPLOAD_ERR_NO_TMP_DIR (6) and an empty tmp_name"
-                )
+            consequence = "falls-back" if fallback_problem is None else "no-fallback-either"
         else:
-            consequence = (
-                "sys_temp_dir has no fallback, so uploads fail with UPLOAD_ERR_NO_TMP_DIR (6)"
-                " whenever upload_tmp_dir is unset or unusable"
-            )
+            consequence = "sys-temp-no-fallback"
         line, column = config_line_position(model.lines, item.file.value, item.setting.line)
         yield Finding(
             check=ID,
@@ -297,11 +324,20 @@ def _check_container(model: Model, workload: Workload, container: Container) -> 
             object=workload.ref,
             line=line,
             column=column,
-            message=(
-                f"{item.file.path} (ConfigMap {item.file.configmap.name}) sets {key} = {raw}"
-                f" for container {label!r}, but {problem}; {consequence}."
-            ),
             fix=_fix(container, path),
+            **say(
+                MESSAGES,
+                "sets-path",
+                problem.key,
+                consequence,
+                file=item.file.path,
+                configmap=item.file.configmap.name,
+                key=key,
+                value=raw,
+                container=repr(label),
+                sys_temp=sys_temp,
+                **problem.args,
+            ),
         )
 
     if not read_only_root or ini or not _is_php(container, files):
@@ -317,12 +353,8 @@ def _check_container(model: Model, workload: Workload, container: Container) -> 
         object=workload.ref,
         line=line,
         column=column,
-        message=(
-            f"PHP container {label!r} has a read-only root filesystem and no writable volume"
-            " at /tmp, where PHP stores uploads when upload_tmp_dir and sys_temp_dir are unset:"
-            " every upload fails with UPLOAD_ERR_NO_TMP_DIR (6) and an empty tmp_name."
-        ),
         fix=_fix(container, TMP),
+        **say(MESSAGES, "read-only-tmp", container=repr(label)),
     )
 
 

@@ -52,6 +52,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from troubleshooter.analyzer.messages import say
 from troubleshooter.analyzer.model import Container, Model, Workload
 from troubleshooter.analyzer.results import Finding
 from troubleshooter.analyzer.tree import Map, Scalar
@@ -119,13 +120,43 @@ _HARDENED = (
 )
 
 
+# The finding messages (translations: docs/<ID>.<lang>.messages.yaml): which containers, then
+# the contradiction.
+MESSAGES = {
+    "container": "Container {names}:",
+    "containers": "Containers {names}:",
+    "root-user": (
+        "runAsNonRoot: true, but the effective runAsUser is 0: the kubelet refuses to start"
+        " the container with `container's runAsUser breaks non-root policy`"
+        " (CreateContainerConfigError)."
+    ),
+    "privileged-non-root": (
+        "privileged: true on a container meant to run as non-root: it keeps the full"
+        " capability bounding set, every host device and no seccomp/AppArmor confinement,"
+        " and cannot get no_new_privs, so any setuid-root binary or file capability in the"
+        " image is root on the node. The non-root setting does not contain it."
+    ),
+    "no-escalation-privileged": (
+        "allowPrivilegeEscalation: false with privileged: true: the API server rejects"
+        " the object (cannot set `allowPrivilegeEscalation` to false and `privileged` to"
+        " true); a privileged container can always escalate."
+    ),
+    "no-escalation-sys-admin": (
+        "allowPrivilegeEscalation: false with CAP_SYS_ADMIN added: the API server rejects"
+        " the object (cannot set `allowPrivilegeEscalation` to false and"
+        " `capabilities.Add` CAP_SYS_ADMIN); with CAP_SYS_ADMIN escalation is always"
+        " possible."
+    ),
+}
+
+
 @dataclass
 class _Pending:
     """A finding being collected; containers sharing a pod-level field are merged."""
 
     severity: str
     node: Scalar
-    message: str
+    message: str  # a MESSAGES key
     fix: str
     containers: list[str] = field(default_factory=list)
 
@@ -175,19 +206,14 @@ def _container_findings(workload: Workload, container: Container) -> Iterator[_P
         yield _Pending(
             "error",
             user_node,
-            "runAsNonRoot: true, but the effective runAsUser is 0: the kubelet refuses to start"
-            " the container with `container's runAsUser breaks non-root policy`"
-            " (CreateContainerConfigError).",
+            "root-user",
             _HARDENED,
         )
     if _true(privileged) and wants_non_root:
         yield _Pending(
             "error",
             privileged,
-            "privileged: true on a container meant to run as non-root: it keeps the full"
-            " capability bounding set, every host device and no seccomp/AppArmor confinement,"
-            " and cannot get no_new_privs, so any setuid-root binary or file capability in the"
-            " image is root on the node. The non-root setting does not contain it.",
+            "privileged-non-root",
             _HARDENED,
         )
     if escalation is not None and escalation.value is False:
@@ -195,9 +221,7 @@ def _container_findings(workload: Workload, container: Container) -> Iterator[_P
             yield _Pending(
                 "error",
                 escalation,
-                "allowPrivilegeEscalation: false with privileged: true: the API server rejects"
-                " the object (cannot set `allowPrivilegeEscalation` to false and `privileged` to"
-                " true); a privileged container can always escalate.",
+                "no-escalation-privileged",
                 "securityContext:\n  privileged: false\n  allowPrivilegeEscalation: false\n"
                 "# or, if it must be privileged, drop allowPrivilegeEscalation: false\n",
             )
@@ -205,10 +229,7 @@ def _container_findings(workload: Workload, container: Container) -> Iterator[_P
             yield _Pending(
                 "error",
                 escalation,
-                "allowPrivilegeEscalation: false with CAP_SYS_ADMIN added: the API server rejects"
-                " the object (cannot set `allowPrivilegeEscalation` to false and"
-                " `capabilities.Add` CAP_SYS_ADMIN); with CAP_SYS_ADMIN escalation is always"
-                " possible.",
+                "no-escalation-sys-admin",
                 "securityContext:\n  allowPrivilegeEscalation: false\n  capabilities:\n"
                 '    drop: ["ALL"]     # and add only what is needed, without CAP_SYS_ADMIN\n',
             )
@@ -227,7 +248,7 @@ def check(model: Model) -> Iterator[Finding]:
                 pending.setdefault(key, item).containers.append(name)
         for item in pending.values():
             names = ", ".join(item.containers)
-            label = "Containers" if len(item.containers) > 1 else "Container"
+            label = "containers" if len(item.containers) > 1 else "container"
             yield Finding(
                 check=ID,
                 severity=item.severity,
@@ -235,6 +256,6 @@ def check(model: Model) -> Iterator[Finding]:
                 object=workload.ref,
                 line=item.node.line,
                 column=item.node.column,
-                message=f"{label} {names}: {item.message}",
                 fix=item.fix,
+                **say(MESSAGES, label, item.message, names=names),
             )
