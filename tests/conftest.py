@@ -29,6 +29,16 @@ def _isolated_index(settings, tmp_path: Path) -> Path:
     return settings.KB_INDEX_DIR
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Every test starts with an empty Django cache: the per-address allowances (shares,
+    feedback) live there, and the browser tests all come from 127.0.0.1."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 class _Rollback(Exception):
     """Raised to undo the session-level import once its results are captured."""
 
