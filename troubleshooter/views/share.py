@@ -228,7 +228,9 @@ def diagnosis_share_create(request: HttpRequest) -> HttpResponse:
     chosen = request.POST.get("answer", "")
     # Only an answer the tree knows is kept; anything else is dropped, not stored.
     chosen = chosen if chosen and _chosen(chosen, "en") is not None else ""
-    redacted = redact_paste(text)
+    # PostgreSQL's text cannot hold NUL: it is stored as U+FFFD, the mark of a character that
+    # could not be kept (the diagnosis never depends on it).
+    redacted = redact_paste(text.replace("\x00", "\ufffd"))
     shared, delete_key = create_shared(
         SharedDiagnosis, redacted_values=redacted.count, text=redacted.text, answer=chosen
     )
