@@ -356,15 +356,7 @@ class _Converter:
                 )
             values[name] = self.convert(value_node, depth + 1)
             keys[name] = (key.line, key.column)
-        # `<<: *base` merges: explicit keys win, earlier merge sources win over later ones.
-        for merged in merges:
-            sources = merged.value if isinstance(merged, Seq) else [merged]
-            for source in sources:
-                if isinstance(source, Map):
-                    for name, value in source.value.items():
-                        if name not in values:
-                            values[name] = value
-                            keys[name] = source.keys[name]
+        _apply_merges(values, keys, merges)
         return Map(values, line, column, keys)
 
 
@@ -637,6 +629,12 @@ def _refusal(
 def _merged_map(frame: list) -> Map:
     """The finished mapping of a frame, with its `<<` merges applied like `convert_map`."""
     values, line, column, keys, merges = frame[0], frame[1], frame[2], frame[4], frame[5]
+    _apply_merges(values, keys, merges)
+    return Map(values, line, column, keys)
+
+
+def _apply_merges(values: dict, keys: dict, merges: list) -> None:
+    """`<<: *base` merges: explicit keys win, earlier merge sources win over later ones."""
     for merged in merges:
         sources = merged.value if isinstance(merged, Seq) else [merged]
         for source in sources:
@@ -645,7 +643,6 @@ def _merged_map(frame: list) -> Map:
                     if name not in values:
                         values[name] = value
                         keys[name] = source.keys[name]
-    return Map(values, line, column, keys)
 
 
 def _syntax_error(error: yaml.YAMLError, base: int) -> ParseError:
