@@ -250,7 +250,7 @@ class CauseEvidence:
     """What the text shows for one cause; ``features`` feed the confidence model."""
 
     slug: str
-    symptom: float = 0.0  # best coverage of one symptom by one line (0..1)
+    symptom: float = 0.0  # best idf-weighted coverage of one symptom by one line (0..1)
     symptom_text: str = ""
     symptom_line: int = -1  # index into PreparedText lines
     near_miss: float = 0.0
@@ -284,6 +284,7 @@ class _Phrase:
     text: str
     size: int
     near_miss: bool
+    weight: float = 1.0  # the sum of its tokens' phrase idf
 
 
 class Index:
@@ -313,6 +314,21 @@ class Index:
                 self._phrases.append(_Phrase(cause.slug, text, len(phrase_tokens), near))
                 for token in phrase_tokens:
                     self._postings[token].append(index)
+        # A phrase's tokens weigh by how few phrases share them: "nodes are available" opens
+        # every scheduler message, "too many pods" names one cause.
+        phrase_count = max(1, len(self._phrases))
+        self._phrase_idf = {
+            token: math.log(1 + (phrase_count - len(ids) + 0.5) / (len(ids) + 0.5))
+            for token, ids in self._postings.items()
+        }
+        weights = [0.0] * len(self._phrases)
+        for token, ids in self._postings.items():
+            for phrase_id in ids:
+                weights[phrase_id] += self._phrase_idf[token]
+        self._phrases = [
+            _Phrase(p.slug, p.text, p.size, p.near_miss, weights[i] or 1.0)
+            for i, p in enumerate(self._phrases)
+        ]
         # BM25 documents: each cause's own words.
         self._doc_tf: dict[str, Counter] = {}
         lengths = {}
@@ -376,14 +392,18 @@ class Index:
         # 1. Symptom phrases, line by line: coverage of the phrase's tokens by the line.
         for line_index, line_tokens in enumerate(prepared.line_tokens):
             counts: Counter = Counter()
+            weighed: dict[int, float] = defaultdict(float)
             for token in line_tokens:
-                for phrase_id in self._postings.get(token, ()):
+                ids = self._postings.get(token, ())
+                for phrase_id in ids:
                     counts[phrase_id] += 1
+                    weighed[phrase_id] += self._phrase_idf[token]
             for phrase_id, hits in counts.items():
                 phrase = self._phrases[phrase_id]
-                coverage = hits / phrase.size
-                if phrase.size == 1 and coverage < 1:
-                    continue
+                # Weighted by the phrase idf; only every token found makes it exact.
+                coverage = (
+                    1.0 if hits >= phrase.size else min(0.999, weighed[phrase_id] / phrase.weight)
+                )
                 evidence = result[phrase.slug]
                 if phrase.near_miss:
                     evidence.near_miss = max(evidence.near_miss, coverage)

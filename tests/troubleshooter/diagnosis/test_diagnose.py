@@ -340,3 +340,29 @@ def test_two_close_causes_get_the_question_that_separates_them():
     assert not diagnosis.matches and not diagnosis.not_covered
     articles = {article for _label, _node, article in diagnosis.question.options}
     assert {"nas-hostpath-mount-race", "nfs-efs-mount-options"} <= articles
+
+
+def test_a_symptoms_distinctive_words_weigh_more_than_its_shared_opening():
+    """Two causes whose machine strings open alike: the words they share ("nodes are
+    available") say less than the words only one of them has."""
+    from troubleshooter.diagnosis.evidence import Index, prepare
+    from troubleshooter.diagnosis.knowledge import ArticleCause, knowledge_from
+
+    def cause(slug, reason):
+        return ArticleCause(
+            slug=slug,
+            title=slug,
+            symptoms=(f"0/3 nodes are available: 3 {reason}.",),
+            reports={"en": (reason,)},
+        )
+
+    knowledge = knowledge_from(
+        [cause("kubelet-max-pods", "Too many pods"), cause("other", "Insufficient cpu")], "pair"
+    )
+    index = Index(knowledge)
+    distinctive = index.evidence(prepare("the scheduler says Too many pods"))
+    opening = index.evidence(prepare("0/3 nodes are available"))
+    # Half of its words either way; only the distinctive half counts as a match.
+    assert distinctive["kubelet-max-pods"].symptom > 0.6 > opening["kubelet-max-pods"].symptom
+    whole = index.evidence(prepare("0/5 nodes are available: 5 Too many pods."))
+    assert whole["kubelet-max-pods"].symptom == 1.0
