@@ -145,14 +145,19 @@ def _tree_hits(tree: Tree, prepared: PreparedText) -> list[tuple[Signature, int]
     return hits
 
 
-def _resolve(tree: Tree, node_id: str, words: _Words):
-    """Follow questions whose answer the text gives (exactly one option's words occur)."""
+def _resolve(tree: Tree, node_id: str, words: _Words, places: dict[str, list[str]]):
+    """Follow questions whose answer the text gives: exactly one option's words occur or,
+    when none does, exactly one option leads to an article whose mechanism "where" (its
+    storage facet: huge pages, an NFS share, a PVC) the text names (``places``: article ->
+    storage words found)."""
     node = tree.node(node_id)
     via = None
     seen = set()
     while isinstance(node, QuestionNode) and node.id not in seen:
         seen.add(node.id)
         answered = [o for o in node.options if any(word in words for word in o.when)]
+        if not answered:
+            answered = [o for o in node.options if places.get(_option_article(tree, o.target))]
         if len(answered) != 1:
             break
         via = via or node.id
@@ -210,8 +215,9 @@ def diagnose(
     option_articles: set[str] = set()
     open_questions: list[QuestionNode] = []
     not_covered: dict[str, NotCovered] = {}
+    places = {slug: found.facets.get("storage") for slug, found in evidence.items()}
     for signature, _line in _tree_hits(tree, prepared):
-        node, via = _resolve(tree, signature.target, words)
+        node, via = _resolve(tree, signature.target, words, places)
         if isinstance(node, CauseNode):
             tree_article.setdefault(node.article, (node.id, via))
         elif isinstance(node, QuestionNode):

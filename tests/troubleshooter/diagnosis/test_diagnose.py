@@ -366,3 +366,23 @@ def test_a_symptoms_distinctive_words_weigh_more_than_its_shared_opening():
     assert distinctive["kubelet-max-pods"].symptom > 0.6 > opening["kubelet-max-pods"].symptom
     whole = index.evidence(prepare("0/5 nodes are available: 5 Too many pods."))
     assert whole["kubelet-max-pods"].symptom == 1.0
+
+
+def test_a_question_is_answered_by_the_place_only_one_options_article_names():
+    """No option's own words occur, but the text names where one option's mechanism lives
+    (huge pages, in Chinese): that option answers. Two such places leave the question open."""
+    from troubleshooter.diagnosis.matching import _resolve, _Words
+    from troubleshooter.diagnosis.tree import get_tree
+
+    tree = get_tree()
+    words = _Words("bus error (core dumped) 节点上配置了 2m 大页")
+    node, via = _resolve(tree, "bus-error", words, {"php-opcache-hugepages": ["大页"]})
+    assert (node.id, via) == ("hugepages-not-requested", "bus-error")
+    both = {"php-opcache-hugepages": ["大页"], "httpd-network-docroot-sendfile-mmap": ["共享"]}
+    node, via = _resolve(tree, "bus-error", words, both)
+    assert (node.id, via) == ("bus-error", None)
+    # An option's own words still come first: "/dev/shm" answers "something else".
+    node, _via = _resolve(
+        tree, "bus-error", _Words("bus error /dev/shm"), {"php-opcache-hugepages": ["大页"]}
+    )
+    assert node.id == "bus-error-other"
