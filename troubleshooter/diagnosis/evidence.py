@@ -118,6 +118,16 @@ _LEVEL_RE = re.compile(r"^\s*(?:error|warning|warn|fatal|notice)\s*:\s*", re.IGN
 _PROGRAM_RE = re.compile(r"^\s*[a-z][\w.-]{0,40}:\s+(?=\[[a-z]{2,8}\])", re.IGNORECASE)
 
 
+# The suffixes Kubernetes generates for names (a ReplicaSet's pod-template hash, a pod's five
+# random characters) are drawn from an alphabet without vowels and without 0, 1 and 3
+# (k8s.io/apimachinery/pkg/util/rand): such a token with a digit is an example, not a word.
+_GENERATED_RE = re.compile(r"[bcdfghjklmnpqrstvwxz2456789]{5,10}")
+
+
+def _generated_name(token: str) -> bool:
+    return bool(_GENERATED_RE.fullmatch(token)) and not token.isalpha()
+
+
 def constant_part(text: str) -> str:
     """A symptom without its log level, program-name prefix, quoted names and kubelet
     (pod: ...) tail, when words remain."""
@@ -305,7 +315,9 @@ class Index:
                 (n, True) for n in cause.near_misses
             ]:
                 lowered = unicodedata.normalize("NFKC", constant_part(text)).lower()
-                phrase_tokens = set(tokens(normalize(lowered) or lowered))
+                phrase_tokens = {
+                    t for t in tokens(normalize(lowered) or lowered) if not _generated_name(t)
+                }
                 if not phrase_tokens:
                     continue
                 if len(phrase_tokens) <= 2:
@@ -314,13 +326,16 @@ class Index:
                 self._phrases.append(_Phrase(cause.slug, text, len(phrase_tokens), near))
                 for token in phrase_tokens:
                     self._postings[token].append(index)
-        # A phrase's tokens weigh by how few phrases share them: "nodes are available" opens
-        # every scheduler message, "too many pods" names one cause.
-        phrase_count = max(1, len(self._phrases))
-        self._phrase_idf = {
-            token: math.log(1 + (phrase_count - len(ids) + 0.5) / (len(ids) + 0.5))
-            for token, ids in self._postings.items()
-        }
+        # A phrase's tokens weigh by how few groups of phrases (one article's symptoms, one
+        # article's near misses) hold them: "nodes are available" opens the scheduler's
+        # messages on both sides, "too many pods" only the symptoms. Within a group the names
+        # that vary between examples (a pod, a volume) weigh as much as the message's words.
+        groups = {(p.slug, p.near_miss) for p in self._phrases}
+        group_count = max(1, len(groups))
+        self._phrase_idf = {}
+        for token, ids in self._postings.items():
+            holders = len({(self._phrases[i].slug, self._phrases[i].near_miss) for i in ids})
+            self._phrase_idf[token] = math.log(1 + (group_count - holders + 0.5) / (holders + 0.5))
         weights = [0.0] * len(self._phrases)
         for token, ids in self._postings.items():
             for phrase_id in ids:

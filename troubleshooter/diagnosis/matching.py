@@ -216,7 +216,8 @@ def diagnose(
     open_questions: list[QuestionNode] = []
     not_covered: dict[str, NotCovered] = {}
     places = {slug: found.facets.get("storage") for slug, found in evidence.items()}
-    for signature, _line in _tree_hits(tree, prepared):
+    not_covered_lines: set[int] = set()
+    for signature, line in _tree_hits(tree, prepared):
         node, via = _resolve(tree, signature.target, words, places)
         if isinstance(node, CauseNode):
             tree_article.setdefault(node.article, (node.id, via))
@@ -227,23 +228,38 @@ def diagnose(
                 article = _option_article(tree, option.target)
                 if article:
                     option_articles.add(article)
-        elif isinstance(node, NotCoveredNode) and node.id not in not_covered:
-            not_covered[node.id] = NotCovered(node.id, node.title, node.advice)
+        elif isinstance(node, NotCoveredNode):
+            not_covered_lines.add(line)
+            if node.id not in not_covered:
+                not_covered[node.id] = NotCovered(node.id, node.title, node.advice)
 
     scored: list[tuple[float, str]] = []
     all_features: dict[str, dict[str, float]] = {}
-    # Padded with a zero: a knowledge base of one article leads nobody.
-    symptom_scores = [*sorted((e.symptom for e in evidence.values()), reverse=True), 0.0]
+    features_of = {slug: found.features() for slug, found in evidence.items()}
+    # Padded with a zero: a knowledge base of one article leads nobody. A symptom that one of
+    # its article's own near misses fits as well is explained away: it leads nothing.
+    symptom_scores = [
+        *sorted(
+            (e.symptom for e in evidence.values() if not features_of[e.slug]["near_miss"]),
+            reverse=True,
+        ),
+        0.0,
+    ]
     for slug, found in evidence.items():
-        features = found.features()
+        features = features_of[slug]
         # How far this article's best symptom leads every other article's.
         others = symptom_scores[1] if found.symptom == symptom_scores[0] else symptom_scores[0]
         features["symptom_lead"] = max(0.0, found.symptom - others) if found.symptom >= 0.6 else 0.0
         features["tree"] = 1.0 if slug in tree_article else 0.4 if slug in option_articles else 0.0
-        features["not_covered"] = 1.0 if not_covered else 0.0
+        # A mechanism we do not cover speaks against the articles whose evidence is on its line,
+        # or spread over the whole text; in a log, another line's own symptom is its own story.
+        against = bool(not_covered_lines) and (
+            found.symptom < 0.6 or found.symptom_line in not_covered_lines
+        )
+        features["not_covered"] = 1.0 if against else 0.0
         all_features[slug] = features
         p = model.confidence(features, params)
-        if not_covered and not features["exact"]:
+        if against and not features["exact"]:
             # The tree recognised a mechanism we do not cover (a shell glob, a CPU shortage):
             # only an article's own exact message outweighs that.
             p *= NOT_COVERED_FACTOR

@@ -386,3 +386,21 @@ def test_a_question_is_answered_by_the_place_only_one_options_article_names():
         tree, "bus-error", _Words("bus error /dev/shm"), {"php-opcache-hugepages": ["大页"]}
     )
     assert node.id == "bus-error-other"
+
+
+EVENTS_WITH_A_SHORTAGE = """\
+default  12m  Warning  BackOff  pod/api-5f7d-abc  Back-off restarting failed container api
+default  7m   Warning  FailedScheduling  pod/batch-7  0/4 nodes are available: 4 Insufficient memory. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod.
+default  4m   Warning  Failed  pod/api-2  Error: container has runAsNonRoot and image will run as root (pod: "api-2_default(9f8e)", container: api)
+default  2m   Normal   Pulled  pod/coredns-1  Container image "registry.k8s.io/coredns/coredns:v1.11.1" already present on machine
+"""
+
+
+def test_a_mechanism_we_do_not_cover_speaks_only_against_its_own_line():
+    """A memory shortage on one line of an event list is that pod's story; another line's own
+    exact message still names its cause. Alone, the shortage is still not ours."""
+    diagnosis = run(EVENTS_WITH_A_SHORTAGE)
+    assert [m.article for m in diagnosis.matches][:1] == ["run-as-non-root"]
+    assert diagnosis.matches[0].evidence[0].line_number == 3
+    shortage = run(EVENTS_WITH_A_SHORTAGE.splitlines()[1])
+    assert not shortage.matches and shortage.not_covered
