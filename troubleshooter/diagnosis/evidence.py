@@ -105,8 +105,11 @@ def _stem(word: str) -> str:
 # "(pod: ..., container: ...)" tail the kubelet appends. Left out of a symptom's words.
 # The tail may hold one level of nested parentheses (``_shop(<uid>)``); each step of the
 # repetition is decided by one character, so a failed match costs at most its 300 steps.
+# An article may also mark a varying part of a symptom itself with a placeholder: ``<pod>``,
+# ``<volume>``, ``<server>``.
 _VARIABLE_RE = re.compile(
     r'"[^"\s]{1,200}"|\((?:pod|container|uid)(?:[^()\n]|\([^()\n]{0,100}\)){0,300}\)'
+    r"|<[a-z][a-z0-9 _.-]{0,30}>"
 )
 
 
@@ -129,8 +132,8 @@ def _generated_name(token: str) -> bool:
 
 
 def constant_part(text: str) -> str:
-    """A symptom without its log level, program-name prefix, quoted names and kubelet
-    (pod: ...) tail, when words remain."""
+    """A symptom without its log level, program-name prefix, quoted names, ``<placeholders>``
+    and kubelet (pod: ...) tail, when words remain."""
     stripped = _VARIABLE_RE.sub(" ", _PROGRAM_RE.sub("", _LEVEL_RE.sub("", text)))
     return stripped if len(stripped.split()) >= 3 else text
 

@@ -404,3 +404,15 @@ def test_a_mechanism_we_do_not_cover_speaks_only_against_its_own_line():
     assert diagnosis.matches[0].evidence[0].line_number == 3
     shortage = run(EVENTS_WITH_A_SHORTAGE.splitlines()[1])
     assert not shortage.matches and shortage.not_covered
+
+
+def test_a_placeholder_in_a_symptom_stands_for_any_name():
+    """``hostPath type check failed: <path> is not a directory`` in the article: any path
+    matches, and the placeholder's own word is not required."""
+    text = (
+        'MountVolume.SetUp failed for volume "web" : hostPath type check failed: '
+        "/srv/share/site is not a directory"
+    )
+    assert run(text).features["nas-hostpath-mount-race"]["exact"] == 1.0
+    text = "PHP Warning:  file_get_contents(): Filename cannot be empty in /app/public/index.php on line 12"
+    assert run(text).features["php-upload-tmp-dir"]["exact"] == 1.0
