@@ -119,6 +119,11 @@ _LEVEL_RE = re.compile(r"^\s*(?:error|warning|warn|fatal|notice)\s*:\s*", re.IGN
 # The program's name in front of a bracketed level ("nginx: [emerg] ...") is printed on the
 # terminal, not in the error log ("2018/02/16 04:13:43 [emerg] 19#0: ..."): not part of it.
 _PROGRAM_RE = re.compile(r"^\s*[a-z][\w.-]{0,40}:\s+(?=\[[a-z]{2,8}\])", re.IGNORECASE)
+# The bracketed level itself ("[emerg]", "[alert]") is the logger's too: the same message is
+# logged at another level by another version or setting.
+_BRACKET_LEVEL_RE = re.compile(
+    r"\[(?:emerg|alert|crit|error|warn|warning|notice|info|debug)\]", re.IGNORECASE
+)
 
 
 # The suffixes Kubernetes generates for names (a ReplicaSet's pod-template hash, a pod's five
@@ -132,9 +137,10 @@ def _generated_name(token: str) -> bool:
 
 
 def constant_part(text: str) -> str:
-    """A symptom without its log level, program-name prefix, quoted names, ``<placeholders>``
-    and kubelet (pod: ...) tail, when words remain."""
-    stripped = _VARIABLE_RE.sub(" ", _PROGRAM_RE.sub("", _LEVEL_RE.sub("", text)))
+    """A symptom without its log level (bare or bracketed), program-name prefix, quoted
+    names, ``<placeholders>`` and kubelet (pod: ...) tail, when words remain."""
+    stripped = _PROGRAM_RE.sub("", _LEVEL_RE.sub("", text))
+    stripped = _VARIABLE_RE.sub(" ", _BRACKET_LEVEL_RE.sub(" ", stripped))
     return stripped if len(stripped.split()) >= 3 else text
 
 
