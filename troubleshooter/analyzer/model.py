@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .notices import notice
 from .parse import Document
 from .results import Limits, ObjectRef, ParseError
 from .tree import Map, Node, Scalar, Seq
@@ -614,9 +615,7 @@ def build_model(
     for document in documents:
         root = document.root
         if not isinstance(root, Map):
-            errors.append(
-                ParseError(document.line, 1, "not a Kubernetes object (no mapping); skipped")
-            )
+            errors.append(ParseError(document.line, 1, **notice("not-a-mapping")))
             continue
         candidates = [root]
         # `kubectl get -o yaml` wraps objects in `kind: List` (or `PodList`, ...).
@@ -625,14 +624,14 @@ def build_model(
         for node in candidates:
             kind = node.str("kind")
             if not kind:
-                errors.append(ParseError(node.line, node.column, "no `kind` field; object skipped"))
+                errors.append(ParseError(node.line, node.column, **notice("no-kind")))
                 continue
             if len(objects) >= limits.max_objects:
                 errors.append(
                     ParseError(
                         node.line,
                         node.column,
-                        f"more than {limits.max_objects:,} objects; the rest was not analysed",
+                        **notice("too-many-objects", max_objects=f"{limits.max_objects:,}"),
                     )
                 )
                 return _index(objects, lines, errors)
@@ -655,16 +654,13 @@ def _index(objects: list[K8sObject], lines: list[str], errors: list[ParseError])
     for obj in objects:
         kept = last.get((obj.kind, obj.namespace, obj.name)) if obj.name is not None else obj
         if kept is not obj:
-            where = f" in namespace {obj.namespace}" if obj.namespace else ""
-            errors.append(
-                ParseError(
-                    obj.node.line,
-                    obj.node.column,
-                    f"duplicate object {obj.kind}/{obj.name}{where}: the one at line"
-                    f" {kept.node.line} replaces it, so only that one is analysed",
-                    severity="note",
-                )
+            said = notice(
+                "duplicate-object-in-namespace" if obj.namespace else "duplicate-object",
+                object=f"{obj.kind}/{obj.name}",
+                kept_line=kept.node.line,
+                **({"namespace": obj.namespace} if obj.namespace else {}),
             )
+            errors.append(ParseError(obj.node.line, obj.node.column, **said, severity="note"))
             continue
         model.add(obj)
     return model
