@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.urls import reverse
@@ -244,12 +245,18 @@ def shown_errors(report: Report) -> list[ShownError]:
 
 def localized_rejection(rejected: ManifestRejected) -> messages.ShownMessage:
     """Why the whole input was refused (too large, binary...), in the page's language."""
+    return localized_notice(
+        key=rejected.message_key, args=rejected.message_args, english=rejected.message
+    )
+
+
+def localized_notice(
+    *, key: str | None, args: Mapping[str, str], english: str
+) -> messages.ShownMessage:
+    """A notice about the input (notices.NOTES) in the page's language, else its English."""
     lang = check_docs.language_for(get_language())
     return messages.translated_message(
-        messages.load_notes("parse", notices.NOTES, lang),
-        key=rejected.message_key,
-        args=rejected.message_args,
-        english=rejected.message,
+        messages.load_notes("parse", notices.NOTES, lang), key=key, args=args, english=english
     )
 
 

@@ -23,6 +23,7 @@ from troubleshooter.analyzer import (
     registry,
     suppress,
 )
+from troubleshooter.analyzer.cli import too_large_notice
 from troubleshooter.analyzer.parse import decode
 
 KANA = re.compile("[\u3040-\u30ff]")
@@ -265,3 +266,26 @@ def test_it_lists_the_parse_translations_fresh_as_committed() -> None:
     for lang in LANGS:
         assert f"fresh  analyzer/parse.{lang}.messages  {current}" in lines
     assert lines[-1].endswith(" message translation(s), 0 stale")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", LANGS)
+def test_it_refuses_an_oversized_paste_in_the_page_language(settings, lang) -> None:
+    settings.KB_MAX_MANIFEST_BYTES = 1_024
+    text = "a: 1\n" + "#" * 2_000 + "\n"
+    said = too_large_notice(size=len(text), limit=1_024)
+    native = messages.render(_templates(lang)["too-large-input"], said["message_args"])
+    response = _post(lang, text)
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert f"<p>{html_lib.escape(native)}</p>" in page
+    assert "the limit is 1,024 bytes" not in page
+    empty = _post(lang, "  \n").content.decode()
+    assert "Paste a manifest or choose a file" not in empty
+    assert (KANA if lang == "ja" else HAN).search(empty.split('role="alert"', 1)[1][:300])
+    api = Client().post("/api/analyze/", text, content_type="application/yaml")
+    assert api.status_code == 413
+    assert api.json()["error"] == (
+        "The manifest is 2,006 bytes; the limit is 1,024 bytes (1.024 kB). Split it into smaller"
+        " files and analyse them one by one."
+    )

@@ -28,6 +28,11 @@ NOTES = {
         " UTF-8 and try again."
     ),
     "nul-bytes": "The file contains NUL bytes: it looks binary, not YAML or JSON.",
+    # The same, refused by a face before the analyzer is called (cli.too_large_notice).
+    "too-large-input": (
+        "The manifest is {size} bytes; the limit is {limit} bytes ({limit_size}). Split it into"
+        " smaller files and analyse them one by one."
+    ),
     # A document refused (parse.py).
     "yaml-syntax": "{problem}",
     "yaml-invalid": "invalid YAML",
