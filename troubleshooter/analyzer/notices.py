@@ -98,5 +98,7 @@ def notice(key: str, /, **args: object) -> dict:
     import), as a hostile paste can yield thousands of duplicate-key notes. Raises KeyError
     for an unknown key or a missing value.
     """
-    values = {name: str(value) for name, value in args.items()}
-    return {"message": NOTES[key].format_map(values), "message_key": key, "message_args": values}
+    for name, value in args.items():
+        if value.__class__ is not str:
+            args[name] = str(value)  # `args` is this call's own dict
+    return {"message": NOTES[key].format_map(args), "message_key": key, "message_args": args}

@@ -37,7 +37,7 @@ import yaml
 from yaml._yaml import CParser
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from .notices import notice
+from .notices import NOTES, notice
 from .results import Limits, ManifestRejected, ParseError
 from .tree import Map, Node, Scalar, Seq
 
@@ -572,11 +572,14 @@ def _build_from_events(
             frame[3] = 0
 
 
+_DUPLICATE_KEY = NOTES["duplicate-key"]
+
+
 def _duplicate(name: str, line: int, column: int, first: int) -> ParseError:
     """The note `convert_map` gives a key written twice in one mapping."""
-    return ParseError(
-        line, column, **notice("duplicate-key", key=repr(name), first_line=first), severity="note"
-    )
+    # Built here rather than through `notice`: a hostile paste can repeat a key 100 000 times.
+    args = {"key": repr(name), "first_line": str(first)}
+    return ParseError(line, column, _DUPLICATE_KEY.format_map(args), "note", "duplicate-key", args)
 
 
 def _refusal(
