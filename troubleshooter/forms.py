@@ -5,9 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.translation import gettext as _
 
 from troubleshooter.analyzer import Limits, registry
-from troubleshooter.analyzer.cli import too_large_message
+from troubleshooter.analyzer.cli import too_large_notice
+from troubleshooter.listing import localized_notice
 
 # Error codes the views turn into HTTP statuses: too_large → 413, everything else → 400.
 TOO_LARGE = "too_large"
@@ -23,6 +25,14 @@ def manifest_limits() -> Limits:
         max_depth=settings.KB_MAX_YAML_DEPTH,
         max_aliases=settings.KB_MAX_YAML_ALIASES,
     )
+
+
+def _too_large(*, size: int, limit: int) -> str:
+    """The analyzer's too-large message in the page's language (the API's stays English)."""
+    said = too_large_notice(size=size, limit=limit)
+    return localized_notice(
+        key=said["message_key"], args=said["message_args"], english=said["message"]
+    ).text
 
 
 class AnalyzeForm(forms.Form):
@@ -60,20 +70,18 @@ class AnalyzeForm(forms.Form):
         if upload is not None:
             if upload.size > self.max_bytes:
                 raise ValidationError(
-                    too_large_message(size=upload.size, limit=self.max_bytes), code=TOO_LARGE
+                    _too_large(size=upload.size, limit=self.max_bytes), code=TOO_LARGE
                 )
             cleaned["data"] = upload.read()
             cleaned["filename"] = upload.name
         elif text.strip():
             size = len(text.encode("utf-8", "surrogatepass"))
             if size > self.max_bytes:
-                raise ValidationError(
-                    too_large_message(size=size, limit=self.max_bytes), code=TOO_LARGE
-                )
+                raise ValidationError(_too_large(size=size, limit=self.max_bytes), code=TOO_LARGE)
             cleaned["data"] = text
             cleaned["filename"] = None
         else:
-            raise ValidationError("Paste a manifest or choose a file to analyse.", code=EMPTY)
+            raise ValidationError(_("Paste a manifest or choose a file to analyse."), code=EMPTY)
         return cleaned
 
     def error_status(self) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.urls import reverse
@@ -17,7 +18,16 @@ from pygments import lex
 from pygments.lexers import YamlLexer
 from pygments.token import STANDARD_TYPES
 
-from troubleshooter.analyzer import Finding, Report, check_docs, messages, registry, suppress
+from troubleshooter.analyzer import (
+    Finding,
+    ManifestRejected,
+    Report,
+    check_docs,
+    messages,
+    notices,
+    registry,
+    suppress,
+)
 
 
 def _css_class(token_type) -> str:
@@ -211,11 +221,15 @@ def shown_errors(report: Report) -> list[ShownError]:
     total = max(total, 1)
     lang = check_docs.language_for(get_language())
     notes = messages.load_notes("suppress", suppress.NOTES, lang)
+    parse_notes = messages.load_notes("parse", notices.NOTES, lang)
     shown = []
     for error in report.errors:
         line = error.line or 1
         said = messages.translated_message(
-            notes, key=error.message_key, args=error.message_args, english=error.message
+            notes if error.message_key in suppress.NOTES else parse_notes,
+            key=error.message_key,
+            args=error.message_args,
+            english=error.message,
         )
         shown.append(
             ShownError(
@@ -227,6 +241,23 @@ def shown_errors(report: Report) -> list[ShownError]:
             )
         )
     return shown
+
+
+def localized_rejection(rejected: ManifestRejected) -> messages.ShownMessage:
+    """Why the whole input was refused (too large, binary...), in the page's language."""
+    return localized_notice(
+        key=rejected.message_key, args=rejected.message_args, english=rejected.message
+    )
+
+
+def localized_notice(
+    *, key: str | None, args: Mapping[str, str], english: str
+) -> messages.ShownMessage:
+    """A notice about the input (notices.NOTES) in the page's language, else its English."""
+    lang = check_docs.language_for(get_language())
+    return messages.translated_message(
+        messages.load_notes("parse", notices.NOTES, lang), key=key, args=args, english=english
+    )
 
 
 @dataclass

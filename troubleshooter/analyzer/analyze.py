@@ -16,6 +16,7 @@ import time
 from . import registry
 from .configs import parse_cache
 from .model import OutOfTime, build_model
+from .notices import notice
 from .parse import _pause_gc, _resume_gc, decode, parse_stream
 from .results import Finding, Limits, ParseError, Report
 from .suppress import apply_suppressions
@@ -75,20 +76,16 @@ def _analyze(
                         raise OutOfTime
             except OutOfTime:
                 errors.append(
-                    ParseError(
-                        None,
-                        None,
-                        f"check {module.ID} ran out of time and stopped part-way: the objects"
-                        " after its last finding were not checked by it",
-                    )
+                    ParseError(None, None, **notice("check-out-of-time", check=module.ID))
                 )
     if not_run:
         errors.append(
             ParseError(
                 None,
                 None,
-                f"the analysis ran out of time ({limits.max_seconds:g} s): these checks were not"
-                f" run: {', '.join(not_run)}",
+                **notice(
+                    "checks-not-run", seconds=f"{limits.max_seconds:g}", checks=", ".join(not_run)
+                ),
             )
         )
     notes: list[ParseError] = []
@@ -120,8 +117,12 @@ def _cap_findings(findings: list[Finding], *, limit: int, notes: list[ParseError
                 ParseError(
                     None,
                     None,
-                    f"check {check_id}: {count - limit:,} more findings not shown (the first"
-                    f" {limit:,} are)",
+                    **notice(
+                        "more-findings",
+                        check=check_id,
+                        count=f"{count - limit:,}",
+                        limit=f"{limit:,}",
+                    ),
                     severity="note",
                 )
             )
@@ -146,8 +147,13 @@ def _cap_notes(notes: list[ParseError], *, limit: int) -> list[ParseError]:
             ParseError(
                 None,
                 None,
-                f"{count:,} more notes like {first.message[:80]!r} (line {first.line or '?'})"
-                f" were dropped; the first {limit:,} of that kind are shown",
+                **notice(
+                    "more-notes",
+                    count=f"{count:,}",
+                    first=repr(first.message[:80]),
+                    line=first.line or "?",
+                    limit=f"{limit:,}",
+                ),
                 severity=first.severity,
             )
         )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from .analyze import analyze_manifest
+from .notices import notice
 from .registry import CHECKS
 from .report import to_json, to_sarif, to_text
 from .results import Limits, ManifestRejected, Report
@@ -76,9 +77,13 @@ def describe_size(limit: int) -> str:
 
 def too_large_message(*, size: int, limit: int) -> str:
     """The message shown when a manifest is over the limit."""
-    return (
-        f"The manifest is {size:,} bytes; the limit is {limit:,} bytes "
-        f"({describe_size(limit)}). Split it into smaller files and analyse them one by one."
+    return too_large_notice(size=size, limit=limit)["message"]
+
+
+def too_large_notice(*, size: int, limit: int) -> dict:
+    """That message with its notice code and values, for a page in ja or zh."""
+    return notice(
+        "too-large-input", size=f"{size:,}", limit=f"{limit:,}", limit_size=describe_size(limit)
     )
 
 

@@ -81,7 +81,13 @@ def render(template: str, args: Mapping[str, str]) -> str | None:
 @dataclass(frozen=True)
 class Phrase:
     """A value that is itself said from a template (where a range came from, say), so a
-    translation says it in its own words too. One level: a phrase's values are plain."""
+    translation says it in its own words too. One level: a phrase's values are plain.
+
+    `key` may name several templates separated by spaces, said one after the other from the
+    same values (what backs a volume: "NFS (srv:/x)", ", PV pv1", " (PVC data)"): the English
+    ones are joined as they are, so each carries its own leading space or comma; a
+    translation's are joined as `_joined` joins the parts of a message.
+    """
 
     key: str
     args: Mapping[str, object]
@@ -100,10 +106,15 @@ def say(messages: Mapping[str, str], *keys: str, **args: object) -> dict:
     for name, value in args.items():
         if isinstance(value, Phrase):
             phrase = {field: str(item) for field, item in value.args.items()}
-            text = render(messages[value.key], phrase)
-            if text is None:
-                raise KeyError(f"phrase {value.key!r} needs {template_fields(messages[value.key])}")
-            values[name] = text
+            if "key" in phrase:  # `<name>.key` holds the phrase's own key
+                raise KeyError(f"phrase {value.key!r}: a field may not be named 'key'")
+            texts = []
+            for part in value.key.split():
+                text = render(messages[part], phrase)
+                if text is None:
+                    raise KeyError(f"phrase {part!r} needs {template_fields(messages[part])}")
+                texts.append(text)
+            values[name] = "".join(texts)
             values[f"{name}.key"] = value.key
             values.update({f"{name}.{field}": item for field, item in phrase.items()})
         else:
@@ -335,11 +346,14 @@ def _translated_phrases(
         base = name[: -len(".key")]
         prefix = base + "."
         phrase = {n[len(prefix) :]: v for n, v in args.items() if n.startswith(prefix)}
-        template = translation.templates.get(key)
-        text = render(template, phrase) if template is not None else None
-        if text is None:
-            return None
-        values[base] = text
+        parts = []
+        for part in key.split():
+            template = translation.templates.get(part)
+            text = render(template, phrase) if template is not None else None
+            if text is None:
+                return None
+            parts.append(text)
+        values[base] = _joined(parts)
     return values
 
 

@@ -29,6 +29,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .messages import Phrase, render
+from .notices import notice
 from .parse import Document
 from .results import Limits, ObjectRef, ParseError
 from .tree import Map, Node, Scalar, Seq
@@ -251,13 +253,58 @@ class Environment:
     unknown: list[str] = field(default_factory=list)
 
 
+# How a check says what backs a volume: one template per step from the volume to its storage,
+# said one after the other ("NFS (nas:/x)", ", PV pv1", " (PVC data)"). A check that puts
+# `Storage.phrase` in a message lists these in its MESSAGES, so its translations say them too.
+NETWORK_STORAGE_PHRASES = {
+    "storage-nfs": "NFS ({server}:{path})",
+    "storage-azure-file": "Azure Files (azureFile)",
+    "storage-csi-network": "{service} (CSI driver {driver})",
+    "storage-host-path-network": "hostPath {path}, which looks like a network mount",
+    "storage-class-network": (
+        "{service} via StorageClass {storage_class} (provisioner {provisioner})"
+    ),
+    "storage-built-in-class": "{service} ({cloud} built-in StorageClass {storage_class})",
+    "storage-pv": ", PV {pv}",
+    "storage-pvc": " (PVC {claim})",
+    "storage-claim-template": " (claim template {volume}, PVC {claim})",
+    "storage-ephemeral": " (ephemeral volume {volume}, PVC {claim})",
+}
+# Storage that is not a network file system: no check names it in a message (yet).
+LOCAL_STORAGE_PHRASES = {
+    "storage-csi": "CSI driver {driver}",
+    "storage-host-path": "hostPath {path}",
+    "storage-local": "{source}",
+    "storage-class": "StorageClass {storage_class} (provisioner {provisioner})",
+}
+STORAGE_PHRASES = {**NETWORK_STORAGE_PHRASES, **LOCAL_STORAGE_PHRASES}
+
+
 @dataclass(frozen=True)
 class Storage:
-    """What backs a volume, as far as the paste tells: `network` is None when unknown."""
+    """What backs a volume, as far as the paste tells: `network` is None when unknown.
+
+    `phrase` says it from STORAGE_PHRASES (keys and values), for English and translations.
+    """
 
     network: bool | None
-    description: str
+    phrase: Phrase
     node: Map | None = None
+
+    @property
+    def description(self) -> str:
+        """What backs the volume, in English."""
+        args = {name: str(value) for name, value in self.phrase.args.items()}
+        return "".join(render(STORAGE_PHRASES[key], args) or "" for key in self.phrase.key.split())
+
+    def via(self, key: str, **args: str) -> Storage:
+        """This storage reached through one more step (a PV, a claim)."""
+        phrase = Phrase(f"{self.phrase.key} {key}", {**self.phrase.args, **args})
+        return Storage(self.network, phrase, self.node)
+
+
+def _storage(network: bool | None, key: str, node: Map | None = None, **args: str) -> Storage:
+    return Storage(network, Phrase(key, args), node)
 
 
 @dataclass(frozen=True)
@@ -289,14 +336,15 @@ NETWORK_PROVISIONERS = {
 # one is backed by a network file system even when the StorageClass is not in the paste.
 # AKS: https://learn.microsoft.com/azure/aks/concepts-storage#storage-classes
 # GKE Filestore CSI: https://cloud.google.com/filestore/docs/csi-driver#storage-class
+# Class name: (what it is, the cluster that creates it).
 BUILT_IN_NETWORK_CLASSES = {
-    "azurefile": "Azure Files (AKS built-in StorageClass azurefile)",
-    "azurefile-premium": "Azure Files (AKS built-in StorageClass azurefile-premium)",
-    "azurefile-csi": "Azure Files (AKS built-in StorageClass azurefile-csi)",
-    "azurefile-csi-premium": "Azure Files (AKS built-in StorageClass azurefile-csi-premium)",
-    "standard-rwx": "Filestore NFS (GKE built-in StorageClass standard-rwx)",
-    "premium-rwx": "Filestore NFS (GKE built-in StorageClass premium-rwx)",
-    "enterprise-rwx": "Filestore NFS (GKE built-in StorageClass enterprise-rwx)",
+    "azurefile": ("Azure Files", "AKS"),
+    "azurefile-premium": ("Azure Files", "AKS"),
+    "azurefile-csi": ("Azure Files", "AKS"),
+    "azurefile-csi-premium": ("Azure Files", "AKS"),
+    "standard-rwx": ("Filestore NFS", "GKE"),
+    "premium-rwx": ("Filestore NFS", "GKE"),
+    "enterprise-rwx": ("Filestore NFS", "GKE"),
 }
 
 
@@ -323,22 +371,24 @@ def _nfs_looking(path: str) -> bool:
 def volume_source_storage(source: Map) -> Storage | None:
     """Classify an inline volume or PV source; None if it is not a storage source we know."""
     if (nfs := source.map("nfs")) is not None:
-        return Storage(True, f"NFS ({nfs.str('server') or '?'}:{nfs.str('path') or '?'})", nfs)
+        server, path = nfs.str("server") or "?", nfs.str("path") or "?"
+        return _storage(True, "storage-nfs", nfs, server=server, path=path)
     if (azure := source.map("azureFile")) is not None:
-        return Storage(True, "Azure Files (azureFile)", azure)
+        return _storage(True, "storage-azure-file", azure)
     if (csi := source.map("csi")) is not None:
         driver = csi.str("driver") or ""
         if driver in NETWORK_CSI_DRIVERS:
-            return Storage(True, f"{NETWORK_CSI_DRIVERS[driver]} (CSI driver {driver})", csi)
-        return Storage(False, f"CSI driver {driver or '?'}", csi)
+            service = NETWORK_CSI_DRIVERS[driver]
+            return _storage(True, "storage-csi-network", csi, service=service, driver=driver)
+        return _storage(False, "storage-csi", csi, driver=driver or "?")
     if (host := source.map("hostPath")) is not None:
         path = host.str("path") or ""
         if _nfs_looking(path):
-            return Storage(True, f"hostPath {path}, which looks like a network mount", host)
-        return Storage(False, f"hostPath {path}", host)
+            return _storage(True, "storage-host-path-network", host, path=path)
+        return _storage(False, "storage-host-path", host, path=path)
     for local in ("emptyDir", "configMap", "secret", "projected", "downwardAPI", "azureDisk"):
         if source.get(local) is not None:
-            return Storage(False, local, source.map(local))
+            return _storage(False, "storage-local", source.map(local), source=local)
     return None
 
 
@@ -436,10 +486,10 @@ class Model:
             return None
         provisioner = sc.node.str("provisioner") or ""
         described = network_provisioner(provisioner)
-        label = f"StorageClass {sc.name} (provisioner {provisioner or '?'})"
+        label = {"storage_class": str(sc.name), "provisioner": provisioner or "?"}
         if described:
-            return Storage(True, f"{described} via {label}", sc.node)
-        return Storage(False, label, sc.node)
+            return _storage(True, "storage-class-network", sc.node, service=described, **label)
+        return _storage(False, "storage-class", sc.node, **label)
 
     def pv_for_claim(self, namespace: str, claim: str) -> K8sObject | None:
         """The PersistentVolume a claim is bound to: by `volumeName`, else by `claimRef`."""
@@ -467,9 +517,7 @@ class Model:
             spec = pv.node.map("spec")
             storage = volume_source_storage(spec) if spec is not None else None
             if storage is not None:
-                return Storage(
-                    storage.network, f"{storage.description}, PV {pv.name}", storage.node
-                )
+                return storage.via("storage-pv", pv=str(pv.name))
             if spec is not None and spec.str("storageClassName"):
                 return self.storage_class_storage(spec.str("storageClassName"))
             return None
@@ -487,7 +535,14 @@ class Model:
                 return None
             storage = self.storage_class_storage(class_node.raw)
             if storage is None and class_node.raw in BUILT_IN_NETWORK_CLASSES:
-                return Storage(True, BUILT_IN_NETWORK_CLASSES[class_node.raw])
+                service, cloud = BUILT_IN_NETWORK_CLASSES[class_node.raw]
+                return _storage(
+                    True,
+                    "storage-built-in-class",
+                    service=service,
+                    cloud=cloud,
+                    storage_class=class_node.raw,
+                )
             return storage
         return self.storage_class_storage(None)
 
@@ -499,14 +554,18 @@ class Model:
             return volume_source_storage(volume.node)
         claim = volume.claim
         storage = self.claim_storage(workload.namespace, claim) if claim else None
-        label = f"PVC {claim}"
+        step, names = "storage-pvc", {"claim": str(claim)}
         if storage is None and volume.origin != "volume":
             storage = self.claim_spec_storage(volume.claim_spec)
-            what = "claim template" if volume.origin == "claimTemplate" else "ephemeral volume"
-            label = f"{what} {volume.name}, PVC {claim}"
+            step = (
+                "storage-claim-template"
+                if volume.origin == "claimTemplate"
+                else "storage-ephemeral"
+            )
+            names["volume"] = str(volume.name)
         if storage is None:
             return None
-        return Storage(storage.network, f"{storage.description} ({label})", storage.node)
+        return storage.via(step, **names)
 
     def environment(self, workload: Workload, container: Container) -> Environment:
         """A container's variables: `envFrom` sources in order, then `env`, which wins."""
@@ -614,9 +673,7 @@ def build_model(
     for document in documents:
         root = document.root
         if not isinstance(root, Map):
-            errors.append(
-                ParseError(document.line, 1, "not a Kubernetes object (no mapping); skipped")
-            )
+            errors.append(ParseError(document.line, 1, **notice("not-a-mapping")))
             continue
         candidates = [root]
         # `kubectl get -o yaml` wraps objects in `kind: List` (or `PodList`, ...).
@@ -625,14 +682,14 @@ def build_model(
         for node in candidates:
             kind = node.str("kind")
             if not kind:
-                errors.append(ParseError(node.line, node.column, "no `kind` field; object skipped"))
+                errors.append(ParseError(node.line, node.column, **notice("no-kind")))
                 continue
             if len(objects) >= limits.max_objects:
                 errors.append(
                     ParseError(
                         node.line,
                         node.column,
-                        f"more than {limits.max_objects:,} objects; the rest was not analysed",
+                        **notice("too-many-objects", max_objects=f"{limits.max_objects:,}"),
                     )
                 )
                 return _index(objects, lines, errors)
@@ -655,16 +712,13 @@ def _index(objects: list[K8sObject], lines: list[str], errors: list[ParseError])
     for obj in objects:
         kept = last.get((obj.kind, obj.namespace, obj.name)) if obj.name is not None else obj
         if kept is not obj:
-            where = f" in namespace {obj.namespace}" if obj.namespace else ""
-            errors.append(
-                ParseError(
-                    obj.node.line,
-                    obj.node.column,
-                    f"duplicate object {obj.kind}/{obj.name}{where}: the one at line"
-                    f" {kept.node.line} replaces it, so only that one is analysed",
-                    severity="note",
-                )
+            said = notice(
+                "duplicate-object-in-namespace" if obj.namespace else "duplicate-object",
+                object=f"{obj.kind}/{obj.name}",
+                kept_line=kept.node.line,
+                **({"namespace": obj.namespace} if obj.namespace else {}),
             )
+            errors.append(ParseError(obj.node.line, obj.node.column, **said, severity="note"))
             continue
         model.add(obj)
     return model

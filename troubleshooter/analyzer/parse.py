@@ -37,6 +37,7 @@ import yaml
 from yaml._yaml import CParser
 from yaml.constructor import ConstructorError, SafeConstructor
 
+from .notices import NOTES, notice
 from .results import Limits, ManifestRejected, ParseError
 from .tree import Map, Node, Scalar, Seq
 
@@ -113,9 +114,10 @@ class Document:
 class DocumentRefused(Exception):
     """A document is unsafe or malformed; carries the position to report."""
 
-    def __init__(self, message: str, line: int | None, column: int | None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, said: dict, line: int | None, column: int | None) -> None:
+        super().__init__(said["message"])
+        self.said = said  # `notice`'s message, key and values
+        self.message = said["message"]
         self.line = line
         self.column = column
 
@@ -125,7 +127,7 @@ def decode(data: str | bytes, *, limits: Limits) -> str:
     if isinstance(data, bytes):
         if len(data) > limits.max_bytes:
             raise ManifestRejected(
-                f"The manifest is {len(data):,} bytes; the limit is {limits.max_bytes:,} bytes."
+                **notice("too-large-bytes", size=f"{len(data):,}", limit=f"{limits.max_bytes:,}")
             )
         # UTF-32 first: its little-endian BOM starts with UTF-16's (FF FE).
         if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
@@ -140,17 +142,16 @@ def decode(data: str | bytes, *, limits: Limits) -> str:
             text = data.decode(encoding)
         except UnicodeDecodeError as error:
             raise ManifestRejected(
-                f"The file is not valid {encoding.upper()} text (byte {error.start} cannot be "
-                "decoded); save it as UTF-8 and try again."
+                **notice("undecodable", encoding=encoding.upper(), byte=error.start)
             ) from None
     else:
         text = data
         if len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes:
-            raise ManifestRejected(f"The manifest is larger than {limits.max_bytes:,} bytes.")
+            raise ManifestRejected(**notice("too-large-text", limit=f"{limits.max_bytes:,}"))
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
-        raise ManifestRejected("The file contains NUL bytes: it looks binary, not YAML or JSON.")
+        raise ManifestRejected(**notice("nul-bytes"))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -236,7 +237,7 @@ def _check_depth(chunk: str, base: int, max_depth: int, *, block_deep: bool = Tr
                 if depth > max_depth:
                     mark = event.start_mark
                     raise DocumentRefused(
-                        f"nesting deeper than {max_depth} levels; document skipped",
+                        notice("too-deep", max_depth=max_depth),
                         mark.line + base + 1,
                         mark.column + 1,
                     )
@@ -267,38 +268,28 @@ class _Converter:
         self.aliases = 0
         self.nodes = 0
 
-    def refuse(self, message: str, node: yaml.Node) -> DocumentRefused:
+    def refuse(self, said: dict, node: yaml.Node) -> DocumentRefused:
         mark = node.start_mark
-        return DocumentRefused(message, mark.line + self.base + 1, mark.column + 1)
+        return DocumentRefused(said, mark.line + self.base + 1, mark.column + 1)
 
     def convert(self, node: yaml.Node, depth: int) -> Node:
         self.nodes += 1
         # One document can be most of the input: the deadline is also checked inside it.
         if self.deadline is not None and not self.nodes % 4096 and time.monotonic() > self.deadline:
-            raise self.refuse(
-                "the analysis ran out of time while reading this document; it and the ones"
-                " after it were not analysed",
-                node,
-            )
+            raise self.refuse(notice("out-of-time-in-document"), node)
         if self.nodes > self.budget:
-            raise self.refuse(
-                "aliases expand this document far beyond its size (an alias bomb?); "
-                "document skipped",
-                node,
-            )
+            raise self.refuse(notice("alias-bomb"), node)
         mark = node.start_mark
         line = mark.line + self.base + 1
         column = mark.column + 1
         tag = node.tag
         if isinstance(node, yaml.ScalarNode):
             if tag not in _SCALAR_TAGS:
-                raise self.refuse(f"unsupported tag {tag!r}; document skipped", node)
+                raise self.refuse(notice("unsupported-tag", tag=repr(tag)), node)
             raw = node.value
             if len(raw) > self.limits.max_scalar_bytes:
                 raise self.refuse(
-                    f"a value longer than {self.limits.max_scalar_bytes:,} characters; "
-                    "document skipped",
-                    node,
+                    notice("value-too-long", max_chars=f"{self.limits.max_scalar_bytes:,}"), node
                 )
             convert = _CONVERT.get(tag)
             value = raw
@@ -313,25 +304,22 @@ class _Converter:
                     value = raw
             return Scalar(value, line, column, raw, node.style)
         if depth >= self.limits.max_depth:
-            raise self.refuse(
-                f"nesting deeper than {self.limits.max_depth} levels; document skipped", node
-            )
+            raise self.refuse(notice("too-deep", max_depth=self.limits.max_depth), node)
         key = id(node)
         if key in self.seen:
             self.aliases += 1
             if self.aliases > self.limits.max_aliases:
                 raise self.refuse(
-                    f"more than {self.limits.max_aliases} alias expansions; document skipped",
-                    node,
+                    notice("too-many-aliases", max_aliases=self.limits.max_aliases), node
                 )
         else:
             self.seen.add(key)
         if isinstance(node, yaml.SequenceNode):
             if tag not in _SEQ_TAGS:
-                raise self.refuse(f"unsupported tag {tag!r}; document skipped", node)
+                raise self.refuse(notice("unsupported-tag", tag=repr(tag)), node)
             return Seq([self.convert(item, depth + 1) for item in node.value], line, column)
         if tag not in _MAP_TAGS:
-            raise self.refuse(f"unsupported tag {tag!r}; document skipped", node)
+            raise self.refuse(notice("unsupported-tag", tag=repr(tag)), node)
         return self.convert_map(node, line, column, depth)
 
     def convert_map(self, node: yaml.MappingNode, line: int, column: int, depth: int) -> Map:
@@ -349,8 +337,7 @@ class _Converter:
                     ParseError(
                         key.line,
                         key.column,
-                        f"duplicate key {name!r} (first at line {keys[name][0]}); "
-                        "the last one is analysed, and kubectl may refuse the manifest",
+                        **notice("duplicate-key", key=repr(name), first_line=keys[name][0]),
                         severity="note",
                     )
                 )
@@ -585,15 +572,14 @@ def _build_from_events(
             frame[3] = 0
 
 
+_DUPLICATE_KEY = NOTES["duplicate-key"]
+
+
 def _duplicate(name: str, line: int, column: int, first: int) -> ParseError:
     """The note `convert_map` gives a key written twice in one mapping."""
-    return ParseError(
-        line,
-        column,
-        f"duplicate key {name!r} (first at line {first}); "
-        "the last one is analysed, and kubectl may refuse the manifest",
-        severity="note",
-    )
+    # Built here rather than through `notice`: a hostile paste can repeat a key 100 000 times.
+    args = {"key": repr(name), "first_line": str(first)}
+    return ParseError(line, column, _DUPLICATE_KEY.format_map(args), "note", "duplicate-key", args)
 
 
 def _refusal(
@@ -609,21 +595,16 @@ def _refusal(
     """Why `_build_from_events` refuses a document at a node: the first of `convert`'s tests
     that fails, in `convert`'s order (`depth` is given for collections)."""
     if deadline is not None and not nodes % 4096 and time.monotonic() > deadline:
-        message = (
-            "the analysis ran out of time while reading this document; it and the ones"
-            " after it were not analysed"
-        )
+        said = notice("out-of-time-in-document")
     elif nodes > budget:
-        message = (
-            "aliases expand this document far beyond its size (an alias bomb?); document skipped"
-        )
+        said = notice("alias-bomb")
     elif depth is None and tag in _SCALAR_TAGS:
-        message = f"a value longer than {limits.max_scalar_bytes:,} characters; document skipped"
+        said = notice("value-too-long", max_chars=f"{limits.max_scalar_bytes:,}")
     elif depth is not None and depth >= limits.max_depth:
-        message = f"nesting deeper than {limits.max_depth} levels; document skipped"
+        said = notice("too-deep", max_depth=limits.max_depth)
     else:
-        message = f"unsupported tag {tag!r}; document skipped"
-    return ParseError(line, column, message)
+        said = notice("unsupported-tag", tag=repr(tag))
+    return ParseError(line, column, **said)
 
 
 def _merged_map(frame: list) -> Map:
@@ -649,11 +630,12 @@ def _syntax_error(error: yaml.YAMLError, base: int) -> ParseError:
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
         parts = [part for part in (error.context, error.problem) if part]
-        message = "; ".join(parts) or "invalid YAML"
+        # libyaml's words are machine output: quoted as they are inside a translation.
+        said = notice("yaml-syntax", problem="; ".join(parts)) if parts else notice("yaml-invalid")
         if mark is not None:
-            return ParseError(mark.line + base + 1, mark.column + 1, message)
-        return ParseError(base + 1, None, message)
-    return ParseError(base + 1, None, f"invalid YAML ({type(error).__name__})")
+            return ParseError(mark.line + base + 1, mark.column + 1, **said)
+        return ParseError(base + 1, None, **said)
+    return ParseError(base + 1, None, **notice("yaml-invalid-error", error=type(error).__name__))
 
 
 # The collector is paused while any thread parses and resumed when the last one ends: a
@@ -712,21 +694,14 @@ def _parse_stream(
         if not _has_content(chunk):
             continue
         if deadline is not None and time.monotonic() > deadline:
-            errors.append(
-                ParseError(
-                    base + 1,
-                    1,
-                    "the analysis ran out of time here: this document and the ones after it"
-                    " were not analysed",
-                )
-            )
+            errors.append(ParseError(base + 1, 1, **notice("out-of-time-here")))
             break
         if len(documents) >= limits.max_documents:
             errors.append(
                 ParseError(
                     base + 1,
                     1,
-                    f"more than {limits.max_documents:,} documents; the rest was not analysed",
+                    **notice("too-many-documents", max_documents=f"{limits.max_documents:,}"),
                 )
             )
             break
@@ -739,7 +714,7 @@ def _parse_stream(
                 chunk, base=base, limits=limits, budget=budget, deadline=deadline
             )
         except DocumentRefused as refused:
-            errors.append(ParseError(refused.line, refused.column, refused.message))
+            errors.append(ParseError(refused.line, refused.column, **refused.said))
             continue
         except yaml.YAMLError as error:
             errors.append(_syntax_error(error, base))
@@ -755,13 +730,13 @@ def _parse_stream(
         try:
             composed = list(yaml.compose_all(chunk, Loader=_Loader))
         except DocumentRefused as refused:
-            errors.append(ParseError(refused.line, refused.column, refused.message))
+            errors.append(ParseError(refused.line, refused.column, **refused.said))
             continue
         except yaml.YAMLError as error:
             errors.append(_syntax_error(error, base))
             continue
         except RecursionError:
-            errors.append(ParseError(base + 1, 1, "nesting too deep to parse; document skipped"))
+            errors.append(ParseError(base + 1, 1, **notice("too-deep-to-parse")))
             continue
         for node in composed:
             # Each input character yields at most one node, so a tree much larger than the
@@ -776,12 +751,10 @@ def _parse_stream(
             try:
                 root = converter.convert(node, 0)
             except DocumentRefused as refused:
-                errors.append(ParseError(refused.line, refused.column, refused.message))
+                errors.append(ParseError(refused.line, refused.column, **refused.said))
                 continue
             except RecursionError:
-                errors.append(
-                    ParseError(base + 1, 1, "nesting too deep to analyse; document skipped")
-                )
+                errors.append(ParseError(base + 1, 1, **notice("too-deep-to-analyse")))
                 continue
             if isinstance(root, Scalar) and root.value is None:
                 continue

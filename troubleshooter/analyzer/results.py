@@ -19,9 +19,18 @@ NOTE = "note"
 class ManifestRejected(Exception):
     """The input was refused before parsing: too large, binary or undecodable."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        message_key: str | None = None,
+        message_args: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        # As for ParseError: the notice template and values, for a page in ja or zh.
+        self.message_key = message_key
+        self.message_args = dict(message_args or {})
 
 
 @dataclass(frozen=True)

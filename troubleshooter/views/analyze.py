@@ -46,6 +46,7 @@ from troubleshooter.listing import (
     build_listing,
     group_by_object,
     localized_message,
+    localized_rejection,
     shown_errors,
     shown_findings,
 )
@@ -120,7 +121,8 @@ def analyze(request: HttpRequest) -> HttpResponse:
                 )
             except ManifestRejected as rejected:
                 status = 400
-                context["rejected"] = rejected.message
+                said = localized_rejection(rejected)
+                context["rejected"], context["rejected_lang"] = said.text, said.lang
             else:
                 context.update(_results_context(report, filename=form.cleaned_data["filename"]))
         else:

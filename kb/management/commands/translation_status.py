@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandParser
 
 from kb.models import Article
-from troubleshooter.analyzer import check_docs, messages, registry, suppress
+from troubleshooter.analyzer import check_docs, messages, notices, registry, suppress
+
+# Messages no check owns: analyzer/docs/<name>.<lang>.messages.yaml against these templates.
+NOTE_SETS = {"suppress": suppress.NOTES, "parse": notices.NOTES}
 
 
 class Command(BaseCommand):
@@ -13,7 +16,8 @@ class Command(BaseCommand):
         "List every imported article translation and every check page translation as fresh or "
         "stale, with the sha256 of its original's current text (the value `translated_from` "
         "takes once the translation is updated): an article's body, a check's TITLE and docstring, "
-        "a check's English finding messages (MESSAGES), the notes about suppressions (NOTES)."
+        "a check's English finding messages (MESSAGES), the notes about suppressions (NOTES), the "
+        "parse errors and notes about the input (notices.NOTES)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -58,17 +62,17 @@ class Command(BaseCommand):
                 name = f"checks/{check.ID}.{lang}.messages{missing}"
                 current = messages.english_messages_sha256(check)
                 self._line(stale, name, current, only_stale=only_stale)
-        # Notes about suppressions: analyzer/docs/suppress.<lang>.messages.yaml against NOTES.
-        for lang in check_docs.LANGUAGES:
-            translation = messages.load_notes("suppress", suppress.NOTES, lang)
-            stale = translation is None or translation.stale
-            stale_messages += stale
-            missing = " (missing)" if translation is None else ""
-            current = messages.templates_sha256(suppress.NOTES)
-            self._line(
-                stale, f"analyzer/suppress.{lang}.messages{missing}", current, only_stale=only_stale
-            )
-        total = (len(checks) + 1) * len(check_docs.LANGUAGES)
+        # Notes about suppressions, parse errors: analyzer/docs/<name>.<lang>.messages.yaml.
+        for name, english in NOTE_SETS.items():
+            current = messages.templates_sha256(english)
+            for lang in check_docs.LANGUAGES:
+                translation = messages.load_notes(name, english, lang)
+                stale = translation is None or translation.stale
+                stale_messages += stale
+                missing = " (missing)" if translation is None else ""
+                label = f"analyzer/{name}.{lang}.messages{missing}"
+                self._line(stale, label, current, only_stale=only_stale)
+        total = (len(checks) + len(NOTE_SETS)) * len(check_docs.LANGUAGES)
         self.stdout.write(f"{total} message translation(s), {stale_messages} stale")
 
     def _line(self, stale: bool, name: str, current: str, *, only_stale: bool) -> None:

@@ -50,8 +50,16 @@ from dataclasses import dataclass
 
 from troubleshooter.analyzer.checks._common import image_repository
 from troubleshooter.analyzer.configs import line_mapper, parse_httpd, parse_nginx
-from troubleshooter.analyzer.messages import say
-from troubleshooter.analyzer.model import Container, Model, Mount, MountedFile, Storage, Workload
+from troubleshooter.analyzer.messages import Phrase, say
+from troubleshooter.analyzer.model import (
+    NETWORK_STORAGE_PHRASES,
+    Container,
+    Model,
+    Mount,
+    MountedFile,
+    Storage,
+    Workload,
+)
 from troubleshooter.analyzer.results import Finding
 
 ID = "httpd-network-docroot-sendfile-mmap"
@@ -139,10 +147,10 @@ NGINX_IMAGES = frozenset({"nginx", "nginxinc/nginx-unprivileged"})
 
 @dataclass(frozen=True)
 class _Switch:
-    """An effective on/off setting and where it came from (for the message)."""
+    """An effective on/off setting and where it came from (for the message: a MESSAGES key)."""
 
     on: bool
-    origin: str
+    origin: Phrase | None  # None for nginx's default (off): no finding ever names it
 
 
 def _within(path: str, root: str) -> bool:
@@ -224,8 +232,8 @@ def _httpd_settings(
     files: list[MountedFile], root: str | None
 ) -> tuple[str | None, _Switch, _Switch]:
     """DocumentRoot and the effective EnableMMAP/EnableSendfile for it."""
-    mmap = _Switch(True, "httpd's default (EnableMMAP On)")
-    sendfile = _Switch(False, "httpd's default (EnableSendfile Off)")
+    mmap = _Switch(True, Phrase("httpd-default-mmap", {}))
+    sendfile = _Switch(False, Phrase("httpd-default-sendfile", {}))
     parsed = []
     for file in files:
         conf = parse_httpd(file.value.value)
@@ -233,20 +241,19 @@ def _httpd_settings(
         if "documentroot" in conf.settings:
             root = posixpath.normpath(conf.settings["documentroot"].value)
 
-    def switch(setting, where: str) -> _Switch:
-        return _Switch(setting.value.lower() == "on", where)
+    def switch(setting, to_line, key: str, **where: object) -> _Switch:
+        where.update(value=setting.value, line=to_line(setting.line))
+        return _Switch(setting.value.lower() == "on", Phrase(key, where))
 
     for file, conf, to_line in parsed:
-        label = f"ConfigMap {file.configmap.name} key {file.key}"
+        label = {"configmap": file.configmap.name, "configmap_key": file.key}
         if "enablemmap" in conf.settings:
             setting = conf.settings["enablemmap"]
-            mmap = switch(
-                setting, f"EnableMMAP {setting.value} ({label}, line {to_line(setting.line)})"
-            )
+            mmap = switch(setting, to_line, "set-in-configmap", directive="EnableMMAP", **label)
         if "enablesendfile" in conf.settings:
             setting = conf.settings["enablesendfile"]
             sendfile = switch(
-                setting, f"EnableSendfile {setting.value} ({label}, line {to_line(setting.line)})"
+                setting, to_line, "set-in-configmap", directive="EnableSendfile", **label
             )
     if root is not None:
         # <Directory> blocks covering the root override the server-wide value, the most
@@ -259,13 +266,11 @@ def _httpd_settings(
         ]
         blocks.sort(key=lambda item: len(item[0].path))
         for directory, file, to_line in blocks:
-            label = f"<Directory {directory.path}> in ConfigMap {file.configmap.name}"
+            label = {"directory": directory.path, "configmap": file.configmap.name}
             for key, name in (("enablemmap", "EnableMMAP"), ("enablesendfile", "EnableSendfile")):
                 if key in directory.settings:
                     setting = directory.settings[key]
-                    value = switch(
-                        setting, f"{name} {setting.value} ({label}, line {to_line(setting.line)})"
-                    )
+                    value = switch(setting, to_line, "set-in-directory", directive=name, **label)
                     if key == "enablemmap":
                         mmap = value
                     else:
@@ -282,9 +287,9 @@ def _nginx_settings(files: list[MountedFile]) -> tuple[list[str], _Switch] | Non
         or (file.path.startswith("/etc/nginx/conf.d/") and file.path.endswith(".conf"))
         or (file.path.startswith("/etc/nginx/templates/") and file.path.endswith(".template"))
     ]
-    sendfile = _Switch(True, "the image's stock nginx.conf (sendfile on)")
+    sendfile = _Switch(True, Phrase("nginx-stock-conf", {}))
     if any(file.path == "/etc/nginx/nginx.conf" for file in confs):
-        sendfile = _Switch(False, "nginx's default (sendfile off)")
+        sendfile = _Switch(False, None)
     roots: list[str] = []
     replaces_default_server = False
     for file in confs:
@@ -293,11 +298,14 @@ def _nginx_settings(files: list[MountedFile]) -> tuple[list[str], _Switch] | Non
             replaces_default_server = True
         for directive in parse_nginx(file.value.value):
             if directive.name == "sendfile" and directive.args:
-                where = f"ConfigMap {file.configmap.name} key {file.key}"
-                sendfile = _Switch(
-                    directive.args[0] == "on",
-                    f"sendfile {directive.args[0]} ({where}, line {to_line(directive.line)})",
-                )
+                where = {
+                    "directive": "sendfile",
+                    "value": directive.args[0],
+                    "configmap": file.configmap.name,
+                    "configmap_key": file.key,
+                    "line": to_line(directive.line),
+                }
+                sendfile = _Switch(directive.args[0] == "on", Phrase("set-in-configmap", where))
             elif directive.name == "root" and directive.args and "$" not in directive.args[0]:
                 roots.append(posixpath.normpath(directive.args[0]))
     if not replaces_default_server:
@@ -307,8 +315,8 @@ def _nginx_settings(files: list[MountedFile]) -> tuple[list[str], _Switch] | Non
 
 
 # The finding messages (translations: docs/<ID>.<lang>.messages.yaml). {storage} and the
-# settings' origins are as the check describes them ("NFS via StorageClass shared-nfs ...",
-# "EnableSendfile on (ConfigMap httpd-conf key httpd.conf, line 34)").
+# settings' origins are phrases said from their own templates below ("NFS via StorageClass
+# shared-nfs ...", "EnableSendfile on (ConfigMap httpd-conf key httpd.conf, line 34)").
 MESSAGES = {
     "httpd-one-setting": (
         "httpd serves DocumentRoot {root} from volume {volume} on {storage} with {setting}."
@@ -323,6 +331,18 @@ MESSAGES = {
         "nginx serves root {root} from volume {volume} on {storage} with {setting}; sendfile"
         " from a network file system can send stale or mangled content."
     ),
+    # Where a setting's effective value came from.
+    "httpd-default-mmap": "httpd's default (EnableMMAP On)",
+    "httpd-default-sendfile": "httpd's default (EnableSendfile Off)",
+    "set-in-configmap": (
+        "{directive} {value} (ConfigMap {configmap} key {configmap_key}, line {line})"
+    ),
+    "set-in-directory": (
+        "{directive} {value} (<Directory {directory}> in ConfigMap {configmap}, line {line})"
+    ),
+    "nginx-stock-conf": "the image's stock nginx.conf (sendfile on)",
+    # What backs the volume: always a network file system here.
+    **NETWORK_STORAGE_PHRASES,
 }
 
 
@@ -390,7 +410,7 @@ def _check_httpd(model, workload, container, files, default, memo) -> Iterator[F
                 *effects,
                 root=root,
                 volume=repr(mount.name),
-                storage=storage.description,
+                storage=storage.phrase,
                 setting=mmap.origin if mmap.on else sendfile.origin,
                 mmap=mmap.origin,
                 sendfile=sendfile.origin,
@@ -417,7 +437,7 @@ def _check_nginx(model, workload, container, files, memo) -> Iterator[Finding]:
                 "nginx-sendfile",
                 root=root,
                 volume=repr(mount.name),
-                storage=storage.description,
+                storage=storage.phrase,
                 setting=sendfile.origin,
             ),
             "http {\n    sendfile off;\n}\n",

@@ -59,7 +59,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from troubleshooter.analyzer.checks._common import key_position
-from troubleshooter.analyzer.messages import say
+from troubleshooter.analyzer.messages import Phrase, say
 from troubleshooter.analyzer.model import K8sObject, Model, network_provisioner
 from troubleshooter.analyzer.results import Finding, ObjectRef
 from troubleshooter.analyzer.tree import Map, Scalar
@@ -148,7 +148,7 @@ class _Target:
 
     obj: K8sObject
     holder: Map  # the mapping holding `mountOptions` (PV spec, or StorageClass root)
-    description: str
+    described: Phrase  # how it mounts: a `target-*` MESSAGES key and its values
     efs: bool
     efs_utils: bool  # mounted by efs-utils (the EFS CSI driver), which adds noresvport
     source_key: tuple[Map, str] | None  # where to point when mountOptions are missing
@@ -182,7 +182,7 @@ def _targets(model: Model) -> Iterator[_Target]:
             yield _Target(
                 pv,
                 spec,
-                f"NFS server {server or '?'}",
+                Phrase("target-nfs-server", {"server": server or "?"}),
                 is_efs_host(server),
                 False,
                 (spec, "nfs"),
@@ -191,13 +191,13 @@ def _targets(model: Model) -> Iterator[_Target]:
         csi = spec.map("csi")
         driver = csi.str("driver") if csi is not None else None
         if csi is not None and driver == EFS_DRIVER:
-            yield _Target(pv, spec, f"CSI driver {driver}", True, True, None)
+            yield _Target(pv, spec, Phrase("target-csi", {"driver": driver}), True, True, None)
         elif csi is not None and driver == NFS_CSI_DRIVER:
             server = csi.str("volumeAttributes", "server")
             yield _Target(
                 pv,
                 spec,
-                f"CSI driver {driver} (server {server or '?'})",
+                Phrase("target-csi-server", {"driver": driver, "server": server or "?"}),
                 is_efs_host(server),
                 False,
                 (spec, "csi"),
@@ -205,13 +205,14 @@ def _targets(model: Model) -> Iterator[_Target]:
     for sc in model.of_kind("StorageClass"):
         provisioner = sc.node.str("provisioner") or ""
         if provisioner == EFS_DRIVER:
-            yield _Target(sc, sc.node, f"provisioner {provisioner}", True, True, None)
+            described = Phrase("target-provisioner", {"provisioner": provisioner})
+            yield _Target(sc, sc.node, described, True, True, None)
         elif provisioner == NFS_CSI_DRIVER or network_provisioner(provisioner) == "NFS":
             server = sc.node.str("parameters", "server")
             yield _Target(
                 sc,
                 sc.node,
-                f"provisioner {provisioner}",
+                Phrase("target-provisioner", {"provisioner": provisioner}),
                 is_efs_host(server),
                 False,
                 (sc.node, "provisioner") if server else None,
@@ -223,8 +224,13 @@ def _recommended_snippet() -> str:
 
 
 # The finding messages (translations: docs/<ID>.<lang>.messages.yaml). {target} names the
-# object and where it mounts from ("PersistentVolume data (NFS server 10.0.0.5)").
+# object and where it mounts from ("PersistentVolume data (NFS server 10.0.0.5)"), said from
+# the `target-*` templates.
 MESSAGES = {
+    "target-nfs-server": "{object} (NFS server {server})",
+    "target-csi": "{object} (CSI driver {driver})",
+    "target-csi-server": "{object} (CSI driver {driver} (server {server}))",
+    "target-provisioner": "{object} (provisioner {provisioner})",
     "soft": (
         "{target} is mounted `{option}`: after `retrans` retries the NFS client fails the call"
         " with EIO, and nfs(5) warns this can silently corrupt data (a write the application"
@@ -285,7 +291,8 @@ def _int(value: str | None) -> int | None:
 
 def _check_target(target: _Target) -> Iterator[Finding]:
     obj = target.obj
-    label = f"{obj.kind} {obj.name or '?'} ({target.description})"
+    described = target.described
+    label = Phrase(described.key, {"object": f"{obj.kind} {obj.name or '?'}", **described.args})
     options = _options(target.holder)
     if options:
         # mount(8) applies options left to right: the last of hard/soft/softerr wins.
