@@ -27,27 +27,64 @@ from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from whitenoise.middleware import WhiteNoiseMiddleware
+
+from kb.i18n import language_from_query
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
+def _reader_language(request: HttpRequest) -> str:
+    """The language a person reads: these answers come before LocaleMiddleware has run, so
+    ``?lang=``, the switch's cookie and Accept-Language are read here the same way."""
+    return language_from_query(request) or translation.get_language_from_request(request)
+
+
 def refusal(
-    request: HttpRequest, *, status: int, title: str, message: str, **extra: object
+    request: HttpRequest,
+    *,
+    status: int,
+    title: str,
+    message: str,
+    args: dict[str, object] | None = None,
+    **extra: object,
 ) -> HttpResponse:
-    """A clear 4xx/5xx answer: JSON under /api/, a small page for people."""
+    """A clear 4xx/5xx answer: JSON under /api/ (English), a small page for people in their
+    language (``title`` and ``message`` may be lazy translations, ``message`` filled with
+    ``args`` once translated)."""
+
+    def text() -> str:
+        return str(message) % args if args else str(message)
+
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": message, **extra}, status=status)
-    html = render_to_string("refused.html", {"title": title, "message": message}, request=request)
+        with translation.override("en"):
+            return JsonResponse({"error": text(), **extra}, status=status)
+    with translation.override(_reader_language(request)):
+        html = render_to_string(
+            "refused.html", {"title": str(title), "message": text()}, request=request
+        )
     return HttpResponse(html, status=status)
 
 
+TOO_LARGE = {
+    "request": _("The request is larger than the limit of %(limit)s bytes."),
+    "pasted text": _("The pasted text is larger than the limit of %(limit)s bytes."),
+    "text": _("The text is larger than the limit of %(limit)s bytes."),
+}
+
+
 def too_large_response(request: HttpRequest, *, limit: int, what: str = "request") -> HttpResponse:
-    """A clear 413 answer: JSON for the API, a page for people."""
-    message = f"The {what} is larger than the limit of {limit:,} bytes."
+    """A clear 413 answer: JSON for the API (English), a page for people in their language."""
+    template = TOO_LARGE[what]
     if request.path.startswith("/api/"):
+        with translation.override("en"):
+            message = str(template) % {"limit": f"{limit:,}"}
         return JsonResponse({"error": message, "limit": limit}, status=413)
-    html = render_to_string("413.html", {"message": message}, request=request)
+    with translation.override(_reader_language(request)):
+        message = str(template) % {"limit": f"{limit:,}"}
+        html = render_to_string("413.html", {"message": message}, request=request)
     return HttpResponse(html, status=413)
 
 
@@ -142,17 +179,19 @@ class RequestBodyMiddleware:
             return refusal(
                 request,
                 status=411,
-                title="Length required",
-                message="Send the body with a Content-Length header; chunked bodies are not "
-                "accepted.",
+                title=_("Length required"),
+                message=_(
+                    "Send the body with a Content-Length header; chunked bodies are not accepted."
+                ),
             )
         charset = request.content_params.get("charset")
         if charset is not None and not charset_allowed(charset):
             return refusal(
                 request,
                 status=400,
-                title="Unsupported charset",
-                message=f"The declared charset {charset[:40]!r} is not supported; send UTF-8 text.",
+                title=_("Unsupported charset"),
+                message=_("The declared charset %(charset)s is not supported; send UTF-8 text."),
+                args={"charset": repr(charset[:40])},
             )
         if length and request.method not in ("GET", "HEAD"):
             try:
@@ -163,8 +202,8 @@ class RequestBodyMiddleware:
                 return refusal(
                     request,
                     status=408,
-                    title="Request timeout",
-                    message="The request body did not arrive in time.",
+                    title=_("Request timeout"),
+                    message=_("The request body did not arrive in time."),
                 )
         return self.get_response(request)
 
@@ -197,8 +236,8 @@ class AdminLoginThrottle:
                 response = refusal(
                     request,
                     status=429,
-                    title="Too many attempts",
-                    message="Too many login attempts from this address; wait and try again.",
+                    title=_("Too many attempts"),
+                    message=_("Too many login attempts from this address; wait and try again."),
                 )
                 response["Retry-After"] = str(window)
                 return response
