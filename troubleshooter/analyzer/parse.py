@@ -209,14 +209,17 @@ def _directives_start(text: str, separator: int) -> int:
 
 def _has_content(chunk: str) -> bool:
     """Whether a chunk holds more than a bare `---`, blank lines and comments."""
-    body = chunk
-    if body.startswith("---"):
-        first_end = body.find("\n")
-        first = body[3:first_end] if first_end >= 0 else body[3:]
+    start = 0
+    if chunk.startswith("---"):
+        first_end = chunk.find("\n")
+        first = chunk[3:first_end] if first_end >= 0 else chunk[3:]
         if first.strip() and not first.strip().startswith("#"):
             return True
-        body = body[first_end + 1 :] if first_end >= 0 else ""
-    return _CONTENT.search(body) is not None
+        if first_end < 0:
+            return False
+        # Searched from just after that line's newline (where `^` matches) without copying it.
+        start = first_end + 1
+    return _CONTENT.search(chunk, start) is not None
 
 
 def _could_be_deep(text: str) -> bool:
@@ -454,8 +457,11 @@ def _build_from_events(
     max_depth = limits.max_depth
     # No value of the chunk can be longer than the chunk: the length test is then skipped.
     max_scalar = limits.max_scalar_bytes if len(chunk) > limits.max_scalar_bytes else None
-    # The clock is read every 4096 nodes, and only when there is a deadline.
+    # The clock is read every 4096 nodes, and only when there is a deadline: `check_at` is the
+    # next node count at which the budget or the clock must be looked at, so that most nodes
+    # pay one comparison for both.
     timed = deadline is not None
+    check_at = _next_check(0, budget, timed)
     plain = _PLAIN_TAGS
     resolved = _QUOTED_TAGS
     str_tag = _STR_TAG
@@ -508,14 +514,15 @@ def _build_from_events(
             line = mark.line + first_line
             column = mark.column + 1
             if (
-                nodes > budget
+                (nodes >= check_at and _over(nodes, budget, deadline))
                 or (not plain_str and tag not in _SCALAR_TAGS)
                 or (max_scalar is not None and len(raw) > max_scalar)
-                or (timed and not nodes % 4096 and time.monotonic() > deadline)
             ):
                 out.append(_refusal(line, column, tag, nodes, budget, deadline, limits))
                 refused = True
                 continue
+            if nodes >= check_at:
+                check_at = _next_check(nodes, budget, timed)
             if state == 0:
                 # A mapping's scalar key: only its text and position are kept, so no node.
                 if raw in values:
@@ -544,14 +551,15 @@ def _build_from_events(
             line = mark.line + first_line
             column = mark.column + 1
             if (
-                nodes > budget
+                (nodes >= check_at and _over(nodes, budget, deadline))
                 or depth >= max_depth
                 or tag not in (_SEQ_TAGS if cls is _SEQUENCE_START else _MAP_TAGS)
-                or (timed and not nodes % 4096 and time.monotonic() > deadline)
             ):
                 out.append(_refusal(line, column, tag, nodes, budget, deadline, limits, depth))
                 refused = True
                 continue
+            if nodes >= check_at:
+                check_at = _next_check(nodes, budget, timed)
             stack.append((values, keys, merges, state, name, position, start_line, start_column))
             depth += 1
             start_line = line
@@ -582,6 +590,7 @@ def _build_from_events(
             state = -1
             depth = 0
             nodes = 0
+            check_at = _next_check(0, budget, timed)
             refused = False
             root = None
             continue
@@ -613,6 +622,21 @@ def _build_from_events(
                 merges = []
             merges.append(node)
             state = 0
+
+
+def _over(nodes: int, budget: int, deadline: float | None) -> bool:
+    """Whether a document must stop at its `nodes`-th node: over the node budget, or at a
+    4096th node past the deadline (the builder asks only at the counts `_next_check` gives)."""
+    return nodes > budget or (
+        deadline is not None and not nodes % 4096 and time.monotonic() > deadline
+    )
+
+
+def _next_check(nodes: int, budget: int, timed: bool) -> int:
+    """The next node count after `nodes` at which `_over` can be true."""
+    if not timed:
+        return budget + 1
+    return min(budget + 1, nodes - nodes % 4096 + 4096)
 
 
 def _duplicate(name: str, line: int, column: int, first: int) -> ParseError:
