@@ -10,6 +10,7 @@ sides alike; the idle worker waits on its pipe and costs nothing meanwhile.
 
 - paste: `rounds` x `batch` analyses of the 50-object paste as shipped (collector on, default
   limits), each timed in wall-clock and in CPU time of the process (`time.process_time`);
+- sizes (`--sizes 1,10,200`): the CPU p50 of pastes of those sizes too, taking turns alike;
 - big (`--big N`, 0 to skip): N turns of `compose_all` and `analyze_manifest` of the bench's
   3 000-object manifest, both with the collector off and no deadline; the ratio of the medians.
 
@@ -39,18 +40,22 @@ def _worker() -> None:
 
     from troubleshooter.analyzer import Limits, analyze_manifest
 
-    paste = manifest(50)
+    pastes = {50: manifest(50)}
+    paste = pastes[50]
     big = None
     unbounded = Limits(max_seconds=None)
     print(json.dumps({"paste_sha": hashlib.sha256(paste.encode()).hexdigest()[:12]}), flush=True)
     for line in sys.stdin:
         command, _, argument = line.strip().partition(" ")
         if command == "paste":
+            count, _, size = argument.partition(" ")
+            size = int(size or 50)
+            text = pastes.get(size) or pastes.setdefault(size, manifest(size))
             wall, cpu = [], []
-            for _ in range(int(argument)):
+            for _ in range(int(count)):
                 start_cpu = time.process_time()
                 start = time.perf_counter()
-                analyze_manifest(text=paste)
+                analyze_manifest(text=text)
                 wall.append((time.perf_counter() - start) * 1000)
                 cpu.append((time.process_time() - start_cpu) * 1000)
             print(json.dumps({"wall": wall, "cpu": cpu}), flush=True)
@@ -91,6 +96,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--big", type=int, default=5)
+    parser.add_argument(
+        "--sizes", default="", help="also these paste sizes (objects), e.g. 1,10,200: CPU p50"
+    )
     args = parser.parse_args()
     trees = {"old": Path(args.old).resolve(), "new": ROOT}
     workers = {
@@ -124,6 +132,12 @@ def main() -> None:
             answer = ask(label, f"paste {args.batch}")
             samples[label]["wall"] += answer["wall"]
             samples[label]["cpu"] += answer["cpu"]
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    growth = {label: {size: [] for size in sizes} for label in workers}
+    for turn in range(args.rounds // 4 if sizes else 0):
+        for label in ("old", "new") if turn % 2 == 0 else ("new", "old"):
+            for size in sizes:
+                growth[label][size] += ask(label, f"paste {args.batch} {size}")["cpu"]
     for turn in range(args.big):
         for label in ("old", "new") if turn % 2 == 0 else ("new", "old"):
             answer = ask(label, "big")
@@ -146,6 +160,8 @@ def main() -> None:
             "cpu_p50": round(statistics.median(cpu), 2),
             "cpu_p95": round(_percentile(cpu, 0.95), 2),
         }
+        for size in sizes:
+            figures[f"cpu_p50_{size}_objects"] = round(statistics.median(growth[label][size]), 2)
         if args.big:
             compose = statistics.median(big[label]["compose"])
             analyze = statistics.median(big[label]["analyze"])
