@@ -55,6 +55,14 @@ def template_fields(template: str) -> set[str] | None:
     without conversion (`!r`) or format spec (`:>10`), so formatting can never look up an
     attribute or an index.
     """
+    fields = _template_fields(template)
+    return None if fields is None else set(fields)
+
+
+@lru_cache(maxsize=1024)
+def _template_fields(template: str) -> frozenset[str] | None:
+    """`template_fields`, memoized: every finding renders one of a few hundred templates, and
+    parsing one again took longer than filling it in. The answer depends on the text only."""
     fields: set[str] = set()
     try:
         parsed = list(Formatter().parse(template))
@@ -66,13 +74,13 @@ def template_fields(template: str) -> set[str] | None:
         if spec or conversion or not _FIELD_NAME.fullmatch(name):
             return None
         fields.add(name)
-    return fields
+    return frozenset(fields)
 
 
 def render(template: str, args: Mapping[str, str]) -> str | None:
     """The template with its fields filled from `args`; None when it is unsafe or a value is
     missing (the caller then falls back to English)."""
-    fields = template_fields(template)
+    fields = _template_fields(template)
     if fields is None or not fields <= args.keys():
         return None
     return template.format_map({name: str(args[name]) for name in fields})

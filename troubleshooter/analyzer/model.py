@@ -437,7 +437,9 @@ class Model:
         if obj.kind == "Pod":
             spec, metadata = obj.node.map("spec"), obj.node.map("metadata")
         elif path is not None:
-            spec, metadata = obj.node.map(*path, "spec"), obj.node.map(*path, "metadata")
+            template = obj.node.map(*path)
+            spec = template.map("spec") if template is not None else None
+            metadata = template.map("metadata") if template is not None else None
         else:
             return
         if spec is not None:
@@ -693,10 +695,13 @@ def build_model(
                     )
                 )
                 return _index(objects, lines, errors)
-            name = node.str("metadata", "name")
+            # `metadata` is looked up once for both fields (as `node.str("metadata", ...)`).
+            metadata = node.value.get("metadata")
+            is_map = metadata.__class__ is Map
+            name = metadata.str("name") if is_map else None
             namespace = None
             if kind not in CLUSTER_SCOPED:
-                namespace = node.str("metadata", "namespace") or "default"
+                namespace = (metadata.str("namespace") if is_map else None) or "default"
             ref = ObjectRef(kind, namespace, name, document.source)
             objects.append(K8sObject(kind, name, namespace, node, document.source, ref))
     return _index(objects, lines, errors)

@@ -92,6 +92,10 @@ def _inline(
 ) -> dict[int, dict[str, str]]:
     """Inline comments by 1-based line: check id → reason."""
     result: dict[int, dict[str, str]] = {}
+    # Most pastes have no such comment: one search of the joined text (a few µs for 20 KB)
+    # instead of a test per line in Python.
+    if "kb-ignore" not in "\n".join(lines):
+        return result
     for number, line in enumerate(lines, start=1):
         if "kb-ignore" not in line:
             continue
