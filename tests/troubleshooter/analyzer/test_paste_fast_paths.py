@@ -129,7 +129,14 @@ def refusal_by_composer(chunk, *, budget, deadline):
     try:
         return plain(converter.convert(node, 0))
     except DocumentRefused as refused:
-        return ParseError(refused.line, refused.column, refused.message)
+        said = refused.said
+        return ParseError(
+            refused.line,
+            refused.column,
+            said["message"],
+            message_key=said.get("message_key"),
+            message_args=said.get("message_args") or {},
+        )
 
 
 @pytest.mark.parametrize("deadline", [None, -1.0])
