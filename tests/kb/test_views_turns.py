@@ -153,3 +153,34 @@ def test_a_warmed_worker_does_not_read_the_articles_on_its_first_page(client, se
 
 def test_warming_without_an_index_or_articles_does_not_fail(db):
     warm_search_page()
+
+
+def _aggregate_generation() -> str:
+    """The articles' generation as one ORM aggregate (its definition before it was SQL)."""
+    from django.db.models import Count, Max
+
+    from kb.models import Article
+
+    state = Article.objects.aggregate(count=Count("pk"), last=Max("pk"), changed=Max("updated_at"))
+    changed = state["changed"].isoformat() if state["changed"] else "-"
+    return f"{state['count']}:{state['last']}:{changed}"
+
+
+def test_the_generation_is_the_aggregate_of_the_articles_after_every_change(articles):
+    from kb.models import Article
+    from kb.search.index import database_generation
+
+    seen = {database_generation()}
+    assert database_generation() == _aggregate_generation()
+    article = Article.objects.get(slug=SLUG, lang="en")
+    article.summary = "Changed"
+    article.save()
+    assert database_generation() == _aggregate_generation()
+    seen.add(database_generation())
+    Article.objects.filter(pk=article.pk).delete()
+    assert database_generation() == _aggregate_generation()
+    seen.add(database_generation())
+    Article.objects.all().delete()
+    assert database_generation() == _aggregate_generation() == "0:None:-"
+    seen.add(database_generation())
+    assert len(seen) == 4
