@@ -25,10 +25,17 @@ limit_request_field_size = 8190
 
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook
-    """Start the worker's analysis process now rather than on the first analysis."""
+    """Start the worker's analysis process, open the index and read the causes, before the
+    worker accepts its first connection (kb.views.warm_search_page says why)."""
     application = getattr(worker, "wsgi", None)
     if hasattr(application, "warm"):
         application.warm()
+    try:
+        from kb.views import warm_search_page
+
+        warm_search_page()
+    except Exception:  # noqa: BLE001 - the first request does it then, or reports the error
+        worker.log.exception("warming the search page failed; the first search will do it")
 
 
 def worker_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook

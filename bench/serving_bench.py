@@ -77,8 +77,14 @@ def _rss_mb(pid: int, field: str = "VmRSS") -> float:
 THREADS = 2
 
 
+def _load() -> str:
+    """The 1-minute load average, printed beside each row: a busy machine inflates every row."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def _wrk(url: str, script: Path, *, seconds: int) -> dict[str, float]:
     argv = [WRK, f"-t{THREADS}", "-c8", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    load_before = _load()
     out = subprocess.run(  # noqa: S603 - fixed binary, local URL
         argv, capture_output=True, text=True, timeout=seconds + 30, check=True
     ).stdout
@@ -88,13 +94,16 @@ def _wrk(url: str, script: Path, *, seconds: int) -> dict[str, float]:
     p50 = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
+    # No answer at all: wrk prints 0 for the percentiles, which must not read as fast.
+    never = float("inf") if requests == 0 else None
     return {
         "rps": rps,
         "requests": requests,
-        "p50": float(p50.group(1)) * _UNITS[p50.group(2)],
-        "p99": float(p99.group(1)) * _UNITS[p99.group(2)],
+        "p50": never or float(p50.group(1)) * _UNITS[p50.group(2)],
+        "p99": never or float(p99.group(1)) * _UNITS[p99.group(2)],
         "non2xx": float(bad.group(1)) if bad else 0.0,
         "errors": errors.group(0) if errors else "",
+        "load": f"{load_before} -> {_load()}",
     }
 
 
@@ -209,6 +218,7 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
                 else ""
             ),
         )
+        results.note("load average during the new-query row", figures["load"])
         name = f"/search/?q=, every query new (wrk -t{THREADS} -c8 {seconds}s)"
         results.figure(f"{name} requests/s", figures["rps"], "req/s")
         results.figure("/search/ new queries p50", figures["p50"], "ms", digits=2)
@@ -231,6 +241,7 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
             "/search/?q=, 20 queries cycled (cache hits) requests/s", figures["rps"], "req/s"
         )
         results.figure("/search/ cache hits p99", figures["p99"], "ms", digits=2)
+        results.note("load average during the cache-hit row", figures["load"])
 
         workers = _workers(proc.pid)
         peak = [_rss_mb(pid, "VmHWM") for pid in workers]
@@ -243,6 +254,7 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         results.figure("POST /api/analyze/ (50 objects) requests/s", figures["rps"], "req/s")
         results.figure("POST /api/analyze/ p50", figures["p50"], "ms", digits=2)
         results.figure("POST /api/analyze/ p99", figures["p99"], "ms", digits=2)
+        results.note("load average during the analysis row", figures["load"])
         if figures["non2xx"] or figures["errors"]:
             results.note(
                 "/api/analyze/ problems", f"{figures['non2xx']:.0f} non-2xx {figures['errors']}"

@@ -22,7 +22,7 @@ from kb import errortext
 from kb.languages import HREFLANG, requested_language
 from kb.models import Article, SlugHistory
 from kb.search import SearchHit, index_exists, search_articles
-from kb.search.caches import diagnoses
+from kb.search.caches import diagnoses, page_turns
 from kb.search.index import database_generation
 
 # Checked before any database lookup: anything else is a 404 without touching the DB.
@@ -105,6 +105,19 @@ def _rank_cause_first(hits: list[SearchHit], cause: dict) -> list[SearchHit]:
     return own[:1] + rest
 
 
+def warm_search_page() -> None:
+    """Do once what a worker's first search page would: open the index, read the causes.
+
+    The troubleshooter's causes are built from every article (seconds at 3 000 articles) on
+    the first diagnosis of a process, and Whoosh opens its reader on the first search; a
+    gunicorn worker calls this before it accepts connections (gunicorn.conf.py), so no
+    request waits for it, and no two threads of a worker build the causes at once.
+    """
+    with page_turns.turn():
+        search_articles("warm", limit=1)
+        _cause("warm")
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The front page: one search box with live results."""
@@ -121,23 +134,25 @@ def search(request: HttpRequest) -> HttpResponse:
     """
     raw = _raw_query(request)
     query, cut = _query_from(request)
-    hits = search_articles(query, limit=10) if query.strip() else None
-    cause = None
-    if query.strip():
-        cause = _cause(_diagnosis_text(raw, query))
-        if cause is not None:
-            hits = _rank_cause_first(hits or [], cause)
-    # Looking at the disk is only worth it to explain an empty answer.
-    index_ready = True if hits else index_exists()
-    context = {
-        "query": query,
-        "hits": hits,
-        "index_ready": index_ready,
-        "cause": cause,
-        "query_cut": cut,
-    }
-    template = "kb/search.html#results" if request.htmx else "kb/search.html"
-    return render(request, template, context)
+    # One page at a time per worker process (kb/search/caches.py, Turns).
+    with page_turns.turn():
+        hits = search_articles(query, limit=10) if query.strip() else None
+        cause = None
+        if query.strip():
+            cause = _cause(_diagnosis_text(raw, query))
+            if cause is not None:
+                hits = _rank_cause_first(hits or [], cause)
+        # Looking at the disk is only worth it to explain an empty answer.
+        index_ready = True if hits else index_exists()
+        context = {
+            "query": query,
+            "hits": hits,
+            "index_ready": index_ready,
+            "cause": cause,
+            "query_cut": cut,
+        }
+        template = "kb/search.html#results" if request.htmx else "kb/search.html"
+        return render(request, template, context)
 
 
 @require_GET

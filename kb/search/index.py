@@ -41,7 +41,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db import connections, router
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 
@@ -172,12 +172,33 @@ def _database_digest() -> str:
 
 
 def database_generation() -> str:
-    """A cheap mark of the articles' state: one aggregate query."""
+    """A cheap mark of the articles' state (count, last id, newest change): one query.
+
+    Three subqueries rather than three aggregates of one query: alone, each is answered from
+    an index (a MAX from the index's last entry, the count from the smallest index), while
+    the three aggregates together made SQLite walk the whole `updated_at` index. Written as
+    SQL because the ORM cannot select subqueries without a table; the value is converted the
+    way the ORM converts it. At 3 011 articles: 0.09 ms against 5.6-6.3 ms, and the search
+    page reads it twice per request (its diagnosis cache, the troubleshooter's causes).
+    """
     from kb.models import Article
 
-    state = Article.objects.aggregate(count=Count("pk"), last=Max("pk"), changed=Max("updated_at"))
-    changed = state["changed"].isoformat() if state["changed"] else "-"
-    return f"{state['count']}:{state['last']}:{changed}"
+    connection = connections[router.db_for_read(Article)]
+    quote = connection.ops.quote_name
+    table = quote(Article._meta.db_table)
+    field = Article._meta.get_field("updated_at")
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM {table}), (SELECT MAX({quote(Article._meta.pk.column)}) "
+        f"FROM {table}), (SELECT MAX({quote(field.column)}) FROM {table})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        count, last, changed = cursor.fetchone()
+    if changed is not None:
+        for converter in connection.ops.get_db_converters(field.get_col(Article._meta.db_table)):
+            changed = converter(changed, None, connection)
+    changed = changed.isoformat() if changed else "-"
+    return f"{count}:{last}:{changed}"
 
 
 def read_mark(folder: Path | None, name: str) -> str | None:
