@@ -28,6 +28,7 @@ import yaml
 from troubleshooter.diagnosis.tree import TreeError, TreeProblem, _LineDict, _Loader
 
 __all__ = [
+    "DIAGNOSIS_KEYS",
     "FACETS",
     "LANGS",
     "ArticleCause",
@@ -40,7 +41,7 @@ __all__ = [
 
 LANGS = ("en", "ja", "zh")
 FACETS = ("component", "storage", "effect")
-_DIAGNOSIS_KEYS = ("symptoms", "reports", "near_misses", "mechanism")
+DIAGNOSIS_KEYS = ("symptoms", "reports", "near_misses", "mechanism")
 _OPENING_RE = re.compile(r"\A---[ \t]*\r?\n")
 _CLOSING_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _FENCE_RE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -176,10 +177,10 @@ def article_cause_from_text(
         raise TreeError([TreeProblem(path, line, f"YAML: {error.problem}")]) from None
     except yaml.YAMLError as error:
         raise TreeError([TreeProblem(path, first_line, f"YAML: {error}")]) from None
-    if not isinstance(meta, _LineDict) or not any(key in meta for key in _DIAGNOSIS_KEYS):
+    if not isinstance(meta, _LineDict) or not any(key in meta for key in DIAGNOSIS_KEYS):
         return None
     if meta.get("translation_of") or (meta.get("lang") not in (None, "en")):
-        where = next(key for key in _DIAGNOSIS_KEYS if key in meta)
+        where = next(key for key in DIAGNOSIS_KEYS if key in meta)
         raise TreeError(
             [
                 TreeProblem(

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 from troubleshooter.diagnosis.knowledge import (
+    DIAGNOSIS_KEYS,
     ArticleCause,
     Knowledge,
     article_cause_from_text,
@@ -30,7 +31,9 @@ __all__ = ["current_knowledge", "generation_key"]
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
+_build_lock = threading.Lock()
 _cached: Knowledge | None = None
+_FIELDS = ("slug", "title", "summary", "symptoms", "source_path", "markdown", "lang")
 
 
 def generation_key() -> str:
@@ -100,30 +103,36 @@ def current_knowledge() -> Knowledge:
     cached = _cached
     if cached is not None and cached.generation == key:
         return cached
-    rows = list(
-        Article.objects.only(
-            "slug",
-            "title",
-            "summary",
-            "symptoms",
-            "source_path",
-            "markdown",
-            "lang",
-            "front_matter",
-        ).order_by("slug")
-    )
-    translations: dict[str, list[str]] = {}
-    for row in rows:
-        if row.lang != "en":
-            translations.setdefault(row.slug, []).append(
-                f"{row.title}\n{row.summary}\n{row.markdown}"
-            )
-    causes = [
-        with_translations(c, translations.get(c.slug, ()))
-        for c in (_cause_for(row) for row in rows if row.lang == "en")
-        if c is not None
-    ]
-    knowledge = knowledge_from(causes, key)
-    with _lock:
-        _cached = knowledge
+    # One thread builds; the others that arrive meanwhile wait for its result instead of
+    # each reading every article again (a worker's threads all start with an empty cache).
+    with _build_lock:
+        cached = _cached
+        if cached is not None and cached.generation == key:
+            return cached
+        knowledge = _build(Article, key)
+        with _lock:
+            _cached = knowledge
     return knowledge
+
+
+def _build(Article, key: str) -> Knowledge:  # noqa: ANN001, N803
+    """Only English rows whose stored front matter may name evidence (or that have none
+    stored yet) are parsed; a knowledge base of thousands of documents holds a few causes."""
+    from django.db.models import Q
+
+    may_name = Q(front_matter="") | Q(front_matter__isnull=True)
+    for name in DIAGNOSIS_KEYS:
+        may_name |= Q(front_matter__contains=name)
+    rows = list(
+        Article.objects.filter(may_name, lang="en").only("front_matter", *_FIELDS).order_by("slug")
+    )
+    causes = [c for c in (_cause_for(row) for row in rows) if c is not None]
+    translations: dict[str, list[str]] = {}
+    for row in (
+        Article.objects.filter(slug__in=[c.slug for c in causes])
+        .exclude(lang="en")
+        .only("slug", "title", "summary", "markdown")
+        .order_by("slug", "lang")
+    ):
+        translations.setdefault(row.slug, []).append(f"{row.title}\n{row.summary}\n{row.markdown}")
+    return knowledge_from([with_translations(c, translations.get(c.slug, ())) for c in causes], key)
