@@ -414,8 +414,6 @@ def test_a_placeholder_in_a_symptom_stands_for_any_name():
         "/srv/share/site is not a directory"
     )
     assert run(text).features["nas-hostpath-mount-race"]["exact"] == 1.0
-    text = "PHP Warning:  file_get_contents(): Filename cannot be empty in /app/public/index.php on line 12"
-    assert run(text).features["php-upload-tmp-dir"]["exact"] == 1.0
 
 
 def test_a_log_level_in_brackets_is_not_part_of_the_message():
