@@ -50,17 +50,18 @@ def _dedupe(terms: Sequence[str]) -> list[str]:
     return list(seen)[:MAX_QUERY_TERMS]
 
 
-def _field_query(reader, field: str, terms: list[str], *, phrase: bool) -> Query | None:  # noqa: ANN001
-    """Clauses for one field, shaped by how common each term is in the index."""
+def _field_clauses(reader, field: str, terms: list[str], *, phrase: bool) -> list[Query]:  # noqa: ANN001
+    """Clauses for one field, shaped by how common each term is in the index (OR-ed by the
+    caller)."""
     distinct = _dedupe(terms)
     if not distinct:
-        return None
+        return []
     if len(distinct) == 1:
         term = distinct[0]
         if len(term) == 1 and has_cjk(term):
             # A single CJK character is indexed only inside bigrams: match them by prefix.
-            return Or([Term(field, term), Prefix(field, term)])
-        return Term(field, term)
+            return [Term(field, term), Prefix(field, term)]
+        return [Term(field, term)]
     if reader is None:
         frequency = dict.fromkeys(distinct, 1)
         rare_limit = 1
@@ -69,11 +70,9 @@ def _field_query(reader, field: str, terms: list[str], *, phrase: bool) -> Query
         rare_limit = max(RARE_MIN, int(RARE_SHARE * reader.doc_count()))
     present = sorted((t for t in distinct if frequency[t]), key=frequency.__getitem__)
     if not present:
-        return None
+        return []
     rare = [t for t in present if frequency[t] <= rare_limit]
-    clauses: list[Query] = []
-    if rare:
-        clauses.append(Or([Term(field, t) for t in rare]))
+    clauses: list[Query] = [Term(field, t) for t in rare]
     if len(present) == len(distinct):
         # Every word occurs in this field somewhere: reward documents holding them together.
         if phrase and len(terms) <= PHRASE_TERMS:
@@ -83,7 +82,7 @@ def _field_query(reader, field: str, terms: list[str], *, phrase: bool) -> Query
             clauses.append(And([Term(field, t) for t in present[:AND_TERMS]], boost=1.5))
     elif not rare:
         clauses.append(And([Term(field, t) for t in present[:AND_TERMS]]))
-    return Or(clauses) if clauses else None
+    return clauses
 
 
 def build_query(text: str, reader=None) -> Query | None:  # noqa: ANN001
@@ -92,16 +91,14 @@ def build_query(text: str, reader=None) -> Query | None:  # noqa: ANN001
     With the index's reader, terms are weighed by how many documents hold them.
     """
     bigrams = bigram_terms(text)
-    clauses = []
+    clauses: list[Query] = []
     for field in ("title_text", "symptom_text", "keyword_text", "body_text"):
         # Titles, symptoms and keywords are short: a phrase over them is cheap and decisive.
-        clause = _field_query(reader, field, bigrams, phrase=field != "body_text")
-        if clause is not None:
-            clauses.append(clause)
+        clauses += _field_clauses(reader, field, bigrams, phrase=field != "body_text")
     if has_kana(text):
-        lemma_clause = _field_query(reader, "ja_text", lemma_terms(text), phrase=False)
-        if lemma_clause is not None:
-            clauses.append(lemma_clause)
+        clauses += _field_clauses(reader, "ja_text", lemma_terms(text), phrase=False)
     if not clauses:
         return None
+    # One flat OR: every clause's score is added once, as in nested ORs of boost 1, but
+    # Whoosh builds one union matcher instead of one per level (each a pass over the ids).
     return Or(clauses)
