@@ -27,6 +27,7 @@ from kb.search.healing import check_freshness, schedule_heal
 from kb.search.hits import SearchHit
 from kb.search.languages import one_version_per_article, preferred_language
 from kb.search.query import build_query, prepare_query
+from kb.search.reading import lengths_in_memory, one_query
 from kb.search.snippets import SNIPPET_CHARS, Needles, best_section, needles, shorten
 
 logger = logging.getLogger(__name__)
@@ -75,11 +76,12 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
     Finding the query's words in every section of a hit is the costliest step after the
     engine, so it is done for the hits shown, not for every version found.
     """
-    whoosh_query = build_query(prepared, searcher.reader())
-    if whoosh_query is None:
-        return []
-    # Room for the other language versions of the same articles, folded away below.
-    found = top_hits(searcher, whoosh_query, limit=min(limit * 3, 150))
+    with one_query(searcher):
+        whoosh_query = build_query(prepared, searcher.reader())
+        if whoosh_query is None:
+            return []
+        # Room for the other language versions of the same articles, folded away below.
+        found = top_hits(searcher, whoosh_query, limit=min(limit * 3, 150))
     stored: dict[tuple[str, str], dict] = {}
     hits = []
     # scored_length(), not len(): len() counts every match, re-running the query unlimited.
@@ -110,11 +112,15 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
 def top_hits(searcher, whoosh_query: Query, *, limit: int):  # noqa: ANN001, ANN201
     """The engine's top `limit` hits for a query built by `build_query`.
 
+    Field lengths are read from memory and each term's entry once (kb/search/reading.py).
+
     optimize=False: the block-quality skipping it turns on costs a scan of the union's whole
     score array for every document collected (`ArrayUnionMatcher.block_quality`), more than
     it skips; the answers are the same (measured on 153 queries of the benchmark corpus).
     """
-    return searcher.search(whoosh_query, limit=limit, optimize=False)
+    lengths_in_memory(searcher)
+    with one_query(searcher):
+        return searcher.search(whoosh_query, limit=limit, optimize=False)
 
 
 def _hit(fields: dict, *, score: float) -> SearchHit:

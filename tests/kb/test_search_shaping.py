@@ -60,3 +60,59 @@ def test_the_top_hits_equal_an_exhaustive_scoring() -> None:
             (h.docnum, round(h.score, 6)) for h in everything[:5]
         ], text
     assert search_articles("alpha wolf yak lynx puma")
+
+
+@pytest.mark.django_db
+def test_reading_once_changes_no_score_and_leaves_the_reader_as_it_was() -> None:
+    from kb.search.lookup import top_hits
+    from kb.search.reading import SCORED_FIELDS, lengths_in_memory, one_query
+
+    _generated(120)
+    rebuild_index()
+    searcher = caches.searchers.get()
+    reader = searcher.reader()
+    terms = reader._terms
+    queries = [
+        build_query(prepare_query(text), reader)
+        for text in ("alpha wolf yak lynx puma", "kubernetes pod moose", "設定が反映されない")
+    ]
+    plain = [[(h.docnum, h.score) for h in searcher.search(q, limit=20)] for q in queries]
+    lengths = {
+        (doc, field): reader.doc_field_length(doc, field)
+        for doc in range(reader.doc_count_all())
+        for field in SCORED_FIELDS
+    }
+    assert any(lengths.values())
+
+    lengths_in_memory(searcher)
+    assert {key: reader.doc_field_length(*key) for key in lengths} == lengths
+    assert [[(h.docnum, h.score) for h in top_hits(searcher, q, limit=20)] for q in queries] == (
+        plain
+    )
+    with pytest.raises(RuntimeError), one_query(searcher):
+        assert reader._terms is not terms
+        assert reader.doc_frequency("body_text", "no-such-word") == 0
+        assert reader.doc_frequency("body_text", "wolf") > 0
+        raise RuntimeError
+    assert reader._terms is terms
+
+
+@pytest.mark.django_db
+def test_two_cjk_characters_and_one_find_their_article() -> None:
+    from kb.models import Article
+
+    Article.objects.bulk_create(
+        [
+            Article(
+                slug="hugepages",
+                title="大页内存",
+                lang="zh",
+                markdown="",
+                html="<p>巨页分配失败</p>",
+            ),
+            Article(slug="other", title="网络", lang="zh", markdown="", html="<p>连接超时</p>"),
+        ]
+    )
+    rebuild_index()
+    assert [hit.slug for hit in search_articles("巨页")] == ["hugepages"]
+    assert [hit.slug for hit in search_articles("页")] == ["hugepages"]
