@@ -17,10 +17,10 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from whoosh.query import And, Phrase, Prefix, Query, Term
-from whoosh.query.compound import PreloadedOr
 
 from kb import errortext
 from kb.analysis import bigram_terms, has_cjk, has_kana, lemma_terms
+from kb.search.union import SparseUnionOr
 
 # Queries are cut to this many distinct terms per field.
 MAX_QUERY_TERMS = 40
@@ -102,7 +102,8 @@ def build_query(text: str, reader=None) -> Query | None:  # noqa: ANN001
         return None
     # One flat OR: every clause's score is added once, as in nested ORs of boost 1, but
     # Whoosh builds one union matcher instead of one per level (each a pass over the ids).
-    # That matcher is always the one that adds every clause's scores into an array of
-    # documents (Whoosh picks it only below 5 000 documents): exact, and faster here than the
-    # binary tree of unions, whose cut-offs by best possible score also skipped right answers.
-    return PreloadedOr(clauses)
+    # That matcher always adds every clause's scores into an array of documents (Whoosh picks
+    # it only below 5 000 documents): exact, and faster here than the binary tree of unions,
+    # whose cut-offs by best possible score also skipped right answers. Ours visits only the
+    # documents scored (kb/search/union.py).
+    return SparseUnionOr(clauses)

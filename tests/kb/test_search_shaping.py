@@ -116,3 +116,23 @@ def test_two_cjk_characters_and_one_find_their_article() -> None:
     rebuild_index()
     assert [hit.slug for hit in search_articles("巨页")] == ["hugepages"]
     assert [hit.slug for hit in search_articles("页")] == ["hugepages"]
+
+
+@pytest.mark.django_db
+def test_the_sparse_union_scores_as_whoosh_array_union() -> None:
+    from whoosh.query.compound import PreloadedOr
+
+    from kb.search.union import SparseUnionOr
+
+    _generated(150)
+    rebuild_index()
+    searcher = caches.searchers.get()
+    for text in ("alpha wolf yak lynx puma", "kubernetes pod moose", "ノードの設定", "zzz"):
+        query = build_query(prepare_query(text), searcher.reader())
+        if query is None:
+            continue
+        assert isinstance(query, SparseUnionOr)
+        ours = searcher.search(query, limit=None)
+        whoosh = searcher.search(PreloadedOr(query.subqueries), limit=None)
+        assert [(h.docnum, h.score) for h in ours] == [(h.docnum, h.score) for h in whoosh], text
+        assert len(ours) > 0 or text == "zzz"
