@@ -94,12 +94,14 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
         hits.append(_hit(fields, score=round(float(result.score), 4)))
 
     def translation(hit: SearchHit) -> SearchHit | None:
-        # The hit's article in the reader's language, found in the index by its slug.
-        fields = searcher.document(slug=hit.slug, lang=lang)
-        if fields is None:
-            return None
-        stored[(hit.slug, lang)] = fields
-        return replace(hit, title=fields["title"], lang=lang)
+        # The hit's article in the reader's language, found in the index by its slug alone:
+        # a slug has a version or three, while `document(slug=, lang=)` intersects them with
+        # the language's postings, thousands of documents (22 ms a call in cProfile).
+        for fields in searcher.documents(slug=hit.slug):
+            if fields["lang"] == lang:
+                stored[(hit.slug, lang)] = fields
+                return replace(hit, title=fields["title"], lang=lang)
+        return None
 
     chosen = one_version_per_article(hits, lang=lang, translation=translation)[:limit]
     pattern = needles(prepared)
