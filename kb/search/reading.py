@@ -9,6 +9,7 @@ length of every posting it scores from a column file, one seek and read per docu
 
 - `one_query(searcher)`: while a query is shaped and run, each term's entry is looked up once
   (absent terms too). Nothing outlives the query, so no answer depends on earlier searches.
+  Its posting readers skip inside a block by bisection instead of one posting at a time.
 - `lengths_in_memory(searcher)`: the length columns of the searched fields, one byte per
   document, are read into memory once per reader (10 000 documents: 50 KB), as a mapped
   index would have them.
@@ -24,10 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from bisect import bisect_left
 from collections.abc import Iterator
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.columns import NumericColumn
+from whoosh.matching import ReadTooFar
 from whoosh.reading import TermNotFound
 
 # The fields a query searches (kb/search/index.py `schema()`): their lengths are scored.
@@ -71,13 +74,49 @@ class _TermsOnce:
 
     def matcher(self, fieldname: str, tbytes: bytes, format_, scorer=None):  # noqa: ANN001, ANN201
         terms = self._terms
-        return terms._codec.postings_reader(  # noqa: SLF001 - as W3TermsReader.matcher does
+        info = self.term_info(fieldname, tbytes)
+        if info.is_inlined():
+            # A short list kept in the entry itself: Whoosh's list matcher, as it does.
+            return terms._codec.postings_reader(  # noqa: SLF001 - as W3TermsReader.matcher
+                terms._postfile,  # noqa: SLF001
+                info,
+                format_,
+                term=(fieldname, tbytes),
+                scorer=scorer,
+            )
+        offset, length = info.extent()
+        return _LeafMatcher(
             terms._postfile,  # noqa: SLF001
-            self.term_info(fieldname, tbytes),
+            offset,
+            length,
             format_,
             term=(fieldname, tbytes),
             scorer=scorer,
         )
+
+
+class _LeafMatcher(W3LeafMatcher):
+    """Whoosh's on-disk posting reader, skipping inside a block by bisection.
+
+    `W3LeafMatcher.skip_to` steps through a block's ids one `next()` at a time to reach a
+    target (three method calls per posting); an AND of common words at 10 000 documents spent
+    a fifth of the search there. The ids of a block are sorted, so bisection lands on the same
+    posting.
+    """
+
+    def skip_to(self, targetid: int) -> None:
+        if not self.is_active():
+            raise ReadTooFar
+        if targetid <= self.id():
+            return
+        if targetid > self._maxid:
+            self._skip_to_block(lambda: targetid > self._maxid)
+            if not self.is_active():
+                return
+        if self._ids is None:
+            self._read_ids()
+        # The block's largest id is >= targetid, so the position is inside the block.
+        self._i = bisect_left(self._ids, targetid, self._i, self._blocklength)
 
 
 @contextlib.contextmanager
