@@ -144,6 +144,7 @@ def _top3(answers: list[list[str]], right: list[str]) -> float:
 def _measure(results: Results, *, workdir: Path, queries: list, size: int, full: bool) -> dict:
     """Every comparison at the current corpus size; returns the headline figures."""
     from kb.search import build_query, caches, prepare_query, search_articles
+    from kb.search.lookup import top_hits
 
     texts = [q for _, q, _ in queries]
     right = [slug for _, _, slug in queries]
@@ -160,7 +161,7 @@ def _measure(results: Results, *, workdir: Path, queries: list, size: int, full:
         q = shaped[i]
         if q is None:
             return []
-        return [hit["slug"] for hit in searcher.search(q, limit=LIMIT)]
+        return [hit["slug"] for hit in top_hits(searcher, q, limit=LIMIT)]
 
     def fts5(i: int) -> list[str]:
         match = fts_queries[i]

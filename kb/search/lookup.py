@@ -1,8 +1,9 @@
 """Answering a query: the index when it can, the database when it cannot.
 
 `search_articles` prepares the query, asks this thread's searcher (or the result cache),
-drops hits that matched only a stray common word, points each hit at its best section and
-folds the language versions of one article into one hit. An index that is missing, damaged
+drops hits that matched only a stray common word, folds the language versions of one article
+into one hit and points each hit shown at its best section. The result cache keeps the hits
+as shown, per (query, limit, reader's language). An index that is missing, damaged
 or older than the database never makes a search fail: a plain, bounded database query
 answers (hits marked `source="database"`) and kb/search/healing.py rebuilds the index in
 the background. Whoosh raises many kinds of exception on a damaged index, so any exception
@@ -19,13 +20,15 @@ from dataclasses import replace
 
 from django.db.models import Q
 from django.urls import reverse
+from whoosh.query import Query
 
 from kb.search.caches import results, searchers
 from kb.search.healing import check_freshness, schedule_heal
 from kb.search.hits import SearchHit
 from kb.search.languages import one_version_per_article, preferred_language
 from kb.search.query import build_query, prepare_query
-from kb.search.snippets import SNIPPET_CHARS, best_section, needles, shorten
+from kb.search.reading import lengths_in_memory, one_query
+from kb.search.snippets import SNIPPET_CHARS, Needles, best_section, needles, shorten
 
 logger = logging.getLogger(__name__)
 
@@ -48,20 +51,12 @@ def search_articles(query: str, limit: int = 10) -> list[SearchHit]:
         if searcher is not None:
             check_freshness(searchers.folder)
             owner = (searchers.folder, searcher.ixreader.generation())
-            key = (prepared, limit)
+            key = (prepared, limit, lang)
             cached = results.get(owner, key)
             if cached is None:
-                # Room for the other language versions of the same articles, folded away below.
-                cached = tuple(_search(searcher, prepared=prepared, limit=min(limit * 3, 150)))
+                cached = tuple(_search(searcher, prepared=prepared, limit=limit, lang=lang))
                 results.put(owner, key, cached)
-            hits = one_version_per_article(
-                list(cached),
-                lang=lang,
-                translation=lambda hit: _version_in(
-                    searcher, hit=hit, lang=lang, prepared=prepared
-                ),
-            )
-            return hits[:limit]
+            return list(cached)
     except Exception as error:  # noqa: BLE001 - whoosh raises many kinds on a damaged index
         # The type only: an exception's text may quote the query.
         logger.warning(
@@ -74,12 +69,20 @@ def search_articles(query: str, limit: int = 10) -> list[SearchHit]:
     return hits[:limit]
 
 
-def _search(searcher, *, prepared: str, limit: int) -> list[SearchHit]:  # noqa: ANN001
-    whoosh_query = build_query(prepared, searcher.reader())
-    if whoosh_query is None:
-        return []
-    found = searcher.search(whoosh_query, limit=limit)
-    pattern = needles(prepared)
+def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit]:  # noqa: ANN001
+    """The index's answer: found, folded to one version per article, cut to `limit`, and only
+    then pointed at their best sections.
+
+    Finding the query's words in every section of a hit is the costliest step after the
+    engine, so it is done for the hits shown, not for every version found.
+    """
+    with one_query(searcher):
+        whoosh_query = build_query(prepared, searcher.reader())
+        if whoosh_query is None:
+            return []
+        # Room for the other language versions of the same articles, folded away below.
+        found = top_hits(searcher, whoosh_query, limit=min(limit * 3, 150))
+    stored: dict[tuple[str, str], dict] = {}
     hits = []
     # scored_length(), not len(): len() counts every match, re-running the query unlimited.
     top_score = found[0].score if found.scored_length() else 0.0
@@ -87,40 +90,67 @@ def _search(searcher, *, prepared: str, limit: int) -> list[SearchHit]:  # noqa:
         if result.score < RELATIVE_CUTOFF * top_score:
             break  # the rest matched only a stray common word: noise, not answers
         fields = result.fields()
-        section_id, section_title, snippet = best_section(fields["sections"], pattern)
-        if not snippet:
-            snippet = html.escape(shorten(fields.get("summary") or "", SNIPPET_CHARS))
-        url = reverse("kb:article_detail", args=[fields["slug"]])
-        if section_id:
-            url += f"#{section_id}"
-        hits.append(
-            SearchHit(
-                slug=fields["slug"],
-                title=fields["title"],
-                url=url,
-                lang=fields["lang"],
-                snippet=snippet,
-                score=round(float(result.score), 4),
-                section=section_id or None,
-                section_title=section_title or None,
-            )
-        )
-    return hits
+        stored[(fields["slug"], fields["lang"])] = fields
+        hits.append(_hit(fields, score=round(float(result.score), 4)))
 
-
-def _version_in(searcher, *, hit: SearchHit, lang: str, prepared: str) -> SearchHit | None:  # noqa: ANN001
-    """The hit's article in another language, from the index, with its own best section."""
-    fields = searcher.document(slug=hit.slug, lang=lang)
-    if fields is None:
+    def translation(hit: SearchHit) -> SearchHit | None:
+        # The hit's article in the reader's language, found in the index by its slug alone:
+        # a slug has a version or three, while `document(slug=, lang=)` intersects them with
+        # the language's postings, thousands of documents (22 ms a call in cProfile).
+        for fields in searcher.documents(slug=hit.slug):
+            if fields["lang"] == lang:
+                stored[(hit.slug, lang)] = fields
+                return replace(hit, title=fields["title"], lang=lang)
         return None
-    section_id, section_title, snippet = best_section(fields["sections"], needles(prepared))
-    url = reverse("kb:article_detail", args=[hit.slug]) + (f"#{section_id}" if section_id else "")
-    return replace(
-        hit,
+
+    chosen = one_version_per_article(hits, lang=lang, translation=translation)[:limit]
+    pattern = needles(prepared)
+    pointed = [_pointed(stored[(hit.slug, hit.lang)], hit.score, pattern) for hit in chosen]
+    # Once more, now that each hit has its section: links to a version that is not English
+    # carry its language (one version per slug already, so nothing else changes).
+    return one_version_per_article(pointed, lang=lang)
+
+
+def top_hits(searcher, whoosh_query: Query, *, limit: int):  # noqa: ANN001, ANN201
+    """The engine's top `limit` hits for a query built by `build_query`.
+
+    Field lengths are read from memory and each term's entry once (kb/search/reading.py).
+
+    optimize=False: the block-quality skipping it turns on costs a scan of the union's whole
+    score array for every document collected (`ArrayUnionMatcher.block_quality`), more than
+    it skips; the answers are the same (measured on 153 queries of the benchmark corpus).
+    """
+    lengths_in_memory(searcher)
+    with one_query(searcher):
+        return searcher.search(whoosh_query, limit=limit, optimize=False)
+
+
+def _hit(fields: dict, *, score: float) -> SearchHit:
+    """A found version, before folding: only its slug, language and score matter yet."""
+    return SearchHit(
+        slug=fields["slug"],
         title=fields["title"],
-        lang=lang,
-        url=url,
-        snippet=snippet or html.escape(shorten(fields.get("summary") or "", SNIPPET_CHARS)),
+        url="",
+        lang=fields["lang"],
+        snippet="",
+        score=score,
+        section=None,
+    )
+
+
+def _pointed(fields: dict, score: float, pattern: Needles | None) -> SearchHit:
+    """The hit shown for stored fields: pointed at its best section, with a snippet from it."""
+    section_id, section_title, snippet = best_section(fields["sections"], pattern)
+    if not snippet:
+        snippet = html.escape(shorten(fields.get("summary") or "", SNIPPET_CHARS))
+    url = reverse("kb:article_detail", args=[fields["slug"]])
+    return SearchHit(
+        slug=fields["slug"],
+        title=fields["title"],
+        url=url + (f"#{section_id}" if section_id else ""),
+        lang=fields["lang"],
+        snippet=snippet,
+        score=score,
         section=section_id or None,
         section_title=section_title or None,
     )
