@@ -123,6 +123,7 @@ def heal_in_child(*, timeout: float | None = None) -> bool:
     limit = timeout if timeout is not None else getattr(settings, "KB_INDEX_HEAL_SECONDS", None)
     limit = float(limit or HEAL_SECONDS)
     argv = [sys.executable, "-m", "django", "rebuild_index", "--if-changed", "--no-wait"]
+    argv += ["--workers", "1"]  # one core: the others serve
     # The child bounds itself too, a little later than we would kill it: if this worker
     # exits meanwhile (a restart), nothing else would.
     argv += ["--max-seconds", str(int(limit) + 30)]

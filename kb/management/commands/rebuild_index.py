@@ -31,6 +31,13 @@ class Command(BaseCommand):
         )
 
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Processes that analyse the articles (default: one per core; 1: none). The "
+            "background heal of a serving instance uses 1, leaving the other cores to it.",
+        )
+        parser.add_argument(
             "--max-seconds",
             type=int,
             default=0,
@@ -49,9 +56,13 @@ class Command(BaseCommand):
                     if not locked:
                         self.stderr.write("another rebuild of the search index is running")
                         raise SystemExit(BUSY_STATUS)
-                    count = rebuild_locked(articles=None, force=not options["if_changed"])
+                    count = rebuild_locked(
+                        articles=None,
+                        force=not options["if_changed"],
+                        workers=options["workers"],
+                    )
             else:
-                count = rebuild_index(force=not options["if_changed"])
+                count = rebuild_index(force=not options["if_changed"], workers=options["workers"])
         except DatabaseError as error:
             raise CommandError(
                 f"cannot read the articles ({error}); run `manage.py migrate` first"
