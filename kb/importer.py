@@ -10,8 +10,9 @@ change is kept in SlugHistory and its URL redirects. Files are recognised by the
 their bytes: unchanged files are skipped, changed ones re-rendered. Nothing is deleted unless
 prune=True, and then only within the folders given, or unless a file says `published: false`,
 which takes its article down. An article edited in the admin since its last import is not
-overwritten (a conflict) unless force=True. Each document is saved in its own transaction; a
-bad file is reported and the others still import.
+overwritten (a conflict) unless force=True. Each document is saved in its own savepoint (many
+share one transaction, see _Batch); a bad file is reported and the others still import. Large
+imports render in worker processes (kb/import_pool.py) and save here, in file order.
 
 A translation (`<slug>.<lang>.md` with `translation_of: <slug>`) is its own row at its
 original's slug, linked to it, and saved after every original of the run.
