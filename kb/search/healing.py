@@ -30,8 +30,9 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+import dj_database_url
 from django.conf import settings
 
 from kb.search.index import (
@@ -91,19 +92,28 @@ def _child_environment() -> dict[str, str] | None:
             return None
         env["KB_SQLITE_PATH"] = str(given["NAME"])
     elif connection.vendor == "postgresql":
-        # The database this process uses (a test database has its own name), not the one
-        # the environment named.
-        credentials = quote(str(given.get("USER") or ""), safe="")
-        if given.get("PASSWORD"):
-            credentials += ":" + quote(str(given["PASSWORD"]), safe="")
-        host = quote(str(given.get("HOST") or ""), safe="")
-        where = f"{credentials}@{host}" if credentials else host
-        if given.get("PORT"):
-            where += f":{given['PORT']}"
-        env["KB_DATABASE_URL"] = f"postgresql://{where}/{quote(str(given['NAME']), safe='')}"
+        named = os.environ.get("KB_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+        if not named or dj_database_url.parse(named).get("NAME") != given["NAME"]:
+            # This process uses another database than the environment names (a test
+            # database has its own name): name it, options (sslmode...) included.
+            env["KB_DATABASE_URL"] = _postgres_url(given)
     else:
         return None
     return env
+
+
+def _postgres_url(given: dict) -> str:
+    credentials = quote(str(given.get("USER") or ""), safe="")
+    if given.get("PASSWORD"):
+        credentials += ":" + quote(str(given["PASSWORD"]), safe="")
+    where = quote(str(given.get("HOST") or ""), safe="")
+    if credentials:
+        where = f"{credentials}@{where}"
+    if given.get("PORT"):
+        where += f":{given['PORT']}"
+    options = {k: str(v) for k, v in (given.get("OPTIONS") or {}).items() if isinstance(v, str)}
+    query = f"?{urlencode(options)}" if options else ""
+    return f"postgresql://{where}/{quote(str(given['NAME']), safe='')}{query}"
 
 
 def heal_in_child(*, timeout: float | None = None) -> bool:
