@@ -47,6 +47,10 @@ from kb.search.index import (
 logger = logging.getLogger(__name__)
 
 _heal_lock = threading.Lock()
+# One rebuild child per process at a time: the freshness check fires every
+# KB_INDEX_CHECK_SECONDS while a rebuild runs, and each child that starts only to find the lock
+# taken costs an interpreter and Django (seconds of CPU) that the real rebuild then lacks.
+_child_running = threading.Lock()
 _heal_state = {"checked": 0.0, "started": 0.0, "pid": 0}
 
 # How long a rebuild child may run before it is killed (seconds). Generous: 3 000 real
@@ -130,6 +134,19 @@ def heal_in_child(*, timeout: float | None = None) -> bool:
         return False
     if env is None:
         return heal_index()
+    if not _child_running.acquire(blocking=False):
+        return False  # this process's child is still at it
+    try:
+        # Another process rebuilding holds the lock file: do not start a child just to see it.
+        with rebuild_lock(wait=0.0) as free:
+            if not free:
+                return False
+        return _run_child(env, timeout)
+    finally:
+        _child_running.release()
+
+
+def _run_child(env: dict[str, str], timeout: float | None) -> bool:
     limit = timeout if timeout is not None else getattr(settings, "KB_INDEX_HEAL_SECONDS", None)
     limit = float(limit or HEAL_SECONDS)
     argv = [sys.executable, "-m", "django", "rebuild_index", "--if-changed", "--no-wait"]
