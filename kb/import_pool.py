@@ -10,11 +10,26 @@ fresh interpreter can unpickle a reference to it before Django is set up.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from pathlib import Path
 
 
-def setup() -> None:
-    """Worker initializer: the settings module comes from the environment, as in the parent."""
+def setup(parent: int) -> None:
+    """Worker initializer: the settings module comes from the environment, as in the parent.
+
+    A worker whose parent is killed (an import stopped with SIGKILL) would otherwise wait on
+    its task queue forever: it exits within a second of noticing it has a new parent.
+    `parent` is the pid of the process that started the pool (it may be gone already).
+    """
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch_parent, name="kb-parent-watch", daemon=True).start()
     import django
 
     django.setup()

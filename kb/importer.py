@@ -712,6 +712,7 @@ def _read_documents(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=import_pool.setup,
+        initargs=(os.getpid(),),
     )
     done = 0  # chunks yielded
     try:

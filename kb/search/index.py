@@ -391,6 +391,7 @@ def _write_in_parallel(ix, workers: int) -> int:  # noqa: ANN001
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=import_pool.setup,
+        initargs=(os.getpid(),),
     )
     try:
         pending: deque = deque()

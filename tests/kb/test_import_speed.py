@@ -9,6 +9,11 @@ measured in bench/, never asserted here.
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +146,41 @@ def test_parallel_analysis_builds_the_same_index(tmp_path):
 
             digests.append(index_digest(index_dir().resolve()))
     assert digests[0] == digests[1]
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_rendering_workers_exit_when_the_import_is_killed(tmp_path):
+    folder = tmp_path / "docs"
+    write_corpus(folder, 3000)
+    var = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if k not in ("KB_DATABASE_URL", "DATABASE_URL")}
+    env.update(KB_VAR_DIR=str(var), KB_SQLITE_PATH=str(var / "kb.sqlite3"))
+    env.update(KB_INDEX_DIR=str(var / "index"), DJANGO_SETTINGS_MODULE="kb.settings")
+    repo = Path(__file__).resolve().parent.parent.parent
+    manage = [sys.executable, str(repo / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=repo, check=True, timeout=120)
+    process = subprocess.Popen(
+        [*manage, "import_articles", "--quiet", "--workers", "2", str(folder)],
+        env=env,
+        cwd=repo,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(children(process.pid)) < 2:
+            assert process.poll() is None, "the import ended before its workers were seen"
+            assert time.monotonic() < deadline, "no rendering workers"
+            time.sleep(0.1)
+        workers = children(process.pid)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, "orphaned rendering workers still running"
+        time.sleep(0.2)
