@@ -10,8 +10,9 @@ change is kept in SlugHistory and its URL redirects. Files are recognised by the
 their bytes: unchanged files are skipped, changed ones re-rendered. Nothing is deleted unless
 prune=True, and then only within the folders given, or unless a file says `published: false`,
 which takes its article down. An article edited in the admin since its last import is not
-overwritten (a conflict) unless force=True. Each document is saved in its own transaction; a
-bad file is reported and the others still import.
+overwritten (a conflict) unless force=True. Each document is saved in its own savepoint (many
+share one transaction, see _Batch); a bad file is reported and the others still import. Large
+imports render in worker processes (kb/import_pool.py) and save here, in file order.
 
 A translation (`<slug>.<lang>.md` with `translation_of: <slug>`) is its own row at its
 original's slug, linked to it, and saved after every original of the run.
@@ -29,17 +30,23 @@ import codecs
 import errno
 import hashlib
 import html
+import logging
+import multiprocessing
 import os
 import re
 import stat
+import time
 import unicodedata
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
 
+from kb import import_pool
 from kb.frontmatter import (
     SLUG_MAX,
     SLUG_RE,
@@ -67,7 +74,20 @@ MAX_DOCUMENT_LINES = 5_000
 # for "front-matter" and "title"; "stem" always takes the file name.
 SLUG_SOURCES = ("front-matter", "title", "stem")
 
+# Saving: documents share one transaction (each in its own savepoint, so a refused document
+# still fails alone) until the batch holds this many or has been open this long. A commit
+# per document (an fsync on SQLite) was 10 % of an import; the time bound keeps the
+# database's write lock from being held for long while documents are rendered.
+BATCH_DOCUMENTS = 500
+BATCH_SECONDS = 1.0
+# Rendering in worker processes pays from this many documents on (starting a worker costs
+# about a second: an interpreter, Django, Markdown and Pygments).
+PARALLEL_MIN_DOCUMENTS = 64
+_CHUNK = 16  # documents per task sent to a worker
+
 Progress = Callable[[Path, str], None]
+
+logger = logging.getLogger(__name__)
 
 
 class DocumentError(ValueError):
@@ -455,7 +475,13 @@ def _walk(root: Path, report: ImportReport) -> list[Path]:
 
 
 def _apply(
-    article: Article, doc: Document, *, path: Path, root: Path, original: Article | None
+    article: Article,
+    doc: Document,
+    *,
+    path: Path,
+    root: Path,
+    original: Article | None,
+    save: bool = True,
 ) -> None:
     article.slug = doc.slug
     article.title = doc.title
@@ -478,34 +504,76 @@ def _apply(
     article.original_reports = doc.original_reports
     article.front_matter = doc.front_matter
     article.imported_fingerprint = body_fingerprint(title=doc.title, markdown=doc.body)
-    article.save()
+    if save:
+        article.save()
 
 
-def _existing(doc: Document, path: Path) -> Article | None:
+class _KnownRows:
+    """Which slugs, (slug, language) pairs and source paths rows have: one query at the start
+    of a run, kept up to date with what the run saves.
+
+    A lookup whose key is not here cannot find a row, so it is not sent: a first import of
+    10 000 files made 20 000 queries that found nothing, one of them a scan of the whole
+    table (source_path has no index). The sets only grow during a run (a deleted row stays),
+    so a key present means "ask the database", exactly the query that was always sent.
+    """
+
+    def __init__(self) -> None:
+        self.originals: set[str] = set()
+        self.slug_langs: set[tuple[str, str]] = set()
+        self.sources: set[tuple[str, bool]] = set()
+        rows = Article.objects.values_list("slug", "lang", "translation_of_id", "source_path")
+        for slug, lang, original, source in rows.iterator(chunk_size=2000):
+            self.add(slug=slug, lang=lang, original=original is None, source=source)
+        self.old_slugs = set(SlugHistory.objects.values_list("old_slug", flat=True))
+
+    def add(self, *, slug: str, lang: str, original: bool, source: str) -> None:
+        if original:
+            self.originals.add(slug)
+        self.slug_langs.add((slug, lang))
+        self.sources.add((source, original))
+
+
+def _existing(doc: Document, path: Path, known: _KnownRows) -> Article | None:
     """The row this document updates: same slug and language, else the one from this file."""
     rows = Article.objects.select_for_update()
-    if doc.translation_of is None:
+    original = doc.translation_of is None
+    if original and doc.slug in known.originals:
         found = rows.filter(slug=doc.slug, translation_of__isnull=True).first()
-    else:
+    elif not original and (doc.slug, doc.lang) in known.slug_langs:
         found = rows.filter(slug=doc.slug, lang=doc.lang).first()
+    else:
+        found = None
     if found is not None:
         return found
     # A file whose slug changed (a new --slug-from, an edited `slug:`): the same row, renamed.
-    original = doc.translation_of is None
+    if (str(path), original) not in known.sources:
+        return None
     return rows.filter(source_path=str(path), translation_of__isnull=original).first()
 
 
-def _rename(article: Article, new_slug: str, report: ImportReport) -> None:
+def _rename(article: Article, new_slug: str, report: ImportReport, known: _KnownRows) -> None:
     """Record the old slug, so that its URL keeps working as a redirect."""
     old = article.slug
     SlugHistory.objects.filter(old_slug=new_slug).delete()  # the slug is live again
     if not article.is_translation:
         SlugHistory.objects.update_or_create(old_slug=old, defaults={"article": article})
+        known.old_slugs.add(old)
         report.renamed.append((old, new_slug))
 
 
-def _import_one(path: Path, root: Path, doc: Document, *, force: bool, report: ImportReport) -> str:
-    """Save one document in its own transaction; returns the status word."""
+def _import_one(
+    path: Path,
+    root: Path,
+    doc: Document,
+    *,
+    force: bool,
+    report: ImportReport,
+    known: _KnownRows,
+    batch: _Batch,
+) -> str:
+    """Save one document in its own savepoint (of the batch's transaction); returns the
+    status word."""
     with transaction.atomic():
         original = None
         if doc.translation_of is not None:
@@ -517,10 +585,14 @@ def _import_one(path: Path, root: Path, doc: Document, *, force: bool, report: I
                     Problem(path, f"translation_of: no article with slug '{doc.translation_of}'")
                 )
                 return "failed"
-        existing = _existing(doc, path)
+        existing = _existing(doc, path, known)
         if existing is None:
-            SlugHistory.objects.filter(old_slug=doc.slug).delete()
-            _apply(Article(), doc, path=path, root=root, original=original)
+            if doc.slug in known.old_slugs:
+                SlugHistory.objects.filter(old_slug=doc.slug).delete()
+            article = Article()
+            _apply(article, doc, path=path, root=root, original=original, save=False)
+            batch.insert(article, path)  # with the batch's other new rows, in one statement
+            known.add(slug=doc.slug, lang=doc.lang, original=original is None, source=str(path))
             report.created.append(path)
             return "created"
         moved = existing.source_path and existing.source_path != str(path)
@@ -545,8 +617,9 @@ def _import_one(path: Path, root: Path, doc: Document, *, force: bool, report: I
             )
             return "conflict"
         if renamed:
-            _rename(existing, doc.slug, report)
+            _rename(existing, doc.slug, report, known)
         _apply(existing, doc, path=path, root=root, original=original)
+        known.add(slug=doc.slug, lang=doc.lang, original=original is None, source=str(path))
         report.updated.append(path)
         return "updated"
 
@@ -611,6 +684,142 @@ def _unchanged_slug(path: Path, known: dict[str, tuple[str, str, str]]) -> tuple
     return (entry[0], entry[2]) if hashlib.sha256(data).hexdigest() == entry[1] else None
 
 
+def default_workers() -> int:
+    """Worker processes for rendering: one per core, at most four."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _read_serially(paths: Sequence[Path], slug_from: str) -> Iterator[Document | DocumentError]:
+    for path in paths:
+        try:
+            yield read_document(path, slug_from=slug_from)
+        except DocumentError as exc:
+            yield exc
+
+
+def _read_documents(
+    paths: Sequence[Path], *, slug_from: str, workers: int
+) -> Iterator[Document | DocumentError]:
+    """`read_document` of each path, in order: in `workers` processes when there are enough
+    documents to pay for starting them, else here. At most a few chunks per worker are in
+    flight, so rendered documents never pile up in memory ahead of the saves. A pool that
+    breaks (a worker killed) is logged and the rest are read here."""
+    if workers <= 1 or len(paths) < PARALLEL_MIN_DOCUMENTS:
+        yield from _read_serially(paths, slug_from)
+        return
+    chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=import_pool.setup,
+        initargs=(os.getpid(),),
+    )
+    done = 0  # chunks yielded
+    try:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(import_pool.read_many, [str(p) for p in chunk], slug_from))
+            if len(pending) >= 4 * workers:
+                yield from pending.popleft().result()
+                done += 1
+        while pending:
+            yield from pending.popleft().result()
+            done += 1
+    except BrokenProcessPool:
+        logger.warning("import: a rendering worker died; rendering the rest in this process")
+        for chunk in chunks[done:]:
+            yield from _read_serially(chunk, slug_from)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Batch:
+    """One transaction around many saves, committed every BATCH_DOCUMENTS documents or
+    BATCH_SECONDS seconds (see there), and at the end of the run.
+
+    New rows wait and go in with one INSERT (`bulk_create`), in file order (so they get the
+    same ids): Django compiling one INSERT per row was half of what remained of saving. If
+    the database refuses that statement, the rows are inserted one by one, each in its own
+    savepoint, and only those refused fail. Progress is reported when a batch is committed,
+    so a refused row is never first announced as created.
+    """
+
+    def __init__(self, report: ImportReport, note: Progress) -> None:
+        self.report = report
+        self.note = note
+        self.atomic = None
+        self.opened = 0.0
+        self.new: list[tuple[Article, Path]] = []
+        self.notes: list[tuple[Path, str]] = []
+
+    def enter(self) -> None:
+        if self.atomic is None:
+            self.atomic = transaction.atomic()
+            self.atomic.__enter__()
+            self.opened = time.monotonic()
+
+    def insert(self, article: Article, path: Path) -> None:
+        self.new.append((article, path))
+
+    def done(self, path: Path, status: str) -> None:
+        self.notes.append((path, status))
+        if len(self.notes) >= BATCH_DOCUMENTS or time.monotonic() - self.opened >= BATCH_SECONDS:
+            self.commit()
+
+    def _refused(self, path: Path, exc: Exception) -> None:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        for listed in (self.report.created, self.report.updated):
+            if path in listed:
+                listed.remove(path)
+        self.report.failed.append(Problem(path, f"the database refused it: {first_line}"))
+        self.notes = [(p, "failed" if p == path else s) for p, s in self.notes]
+
+    def flush(self) -> None:
+        """Insert the waiting new rows (inside the open transaction)."""
+        new, self.new = self.new, []
+        if not new:
+            return
+        try:
+            with transaction.atomic():
+                Article.objects.bulk_create([article for article, _ in new])
+            return
+        except (DatabaseError, ValueError):
+            pass  # find which row it was
+        for article, path in new:
+            article.pk = None
+            try:
+                with transaction.atomic():
+                    article.save(force_insert=True)
+            except (DatabaseError, ValueError) as exc:
+                self._refused(path, exc)
+
+    def commit(self) -> None:
+        if self.atomic is None:
+            return
+        try:
+            self.flush()
+        except BaseException as exc:
+            self.abort(exc)
+            raise
+        atomic, self.atomic = self.atomic, None
+        try:
+            atomic.__exit__(None, None, None)
+        except DatabaseError as exc:
+            # The commit itself was refused: nothing of this batch was saved.
+            for path, status in self.notes:
+                if status in ("created", "updated"):
+                    self._refused(path, exc)
+        notes, self.notes = self.notes, []
+        for path, status in notes:
+            self.note(path, status)
+
+    def abort(self, exc: BaseException) -> None:
+        self.new = []
+        if self.atomic is not None:
+            atomic, self.atomic = self.atomic, None
+            atomic.__exit__(type(exc), exc, exc.__traceback__)
+
+
 def import_paths(
     paths: Sequence[Path],
     *,
@@ -618,14 +827,19 @@ def import_paths(
     force: bool = False,
     progress: Progress | None = None,
     slug_from: str = "front-matter",
+    workers: int | None = None,
 ) -> ImportReport:
     """Import every document under the given files and folders; see the module docstring.
 
     Translations (`translation_of` in front matter) are saved after every original of the
     run, so that a translation and its original can be imported together in any order.
+    Documents are rendered in `workers` processes (default: one per core) when there are
+    many, and saved here in file order, several per transaction (class _Batch): the rows are
+    the same as when each was rendered and saved on its own.
     """
     if slug_from not in SLUG_SOURCES:
         raise ValueError(f"slug_from must be one of {SLUG_SOURCES}, not {slug_from!r}")
+    workers = default_workers() if workers is None else workers
     report = ImportReport()
 
     def note(path: Path, status: str) -> None:
@@ -664,20 +878,25 @@ def import_paths(
             source: (slug, digest, lang if original else "")
             for source, slug, digest, lang, original in rows.iterator()
         }
+    known_rows = _KnownRows()
     translations: list[tuple[Path, Path, Document]] = []
     unpublished_originals: set[str] = set()
     unchanged_translations: list[tuple[Path, str]] = []
+    batch = _Batch(report, note)
 
     def save(path: Path, root: Path, doc: Document) -> None:
+        batch.enter()
         try:
-            status = _import_one(path, root, doc, force=force, report=report)
+            status = _import_one(
+                path, root, doc, force=force, report=report, known=known_rows, batch=batch
+            )
         except (DatabaseError, ValueError) as exc:
-            # The document's own transaction was rolled back; the run goes on with the next.
+            # The document's own savepoint was rolled back; the run goes on with the next.
             # (psycopg raises ValueError for text the server could never store.)
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
             report.failed.append(Problem(path, f"the database refused it: {first_line}"))
             status = "failed"
-        note(path, status)
+        batch.done(path, status)
 
     def claim(path: Path, key: tuple[str, str]) -> bool:
         if key in slug_owner:
@@ -689,6 +908,9 @@ def import_paths(
         slug_owner[key] = path
         return True
 
+    # First the files that are the same as at the last import (no rendering), so that the
+    # others can be rendered ahead, in parallel, while they are saved in order below.
+    steps: list[tuple[Path, Path, tuple[str, str] | None]] = []  # (file, root, unchanged)
     for path, root in jobs:
         if str(path) in seen:
             continue  # the same file reached through two given paths
@@ -697,54 +919,72 @@ def import_paths(
             report.failed.append(Problem(path, "not a .md, .markdown or .txt file"))
             note(path, "failed")
             continue
-        unchanged = _unchanged_slug(path, known)
-        if unchanged is not None:
-            seen[str(path)] = unchanged[0]
-            if claim(path, unchanged):
-                if unchanged[1]:  # a translation: its original may yet be unpublished
-                    unchanged_translations.append((path, unchanged[0]))
+        steps.append((path, root, _unchanged_slug(path, known)))
+    documents = _read_documents(
+        [path for path, _, unchanged in steps if unchanged is None],
+        slug_from=slug_from,
+        workers=workers,
+    )
+    try:
+        for path, root, unchanged in steps:
+            if unchanged is not None:
+                seen[str(path)] = unchanged[0]
+                if claim(path, unchanged):
+                    if unchanged[1]:  # a translation: its original may yet be unpublished
+                        unchanged_translations.append((path, unchanged[0]))
+                    else:
+                        report.unchanged.append(path)
+                        note(path, "unchanged")
+                continue
+            doc = next(documents)
+            if isinstance(doc, DocumentError):
+                report.failed.append(Problem(path, str(doc)))
+                note(path, "failed")
+                continue
+            seen[str(path)] = doc.slug
+            if doc.draft:
+                # published: false takes down what an earlier import published from this file.
+                seen[str(path)] = ""
+                if not doc.translation_of:
+                    unpublished_originals.add(doc.slug)
+                batch.commit()  # in its own transaction, as before
+                if _unpublish(path, doc, report):
+                    note(path, "unpublished")
                 else:
-                    report.unchanged.append(path)
-                    note(path, "unchanged")
-            continue
-        try:
-            doc = read_document(path, slug_from=slug_from)
-        except DocumentError as exc:
-            report.failed.append(Problem(path, str(exc)))
-            note(path, "failed")
-            continue
-        seen[str(path)] = doc.slug
-        if doc.draft:
-            # published: false takes down what an earlier import published from this file.
-            seen[str(path)] = ""
-            if not doc.translation_of:
-                unpublished_originals.add(doc.slug)
-            if _unpublish(path, doc, report):
-                note(path, "unpublished")
+                    report.skipped.append(Problem(path, "draft (published: false)"))
+                    note(path, "skipped")
+                continue
+            key = (doc.slug, doc.lang if doc.translation_of else "")
+            if not claim(path, key):
+                continue
+            if doc.translation_of:
+                translations.append((path, root, doc))
             else:
-                report.skipped.append(Problem(path, "draft (published: false)"))
+                save(path, root, doc)
+        batch.commit()  # translations look their originals up in the database
+        for path, slug in unchanged_translations:
+            if slug in unpublished_originals:
+                report.skipped.append(
+                    Problem(path, "its original is not published (published: false)")
+                )
                 note(path, "skipped")
-            continue
-        key = (doc.slug, doc.lang if doc.translation_of else "")
-        if not claim(path, key):
-            continue
-        if doc.translation_of:
-            translations.append((path, root, doc))
-        else:
+            else:
+                report.unchanged.append(path)
+                note(path, "unchanged")
+        for path, root, doc in translations:
+            if doc.translation_of in unpublished_originals:
+                report.skipped.append(
+                    Problem(path, "its original is not published (published: false)")
+                )
+                note(path, "skipped")
+                continue
             save(path, root, doc)
-    for path, slug in unchanged_translations:
-        if slug in unpublished_originals:
-            report.skipped.append(Problem(path, "its original is not published (published: false)"))
-            note(path, "skipped")
-        else:
-            report.unchanged.append(path)
-            note(path, "unchanged")
-    for path, root, doc in translations:
-        if doc.translation_of in unpublished_originals:
-            report.skipped.append(Problem(path, "its original is not published (published: false)"))
-            note(path, "skipped")
-            continue
-        save(path, root, doc)
+    except BaseException as exc:
+        batch.abort(exc)
+        raise
+    finally:
+        documents.close()  # stops the workers if the run ended early
+    batch.commit()
 
     if prune:
         _prune(prune_roots, seen, force=force, report=report, progress=progress)

@@ -237,7 +237,9 @@ def rebuild_lock(*, wait: float):
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def rebuild_index(*, articles: Iterable | None = None, force: bool = False) -> int:
+def rebuild_index(
+    *, articles: Iterable | None = None, force: bool = False, workers: int | None = None
+) -> int:
     """Rebuild the whole index from the database; return the number of documents.
 
     The new index is written from scratch in a new folder and published by swapping the link
@@ -249,11 +251,25 @@ def rebuild_index(*, articles: Iterable | None = None, force: bool = False) -> i
     with rebuild_lock(wait=300.0) as locked:
         if not locked:
             raise TimeoutError("another rebuild of the search index held its lock for 5 minutes")
-        return rebuild_locked(articles=articles, force=force)
+        return rebuild_locked(articles=articles, force=force, workers=workers)
 
 
-def rebuild_locked(*, articles: Iterable | None, force: bool) -> int:
-    """`rebuild_index` for a caller that holds the rebuild lock."""
+# Rebuilds of at least this many articles analyse them in worker processes (starting one
+# costs about a second: an interpreter, Django, Whoosh, MeCab).
+PARALLEL_MIN_ARTICLES = 200
+_CHUNK = 32  # articles per task sent to a worker
+
+
+def rebuild_locked(*, articles: Iterable | None, force: bool, workers: int | None = None) -> int:
+    """`rebuild_index` for a caller that holds the rebuild lock.
+
+    With many articles, what each one becomes in the index (`document`, then every field's
+    analyzer) is computed in `workers` processes (default: one per core) and only added to
+    the writer here, in the same order: the same documents, the same postings, the same
+    document numbers. Whoosh then writes the postings in this process; that part cannot be
+    shared out without splitting the index into segments, which changes how Whoosh matches
+    (it picks its union matcher by the documents of a segment) and slows searches.
+    """
     from kb.models import Article
 
     generation = database_generation() if articles is None else None
@@ -274,21 +290,11 @@ def rebuild_locked(*, articles: Iterable | None, force: bool) -> int:
     folder.mkdir(parents=True)
     try:
         ix = storage(folder).create_index(schema())
-        rows = articles
-        if rows is None:
-            rows = Article.objects.only(
-                "slug", "title", "lang", "summary", "html", "keywords", "tags", "symptoms"
-            ).iterator(chunk_size=500)
-        count = 0
-        writer = ix.writer(limitmb=128)
-        try:
-            for article in rows:
-                writer.add_document(**document(article))
-                count += 1
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
+        workers = _default_workers() if workers is None else workers
+        if articles is None and workers > 1 and Article.objects.count() >= PARALLEL_MIN_ARTICLES:
+            count = _write_in_parallel(ix, workers)
+        else:
+            count = _write_here(ix, articles)
         if digest is not None:
             (folder / SOURCE_FILE).write_text(digest + "\n", encoding="ascii")
             (folder / GENERATION_FILE).write_text(generation + "\n", encoding="ascii")
@@ -297,6 +303,145 @@ def rebuild_locked(*, articles: Iterable | None, force: bool) -> int:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     _drop_old_folders(keep=folder)
+    return count
+
+
+_INDEXED_FIELDS = ("slug", "title", "lang", "summary", "html", "keywords", "tags", "symptoms")
+# Whoosh keeps postings in memory up to this size before sorting them out to temporary runs
+# and merging those (its default is 128 MB). 10 000 real articles produce about as much.
+WRITER_LIMIT_MB = 512
+
+
+def _default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _write_here(ix, articles: Iterable | None) -> int:  # noqa: ANN001
+    from kb.models import Article
+
+    rows = articles
+    if rows is None:
+        rows = Article.objects.only(*_INDEXED_FIELDS).iterator(chunk_size=500)
+    count = 0
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    try:
+        for article in rows:
+            writer.add_document(**document(article))
+            count += 1
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    return count
+
+
+class _Row:
+    """The columns `document` reads, sent to a worker instead of a model instance."""
+
+    def __init__(self, values: dict) -> None:
+        self.__dict__.update(values)
+
+
+def analyze_rows(rows: list[dict]) -> list[list[tuple]]:
+    """In a worker: each row's index document, analysed field by field as
+    `SegmentWriter.add_document` does: (field name, postings or None, value) in name order."""
+    fields = schema()
+    analysed = []
+    for row in rows:
+        doc = document(_Row(row))
+        entries = []
+        for name in sorted(doc):
+            value = doc[name]
+            if value is None:
+                continue
+            field = fields[name]
+            postings = list(field.index(value)) if field.indexed else None
+            entries.append((name, postings, value))
+        analysed.append(entries)
+    return analysed
+
+
+def _add_analysed(writer, entries: list[tuple]) -> None:  # noqa: ANN001
+    """`writer.add_document` for a document analysed by `analyze_rows` (Whoosh 2.7's
+    SegmentWriter.add_document without the analysis; no boosts, spelling or vectors, which
+    the schema does not use)."""
+    writer._check_state()
+    per_document = writer.perdocwriter
+    fields = writer.schema
+    docnum = writer.docnum
+    add_posting = writer.pool.add
+    per_document.start_doc(docnum)
+    try:
+        for name, postings, value in entries:
+            field = fields[name]
+            length = 0
+            if field.indexed:
+                scorable = field.scorable
+                for term, frequency, weight, encoded in postings:
+                    weight *= 1.0  # add_document multiplies by the field boost, 1.0 here
+                    if scorable:
+                        length += frequency
+                    add_posting((name, term, docnum, weight, encoded))
+            per_document.add_field(name, field, value if field.stored else None, length)
+            column = field.column_type
+            if column and value is not None:
+                per_document.add_column_value(name, column, field.to_column_value(value))
+    except Exception:
+        per_document.cancel_doc()
+        raise
+    per_document.finish_doc()
+    writer._added = True
+    writer.docnum += 1
+
+
+def _write_in_parallel(ix, workers: int) -> int:  # noqa: ANN001
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    from kb import import_pool
+    from kb.models import Article
+
+    fields = ix.schema
+    if any(fields[name].separate_spelling() or fields[name].vector for name in fields.names()):
+        raise AssertionError("_add_analysed handles no spelling or vector fields")
+    rows = Article.objects.values(*_INDEXED_FIELDS).iterator(chunk_size=500)
+    count = 0
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=import_pool.setup,
+        initargs=(os.getpid(),),
+    )
+    try:
+        pending: deque = deque()
+
+        def take() -> int:
+            added = 0
+            for entries in pending.popleft().result():
+                _add_analysed(writer, entries)
+                added += 1
+            return added
+
+        chunk: list[dict] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= _CHUNK:
+                pending.append(pool.submit(analyze_rows, chunk))
+                chunk = []
+                if len(pending) >= 4 * workers:
+                    count += take()
+        if chunk:
+            pending.append(pool.submit(analyze_rows, chunk))
+        while pending:
+            count += take()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        writer.cancel()
+        raise
+    pool.shutdown(wait=True)
+    writer.commit()
     return count
 
 

@@ -205,9 +205,12 @@ def test_an_import_killed_mid_run_leaves_a_stale_index_that_heals(healing_server
     server = healing_server
     folder = tmp_path / "many"
     folder.mkdir()
-    for n in range(400):
-        (folder / f"doc-{n:03}.md").write_text(
-            f"# Kill test document {n}\n\nThe marker word is qqkill{n:03}x in this text.\n"
+    # Enough documents, rendered in one process, that the kill lands mid-run: the importer
+    # commits in batches (up to 500 documents or 1 s), not one document at a time.
+    total = 2000
+    for n in range(total):
+        (folder / f"doc-{n:04}.md").write_text(
+            f"# Kill test document {n}\n\nThe marker word is qqkill{n:04}x in this text.\n"
         )
     database = server.env["KB_SQLITE_PATH"]
 
@@ -218,7 +221,15 @@ def test_an_import_killed_mid_run_leaves_a_stale_index_that_heals(healing_server
             ).fetchone()[0]
 
     process = subprocess.Popen(
-        [str(BIN / "python"), str(REPO / "manage.py"), "import_articles", "--quiet", str(folder)],
+        [
+            str(BIN / "python"),
+            str(REPO / "manage.py"),
+            "import_articles",
+            "--quiet",
+            "--workers",
+            "1",
+            str(folder),
+        ],
         env=server.env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,
@@ -230,7 +241,7 @@ def test_an_import_killed_mid_run_leaves_a_stale_index_that_heals(healing_server
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     count = imported()
-    assert 20 <= count < 400, "killed mid-run, before the index was rebuilt"
-    last = f"qqkill{count - 1:03}x"
+    assert 20 <= count < total, "killed mid-run, before the index was rebuilt"
+    last = f"qqkill{count - 1:04}x"
     # The running server notices the database moved on and rebuilds from it.
-    wait_for(lambda: sources(server, last) == [(f"doc-{count - 1:03}", "index")], seconds=90)
+    wait_for(lambda: sources(server, last) == [(f"doc-{count - 1:04}", "index")], seconds=90)

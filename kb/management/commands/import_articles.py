@@ -54,6 +54,13 @@ class Command(BaseCommand):
             help="Do not rebuild the search index afterwards.",
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Processes that render documents and analyse them for the index (default: "
+            "one per core, used only for large imports; 1: all in this process).",
+        )
+        parser.add_argument(
             "--quiet",
             action="store_true",
             help="Print only conflicts, failures and the summary line.",
@@ -83,6 +90,7 @@ class Command(BaseCommand):
             force=bool(options["force"]),
             progress=progress,
             slug_from=str(options["slug_from"]),
+            workers=options["workers"],
         )
         for problem in report.conflicts:
             self.stderr.write(f"conflict  {problem}")
@@ -94,7 +102,7 @@ class Command(BaseCommand):
         self.stdout.write(report.summary_line())
 
         if not options["no_index"]:
-            count = rebuild_index()
+            count = rebuild_index(workers=options["workers"])
             if not quiet:
                 self.stdout.write(f"search index rebuilt: {count} articles")
         if report.failed:
