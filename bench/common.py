@@ -10,6 +10,23 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def settings_environment(var: Path) -> dict[str, str]:
+    """The settings of a benchmark run: production-like (DEBUG off), everything in ``var``."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "kb.settings",
+        "KB_VAR_DIR": str(var),
+        "KB_SQLITE_PATH": str(var / "kb.sqlite3"),
+        "KB_INDEX_DIR": str(var / "index"),
+        "KB_STATIC_ROOT": str(var / "static"),
+        "KB_DEBUG": "0",
+        "KB_SECRET_KEY": "bench-only-" + os.urandom(16).hex(),
+        "KB_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "KB_SECURE_SSL_REDIRECT": "0",
+        "KB_LOG_LEVEL": "WARNING",
+    }
 
 
 def percentile(samples: list[float], pct: float) -> float:

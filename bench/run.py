@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import settings_environment
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))  # the project (kb, troubleshooter); bench/ is sys.path[0]
@@ -25,20 +27,7 @@ SECTIONS = ("search", "analysis", "diagnose", "serving")
 
 def _configure(workdir: Path) -> None:
     """Point the settings at the temporary folder, production-like (DEBUG off), before setup."""
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "kb.settings",
-            "KB_VAR_DIR": str(workdir / "var"),
-            "KB_SQLITE_PATH": str(workdir / "var" / "kb.sqlite3"),
-            "KB_INDEX_DIR": str(workdir / "var" / "index"),
-            "KB_STATIC_ROOT": str(workdir / "var" / "static"),
-            "KB_DEBUG": "0",
-            "KB_SECRET_KEY": "bench-only-" + os.urandom(16).hex(),
-            "KB_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "KB_SECURE_SSL_REDIRECT": "0",
-            "KB_LOG_LEVEL": "WARNING",
-        }
-    )
+    os.environ.update(settings_environment(workdir / "var"))
 
 
 def main(argv: list[str] | None = None) -> int:

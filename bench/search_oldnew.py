@@ -31,20 +31,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import settings_environment
+
 
 def _setup(tree: Path, var: Path) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "kb.settings",
-            "KB_VAR_DIR": str(var),
-            "KB_SQLITE_PATH": str(var / "kb.sqlite3"),
-            "KB_INDEX_DIR": str(var / "index"),
-            "KB_DEBUG": "0",
-            "KB_SECRET_KEY": "x" * 50,
-            "KB_ALLOWED_HOSTS": "*",
-            "KB_LOG_LEVEL": "WARNING",
-        }
-    )
+    os.environ.update(settings_environment(var))
     os.chdir(tree)
     sys.path[:0] = [str(tree), str(tree / "bench")]
     import django

@@ -25,6 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from common import settings_environment
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
@@ -78,22 +80,7 @@ print(f"  load average {os.getloadavg()[0]:.1f}")
 
 
 def _environment(var: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "kb.settings",
-            "KB_VAR_DIR": str(var),
-            "KB_SQLITE_PATH": str(var / "kb.sqlite3"),
-            "KB_INDEX_DIR": str(var / "index"),
-            "KB_STATIC_ROOT": str(var / "static"),
-            "KB_DEBUG": "0",
-            "KB_SECRET_KEY": "bench-only-" + os.urandom(16).hex(),
-            "KB_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "KB_SECURE_SSL_REDIRECT": "0",
-            "KB_LOG_LEVEL": "WARNING",
-        }
-    )
-    return env
+    return {**os.environ, **settings_environment(var)}
 
 
 def main(argv: list[str] | None = None) -> int:
