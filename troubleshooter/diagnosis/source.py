@@ -88,8 +88,6 @@ def current_knowledge() -> Knowledge:
     global _cached
     from django.db import DatabaseError
 
-    from kb.models import Article
-
     try:
         key = generation_key()
     except DatabaseError:
@@ -109,16 +107,18 @@ def current_knowledge() -> Knowledge:
         cached = _cached
         if cached is not None and cached.generation == key:
             return cached
-        knowledge = _build(Article, key)
+        knowledge = _build(key)
         with _lock:
             _cached = knowledge
     return knowledge
 
 
-def _build(Article, key: str) -> Knowledge:  # noqa: ANN001, N803
+def _build(key: str) -> Knowledge:
     """Only English rows whose stored front matter may name evidence (or that have none
     stored yet) are parsed; a knowledge base of thousands of documents holds a few causes."""
     from django.db.models import Q
+
+    from kb.models import Article
 
     may_name = Q(front_matter="") | Q(front_matter__isnull=True)
     for name in DIAGNOSIS_KEYS:
