@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from kb.errortext import MAX_LINE_CHARS, candidate_lines, errorness, normalize
-from troubleshooter.diagnosis.knowledge import FACETS, Knowledge
+from troubleshooter.diagnosis.knowledge import FACETS, ArticleCause, Knowledge
 
 __all__ = [
     "MAX_LINES",
@@ -313,13 +313,22 @@ class Index:
     B = 0.5
     WEAK = 0.35  # BM25 weight of a word every kind of error uses
 
-    def __init__(self, knowledge: Knowledge, *, weak_words: Collection[str] = ()):
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        *,
+        neighbours: Sequence[ArticleCause] = (),
+        weak_words: Collection[str] = (),
+    ):
         self.knowledge = knowledge
-        self.slugs = tuple(c.slug for c in knowledge.causes)
+        self.neighbours = tuple(neighbours)
+        causes = (*knowledge.causes, *self.neighbours)
+        self.slugs = tuple(c.slug for c in causes)
+        self.neighbour_slugs = frozenset(c.slug for c in self.neighbours)
         # Symptom and near-miss phrases: token -> [(phrase id)], each phrase's token count.
         self._phrases: list[_Phrase] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
-        for cause in knowledge.causes:
+        for cause in causes:
             for text, near in [(s, False) for s in cause.symptoms] + [
                 (n, True) for n in cause.near_misses
             ]:
@@ -357,7 +366,7 @@ class Index:
         self._doc_tf: dict[str, Counter] = {}
         lengths = {}
         df: Counter = Counter()
-        for cause in knowledge.causes:
+        for cause in causes:
             parts = [cause.title, cause.summary, *cause.symptoms, *cause.keywords]
             for lang_reports in cause.reports.values():
                 parts.extend(lang_reports)
@@ -368,7 +377,7 @@ class Index:
             self._doc_tf[cause.slug] = tf
             lengths[cause.slug] = sum(tf.values())
             df.update(tf.keys())
-        count = max(1, len(knowledge.causes))
+        count = max(1, len(causes))
         self._avg = (sum(lengths.values()) / count) if lengths else 1.0
         self._lengths = lengths
         weak = set(tokens(" ".join(weak_words)))
@@ -380,7 +389,7 @@ class Index:
         # the sources, not from the reports, so it knows words the front matter does not.
         self._prose_tf: dict[str, Counter] = {}
         prose_df: Counter = Counter()
-        for cause in knowledge.causes:
+        for cause in causes:
             lowered = unicodedata.normalize("NFKC", "\n".join(cause.prose)).lower()
             tf = Counter(tokens(lowered))
             self._prose_tf[cause.slug] = tf
@@ -399,7 +408,7 @@ class Index:
                 )
                 for facet in FACETS
             }
-            for cause in knowledge.causes
+            for cause in causes
         }
 
     def idf(self, token: str) -> float:

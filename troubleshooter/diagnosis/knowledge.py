@@ -25,16 +25,25 @@ from typing import Any
 
 import yaml
 
-from troubleshooter.diagnosis.tree import TreeError, TreeProblem, _LineDict, _Loader
+from troubleshooter.diagnosis.tree import (
+    NotCoveredNode,
+    Tree,
+    TreeError,
+    TreeProblem,
+    _LineDict,
+    _Loader,
+)
 
 __all__ = [
     "DIAGNOSIS_KEYS",
     "FACETS",
     "LANGS",
+    "NEIGHBOUR_PREFIX",
     "ArticleCause",
     "Knowledge",
     "article_cause_from_text",
     "load_articles_dir",
+    "neighbours_of",
     "translation_text",
     "with_translations",
 ]
@@ -42,6 +51,8 @@ __all__ = [
 LANGS = ("en", "ja", "zh")
 FACETS = ("component", "storage", "effect")
 DIAGNOSIS_KEYS = ("symptoms", "reports", "near_misses", "mechanism")
+# The slugs of the tree's neighbours (not-covered mechanisms weighed beside the articles).
+NEIGHBOUR_PREFIX = "not-covered/"
 _OPENING_RE = re.compile(r"\A---[ \t]*\r?\n")
 _CLOSING_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _FENCE_RE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -291,3 +302,35 @@ def load_articles_dir(directory: Path, *, generation: str = "files") -> Knowledg
 def knowledge_from(causes: Iterable[ArticleCause], generation: str) -> Knowledge:
     """Knowledge from already parsed causes, sorted by slug (stable results)."""
     return Knowledge(causes=tuple(sorted(causes, key=lambda c: c.slug)), generation=generation)
+
+
+_neighbours: dict[int, tuple[Tree, tuple[ArticleCause, ...]]] = {}
+
+
+def neighbours_of(tree: Tree) -> tuple[ArticleCause, ...]:
+    """The tree's not-covered nodes that say what they look like, as causes to weigh beside
+    the articles (slug ``not-covered/<node id>``). Their prose is their title and advice in
+    every language: the words of their own mechanism. Built once per tree."""
+    cached = _neighbours.get(id(tree))
+    if cached is not None and cached[0] is tree:
+        return cached[1]
+    found = []
+    for node in tree.nodes.values():
+        if not isinstance(node, NotCoveredNode) or not node.looks_like:
+            continue
+        texts = [t for key in ("title", "advice") for t in node.i18n.get(key, {}).values()]
+        found.append(
+            ArticleCause(
+                slug=NEIGHBOUR_PREFIX + node.id,
+                title=node.title,
+                summary=node.advice,
+                symptoms=node.symptoms,
+                reports=dict(node.reports),
+                mechanism=dict(node.mechanism),
+                path=str(node.path),
+                prose=("\n".join(texts or [node.title, node.advice]),),
+            )
+        )
+    result = tuple(found)
+    _neighbours[id(tree)] = (tree, result)
+    return result

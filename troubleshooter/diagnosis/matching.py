@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from troubleshooter.diagnosis import model
 from troubleshooter.diagnosis.evidence import Index, PreparedText, find_term, prepare
-from troubleshooter.diagnosis.knowledge import Knowledge
+from troubleshooter.diagnosis.knowledge import NEIGHBOUR_PREFIX, Knowledge, neighbours_of
 from troubleshooter.diagnosis.tree import (
     CauseNode,
     NotCoveredNode,
@@ -34,8 +34,6 @@ from troubleshooter.diagnosis.tree import (
 
 __all__ = ["Diagnosis", "Evidence", "Match", "NotCovered", "Question", "diagnose"]
 
-# A not-covered answer from the tree scales every article without an exact symptom down.
-NOT_COVERED_FACTOR = 0.3
 # Above this confidence a cause is named even when the text leaves a tree question open.
 OPEN_QUESTION_OVERRIDE = 0.85
 
@@ -200,7 +198,7 @@ def diagnose(
         from troubleshooter.diagnosis.source import current_knowledge
 
         knowledge = current_knowledge()
-    index = model.index_for(knowledge)
+    index = model.index_for(knowledge, neighbours_of(tree))
     params = model.parameters()
     if not text or not text.strip():
         return Diagnosis()
@@ -233,7 +231,6 @@ def diagnose(
             if node.id not in not_covered:
                 not_covered[node.id] = NotCovered(node.id, node.title, node.advice)
 
-    scored: list[tuple[float, str]] = []
     all_features: dict[str, dict[str, float]] = {}
     features_of = {slug: found.features() for slug, found in evidence.items()}
     # Padded with a zero: a knowledge base of one article leads nobody. A symptom that one of
@@ -245,11 +242,18 @@ def diagnose(
         ),
         0.0,
     ]
+    # The neighbours (mechanisms next to ours that the tree describes) are weighed like the
+    # articles; the best of them competes with every article (model.article_confidences).
     for slug, found in evidence.items():
         features = features_of[slug]
-        # How far this article's best symptom leads every other article's.
+        # How far this cause's best symptom leads every other cause's.
         others = symptom_scores[1] if found.symptom == symptom_scores[0] else symptom_scores[0]
         features["symptom_lead"] = max(0.0, found.symptom - others) if found.symptom >= 0.6 else 0.0
+        if slug in index.neighbour_slugs:
+            features["tree"] = 1.0 if slug.removeprefix(NEIGHBOUR_PREFIX) in not_covered else 0.0
+            features["not_covered"] = 0.0
+            all_features[slug] = features
+            continue
         features["tree"] = 1.0 if slug in tree_article else 0.4 if slug in option_articles else 0.0
         # A mechanism we do not cover speaks against the articles whose evidence is on its line,
         # or spread over the whole text; in a log, another line's own symptom is its own story.
@@ -258,12 +262,11 @@ def diagnose(
         )
         features["not_covered"] = 1.0 if against else 0.0
         all_features[slug] = features
-        p = model.confidence(features, params)
-        if against and not features["exact"]:
-            # The tree recognised a mechanism we do not cover (a shell glob, a CPU shortage):
-            # only an article's own exact message outweighs that.
-            p *= NOT_COVERED_FACTOR
-        scored.append((p, slug))
+    confidences, (neighbour_best, neighbour_slug) = model.article_confidences(
+        all_features, params, index.neighbour_slugs
+    )
+    neighbour_id = neighbour_slug.removeprefix(NEIGHBOUR_PREFIX)
+    scored = [(p, slug) for slug, p in confidences.items()]
     scored.sort(key=lambda item: (-item[0], item[1]))
     ranking = tuple((slug, round(p, 3)) for p, slug in scored)
 
@@ -311,6 +314,10 @@ def diagnose(
     if not matches and question is None and open_questions:
         # Nothing confident, but the text raised a question: ask it (never with "not covered").
         question = _question(tree, open_questions[0])
+    if neighbour_best >= threshold and not matches and neighbour_id not in not_covered:
+        # The text is a neighbour's: refuse with its advice (first, it explains the text best).
+        node = tree.node(neighbour_id)
+        not_covered = {neighbour_id: NotCovered(node.id, node.title, node.advice), **not_covered}
     # A named cause answers the text's open questions: they are not shown with it.
     return Diagnosis(
         matches=tuple(matches),

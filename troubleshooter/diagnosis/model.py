@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -17,10 +17,21 @@ from pathlib import Path
 import yaml
 
 from troubleshooter.diagnosis.evidence import Index
-from troubleshooter.diagnosis.knowledge import Knowledge
+from troubleshooter.diagnosis.knowledge import ArticleCause, Knowledge
 from troubleshooter.diagnosis.tree import TreeError, TreeProblem
 
-__all__ = ["FEATURES", "MODEL_FILE", "Parameters", "confidence", "fit", "index_for", "parameters"]
+__all__ = [
+    "FEATURES",
+    "MODEL_FILE",
+    "NOT_COVERED_FACTOR",
+    "Parameters",
+    "article_confidences",
+    "confidence",
+    "fit",
+    "index_for",
+    "outranked",
+    "parameters",
+]
 
 MODEL_FILE = Path(__file__).resolve().parents[1] / "data" / "diagnosis.yaml"
 FEATURES = (
@@ -46,6 +57,9 @@ class Parameters:
     threshold: float = 0.5
     close: float = 0.12
     exact_confidence: float = 0.0
+    # A neighbour (a not-covered mechanism) at least this close below an article's confidence
+    # keeps the article from being named: the text is as much the neighbour's as ours.
+    neighbour_margin: float = 0.0
     software: tuple[str, ...] = ()
     generic_words: frozenset[str] = field(default_factory=frozenset)
     weak_words: frozenset[str] = field(default_factory=frozenset)
@@ -73,6 +87,7 @@ def load_parameters(path: Path = MODEL_FILE) -> Parameters:
         threshold=float(threshold),
         close=float(data.get("close", 0.12)),
         exact_confidence=float(data.get("exact_confidence", 0.0)),
+        neighbour_margin=float(data.get("neighbour_margin", 0.0)),
         software=tuple(str(s).lower() for s in data.get("software") or ()),
         generic_words=frozenset(str(s).lower() for s in data.get("generic_words") or ()),
         weak_words=frozenset(str(s).lower() for s in data.get("weak_words") or ()),
@@ -101,6 +116,43 @@ def confidence(features: dict[str, float], params: Parameters) -> float:
     return p
 
 
+# A not-covered answer from the tree scales every article without an exact symptom down.
+NOT_COVERED_FACTOR = 0.3
+
+
+def article_confidences(
+    features: dict[str, dict[str, float]], params: Parameters, neighbours: Collection[str]
+) -> tuple[dict[str, float], tuple[float, str]]:
+    """Every article's confidence, and the best neighbour's (confidence, slug).
+
+    ``features`` holds the articles' and the neighbours' features (``neighbours`` names the
+    latter). An article the tree's not-covered answer speaks against, or that a neighbour
+    explains as well, is scaled down unless its own exact message leads."""
+    best = (0.0, "")
+    for slug in neighbours:
+        if slug in features:
+            best = max(best, (confidence(features[slug], params), slug))
+    result = {}
+    for slug, own in features.items():
+        if slug in neighbours:
+            continue
+        p = confidence(own, params)
+        if own.get("not_covered") and not own.get("exact"):
+            # The tree recognised a mechanism we do not cover (a shell glob, a CPU shortage):
+            # only an article's own exact message outweighs that.
+            p *= NOT_COVERED_FACTOR
+        elif outranked(p, own, best[0], params):
+            p *= NOT_COVERED_FACTOR
+        result[slug] = p
+    return result, best
+
+
+def outranked(p: float, features: dict[str, float], neighbour: float, params: Parameters) -> bool:
+    """Whether the best neighbour's confidence keeps an article of confidence ``p`` from being
+    named: only the article's own exact, leading message outweighs a neighbour as close."""
+    return neighbour > 0.0 and not exact_lead(features) and neighbour >= p - params.neighbour_margin
+
+
 def _logistic(features: dict[str, float], params: Parameters) -> float:
     z = params.weights.get("bias", 0.0)
     for name, value in features.items():
@@ -114,11 +166,16 @@ _lock = threading.Lock()
 _indexes: dict[str, Index] = {}
 
 
-def index_for(knowledge: Knowledge) -> Index:
-    key = knowledge.generation or str(id(knowledge))
+def index_for(knowledge: Knowledge, neighbours: tuple[ArticleCause, ...] = ()) -> Index:
+    key = f"{knowledge.generation or id(knowledge)}:{id(neighbours)}"
     index = _indexes.get(key)
-    if index is None or index.knowledge is not knowledge and index.knowledge != knowledge:
-        index = Index(knowledge, weak_words=parameters().weak_words)
+    if (
+        index is None
+        or index.neighbours is not neighbours
+        or index.knowledge is not knowledge
+        and index.knowledge != knowledge
+    ):
+        index = Index(knowledge, neighbours=neighbours, weak_words=parameters().weak_words)
         with _lock:
             if len(_indexes) > 8:
                 _indexes.clear()

@@ -124,13 +124,27 @@ class CauseNode:
 
 @dataclass(frozen=True)
 class NotCoveredNode:
+    """An honest "not one of ours" answer. When it says what its mechanism looks like
+    (``symptoms``, ``reports``, ``mechanism``: the same keys as an article's front matter), the
+    diagnosis weighs it beside the articles, so a text that is this neighbour's and not ours
+    is refused with its advice instead of being named as the closest article."""
+
     id: str
     title: str
     advice: str
+    symptoms: tuple[str, ...] = ()
+    reports: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    mechanism: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    sources: tuple[str, ...] = ()
     path: Path = field(default=Path(), compare=False)
     line: int = field(default=0, compare=False)
     i18n: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
     kind = "not-covered"
+
+    @property
+    def looks_like(self) -> bool:
+        """Whether it carries evidence of its own (a neighbour of our causes)."""
+        return bool(self.symptoms or any(self.reports.values()))
 
 
 Node = QuestionNode | CauseNode | NotCoveredNode
@@ -230,7 +244,10 @@ class _Problems:
 _NODE_KEYS = {
     "question": ({"id", "kind", "text", "options"}, {"help"}),
     "cause": ({"id", "kind", "article", "section"}, {"title"}),
-    "not-covered": ({"id", "kind", "title", "advice"}, set()),
+    "not-covered": (
+        {"id", "kind", "title", "advice"},
+        {"symptoms", "reports", "mechanism", "sources"},
+    ),
 }
 _SIGNATURE_KEYS = (
     {"id", "goto", "examples", "near_misses"},
@@ -407,10 +424,44 @@ def _parse_node(item: Any, path: Path, problems: _Problems) -> Node | None:
         id=item["id"],
         title=_text(item, "title", path, problems, what, i18n),
         advice=_text(item, "advice", path, problems, what, i18n),
+        symptoms=_strings(item, "symptoms", path, problems, what),
+        reports=_grouped(item, "reports", TEXT_LANGS, path, problems, what),
+        mechanism=_grouped(item, "mechanism", FACET_NAMES, path, problems, what),
+        sources=_strings(item, "sources", path, problems, what),
         path=path,
         line=item.line,
         i18n=i18n,
     )
+
+
+FACET_NAMES = ("component", "storage", "effect")
+
+
+def _grouped(
+    item: _LineDict,
+    key: str,
+    names: Sequence[str],
+    path: Path,
+    problems: _Problems,
+    what: str,
+) -> dict[str, tuple[str, ...]]:
+    """``{name: [strings]}`` with names from ``names`` (reports by language, mechanism terms
+    by facet), as in an article's front matter."""
+    value = item.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, _LineDict):
+        problems.add(path, _line(item, key), f"{what}: {key!r} must be a mapping of {list(names)}")
+        return {}
+    result = {}
+    for name in value:
+        if name not in names:
+            problems.add(
+                path, _line(value, name), f"{what}: {key} has unknown key {name!r} ({list(names)})"
+            )
+            continue
+        result[name] = _strings(value, name, path, problems, f"{what} {key}")
+    return result
 
 
 def _light_normalize(text: str) -> str:
@@ -654,9 +705,11 @@ def _children(node: Node, nodes: dict[str, Node]) -> list[str]:
 def _check_reachable(
     start: str, nodes: dict[str, Node], signatures: dict[str, Signature], problems: _Problems
 ) -> None:
-    # Cause nodes are entry points too: the diagnosis reaches them through their articles.
+    # Cause nodes are entry points too: the diagnosis reaches them through their articles;
+    # so are the neighbours (not-covered nodes with evidence), through their own evidence.
     roots = [start] + [s.target for s in signatures.values()]
     roots += [n.id for n in nodes.values() if isinstance(n, CauseNode)]
+    roots += [n.id for n in nodes.values() if isinstance(n, NotCoveredNode) and n.looks_like]
     seen: set[str] = set()
     pending = [r for r in roots if r in nodes]
     while pending:

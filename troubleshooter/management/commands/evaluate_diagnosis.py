@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from troubleshooter.diagnosis import diagnose, load_articles_dir
 from troubleshooter.diagnosis import model as model_module
+from troubleshooter.diagnosis.knowledge import NEIGHBOUR_PREFIX
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "devset"
 BINS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
@@ -222,6 +223,20 @@ class Command(BaseCommand):
         block = "weights:\n" + "".join(f"  {k}: {v}\n" for k, v in weights.items())
         text = re.sub(r"^weights:\n(?:  .*\n)+", block, text, count=1, flags=re.MULTILINE)
         text = re.sub(r"^threshold: .*$", f"threshold: {best[1]}", text, count=1, flags=re.M)
+        if re.search(r"^neighbour_margin: ", text, flags=re.M):
+            text = re.sub(
+                r"^neighbour_margin: .*$",
+                f"neighbour_margin: {fitted.neighbour_margin}",
+                text,
+                count=1,
+                flags=re.M,
+            )
+        else:
+            text = text.replace(
+                f"threshold: {best[1]}\n",
+                f"threshold: {best[1]}\nneighbour_margin: {fitted.neighbour_margin}\n",
+                1,
+            )
         text = re.sub(
             r"^exact_confidence: .*$",
             f"exact_confidence: {exact_confidence}  # {exact_hits}/{exact_all} tuning items",
@@ -232,7 +247,8 @@ class Command(BaseCommand):
         path.write_text(text, encoding="utf-8")
         model_module.parameters.cache_clear()
         self.stdout.write(
-            f"\nFitted on {rows} (item, article) rows; threshold {best[1]} "
+            f"\nFitted on {rows} (item, article) rows; threshold {best[1]}, neighbour margin "
+            f"{fitted.neighbour_margin} "
             f"(min of the two rates + 1% of their sum: {best[0]:.3f}); wrote {path}:\n{block}"
         )
 
@@ -244,12 +260,21 @@ class Fitted:
     exact_counts: tuple[int, int]
     best: tuple[float, float]  # (score, threshold)
     rows: int
+    neighbour_margin: float = 0.0
 
     @property
     def parameters(self) -> model_module.Parameters:
         return model_module.Parameters(
-            weights=self.weights, threshold=self.best[1], exact_confidence=self.exact_confidence
+            weights=self.weights,
+            threshold=self.best[1],
+            exact_confidence=self.exact_confidence,
+            neighbour_margin=self.neighbour_margin,
         )
+
+
+# Candidate margins: a neighbour keeps an article from being named when its confidence is at
+# least the article's minus this (negative: it must be ahead by that much).
+MARGINS = (-0.3, -0.2, -0.1, 0.0, 0.1, 0.2)
 
 
 def symptom_rows(knowledge) -> list[tuple[dict[str, float], int]]:  # noqa: ANN001
@@ -261,16 +286,22 @@ def symptom_rows(knowledge) -> list[tuple[dict[str, float], int]]:  # noqa: ANN0
             (n, False) for n in cause.near_misses
         ]:
             for slug, features in diagnose(text, knowledge=knowledge).features.items():
-                rows.append((features, int(own and slug == cause.slug)))
+                if not _neighbour(slug):
+                    rows.append((features, int(own and slug == cause.slug)))
     return rows
+
+
+def _neighbour(slug: str) -> bool:
+    return slug.startswith(NEIGHBOUR_PREFIX)
 
 
 def named_by(result: dict, params: model_module.Parameters, threshold: float) -> str | None:
     """The cause these parameters would name for one evaluated item (questions aside)."""
-    best = max(
-        ((model_module.confidence(f, params), s) for s, f in result["features"].items()),
-        default=None,
+    features = result["features"]
+    confidences, _neighbour_best = model_module.article_confidences(
+        features, params, {s for s in features if _neighbour(s)}
     )
+    best = max(((p, s) for s, p in confidences.items()), default=None)
     return best[1] if best and best[0] >= threshold else None
 
 
@@ -294,6 +325,7 @@ def fit_parameters(results: list[dict], article_rows: list) -> Fitted:
         (features, int(slug == r["expect"]))
         for r in results
         for slug, features in r["features"].items()
+        if not _neighbour(slug)
     ] + article_rows
     weights = model_module.fit(rows)
     # How often an exact, leading symptom names the expected article on these items
@@ -305,17 +337,21 @@ def fit_parameters(results: list[dict], article_rows: list) -> Fitted:
                 exact_all += 1
                 exact_hits += slug == r["expect"]
     exact_confidence = round((exact_hits + 1) / (exact_all + 2), 3)
-    params = model_module.Parameters(weights=weights, exact_confidence=exact_confidence)
-    # The threshold that best balances naming the right cause and refusing the rest: it
-    # maximises the worse of the two rates; their sum breaks ties.
-    best = (0.0, 0.5)
-    for step in range(20, 81, 2):
-        right, on, refused, off = rates(results, params, step / 100)
-        a, b = right / max(on, 1), refused / max(off, 1)
-        score = min(a, b) + (a + b) / 100
-        if score > best[0] + 1e-9:
-            best = (score, step / 100)
-    return Fitted(weights, exact_confidence, (exact_hits, exact_all), best, len(rows))
+    # The threshold (and how close a neighbour may come) that best balance naming the right
+    # cause and refusing the rest: they maximise the worse of the two rates; their sum breaks
+    # ties, then the smaller margin (the neighbours veto no more than they must).
+    best, margin = (0.0, 0.5), MARGINS[0]
+    for candidate in MARGINS:
+        params = model_module.Parameters(
+            weights=weights, exact_confidence=exact_confidence, neighbour_margin=candidate
+        )
+        for step in range(20, 81, 2):
+            right, on, refused, off = rates(results, params, step / 100)
+            a, b = right / max(on, 1), refused / max(off, 1)
+            score = min(a, b) + (a + b) / 100
+            if score > best[0] + 1e-9:
+                best, margin = (score, step / 100), candidate
+    return Fitted(weights, exact_confidence, (exact_hits, exact_all), best, len(rows), margin)
 
 
 def cross_validate(results: list[dict], article_rows: list, folds: int) -> tuple[int, ...]:
