@@ -244,6 +244,8 @@ def diagnose(
     ]
     # The neighbours (mechanisms next to ours that the tree describes) are weighed like the
     # articles; the best of them competes with every article (model.article_confidences).
+    neighbour_bm25 = max((evidence[s].bm25 for s in index.neighbour_slugs), default=0.0)
+    neighbour_symptom = max((evidence[s].symptom for s in index.neighbour_slugs), default=0.0)
     for slug, found in evidence.items():
         features = features_of[slug]
         # How far this cause's best symptom leads every other cause's.
@@ -261,6 +263,14 @@ def diagnose(
             found.symptom < 0.6 or found.symptom_line in not_covered_lines
         )
         features["not_covered"] = 1.0 if against else 0.0
+        # How well the best neighbour explains the text beside this article: its retrieval
+        # score against this article's, and its own message when it fits better than ours.
+        features["neighbour_bm25"] = (
+            min(1.0, neighbour_bm25 / found.bm25) if found.bm25 > 0 else 0.0
+        )
+        features["neighbour_symptom"] = (
+            neighbour_symptom if neighbour_symptom > max(found.symptom, 0.6) else 0.0
+        )
         all_features[slug] = features
     confidences, (neighbour_best, neighbour_slug) = model.article_confidences(
         all_features, params, index.neighbour_slugs

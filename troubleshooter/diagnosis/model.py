@@ -48,6 +48,8 @@ FEATURES = (
     "effect",
     "tree",
     "not_covered",
+    "neighbour_bm25",
+    "neighbour_symptom",
 )
 
 
