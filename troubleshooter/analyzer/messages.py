@@ -38,6 +38,7 @@ from types import ModuleType
 import yaml
 
 from .check_docs import DOCS_DIR, LANGUAGES
+from .results import quick_init
 
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -86,6 +87,7 @@ def render(template: str, args: Mapping[str, str]) -> str | None:
     return template.format_map({name: str(args[name]) for name in fields})
 
 
+@quick_init
 @dataclass(frozen=True)
 class Phrase:
     """A value that is itself said from a template (where a range came from, say), so a
@@ -110,6 +112,9 @@ def say(messages: Mapping[str, str], *keys: str, **args: object) -> dict:
     Raises KeyError for an unknown key or a missing value: that is a bug in the check, and
     the checks' tests catch it.
     """
+    # Every value is a str by the time a template is filled, so each template is filled from
+    # the whole dict at once (as `render` fills it from the fields it names: the same text),
+    # without `render`'s per-call copy of the values (a finding said several in ~25 µs).
     values = {}
     for name, value in args.items():
         if isinstance(value, Phrase):
@@ -118,22 +123,24 @@ def say(messages: Mapping[str, str], *keys: str, **args: object) -> dict:
                 raise KeyError(f"phrase {value.key!r}: a field may not be named 'key'")
             texts = []
             for part in value.key.split():
-                text = render(messages[part], phrase)
-                if text is None:
+                template = messages[part]
+                fields = _template_fields(template)
+                if fields is None or not fields <= phrase.keys():
                     raise KeyError(f"phrase {part!r} needs {template_fields(messages[part])}")
-                texts.append(text)
+                texts.append(template.format_map(phrase))
             values[name] = "".join(texts)
             values[f"{name}.key"] = value.key
             values.update({f"{name}.{field}": item for field, item in phrase.items()})
         else:
-            values[name] = str(value)
+            values[name] = value if value.__class__ is str else str(value)
     parts = []
     for key in keys:
-        text = render(messages[key], values)
-        if text is None:
+        template = messages[key]
+        fields = _template_fields(template)
+        if fields is None or not fields <= values.keys():
             fields = sorted(template_fields(messages[key]) or ())
             raise KeyError(f"message {key!r} needs {fields}")
-        parts.append(text)
+        parts.append(template.format_map(values))
     return {"message": " ".join(parts), "message_key": " ".join(keys), "message_args": values}
 
 
