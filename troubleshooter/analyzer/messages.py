@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -347,6 +347,50 @@ def translated_message(
             return ShownMessage(text=english, lang="en")
         parts.append(text)
     return ShownMessage(text=_joined(parts), lang=lang)
+
+
+# A note that quotes another ("12 more notes like 'duplicate key ...' (line 7) were dropped")
+# carries the quoted note's key as `first.note` and its values as `first:<name>` (see
+# notices.quoted_note_args), so that a page quotes it in its own language too; the English
+# `first` value is its message, cut at QUOTED_NOTE_CHARS characters and quoted.
+QUOTED_NOTE = "first.note"
+QUOTED_NOTE_ARG = "first:"
+QUOTED_NOTE_CHARS = 80
+_QUOTES = {"ja": ("\u300c", "\u300d"), "zh": ("\u201c", "\u201d")}
+
+
+def translated_note(
+    translation_for: Callable[[str | None], MessagesTranslation | None],
+    *,
+    key: str | None,
+    args: Mapping[str, str] | None,
+    english: str,
+) -> ShownMessage:
+    """A note about the input in the language of `translation_for(key)`'s templates.
+
+    Like `translated_message`, and a note that quotes another note quotes it in the same
+    language, from that note's own templates (`translation_for` its key): a suppression
+    note is said from other templates than a parse note. When the quoted note has no
+    usable template, the English quotation stays, as before.
+    """
+    args = dict(args or {})
+    quoted_key = args.pop(QUOTED_NOTE, None)
+    quoted_args = {
+        name[len(QUOTED_NOTE_ARG) :]: args.pop(name)
+        for name in [name for name in args if name.startswith(QUOTED_NOTE_ARG)]
+    }
+    translation = translation_for(key)
+    if quoted_key and translation is not None and translation.lang in _QUOTES:
+        quoted = translated_message(
+            translation_for(quoted_key), key=quoted_key, args=quoted_args, english=""
+        )
+        if quoted.lang == translation.lang:
+            opening, closing = _QUOTES[quoted.lang]
+            text = quoted.text
+            if len(text) > QUOTED_NOTE_CHARS:
+                text = text[:QUOTED_NOTE_CHARS] + "\u2026"
+            args["first"] = opening + text + closing
+    return translated_message(translation, key=key, args=args, english=english)
 
 
 def _translated_phrases(
