@@ -89,7 +89,9 @@ def _analyze(
             )
         )
     notes: list[ParseError] = []
-    findings = apply_suppressions(findings, model=model, known=set(registry.CHECKS), notes=notes)
+    findings = apply_suppressions(
+        findings, model=model, known=set(registry.CHECKS), notes=notes, text=decoded
+    )
     # A suppression that is not applied is a note about the input, not a parse error.
     errors.extend(dataclasses.replace(note, severity="note") for note in notes)
     findings.sort(key=lambda finding: (finding.line, finding.column, finding.check))
