@@ -225,8 +225,8 @@ def shown_errors(report: Report) -> list[ShownError]:
     shown = []
     for error in report.errors:
         line = error.line or 1
-        said = messages.translated_message(
-            notes if error.message_key in suppress.NOTES else parse_notes,
+        said = messages.translated_note(
+            lambda key: notes if key in suppress.NOTES else parse_notes,
             key=error.message_key,
             args=error.message_args,
             english=error.message,

@@ -16,7 +16,7 @@ import time
 from . import registry
 from .configs import parse_cache
 from .model import OutOfTime, build_model
-from .notices import notice
+from .notices import notice, quoted_note_args
 from .parse import _pause_gc, _resume_gc, decode, parse_stream
 from .results import Finding, Limits, ParseError, Report
 from .suppress import apply_suppressions
@@ -89,7 +89,9 @@ def _analyze(
             )
         )
     notes: list[ParseError] = []
-    findings = apply_suppressions(findings, model=model, known=set(registry.CHECKS), notes=notes)
+    findings = apply_suppressions(
+        findings, model=model, known=set(registry.CHECKS), notes=notes, text=decoded
+    )
     # A suppression that is not applied is a note about the input, not a parse error.
     errors.extend(dataclasses.replace(note, severity="note") for note in notes)
     findings.sort(key=lambda finding: (finding.line, finding.column, finding.check))
@@ -143,18 +145,13 @@ def _cap_notes(notes: list[ParseError], *, limit: int) -> list[ParseError]:
             first, count = dropped.get(kind, (note, 0))
             dropped[kind] = (first, count + 1)
     for first, count in dropped.values():
-        kept.append(
-            ParseError(
-                None,
-                None,
-                **notice(
-                    "more-notes",
-                    count=f"{count:,}",
-                    first=repr(first.message[:80]),
-                    line=first.line or "?",
-                    limit=f"{limit:,}",
-                ),
-                severity=first.severity,
-            )
+        said = notice(
+            "more-notes",
+            count=f"{count:,}",
+            first=repr(first.message[:80]),
+            line=first.line or "?",
+            limit=f"{limit:,}",
         )
+        said["message_args"].update(quoted_note_args(first))
+        kept.append(ParseError(None, None, **said, severity=first.severity))
     return kept

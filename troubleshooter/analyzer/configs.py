@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from .results import quick_init
 from .tree import Scalar
 
 _CACHE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("configs_cache", default=None)
@@ -60,6 +61,7 @@ def line_mapper(value: Scalar) -> Callable[[int], int]:
     return lambda inner: value.line
 
 
+@quick_init
 @dataclass(frozen=True)
 class Setting:
     """A directive's value and the 1-based line (inside the file) it was set on."""

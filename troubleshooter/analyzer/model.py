@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from .messages import Phrase, render
 from .notices import notice
 from .parse import Document
-from .results import Limits, ObjectRef, ParseError
+from .results import Limits, ObjectRef, ParseError, quick_init
 from .tree import Map, Node, Scalar, Seq
 
 # Kinds that live outside namespaces (the ones people paste; unknown kinds count as namespaced).
@@ -127,6 +127,7 @@ class Container:
         return {name: item for item in self.node.maps("env") if (name := item.str("name"))}
 
 
+@quick_init
 @dataclass(frozen=True)
 class Volume:
     """A volume the pod's containers can mount by `name`.
@@ -235,6 +236,7 @@ class Workload:
         return result
 
 
+@quick_init
 @dataclass(frozen=True)
 class EnvVar:
     """One environment variable of a container and where it is set."""
@@ -280,6 +282,7 @@ LOCAL_STORAGE_PHRASES = {
 STORAGE_PHRASES = {**NETWORK_STORAGE_PHRASES, **LOCAL_STORAGE_PHRASES}
 
 
+@quick_init
 @dataclass(frozen=True)
 class Storage:
     """What backs a volume, as far as the paste tells: `network` is None when unknown.
@@ -307,6 +310,7 @@ def _storage(network: bool | None, key: str, node: Map | None = None, **args: st
     return Storage(network, Phrase(key, args), node)
 
 
+@quick_init
 @dataclass(frozen=True)
 class MountedFile:
     """A ConfigMap key as a container sees it at `path`."""

@@ -17,7 +17,7 @@ No Django here.
 
 from __future__ import annotations
 
-from .messages import template_fields
+from .messages import QUOTED_NOTE, QUOTED_NOTE_ARG, QUOTED_NOTE_CHARS, template_fields
 
 NOTES = {
     # The whole input refused before parsing (parse.decode).
@@ -102,3 +102,20 @@ def notice(key: str, /, **args: object) -> dict:
         if value.__class__ is not str:
             args[name] = str(value)  # `args` is this call's own dict
     return {"message": NOTES[key].format_map(args), "message_key": key, "message_args": args}
+
+
+def quoted_note_args(note: object) -> dict[str, str]:
+    """The values by which a page says, in its own language, the note that "more-notes"
+    quotes: its key (`first.note`) and each of its values (`first:<name>`).
+
+    The English quotes the first `QUOTED_NOTE_CHARS` characters of the note's message; a
+    value longer than that cannot change those characters of a translation either, so each
+    is cut there (a duplicate key can be a megabyte long).
+    """
+    key = getattr(note, "message_key", None)
+    if not key:
+        return {}
+    args = {QUOTED_NOTE: key}
+    for name, value in (getattr(note, "message_args", None) or {}).items():
+        args[QUOTED_NOTE_ARG + name] = str(value)[:QUOTED_NOTE_CHARS]
+    return args

@@ -50,10 +50,6 @@ _MAP_TAGS = frozenset((_TAG + "map", _TAG + "set"))
 _SEQ_TAGS = frozenset((_TAG + "seq", _TAG + "omap", _TAG + "pairs"))
 _MERGE_TAG = _TAG + "merge"
 
-# A `---` line: `^---(?=[ \t]|$)` in multi-line mode, written with a literal start so that the
-# engine jumps from one "\n---" to the next instead of trying every position (0.29 ms a paste of
-# 20 KB before, a few µs now); a separator on the first line is tested apart.
-_SEPARATOR = re.compile(r"\n---(?=[ \t\n]|\Z)")
 _CONTENT = re.compile(r"^[ \t]*+[^\s#]", re.MULTILINE)
 # Greedy to the end of the line, stripped in Python: a lazy group followed by `\s*$` retries
 # the trailing blanks at every position (a 40 KB line took 6.8 s).
@@ -170,7 +166,16 @@ def split_documents(text: str) -> list[tuple[int, str]]:
     blank and comment lines among them) are moved into the next chunk.
     """
     directives = "%" in text
-    separators = [match.start() + 1 for match in _SEPARATOR.finditer(text)]
+    # A `---` line: `^---(?=[ \t]|$)` in multi-line mode. Each "\n---" is found with str.find (a
+    # fast substring search; the regex `\n---(?=[ \t\n]|\Z)` tried its literal at every
+    # character: 74 against about 5 µs on a paste of 20 KB); the first line is tested apart.
+    separators = []
+    at = text.find("\n---")
+    while at >= 0:
+        after = at + 4
+        if after == len(text) or text[after] in " \t\n":
+            separators.append(at + 1)
+        at = text.find("\n---", after)
     if text.startswith("---") and (len(text) == 3 or text[3] in " \t\n"):
         separators.insert(0, 0)
     starts = [_directives_start(text, start) for start in separators] if directives else separators
@@ -210,6 +215,10 @@ def _directives_start(text: str, separator: int) -> int:
 
 def _has_content(chunk: str) -> bool:
     """Whether a chunk holds more than a bare `---`, blank lines and comments."""
+    # The usual chunk, `---` then a key at the start of the next line, has content at once (a
+    # letter or digit is neither a blank nor `#`); the regex below answers the others.
+    if chunk[4:5].isalnum() and chunk.startswith("---\n") or chunk[:1].isalnum():
+        return True
     start = 0
     if chunk.startswith("---"):
         first_end = chunk.find("\n")
@@ -361,6 +370,10 @@ class _Converter:
         return Map(values, line, column, keys)
 
 
+class _MayBeTooDeep(Exception):
+    """A chunk opens a collection deeper than `max_depth`: `_check_depth` decides."""
+
+
 class _NeedsComposer(Exception):
     """The chunk uses anchors, aliases or a tagged merge key: the composer path handles it."""
 
@@ -424,7 +437,13 @@ def _scalar_value(tag: str, raw: str) -> object:
 
 
 def _build_from_events(
-    chunk: str, *, base: int, limits: Limits, budget: int, deadline: float | None
+    chunk: str,
+    *,
+    base: int,
+    limits: Limits,
+    budget: int,
+    deadline: float | None,
+    deep_stops: bool = False,
 ) -> list[Node | ParseError] | None:
     """The positioned trees of a chunk, built straight from libyaml's events, or None.
 
@@ -437,6 +456,9 @@ def _build_from_events(
     alias or a tagged merge-key collection: the caller composes it instead, so that alias
     expansion and its limits stay in one place. The loop holds an explicit stack, so no
     input recurses in Python; depth is bounded by `limits.max_depth` as in the converter.
+    With `deep_stops`, a collection opened deeper than that (in a refused document too)
+    raises `_MayBeTooDeep` instead, so that the caller can refuse the chunk as
+    `_check_depth` does (see `_parse_stream`).
     """
     get_event = CParser(chunk).get_event
     first_line = base + 1
@@ -448,7 +470,8 @@ def _build_from_events(
     # next node count at which the budget or the clock must be looked at, so that most nodes
     # pay one comparison for both.
     timed = deadline is not None
-    check_at = _next_check(0, budget, timed)
+    first_check = check_at = _next_check(0, budget, timed)
+    fast_below = check_at - 1 if max_scalar is None else 0
     plain = _PLAIN_TAGS
     resolved = _QUOTED_TAGS
     str_tag = _STR_TAG
@@ -472,6 +495,7 @@ def _build_from_events(
     depth = 0
     nodes = 0
     refused = False
+    skipped = 0  # while `refused`: how deep the events are
     root: Node | None = None
     while True:
         event = get_event()
@@ -490,43 +514,71 @@ def _build_from_events(
                     tag = plain.get(raw) or _plain_tag(raw)
                 else:
                     tag = resolved.get(implicit) or _resolve_scalar(raw, implicit)
-            # Most values are untagged strings: the resolver's own tag object says so at once,
-            # and the merge, tag and conversion tests below are for the others.
-            plain_str = tag is str_tag
-            if not plain_str and tag == _MERGE_TAG and state == 0:
-                state = 2  # a merge key is not itself part of the tree
-                continue
-            nodes += 1
-            mark = event.start_mark
-            line = mark.line + first_line
-            column = mark.column + 1
-            if (
-                (nodes >= check_at and _over(nodes, budget, deadline))
-                or (not plain_str and tag not in _SCALAR_TAGS)
-                or (max_scalar is not None and len(raw) > max_scalar)
-            ):
-                out.append(_refusal(line, column, tag, nodes, budget, deadline, limits))
-                refused = True
-                continue
-            if nodes >= check_at:
-                check_at = _next_check(nodes, budget, timed)
-            if state == 0:
-                # A mapping's scalar key: only its text and position are kept, so no node.
-                if raw in values:
-                    out.append(_duplicate(raw, line, column, keys[raw][0]))
-                state = 1
-                name = raw
-                position = (line, column)
-                continue
-            node = Scalar(
-                raw if plain_str or tag not in _CONVERT else _scalar_value(tag, raw),
-                line,
-                column,
-                raw,
-                event.style,
-            )
+            # Most values are untagged strings: the resolver's own tag object says so at once.
+            # Below `fast_below` nodes (no budget or clock test due at the next node, and no
+            # value of the chunk can be too long) such a string needs none of the merge, tag,
+            # limit and conversion tests of the general path that follows.
+            if tag is str_tag and nodes < fast_below:
+                nodes += 1
+                mark = event.start_mark
+                if state == 0:
+                    # A mapping's scalar key: only its text and position are kept, no node.
+                    line = mark.line + first_line
+                    column = mark.column + 1
+                    if raw in values:
+                        out.append(_duplicate(raw, line, column, keys[raw][0]))
+                    state = 1
+                    name = raw
+                    position = (line, column)
+                    continue
+                node = Scalar(raw, mark.line + first_line, mark.column + 1, raw, event.style)
+                if state == 1:
+                    values[name] = node
+                    keys[name] = position
+                    state = 0
+                    continue
+            else:
+                plain_str = tag is str_tag
+                if not plain_str and tag == _MERGE_TAG and state == 0:
+                    state = 2  # a merge key is not itself part of the tree
+                    continue
+                nodes += 1
+                mark = event.start_mark
+                line = mark.line + first_line
+                column = mark.column + 1
+                if (
+                    (nodes >= check_at and _over(nodes, budget, deadline))
+                    or (not plain_str and tag not in _SCALAR_TAGS)
+                    or (max_scalar is not None and len(raw) > max_scalar)
+                ):
+                    out.append(_refusal(line, column, tag, nodes, budget, deadline, limits))
+                    refused = True
+                    skipped = depth
+                    continue
+                if nodes >= check_at:
+                    check_at = _next_check(nodes, budget, timed)
+                    fast_below = check_at - 1 if max_scalar is None else 0
+                if state == 0:
+                    # A mapping's scalar key: only its text and position are kept, no node.
+                    if raw in values:
+                        out.append(_duplicate(raw, line, column, keys[raw][0]))
+                    state = 1
+                    name = raw
+                    position = (line, column)
+                    continue
+                node = Scalar(
+                    raw if plain_str or tag not in _CONVERT else _scalar_value(tag, raw),
+                    line,
+                    column,
+                    raw,
+                    event.style,
+                )
         elif cls is _MAPPING_START or cls is _SEQUENCE_START:
             if refused:
+                # The rest of a refused document makes no tree; its depth is still counted.
+                skipped += 1
+                if deep_stops and skipped > max_depth:
+                    raise _MayBeTooDeep
                 continue
             tag = event.tag
             if tag is None or tag == "!":
@@ -542,11 +594,15 @@ def _build_from_events(
                 or depth >= max_depth
                 or tag not in (_SEQ_TAGS if cls is _SEQUENCE_START else _MAP_TAGS)
             ):
+                if deep_stops and depth >= max_depth:
+                    raise _MayBeTooDeep
                 out.append(_refusal(line, column, tag, nodes, budget, deadline, limits, depth))
                 refused = True
+                skipped = depth + 1
                 continue
             if nodes >= check_at:
                 check_at = _next_check(nodes, budget, timed)
+                fast_below = check_at - 1 if max_scalar is None else 0
             stack.append((values, keys, merges, state, name, position, start_line, start_column))
             depth += 1
             start_line = line
@@ -562,6 +618,7 @@ def _build_from_events(
             continue
         elif cls is _MAPPING_END or cls is _SEQUENCE_END:
             if refused:
+                skipped -= 1
                 continue
             if state < 0:
                 node = Seq(values, start_line, start_column)
@@ -577,7 +634,8 @@ def _build_from_events(
             state = -1
             depth = 0
             nodes = 0
-            check_at = _next_check(0, budget, timed)
+            check_at = first_check
+            fast_below = check_at - 1 if max_scalar is None else 0
             refused = False
             root = None
             continue
@@ -735,8 +793,9 @@ def _parse_stream(
 ) -> tuple[list[Document], list[ParseError]]:
     documents: list[Document] = []
     errors: list[ParseError] = []
-    # No chunk can match where the whole text does not: scan once instead of per document.
-    block_deep = _could_be_deep(text)
+    # Whether the text could nest deeply in block style (no chunk can where the whole text
+    # cannot): scanned once, and only when a chunk needs `_check_depth` (below).
+    block_deep: bool | None = None
     for base, chunk in split_documents(text):
         if not _has_content(chunk):
             continue
@@ -755,11 +814,36 @@ def _parse_stream(
         match = _HELM_SOURCE.search(chunk) if "Source:" in chunk else None
         source = match.group(1).rstrip() if match else None
         budget = len(chunk) + 10_000
+        # `_check_depth` must refuse a chunk nested too deep before anything else is said
+        # about it. The builder counts the depth of every event itself, so the chunk is
+        # built first, and `_check_depth` runs only when the builder could not vouch for the
+        # whole chunk: it met a collection too deep, a syntax error, or an anchor or alias
+        # (it then stops early, and the composer, which recurses, takes the chunk). The text
+        # scans and the second event walk are then left out for the other chunks (2.5% of
+        # a paste of 50 objects); the outcome is the same as checking first.
         try:
-            _check_depth(chunk, base, limits.max_depth, block_deep=block_deep)
-            built = _build_from_events(
-                chunk, base=base, limits=limits, budget=budget, deadline=deadline
-            )
+            try:
+                built = _build_from_events(
+                    chunk,
+                    base=base,
+                    limits=limits,
+                    budget=budget,
+                    deadline=deadline,
+                    deep_stops=True,
+                )
+            except (yaml.YAMLError, _MayBeTooDeep) as stopped:
+                if block_deep is None:
+                    block_deep = _could_be_deep(text)
+                _check_depth(chunk, base, limits.max_depth, block_deep=block_deep)
+                if not isinstance(stopped, _MayBeTooDeep):
+                    raise
+                built = _build_from_events(
+                    chunk, base=base, limits=limits, budget=budget, deadline=deadline
+                )
+            if built is None:
+                if block_deep is None:
+                    block_deep = _could_be_deep(text)
+                _check_depth(chunk, base, limits.max_depth, block_deep=block_deep)
         except DocumentRefused as refused:
             errors.append(ParseError(refused.line, refused.column, **refused.said))
             continue

@@ -60,7 +60,7 @@ from troubleshooter.analyzer.model import (
     Storage,
     Workload,
 )
-from troubleshooter.analyzer.results import Finding
+from troubleshooter.analyzer.results import Finding, quick_init
 
 ID = "httpd-network-docroot-sendfile-mmap"
 TITLE = "Web server serves a network file system with sendfile or mmap on"
@@ -145,6 +145,7 @@ NGINX_DEFAULT_ROOT = "/usr/share/nginx/html"
 NGINX_IMAGES = frozenset({"nginx", "nginxinc/nginx-unprivileged"})
 
 
+@quick_init
 @dataclass(frozen=True)
 class _Switch:
     """An effective on/off setting and where it came from (for the message: a MESSAGES key)."""

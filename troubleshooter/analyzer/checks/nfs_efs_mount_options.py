@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from troubleshooter.analyzer.checks._common import key_position
 from troubleshooter.analyzer.messages import Phrase, say
 from troubleshooter.analyzer.model import K8sObject, Model, network_provisioner
-from troubleshooter.analyzer.results import Finding, ObjectRef
+from troubleshooter.analyzer.results import Finding, ObjectRef, quick_init
 from troubleshooter.analyzer.tree import Map, Scalar
 
 ID = "nfs-efs-mount-options"
@@ -133,6 +133,7 @@ def is_efs_host(server: str | None) -> bool:
     return bool(server) and bool(_EFS_HOST.search(server.strip()))
 
 
+@quick_init
 @dataclass(frozen=True)
 class _Option:
     """One mount option (`name` lower-cased, `value` after `=`) and the list item it came from."""
@@ -142,6 +143,7 @@ class _Option:
     node: Scalar
 
 
+@quick_init
 @dataclass(frozen=True)
 class _Target:
     """A PV or StorageClass that mounts NFS, with what we know about its server."""
