@@ -325,6 +325,7 @@ class Index:
         causes = (*knowledge.causes, *self.neighbours)
         self.slugs = tuple(c.slug for c in causes)
         self.neighbour_slugs = frozenset(c.slug for c in self.neighbours)
+        self._postings_of: dict[int, dict[str, list[tuple[str, int]]]] = {}
         # Symptom and near-miss phrases: token -> [(phrase id)], each phrase's token count.
         self._phrases: list[_Phrase] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
@@ -411,6 +412,10 @@ class Index:
             for cause in causes
         }
 
+        # The inverted lists of both BM25 document sets, built here rather than in a request.
+        self._term_postings(self._doc_tf)
+        self._term_postings(self._prose_tf)
+
     def idf(self, token: str) -> float:
         return self._idf.get(token, 0.0)
 
@@ -460,10 +465,11 @@ class Index:
             result[slug].prose_share = share
         # 3. Mechanism facets.
         text = prepared.lowered
+        positions: dict[str, int] = {}  # one look-up per distinct term: causes share many
         for slug, facets in self._facets.items():
             found = {}
             for facet, terms in facets.items():
-                hits = _words_found(text, terms)
+                hits = _words_found(text, terms, positions)
                 if hits:
                     found[facet] = hits
             result[slug].facets = found
@@ -478,16 +484,29 @@ class Index:
         average: float,
     ) -> dict[str, float]:
         scores = dict.fromkeys(self.slugs, 0.0)
+        postings = self._term_postings(docs)
+        norms = {
+            slug: self.K1 * (1 - self.B + self.B * lengths[slug] / average) for slug in self.slugs
+        }
         for token in query:
             weight = idf.get(token)
             if not weight:
                 continue
-            for slug in self.slugs:
-                tf = docs[slug].get(token)
-                if tf:
-                    norm = self.K1 * (1 - self.B + self.B * lengths[slug] / average)
-                    scores[slug] += weight * tf * (self.K1 + 1) / (tf + norm)
+            for slug, tf in postings.get(token, ()):
+                scores[slug] += weight * tf * (self.K1 + 1) / (tf + norms[slug])
         return scores
+
+    def _term_postings(self, docs: dict[str, Counter]) -> dict[str, list[tuple[str, int]]]:
+        """token -> [(slug, tf)] for one of the BM25 document sets, built on first use."""
+        key = id(docs)
+        found = self._postings_of.get(key)
+        if found is None:
+            found = defaultdict(list)
+            for slug in self.slugs:
+                for token, tf in docs[slug].items():
+                    found[token].append((slug, tf))
+            self._postings_of[key] = found = dict(found)
+        return found
 
     def best_line(self, prepared: PreparedText, slug: str) -> tuple[int, list[str]]:
         """The line that holds most of ``slug``'s distinctive words, and those words."""
@@ -515,12 +534,18 @@ def _shares(scores: dict[str, float]) -> dict[str, tuple[float, float, float]]:
     }
 
 
-def _words_found(text: str, terms: Sequence[str]) -> list[str]:
+def _words_found(
+    text: str, terms: Sequence[str], positions: dict[str, int] | None = None
+) -> list[str]:
     """The words of ``text`` that the terms found, as written there (a prefix term gives the
     whole word: ``truncat*`` -> ``truncated``); a word inside a longer one found is dropped."""
     found: list[str] = []
     for term in terms:
-        position = find_term(text, term)
+        position = positions.get(term) if positions is not None else None
+        if position is None:
+            position = find_term(text, term)
+            if positions is not None:
+                positions[term] = position
         if position == -1:
             continue
         end = position + len(term.rstrip("*"))
