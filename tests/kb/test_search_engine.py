@@ -1,0 +1,139 @@
+"""The engine's own parts (kb/search/union.py, kb/search/reading.py) against Whoosh's, on a real
+index in a temporary folder: the same documents, in the same order, with the same float scores.
+
+The corpus is large enough that common words have posting lists of several on-disk blocks
+(Whoosh writes 128 postings per block), so block reads, skips and the bulk scoring of a term's
+postings are all exercised.
+"""
+
+from __future__ import annotations
+
+import pytest
+from whoosh.query import And, Phrase, Term
+from whoosh.query.compound import PreloadedOr
+
+from kb.search import build_query, caches, prepare_query, rebuild_index
+
+ANIMALS = ["wolf", "yak", "lynx", "puma", "otter", "heron", "bison", "moose", "crane", "eel"]
+DOCS = 420
+
+
+def _corpus(count: int = DOCS) -> None:
+    from kb.models import Article
+
+    Article.objects.bulk_create(
+        Article(
+            slug=f"note-{i}",
+            title=f"Note {i} " + ANIMALS[i % 10] + (" alpha" if i % 7 == 0 else ""),
+            lang="en",
+            markdown="",
+            symptoms=[f"pod restarts {ANIMALS[(i * 3) % 10]}"] if i % 5 == 0 else [],
+            html=(
+                f"<h2 id='symptoms'>Symptoms</h2><p>kubernetes pod restarts {ANIMALS[i % 10]} "
+                f"{ANIMALS[(i * 3) % 10]} note {i}"
+                + (" kubernetes" * (i % 4))
+                + "</p>"
+                + (f"<p>{' filler' * (i % 50)}</p>" if i % 3 else "")
+                + "<p>ノードの設定が反映されない</p>"
+            ),
+        )
+        for i in range(count)
+    )
+
+
+def _hand_built() -> list[list]:
+    """Clauses as the shaping builds them, and more: long lists, an AND, a phrase, a boost."""
+    return [
+        [Term("body_text", "kubernetes"), Term("body_text", "wolf"), Term("title_text", "alpha")],
+        [Term("body_text", "pod"), Term("body_text", "restarts"), Term("body_text", "filler")],
+        [
+            Term("body_text", "yak"),
+            And([Term("body_text", "kubernetes"), Term("body_text", "pod")], boost=1.5),
+            Phrase("symptom_text", ["pod", "restarts"], boost=4.0),
+            Term("body_text", "moose", boost=2.0),
+            Term("body_text", "no-such-word"),
+        ],
+        [Term("body_text", "設定"), Term("ja_text", "設定"), Term("body_text", "note")],
+    ]
+
+
+def _scored(searcher, query) -> list[tuple[int, float]]:  # noqa: ANN001
+    return [(hit.docnum, hit.score) for hit in searcher.search(query, limit=None)]
+
+
+@pytest.mark.django_db
+def test_bulk_scored_terms_give_whoosh_array_union_scores() -> None:
+    from kb.search.reading import lengths_in_memory, one_query
+    from kb.search.union import SparseArrayUnionMatcher, SparseUnionOr, _term_plan
+
+    _corpus()
+    rebuild_index()
+    searcher = caches.searchers.get()
+    reader = searcher.reader()
+    assert reader.doc_frequency("body_text", "kubernetes") > 3 * 128  # several blocks
+    lengths_in_memory(searcher)
+    shaped = [
+        build_query(prepare_query(text), reader)
+        for text in ("alpha wolf yak lynx puma", "kubernetes pod restarts moose", "ノードの設定")
+    ]
+    queries = [SparseUnionOr(clauses) for clauses in _hand_built()] + shaped
+    bulk = 0
+    for query in queries:
+        with one_query(searcher):
+            ours = _scored(searcher, query)
+            matcher = query.matcher(searcher)
+        whoosh = _scored(searcher, PreloadedOr(query.subqueries))
+        assert ours == whoosh, query
+        assert ours
+        # The bulk path was taken for the bare terms (else this test would compare Whoosh
+        # with itself).
+        if len(query.subqueries) > 1:
+            assert isinstance(matcher, SparseArrayUnionMatcher)
+        perdoc = reader._perdoc  # noqa: SLF001
+        with one_query(searcher):
+            fresh = [sub.matcher(searcher) for sub in query.subqueries]
+        bulk += any(_term_plan(m, perdoc) is not None for m in fresh)
+    assert bulk >= len(_hand_built())
+
+
+def _walk(matcher) -> list[tuple[int, float]]:  # noqa: ANN001
+    postings = []
+    while matcher.is_active():
+        postings.append((matcher.id(), matcher.weight()))
+        matcher.next()
+    return postings
+
+
+@pytest.mark.django_db
+def test_block_reads_and_skips_land_on_whoosh_postings() -> None:
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    from kb.search.reading import _LeafMatcher, one_query
+
+    _corpus()
+    rebuild_index()
+    searcher = caches.searchers.get()
+    reader = searcher.reader()
+    for field, word in (("body_text", "kubernetes"), ("body_text", "filler"), ("body_text", "pod")):
+        whoosh = reader.postings(field, word)
+        assert type(whoosh) is W3LeafMatcher
+        expected = _walk(whoosh)
+        with one_query(searcher):
+            ours = reader.postings(field, word)
+        assert type(ours) is _LeafMatcher
+        assert _walk(ours) == expected, word
+        assert len(expected) > 128
+        ids = [docnum for docnum, _ in expected]
+        for target in (0, 1, 127, 128, 129, 200, 300, ids[-1], ids[-1] + 1):
+            a = reader.postings(field, word)
+            with one_query(searcher):
+                b = reader.postings(field, word)
+            a.skip_to(target)
+            b.skip_to(target)
+            assert a.is_active() == b.is_active(), (word, target)
+            if a.is_active():
+                assert (a.id(), a.weight(), a.block_max_weight()) == (
+                    b.id(),
+                    b.weight(),
+                    b.block_max_weight(),
+                ), (word, target)
