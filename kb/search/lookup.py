@@ -82,16 +82,18 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
             return []
         # Room for the other language versions of the same articles, folded away below.
         found = top_hits(searcher, whoosh_query, limit=min(limit * 3, 150))
-    stored: dict[tuple[str, str], dict] = {}
-    hits = []
     # scored_length(), not len(): len() counts every match, re-running the query unlimited.
     top_score = found[0].score if found.scored_length() else 0.0
+    ranked = []
     for result in found:
         if result.score < RELATIVE_CUTOFF * top_score:
             break  # the rest matched only a stray common word: noise, not answers
-        fields = result.fields()
+        ranked.append((result.docnum, result.score))
+    stored: dict[tuple[str, str], dict] = {}
+    hits = []
+    for fields, score in _first_articles(searcher, ranked, limit=limit):
         stored[(fields["slug"], fields["lang"])] = fields
-        hits.append(_hit(fields, score=round(float(result.score), 4)))
+        hits.append(_hit(fields, score=round(float(score), 4)))
 
     def translation(hit: SearchHit) -> SearchHit | None:
         # The hit's article in the reader's language, found in the index by its slug alone:
@@ -109,6 +111,39 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
     # Once more, now that each hit has its section: links to a version that is not English
     # carry its language (one version per slug already, so nothing else changes).
     return one_version_per_article(pointed, lang=lang)
+
+
+def _first_articles(searcher, ranked: list[tuple[int, float]], *, limit: int) -> list:  # noqa: ANN001
+    """The stored fields and scores of the versions in `ranked` of its first `limit` articles,
+    in rank order.
+
+    Folding keeps the first `limit` articles (slugs) in the order they first appear, each with
+    its versions found, so the versions of later articles never change the answer. Their
+    stored fields (sections included, zlib-compressed) were read all the same: up to 30 per
+    query, several milliseconds for a long document. Here a found version's slug is read
+    only until `limit` articles are known; the other versions of those articles are found by
+    the slug's postings (one to three documents), not by reading every hit.
+    """
+    position = {docnum: i for i, (docnum, _) in enumerate(ranked)}
+    fields_at: dict[int, dict] = {}
+    kept: set[int] = set()
+    articles = 0
+    for i, (docnum, _) in enumerate(ranked):
+        if articles == limit:
+            break
+        if i in kept:
+            continue  # another version of an article already kept
+        fields = fields_at[i] = searcher.stored_fields(docnum)
+        articles += 1
+        kept.add(i)
+        for version in searcher.document_numbers(slug=fields["slug"]):
+            if version in position:
+                kept.add(position[version])
+    chosen = sorted(kept)
+    for i in chosen:
+        if i not in fields_at:
+            fields_at[i] = searcher.stored_fields(ranked[i][0])
+    return [(fields_at[i], ranked[i][1]) for i in chosen]
 
 
 def top_hits(searcher, whoosh_query: Query, *, limit: int):  # noqa: ANN001, ANN201

@@ -137,3 +137,52 @@ def test_block_reads_and_skips_land_on_whoosh_postings() -> None:
                     b.weight(),
                     b.block_max_weight(),
                 ), (word, target)
+
+
+@pytest.mark.django_db
+def test_the_first_articles_keep_every_version_of_them_and_no_other() -> None:
+    from kb.models import Article
+    from kb.search.lookup import RELATIVE_CUTOFF, _first_articles, top_hits
+    from kb.search.reading import one_query
+
+    originals = []
+    for i in range(40):
+        originals.append(
+            Article.objects.create(
+                slug=f"art-{i}",
+                title=f"Pod {ANIMALS[i % 10]}",
+                lang="en",
+                markdown="",
+                html=f"<p>kubernetes pod {ANIMALS[i % 10]} {ANIMALS[(i * 7) % 10]} {i}</p>",
+            )
+        )
+    for original in originals[::2]:
+        for lang in ("ja", "zh"):
+            Article.objects.create(
+                slug=original.slug,
+                title=f"{original.title} {lang}",
+                lang=lang,
+                translation_of=original,
+                markdown="",
+                html=f"<p>kubernetes pod {original.title.split()[1]} 設定 {lang}</p>",
+            )
+    rebuild_index()
+    searcher = caches.searchers.get()
+    checked = 0
+    for text in ("kubernetes pod wolf", "yak lynx", "pod 設定", "moose eel crane"):
+        with one_query(searcher):
+            query = build_query(prepare_query(text), searcher.reader())
+            found = top_hits(searcher, query, limit=30)
+        top = found[0].score
+        ranked = [(hit.docnum, hit.score) for hit in found if hit.score >= RELATIVE_CUTOFF * top]
+        every = [(searcher.stored_fields(docnum), score) for docnum, score in ranked]
+        for limit in (1, 2, 3, 5, 10):
+            slugs: list[str] = []
+            for fields, _ in every:
+                if fields["slug"] not in slugs:
+                    slugs.append(fields["slug"])
+            first = set(slugs[:limit])
+            expected = [(f, score) for f, score in every if f["slug"] in first]
+            assert _first_articles(searcher, ranked, limit=limit) == expected, (text, limit)
+            checked += len(expected) > len(first)  # some article had several versions
+    assert checked
