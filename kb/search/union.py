@@ -11,17 +11,23 @@ not the size of the index.
 A clause that is a single term (most of them) is read a block at a time: its postings are
 scored in one loop with BM25F's own formula (`whoosh/scoring.py`, `bm25`), in the same
 operations and order, instead of five method calls per posting through the matcher and its
-scorer (`is_active`, `id`, `score` -> `weight`, `dfl`, `next`). The sums are the same floats.
+scorer (`is_active`, `id`, `score` -> `weight`, `dfl`, `next`). An AND of terms is walked
+the same way: its rarest term's postings lead, the others skip to each of them (by bisection
+inside a block), and a document holding them all is scored by the AND's own tree of sums.
+The sums are the same floats.
 """
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from bisect import bisect_left
 
 from whoosh.codec.whoosh3 import W3LeafMatcher, _lenfield
+from whoosh.matching.binary import IntersectionMatcher
 from whoosh.matching.combo import ArrayUnionMatcher, CombinationMatcher
 from whoosh.matching.mcore import ListMatcher
+from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.query.compound import PreloadedOr
 from whoosh.scoring import BM25FScorer
 from whoosh.util.numeric import byte_to_length
@@ -49,6 +55,84 @@ def _term_plan(matcher, perdoc):  # noqa: ANN001, ANN202
     return (lengths, scorer.idf, scorer.avgfl, scorer.B, scorer.K1, scorer.dfl)
 
 
+def _and_plan(matcher, perdoc):  # noqa: ANN001, ANN202
+    """For an AND of bare terms (Whoosh's tree of `IntersectionMatcher`, maybe boosted): its
+    boost, the tree's shape over its leaves, and each leaf with its term plan; else None."""
+    boost = None
+    node = matcher
+    if type(node) is WrappingMatcher:
+        boost = node.boost
+        node = node.child
+    if type(node) is not IntersectionMatcher:
+        return None
+    leaves: list = []
+
+    def shape(node):  # noqa: ANN001, ANN202
+        if type(node) is IntersectionMatcher:
+            left, right = shape(node.a), shape(node.b)
+            return None if left is None or right is None else (left, right)
+        plan = _term_plan(node, perdoc)
+        if plan is None:
+            return None
+        leaves.append((node, plan))
+        return len(leaves) - 1
+
+    tree = shape(node)
+    return None if tree is None else ("and", boost, tree, leaves)
+
+
+def _leaf_size(matcher) -> int:  # noqa: ANN001
+    # Bytes of postings (a list matcher: postings): the shortest list leads the AND.
+    return len(matcher._ids) if type(matcher) is ListMatcher else matcher._length  # noqa: SLF001
+
+
+def _add_and(plan, a, touched: set, offset: int, limit: int, boost: float) -> None:  # noqa: ANN001, C901, PLR0913
+    """Add an AND's scores into `a`: `WrappingMatcher(IntersectionMatcher tree).score() * boost`
+    for every document below `limit` that holds all its terms, as Whoosh computes it."""
+    _, and_boost, tree, leaves = plan
+    matchers = [m for m, _ in leaves]
+    if not all(m.is_active() for m in matchers):
+        return
+    scores = [0.0] * len(leaves)
+
+    def total(node) -> float:  # noqa: ANN001
+        if type(node) is int:
+            return scores[node]
+        return total(node[0]) + total(node[1])
+
+    order = sorted(range(len(matchers)), key=lambda i: _leaf_size(matchers[i]))
+    lead = matchers[order[0]]
+    rest = [matchers[i] for i in order[1:]]
+    while lead.is_active():
+        docnum = lead.id()
+        if docnum >= limit:
+            return
+        target = docnum
+        for m in rest:
+            if m.id() < docnum:
+                m.skip_to(docnum)
+                if not m.is_active():
+                    return  # one term has no posting left: no document holds them all
+            if m.id() != docnum:
+                target = m.id()
+                break
+        if target != docnum:
+            lead.skip_to(target)
+            continue
+        for i, (m, (lengths, idf, avgfl, B, K1, dfl)) in enumerate(leaves):  # noqa: N806
+            tf = m.weight()
+            lbyte = lengths[docnum]
+            fl = byte_to_length(lbyte) if lbyte else dfl(docnum)
+            scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+        score = total(tree)
+        if and_boost is not None:
+            score = score * and_boost
+        slot = docnum - offset
+        a[slot] += score * boost
+        touched.add(slot)
+        lead.next()
+
+
 class SparseArrayUnionMatcher(ArrayUnionMatcher):
     """`ArrayUnionMatcher` over one part holding the whole index, visiting scored slots only."""
 
@@ -62,7 +146,9 @@ class SparseArrayUnionMatcher(ArrayUnionMatcher):
     ):
         CombinationMatcher.__init__(self, submatchers, boost=boost)
         self._scored = scored
-        self._plans = [_term_plan(m, perdoc) if scored else None for m in submatchers]
+        self._plans = [
+            (_term_plan(m, perdoc) or _and_plan(m, perdoc)) if scored else None for m in submatchers
+        ]
         self._doccount = doccount
         self._partsize = max(1, doccount)
         self._a = array("d", bytes(8 * self._partsize))
@@ -82,7 +168,10 @@ class SparseArrayUnionMatcher(ArrayUnionMatcher):
         # As ArrayUnionMatcher._read_part: clause by clause, so each sum is the same float.
         for m, plan in zip(self._submatchers, self._plans, strict=True):
             if plan is not None:
-                _add_term(m, plan, a, touched, offset, limit, boost)
+                if plan[0] == "and":
+                    _add_and(plan, a, touched, offset, limit, boost)
+                else:
+                    _add_term(m, plan, a, touched, offset, limit, boost)
                 continue
             while m.is_active() and m.id() < limit:
                 slot = m.id() - offset
@@ -95,6 +184,19 @@ class SparseArrayUnionMatcher(ArrayUnionMatcher):
         self._touched = sorted(touched)
         self._offset = offset
         self._limit = limit
+
+    def top(self, limit: int) -> list[tuple[float, int]]:
+        """The best `limit` (score, docnum), best first, as Whoosh's `TopCollector` keeps them.
+
+        The collector visits the documents this matcher yields (the scored slots holding a
+        score above 0) in docnum order and keeps the largest (score, -docnum) pairs: a tie
+        goes to the lower docnum. Taking the largest pairs at once gives the same list,
+        without three method calls and a heap operation per document collected.
+        """
+        a = self._a
+        offset = self._offset
+        pairs = [(a[slot], -(slot + offset)) for slot in self._touched if a[slot] > 0]
+        return [(score, -negated) for score, negated in heapq.nlargest(limit, pairs)]
 
     def _find_next(self) -> None:
         a = self._a

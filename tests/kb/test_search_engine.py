@@ -63,8 +63,9 @@ def _scored(searcher, query) -> list[tuple[int, float]]:  # noqa: ANN001
 
 @pytest.mark.django_db
 def test_bulk_scored_terms_give_whoosh_array_union_scores() -> None:
+    from kb.search.lookup import top_hits
     from kb.search.reading import lengths_in_memory, one_query
-    from kb.search.union import SparseArrayUnionMatcher, SparseUnionOr, _term_plan
+    from kb.search.union import SparseArrayUnionMatcher, SparseUnionOr, _and_plan, _term_plan
 
     _corpus()
     rebuild_index()
@@ -77,7 +78,7 @@ def test_bulk_scored_terms_give_whoosh_array_union_scores() -> None:
         for text in ("alpha wolf yak lynx puma", "kubernetes pod restarts moose", "ノードの設定")
     ]
     queries = [SparseUnionOr(clauses) for clauses in _hand_built()] + shaped
-    bulk = 0
+    bulk = ands = 0
     for query in queries:
         with one_query(searcher):
             ours = _scored(searcher, query)
@@ -85,6 +86,15 @@ def test_bulk_scored_terms_give_whoosh_array_union_scores() -> None:
         whoosh = _scored(searcher, PreloadedOr(query.subqueries))
         assert ours == whoosh, query
         assert ours
+        # The top N taken from the OR's scores: Whoosh's collector keeps the same, ties to
+        # the lower docnum.
+        for limit in (1, 3, 10, 30):
+            top = [(h.docnum, h.score) for h in top_hits(searcher, query, limit=limit)]
+            expected = [
+                (h.docnum, h.score)
+                for h in searcher.search(PreloadedOr(query.subqueries), limit=limit)
+            ]
+            assert top == expected, (query, limit)
         # The bulk path was taken for the bare terms (else this test would compare Whoosh
         # with itself).
         if len(query.subqueries) > 1:
@@ -93,7 +103,9 @@ def test_bulk_scored_terms_give_whoosh_array_union_scores() -> None:
         with one_query(searcher):
             fresh = [sub.matcher(searcher) for sub in query.subqueries]
         bulk += any(_term_plan(m, perdoc) is not None for m in fresh)
+        ands += any(_and_plan(m, perdoc) is not None for m in fresh)
     assert bulk >= len(_hand_built())
+    assert ands >= 2
 
 
 def _walk(matcher) -> list[tuple[int, float]]:  # noqa: ANN001
