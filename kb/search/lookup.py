@@ -28,7 +28,7 @@ from kb.search.healing import check_freshness, schedule_heal
 from kb.search.hits import SearchHit
 from kb.search.languages import one_version_per_article, preferred_language
 from kb.search.query import build_query, prepare_query
-from kb.search.reading import lengths_in_memory, one_query
+from kb.search.reading import documents_with, lengths_in_memory, one_query
 from kb.search.snippets import SNIPPET_CHARS, Needles, best_section, needles, shorten
 from kb.search.union import SparseArrayUnionMatcher, SparseUnionOr
 
@@ -101,7 +101,8 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
         # The hit's article in the reader's language, found in the index by its slug alone:
         # a slug has a version or three, while `document(slug=, lang=)` intersects them with
         # the language's postings, thousands of documents (22 ms a call in cProfile).
-        for fields in searcher.documents(slug=hit.slug):
+        for docnum in documents_with(searcher, "slug", hit.slug):
+            fields = searcher.stored_fields(docnum)
             if fields["lang"] == lang:
                 stored[(hit.slug, lang)] = fields
                 return replace(hit, title=fields["title"], lang=lang)
@@ -138,7 +139,7 @@ def _first_articles(searcher, ranked: list[tuple[int, float]], *, limit: int) ->
         fields = fields_at[i] = searcher.stored_fields(docnum)
         articles += 1
         kept.add(i)
-        for version in searcher.document_numbers(slug=fields["slug"]):
+        for version in documents_with(searcher, "slug", fields["slug"]):
             if version in position:
                 kept.add(position[version])
     chosen = sorted(kept)

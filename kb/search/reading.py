@@ -26,13 +26,14 @@ from __future__ import annotations
 import contextlib
 import io
 import pickle
+import struct
 import threading
 import zlib
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3TermInfo, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.matching import ReadTooFar
 from whoosh.reading import TermNotFound
@@ -43,6 +44,47 @@ from whoosh.util.numeric import byte_to_length
 SCORED_FIELDS = ("title_text", "symptom_text", "keyword_text", "body_text", "ja_text")
 
 _loading = threading.Lock()
+
+# Whoosh's hash file layout (`whoosh/filedb/filetables.py`): a slot is (hash, position), an
+# item is (key length, value length), the key, the value.
+_POINTER = struct.Struct("!Iq")
+_LENGTHS = struct.Struct("!ii")
+# Bytes read with a key: a term's entry is 28 bytes, more with its postings inlined.
+_ENTRY_BYTES = 96
+
+
+def _entry(table, key: bytes) -> bytes | None:  # noqa: ANN001 - whoosh's HashReader
+    """The value stored under `key` in Whoosh's on-disk hash table, or None.
+
+    The same probing as `HashReader.ranges_for_key` (first match wins, as its `__getitem__`
+    takes), with fewer reads: the key's lengths, the key and the entry after it come in one
+    read, where Whoosh reads the lengths, the key and the value one by one, each a seek and
+    a read through the compound file.
+    """
+    keyhash = table.hashfn(key)
+    tablestart, numslots = table.tables[keyhash & 255]
+    if not numslots:
+        return None
+    get = table.dbfile.get
+    size = _POINTER.size
+    tableend = tablestart + numslots * size
+    slotpos = tablestart + ((keyhash >> 8) % numslots) * size
+    for _ in range(numslots):
+        slothash, itempos = _POINTER.unpack(get(slotpos, size))
+        if not itempos:
+            return None
+        if slothash == keyhash:
+            head = get(itempos, _LENGTHS.size + len(key) + _ENTRY_BYTES)
+            keylen, datalen = _LENGTHS.unpack(head[: _LENGTHS.size])
+            start = _LENGTHS.size + keylen
+            if keylen == len(key) and head[_LENGTHS.size : start] == key:
+                if start + datalen <= len(head):
+                    return head[start : start + datalen]
+                return get(itempos + start, datalen)
+        slotpos += size
+        if slotpos == tableend:
+            slotpos = tablestart
+    return None
 
 
 class _TermsOnce:
@@ -69,10 +111,16 @@ class _TermsOnce:
         try:
             info = self._entries[key]
         except KeyError:
-            try:
-                info = self._terms.term_info(fieldname, tbytes)
-            except TermNotFound:
-                info = None
+            terms = self._terms
+            table = getattr(terms, "_tindex", None)
+            if table is None:
+                try:
+                    info = terms.term_info(fieldname, tbytes)
+                except TermNotFound:
+                    info = None
+            else:
+                value = _entry(table, terms._keycoder(fieldname, tbytes))  # noqa: SLF001
+                info = None if value is None else W3TermInfo.from_bytes(value)
             self._entries[key] = info
         if info is None:
             raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
@@ -178,6 +226,34 @@ class _LeafMatcher(W3LeafMatcher):
             self._read_ids()
         # The block's largest id is >= targetid, so the position is inside the block.
         self._i = bisect_left(self._ids, targetid, self._i, self._blocklength)
+
+
+def documents_with(searcher, fieldname: str, text: str) -> list[int]:  # noqa: ANN001
+    """The document numbers holding `text` in `fieldname`, as `searcher.document_numbers`
+    finds them, from one look-up of the term's entry and its postings (Whoosh's own path
+    looks the term up five times and builds a scorer: 0.5 ms a call at 10 000 documents)."""
+    reader = searcher.reader()
+    terms = getattr(reader, "_terms", None)  # a single segment's term dictionary, else None
+    terms = getattr(terms, "_terms", terms)  # under one_query(): the dictionary it wraps
+    table = getattr(terms, "_tindex", None)
+    if table is None or not searcher.is_atomic() or reader.has_deletions():
+        return list(searcher.document_numbers(**{fieldname: text}))
+    tbytes = reader.schema[fieldname].to_bytes(text)
+    value = _entry(table, terms._keycoder(fieldname, tbytes))  # noqa: SLF001
+    if value is None:
+        return []
+    info = W3TermInfo.from_bytes(value)
+    if info.is_inlined():
+        return list(info.inlined_postings()[0])
+    offset, length = info.extent()
+    postings = _LeafMatcher(
+        terms._postfile,  # noqa: SLF001
+        offset,
+        length,
+        reader.schema[fieldname].format,
+        term=(fieldname, tbytes),
+    )
+    return list(postings.all_ids())
 
 
 @contextlib.contextmanager

@@ -198,3 +198,42 @@ def test_the_first_articles_keep_every_version_of_them_and_no_other() -> None:
             assert _first_articles(searcher, ranked, limit=limit) == expected, (text, limit)
             checked += len(expected) > len(first)  # some article had several versions
     assert checked
+
+
+@pytest.mark.django_db
+def test_term_entries_and_slug_postings_read_as_whoosh_reads_them() -> None:
+    from kb.models import Article
+    from kb.search.reading import _entry, documents_with
+
+    _corpus(200)
+    for i in range(0, 200, 3):
+        original = Article.objects.get(slug=f"note-{i}", lang="en")
+        Article.objects.create(
+            slug=original.slug,
+            title="ノート",
+            lang="ja",
+            translation_of=original,
+            markdown="",
+            html="<p>設定</p>",
+        )
+    rebuild_index()
+    searcher = caches.searchers.get()
+    reader = searcher.reader()
+    terms = reader._terms  # noqa: SLF001
+    table = terms._tindex  # noqa: SLF001
+    checked = 0
+    for fieldname, tbytes in reader.all_terms():
+        key = terms._keycoder(fieldname, tbytes)  # noqa: SLF001
+        assert _entry(table, key) == table[key], (fieldname, tbytes)
+        assert _entry(table, key + b"-absent") is None
+        checked += 1
+    assert checked > 500
+    assert _entry(table, terms._keycoder("body_text", b"no-such-term")) is None  # noqa: SLF001
+    several = 0
+    for i in range(200):
+        slug = f"note-{i}"
+        expected = list(searcher.document_numbers(slug=slug))
+        assert documents_with(searcher, "slug", slug) == expected, slug
+        several += len(expected) > 1
+    assert several > 50
+    assert documents_with(searcher, "slug", "no-such-slug") == []
