@@ -8,8 +8,11 @@ table (the index is read, not memory-mapped: kb/search/index.py). And BM25F read
 length of every posting it scores from a column file, one seek and read per document.
 
 - `one_query(searcher)`: while a query is shaped and run, each term's entry is looked up once
-  (absent terms too). Nothing outlives the query, so no answer depends on earlier searches.
-  Its posting readers skip inside a block by bisection instead of one posting at a time.
+  (absent terms too), with one read for the key and the entry together (`_entry`). Nothing
+  outlives the query, so no answer depends on earlier searches. Its posting readers read a
+  block in one piece and skip inside it by bisection instead of one posting at a time.
+- `documents_with(searcher, field, text)`: the documents holding a term (a slug's language
+  versions) from its entry and postings alone.
 - `lengths_in_memory(searcher)`: the length columns of the searched fields, one byte per
   document, are read into memory once per reader (10 000 documents: 50 KB), as a mapped
   index would have them.
