@@ -21,14 +21,16 @@ from dataclasses import replace
 from django.db.models import Q
 from django.urls import reverse
 from whoosh.query import Query
+from whoosh.searching import Results
 
 from kb.search.caches import results, searchers
 from kb.search.healing import check_freshness, schedule_heal
 from kb.search.hits import SearchHit
 from kb.search.languages import one_version_per_article, preferred_language
 from kb.search.query import build_query, prepare_query
-from kb.search.reading import lengths_in_memory, one_query
+from kb.search.reading import documents_with, lengths_in_memory, one_query
 from kb.search.snippets import SNIPPET_CHARS, Needles, best_section, needles, shorten
+from kb.search.union import SparseArrayUnionMatcher, SparseUnionOr
 
 logger = logging.getLogger(__name__)
 
@@ -82,22 +84,25 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
             return []
         # Room for the other language versions of the same articles, folded away below.
         found = top_hits(searcher, whoosh_query, limit=min(limit * 3, 150))
-    stored: dict[tuple[str, str], dict] = {}
-    hits = []
     # scored_length(), not len(): len() counts every match, re-running the query unlimited.
     top_score = found[0].score if found.scored_length() else 0.0
+    ranked = []
     for result in found:
         if result.score < RELATIVE_CUTOFF * top_score:
             break  # the rest matched only a stray common word: noise, not answers
-        fields = result.fields()
+        ranked.append((result.docnum, result.score))
+    stored: dict[tuple[str, str], dict] = {}
+    hits = []
+    for fields, score in _first_articles(searcher, ranked, limit=limit):
         stored[(fields["slug"], fields["lang"])] = fields
-        hits.append(_hit(fields, score=round(float(result.score), 4)))
+        hits.append(_hit(fields, score=round(float(score), 4)))
 
     def translation(hit: SearchHit) -> SearchHit | None:
         # The hit's article in the reader's language, found in the index by its slug alone:
         # a slug has a version or three, while `document(slug=, lang=)` intersects them with
         # the language's postings, thousands of documents (22 ms a call in cProfile).
-        for fields in searcher.documents(slug=hit.slug):
+        for docnum in documents_with(searcher, "slug", hit.slug):
+            fields = searcher.stored_fields(docnum)
             if fields["lang"] == lang:
                 stored[(hit.slug, lang)] = fields
                 return replace(hit, title=fields["title"], lang=lang)
@@ -111,17 +116,60 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
     return one_version_per_article(pointed, lang=lang)
 
 
+def _first_articles(searcher, ranked: list[tuple[int, float]], *, limit: int) -> list:  # noqa: ANN001
+    """The stored fields and scores of the versions in `ranked` of its first `limit` articles,
+    in rank order.
+
+    Folding keeps the first `limit` articles (slugs) in the order they first appear, each with
+    its versions found, so the versions of later articles never change the answer. Their
+    stored fields (sections included, zlib-compressed) were read all the same: up to 30 per
+    query, several milliseconds for a long document. Here a found version's slug is read
+    only until `limit` articles are known; the other versions of those articles are found by
+    the slug's postings (one to three documents), not by reading every hit.
+    """
+    position = {docnum: i for i, (docnum, _) in enumerate(ranked)}
+    fields_at: dict[int, dict] = {}
+    kept: set[int] = set()
+    articles = 0
+    for i, (docnum, _) in enumerate(ranked):
+        if articles == limit:
+            break
+        if i in kept:
+            continue  # another version of an article already kept
+        fields = fields_at[i] = searcher.stored_fields(docnum)
+        articles += 1
+        kept.add(i)
+        for version in documents_with(searcher, "slug", fields["slug"]):
+            if version in position:
+                kept.add(position[version])
+    chosen = sorted(kept)
+    for i in chosen:
+        if i not in fields_at:
+            fields_at[i] = searcher.stored_fields(ranked[i][0])
+    return [(fields_at[i], ranked[i][1]) for i in chosen]
+
+
 def top_hits(searcher, whoosh_query: Query, *, limit: int):  # noqa: ANN001, ANN201
     """The engine's top `limit` hits for a query built by `build_query`.
 
     Field lengths are read from memory and each term's entry once (kb/search/reading.py).
 
-    optimize=False: the block-quality skipping it turns on costs a scan of the union's whole
-    score array for every document collected (`ArrayUnionMatcher.block_quality`), more than
-    it skips; the answers are the same (measured on 153 queries of the benchmark corpus).
+    The OR's own matcher holds every document's score once it is built, so its top `limit`
+    are taken from it directly (`SparseArrayUnionMatcher.top`), as Whoosh's collector would
+    keep them (cProfile, 153 queries at 10 000 documents: the collector's calls were a fifth
+    of the engine).
+
+    Otherwise, optimize=False: the block-quality skipping it turns on costs a scan of the
+    union's whole score array for every document collected
+    (`ArrayUnionMatcher.block_quality`), more than it skips; the answers are the same
+    (measured on 153 queries of the benchmark corpus).
     """
     lengths_in_memory(searcher)
     with one_query(searcher):
+        if isinstance(whoosh_query, SparseUnionOr) and searcher.is_atomic():
+            matcher = whoosh_query.matcher(searcher, searcher.context())
+            if isinstance(matcher, SparseArrayUnionMatcher):
+                return Results(searcher, whoosh_query, matcher.top(limit))
         return searcher.search(whoosh_query, limit=limit, optimize=False)
 
 
