@@ -191,3 +191,18 @@ def test_a_scheduler_line_with_only_a_neighbours_reason_gets_its_advice(line, no
     diagnosis = diagnose(line, knowledge=KNOWLEDGE, tree=TREE)
     assert not diagnosis.matches
     assert [n.node for n in diagnosis.not_covered][:1] == [node_id]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "ja", "zh-hans"])
+def test_every_neighbour_has_its_permanent_page_in_each_language(client, lang):
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    key = lang[:2]
+    for node in NEIGHBOURS:
+        url = reverse("troubleshooter:node", args=[node.id])
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE=lang)
+        html = response.content.decode()
+        assert response.status_code == 200, node.id
+        assert escape(node.i18n["title"][key]) in html, (node.id, lang)
