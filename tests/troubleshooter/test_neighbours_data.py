@@ -36,10 +36,41 @@ EXISTING = [
     "oom-killed-other",
 ]
 
-# Mechanisms whose software prints no message of their own: a root-squashed chown prints the
-# same "Operation not permitted" as a non-root process does (the non-root article's), so only
-# the words around it (NFS, root_squash, nobody) can tell them apart.
-NO_MESSAGE_OF_ITS_OWN = ["nfs-root-squash"]
+# Neighbours without exact messages. A root-squashed chown prints the same "Operation not
+# permitted" as a non-root process does (the non-root article's case): only the words around
+# it (NFS, root_squash, nobody) tell them apart. The scheduler lists every node's reason in one
+# line ("1 node(s) had untolerated taint ..., 3 Too many pods."): a taint or affinity message
+# as an exact symptom would tie with the article's own and veto it; their words decide.
+NO_MESSAGE_OF_ITS_OWN = ["nfs-root-squash", "pending-untolerated-taint", "pending-node-affinity"]
+
+# One scheduler line, our reason beside a neighbour's: our article is named.
+MIXED_SCHEDULER_LINES = [
+    pytest.param(
+        "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Too many pods.",
+        "kubelet-max-pods",
+        id="taint-and-pod-count",
+    ),
+    pytest.param(
+        "0/6 nodes are available: 3 node(s) didn't match Pod's node affinity/selector, 3 Too many pods.",
+        "kubelet-max-pods",
+        id="affinity-and-pod-count",
+    ),
+    pytest.param(
+        "0/5 nodes are available: 2 pod has unbound immediate PersistentVolumeClaims, 3 Too many pods.",
+        "kubelet-max-pods",
+        id="claim-and-pod-count",
+    ),
+    pytest.param(
+        "0/5 nodes are available: 2 Insufficient cpu, 3 Too many pods. preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.",
+        "kubelet-max-pods",
+        id="cpu-and-pod-count",
+    ),
+    pytest.param(
+        "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 3 Insufficient hugepages-2Mi.",
+        "php-opcache-hugepages",
+        id="taint-and-hugepages",
+    ),
+]
 
 # What a placeholder in a symptom stands for when a user pastes the message.
 FILLED = {
@@ -131,3 +162,47 @@ def test_a_neighbours_own_message_names_no_article_and_gives_its_advice(node_id,
 def test_what_people_say_about_a_neighbour_names_no_article(node_id, report):
     diagnosis = diagnose(report, knowledge=KNOWLEDGE, tree=TREE)
     assert not diagnosis.matches, (report, [m.article for m in diagnosis.matches])
+
+
+@pytest.mark.parametrize(("line", "article"), MIXED_SCHEDULER_LINES)
+def test_a_scheduler_line_with_our_reason_beside_a_neighbours_names_our_article(line, article):
+    diagnosis = diagnose(line, knowledge=KNOWLEDGE, tree=TREE)
+    assert [m.article for m in diagnosis.matches][:1] == [article], diagnosis.ranking[:2]
+
+
+@pytest.mark.parametrize(
+    ("line", "node_id"),
+    [
+        (
+            "0/3 nodes are available: 3 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }.",
+            "pending-untolerated-taint",
+        ),
+        (
+            "0/1 nodes are available: 1 node(s) had taint {node.kubernetes.io/not-ready: }, that the pod didn't tolerate.",
+            "pending-untolerated-taint",
+        ),
+        (
+            "0/3 nodes are available: 3 pod has unbound immediate PersistentVolumeClaims. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+            "pvc-not-bound",
+        ),
+    ],
+)
+def test_a_scheduler_line_with_only_a_neighbours_reason_gets_its_advice(line, node_id):
+    diagnosis = diagnose(line, knowledge=KNOWLEDGE, tree=TREE)
+    assert not diagnosis.matches
+    assert [n.node for n in diagnosis.not_covered][:1] == [node_id]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "ja", "zh-hans"])
+def test_every_neighbour_has_its_permanent_page_in_each_language(client, lang):
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    key = lang[:2]
+    for node in NEIGHBOURS:
+        url = reverse("troubleshooter:node", args=[node.id])
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE=lang)
+        html = response.content.decode()
+        assert response.status_code == 200, node.id
+        assert escape(node.i18n["title"][key]) in html, (node.id, lang)
