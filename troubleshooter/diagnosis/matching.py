@@ -235,9 +235,23 @@ def diagnose(
     features_of = {slug: found.features() for slug, found in evidence.items()}
     # Padded with a zero: a knowledge base of one article leads nobody. A symptom that one of
     # its article's own near misses fits as well is explained away: it leads nothing.
+    # An article's lead is over the other articles only: a neighbour's message on the same
+    # line (a scheduler line giving a taint and "Too many pods") weighs through the neighbour
+    # features, and must not take the protection of the article's own exact message away.
     symptom_scores = [
         *sorted(
             (e.symptom for e in evidence.values() if not features_of[e.slug]["near_miss"]),
+            reverse=True,
+        ),
+        0.0,
+    ]
+    article_scores = [
+        *sorted(
+            (
+                e.symptom
+                for e in evidence.values()
+                if not features_of[e.slug]["near_miss"] and e.slug not in index.neighbour_slugs
+            ),
             reverse=True,
         ),
         0.0,
@@ -248,8 +262,10 @@ def diagnose(
     neighbour_symptom = max((evidence[s].symptom for s in index.neighbour_slugs), default=0.0)
     for slug, found in evidence.items():
         features = features_of[slug]
-        # How far this cause's best symptom leads every other cause's.
-        others = symptom_scores[1] if found.symptom == symptom_scores[0] else symptom_scores[0]
+        # How far this cause's best symptom leads every other cause's (an article: every other
+        # article's).
+        scores = symptom_scores if slug in index.neighbour_slugs else article_scores
+        others = scores[1] if found.symptom == scores[0] else scores[0]
         features["symptom_lead"] = max(0.0, found.symptom - others) if found.symptom >= 0.6 else 0.0
         if slug in index.neighbour_slugs:
             features["tree"] = 1.0 if slug.removeprefix(NEIGHBOUR_PREFIX) in not_covered else 0.0
