@@ -49,3 +49,17 @@ def test_a_neighbours_message_is_refused_with_its_advice_on_the_page_and_in_the_
     ).json()
     assert answer["matches"] == []
     assert [n["node"] for n in answer["not_covered"]][:1] == ["nginx-body-size-limit"]
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_the_neighbours_refusal_reads_in_the_page_language(lang):
+    node = get_tree().node("php-memory-limit")
+    text = (
+        "PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted"
+        " (tried to allocate 20480 bytes)"
+    )
+    url = reverse("troubleshooter:troubleshoot") + f"?lang={lang}"
+    page = html_lib.unescape(Client().post(url, {"text": text}).content.decode())
+    assert node.i18n["title"][lang] in page
+    assert node.i18n["advice"][lang] in page
+    assert node.i18n["title"]["en"] not in page
