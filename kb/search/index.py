@@ -335,76 +335,17 @@ def _write_here(ix, articles: Iterable | None) -> int:  # noqa: ANN001
     return count
 
 
-class _Row:
-    """The columns `document` reads, sent to a worker instead of a model instance."""
-
-    def __init__(self, values: dict) -> None:
-        self.__dict__.update(values)
-
-
-def analyze_rows(rows: list[dict]) -> list[list[tuple]]:
-    """In a worker: each row's index document, analysed field by field as
-    `SegmentWriter.add_document` does: (field name, postings or None, value) in name order."""
-    fields = schema()
-    analysed = []
-    for row in rows:
-        doc = document(_Row(row))
-        entries = []
-        for name in sorted(doc):
-            value = doc[name]
-            if value is None:
-                continue
-            field = fields[name]
-            postings = list(field.index(value)) if field.indexed else None
-            entries.append((name, postings, value))
-        analysed.append(entries)
-    return analysed
-
-
-def _add_analysed(writer, entries: list[tuple]) -> None:  # noqa: ANN001
-    """`writer.add_document` for a document analysed by `analyze_rows` (Whoosh 2.7's
-    SegmentWriter.add_document without the analysis; no boosts, spelling or vectors, which
-    the schema does not use)."""
-    writer._check_state()
-    per_document = writer.perdocwriter
-    fields = writer.schema
-    docnum = writer.docnum
-    add_posting = writer.pool.add
-    per_document.start_doc(docnum)
-    try:
-        for name, postings, value in entries:
-            field = fields[name]
-            length = 0
-            if field.indexed:
-                scorable = field.scorable
-                for term, frequency, weight, encoded in postings:
-                    weight *= 1.0  # add_document multiplies by the field boost, 1.0 here
-                    if scorable:
-                        length += frequency
-                    add_posting((name, term, docnum, weight, encoded))
-            per_document.add_field(name, field, value if field.stored else None, length)
-            column = field.column_type
-            if column and value is not None:
-                per_document.add_column_value(name, column, field.to_column_value(value))
-    except Exception:
-        per_document.cancel_doc()
-        raise
-    per_document.finish_doc()
-    writer._added = True
-    writer.docnum += 1
-
-
 def _write_in_parallel(ix, workers: int) -> int:  # noqa: ANN001
+    """Analyse the articles and encode their postings in `workers` processes
+    (kb/search/bulk.py): the same single segment Whoosh's writer would commit."""
     import multiprocessing
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
     from kb import import_pool
     from kb.models import Article
+    from kb.search.bulk import BulkSegment
 
-    fields = ix.schema
-    if any(fields[name].separate_spelling() or fields[name].vector for name in fields.names()):
-        raise AssertionError("_add_analysed handles no spelling or vector fields")
     rows = Article.objects.values(*_INDEXED_FIELDS).iterator(chunk_size=500)
     count = 0
     writer = ix.writer(limitmb=WRITER_LIMIT_MB)
@@ -415,27 +356,21 @@ def _write_in_parallel(ix, workers: int) -> int:  # noqa: ANN001
         initargs=(os.getpid(),),
     )
     try:
+        bulk = BulkSegment(writer, pool, workers, Path(ix.storage.folder))
         pending: deque = deque()
-
-        def take() -> int:
-            added = 0
-            for entries in pending.popleft().result():
-                _add_analysed(writer, entries)
-                added += 1
-            return added
-
         chunk: list[dict] = []
         for row in rows:
             chunk.append(row)
             if len(chunk) >= _CHUNK:
-                pending.append(pool.submit(analyze_rows, chunk))
+                pending.append(bulk.submit(chunk))
                 chunk = []
                 if len(pending) >= 4 * workers:
-                    count += take()
+                    count += bulk.take(pending.popleft())
         if chunk:
-            pending.append(pool.submit(analyze_rows, chunk))
+            pending.append(bulk.submit(chunk))
         while pending:
-            count += take()
+            count += bulk.take(pending.popleft())
+        bulk.finish()
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         writer.cancel()
