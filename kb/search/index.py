@@ -300,11 +300,12 @@ def rebuild_locked(
     """`rebuild_index` for a caller that holds the rebuild lock.
 
     With many articles, what each one becomes in the index (`document`, then every field's
-    analyzer) is computed in `workers` processes (default: one per core) and only added to
-    the writer here, in the same order: the same documents, the same postings, the same
-    document numbers. Whoosh then writes the postings in this process; that part cannot be
-    shared out without splitting the index into segments, which changes how Whoosh matches
-    (it picks its union matcher by the documents of a segment) and slows searches.
+    analyzer) is computed in `workers` processes (default: one per core), and the same
+    workers encode the postings (kb/search/bulk.py): one segment, as Whoosh's own writer
+    would write it, with the same document numbers. (One segment per worker would change
+    how Whoosh matches: it picks its union matcher by the documents of a segment.)
+    `nothing_saved` (an import that saved nothing) skips the digest while the database is
+    at the generation the index was built from.
     """
     from kb.models import Article
 
