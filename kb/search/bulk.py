@@ -9,7 +9,8 @@ workers waited. Splitting the index into one segment per worker would share that
 changes how Whoosh matches (it picks its union matcher by a segment's documents) and makes
 every search visit several segments.
 
-This module writes the same single segment, byte for byte the same postings and terms:
+This module writes the same single segment, byte for byte (every file inside the
+compound segment of 3 011 and of 10 011 real articles was equal to Whoosh's own):
 
 1. Workers analyse chunks of articles (`document()` and each field's analyzer), as before,
    but keep the postings: each chunk's postings, sorted as Whoosh sorts them (field, term,
