@@ -441,34 +441,58 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _walk(root: Path, report: ImportReport) -> list[Path]:
-    """Documents under `root`; links are followed only to files inside it (module docstring)."""
-    found = []
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        base = Path(folder)
-        # Hidden folders (.git, editor backups) are skipped; links to folders are not walked.
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            path = base / name
-            if name.startswith(".") or path.suffix.lower() not in DOCUMENT_SUFFIXES:
+    """Documents under `root`; links are followed only to files inside it (module docstring).
+
+    Names are handled as strings and the directory entries' types come from `os.scandir`
+    (no stat per file): an unchanged re-import of 10 011 files spent 3.4 of its 7.0 s here,
+    a third of it in comparing Path objects to sort them. The order is Path's (by
+    components), so files are imported, and rows numbered, in the same order as before.
+    """
+    found: set[str] = set()
+    folders = [str(root)]
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError:
+            continue  # as os.walk: an unreadable folder is skipped
+        subfolders = []
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()  # follows links, as os.walk sorts names
+            except OSError:
+                is_dir = False
+            if is_dir:
+                # Hidden folders (.git, editor backups) are skipped; links to folders are not
+                # walked.
+                if not name.startswith(".") and not entry.is_symlink():
+                    subfolders.append(entry.path)
+                continue
+            if name.startswith(".") or os.path.splitext(name)[1].lower() not in DOCUMENT_SUFFIXES:
                 continue
             if name.lower() in SKIPPED_IN_WALK:
                 continue
-            if path.is_symlink():
-                target = path.resolve()
+            path = entry.path
+            if entry.is_symlink():
+                link = Path(path)
+                target = link.resolve()
                 if not _inside(target, root):
                     report.failed.append(
-                        Problem(path, "a symbolic link to outside the folder: not imported")
+                        Problem(link, "a symbolic link to outside the folder: not imported")
                     )
                     continue
                 if not target.is_file():
                     continue
                 # A link inside the folder is imported under its own name, read from its target.
-                path = target if target.suffix.lower() in DOCUMENT_SUFFIXES else path
-                if path.is_symlink():
-                    report.failed.append(Problem(path, "a symbolic link to a non-document"))
+                if target.suffix.lower() in DOCUMENT_SUFFIXES:
+                    path = str(target)
+                elif link.is_symlink():
+                    report.failed.append(Problem(link, "a symbolic link to a non-document"))
                     continue
-            found.append(path)
-    return sorted(set(found))
+            found.add(path)
+        folders.extend(reversed(subfolders))  # walked in name order, as os.walk does
+    return [Path(path) for path in sorted(found, key=lambda path: path.split("/"))]
 
 
 # --- Saving -----------------------------------------------------------------------------------
@@ -878,7 +902,8 @@ def import_paths(
             source: (slug, digest, lang if original else "")
             for source, slug, digest, lang, original in rows.iterator()
         }
-    known_rows = _KnownRows()
+    # Read at the first save: a re-import where every file is unchanged never needs it.
+    known_rows: list[_KnownRows] = []
     translations: list[tuple[Path, Path, Document]] = []
     unpublished_originals: set[str] = set()
     unchanged_translations: list[tuple[Path, str]] = []
@@ -886,9 +911,11 @@ def import_paths(
 
     def save(path: Path, root: Path, doc: Document) -> None:
         batch.enter()
+        if not known_rows:
+            known_rows.append(_KnownRows())
         try:
             status = _import_one(
-                path, root, doc, force=force, report=report, known=known_rows, batch=batch
+                path, root, doc, force=force, report=report, known=known_rows[0], batch=batch
             )
         except (DatabaseError, ValueError) as exc:
             # The document's own savepoint was rolled back; the run goes on with the next.

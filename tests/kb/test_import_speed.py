@@ -124,15 +124,29 @@ def index_digest(folder: Path) -> str:
             if not ix.schema[name].indexed:
                 continue
             for term in reader.lexicon(name):
-                weights = list(reader.postings(name, term).items_as("weight"))
-                digest.update(repr((name, term, weights)).encode())
+                postings = reader.postings(name, term)
+                weights = list(postings.items_as("weight"))
+                info = reader.term_info(name, term)
+                stats = (
+                    info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                    info.max_weight(), info.min_id(), info.max_id(),
+                )  # fmt: skip
+                postings = reader.postings(name, term)
+                values = list(postings.all_items())
+                digest.update(repr((name, term, weights, stats, values)).encode())
             lengths = [reader.doc_field_length(d, name) for d in range(reader.doc_count_all())]
             digest.update(repr((name, lengths)).encode())
     return digest.hexdigest()
 
 
 @pytest.mark.django_db
-def test_parallel_analysis_builds_the_same_index(tmp_path):
+@pytest.mark.parametrize("page", [4096, 7])
+def test_parallel_analysis_builds_the_same_index(tmp_path, monkeypatch, page):
+    # Pages of 7 postings: the key space is cut into many ranges, encoded by several
+    # workers, some ranges starting in the middle of a field.
+    from kb.search import bulk
+
+    monkeypatch.setattr(bulk, "PAGE_POSTINGS", page)
     folder = tmp_path / "docs"
     write_corpus(folder, PARALLEL_MIN_ARTICLES + 3)
     import_paths([folder], workers=1)

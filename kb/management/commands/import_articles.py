@@ -102,7 +102,15 @@ class Command(BaseCommand):
         self.stdout.write(report.summary_line())
 
         if not options["no_index"]:
-            count = rebuild_index(workers=options["workers"])
+            saved = (
+                report.created
+                or report.updated
+                or report.pruned
+                or report.unpublished
+                or report.renamed
+                or report.conflicts
+            )
+            count = rebuild_index(workers=options["workers"], nothing_saved=not saved)
             if not quiet:
                 self.stdout.write(f"search index rebuilt: {count} articles")
         if report.failed:
