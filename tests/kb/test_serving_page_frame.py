@@ -97,3 +97,55 @@ def test_a_static_url_is_the_manifests_and_worked_out_once(tmp_path, settings):
     # DEBUG gives the plain name (Django's rule), whatever was remembered without it.
     settings.DEBUG = True
     assert storage.url("css/app.css") == "/static/css/app.css"
+
+
+# The loop templates/kb/search.html had before kb/templatetags/results.py wrote it out.
+LOOP = """{% load i18n ui results %}{% translate "language" as language_label %}
+    {% for hit in hits %}
+    <li>
+      <a class="title" href="{{ hit.url }}" lang="{{ hit.lang|bcp47 }}">{{ hit.title }}</a>
+      <span class="badge" title="{% translate "language" %}">{{ hit.lang }}</span>
+      {% if hit.section_title %}<span class="muted section" lang="{{ hit.lang|bcp47 }}">\
+ › {{ hit.section_title }}</span>{% endif %}
+      <p class="snippet" lang="{{ hit.lang|bcp47 }}">{{ hit.snippet|safe }}</p>
+    </li>
+    {% endfor %}"""
+TAG = """{% load i18n ui results %}{% translate "language" as language_label %}
+    {% result_items hits language_label %}"""
+
+
+@pytest.mark.parametrize("language", ["en", "ja", "zh-hans"])
+def test_the_results_tag_writes_what_the_template_loop_wrote(language):
+    from django.template import engines
+    from django.utils import translation
+
+    from kb.search import SearchHit
+
+    hostile = "<script>alert(\"x\")</script> & 'quotes' {{ braces }} %s"
+    hits = [
+        SearchHit(
+            "a",
+            "Plain title",
+            "/articles/a/#cause",
+            "en",
+            "a <mark>snippet</mark>",
+            1.0,
+            "cause",
+            "Cause",
+        ),
+        SearchHit(
+            "b", hostile, f'/articles/b/?lang=ja#"{hostile}', "ja", "&lt;b&gt; …", 0.5, None, None
+        ),
+        SearchHit("c", "中文", "/articles/c/?lang=zh", "zh", "", 0.1, "s", hostile),
+        SearchHit("d", "", "", "", "", 0.0, None, ""),
+    ]
+    engine = engines["django"]
+    with translation.override(language):
+        for shown in (hits, hits[:1], []):
+            loop = engine.from_string(LOOP).render({"hits": shown})
+            tag = engine.from_string(TAG).render({"hits": shown})
+            assert tag == loop
+        full = engine.from_string(TAG).render({"hits": hits})
+    assert "<script>" not in full
+    assert "&lt;script&gt;" in full
+    assert "<mark>snippet</mark>" in full
