@@ -77,6 +77,11 @@ def _rss_mb(pid: int, field: str = "VmRSS") -> float:
 THREADS = 2
 
 
+def _peaks(master: int) -> str:
+    """Each worker's peak resident memory so far (VmHWM), for the row just run."""
+    return ", ".join(f"{_rss_mb(pid, 'VmHWM'):.0f} MB" for pid in _workers(master))
+
+
 def _load() -> str:
     """The 1-minute load average, printed beside each row: a busy machine inflates every row."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -242,6 +247,7 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
             higher_is_better=True,
         )
         results.target("uncached search page p99", figures["p99"], 100, "ms")
+        results.note("peak RSS per worker after the new-query row", _peaks(proc.pid))
 
         figures = _wrk(base + "/", hot_lua, seconds=seconds)
         results.figure(
@@ -249,6 +255,7 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         )
         results.figure("/search/ cache hits p99", figures["p99"], "ms", digits=2)
         results.note("load average during the cache-hit row", figures["load"])
+        results.note("peak RSS per worker after the cache-hit row", _peaks(proc.pid))
 
         figures = _wrk(base + "/", api_lua, seconds=seconds)
         results.note(
@@ -264,6 +271,7 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         results.figure("/api/search/ new queries p50", figures["p50"], "ms", digits=2)
         results.figure("/api/search/ new queries p99", figures["p99"], "ms", digits=2)
         results.note("load average during the API row", figures["load"])
+        results.note("peak RSS per worker after the API row", _peaks(proc.pid))
         if figures["non2xx"] or figures["errors"]:
             results.note(
                 "/api/search/ problems", f"{figures['non2xx']:.0f} non-2xx {figures['errors']}"
