@@ -77,6 +77,11 @@ def _rss_mb(pid: int, field: str = "VmRSS") -> float:
 THREADS = 2
 
 
+def _peaks(master: int) -> str:
+    """Each worker's peak resident memory so far (VmHWM), for the row just run."""
+    return ", ".join(f"{_rss_mb(pid, 'VmHWM'):.0f} MB" for pid in _workers(master))
+
+
 def _load() -> str:
     """The 1-minute load average, printed beside each row: a busy machine inflates every row."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -140,9 +145,11 @@ def distinct_queries(limit: int = 20000) -> list[str]:
     return out
 
 
-def _search_script(path: Path, queries: list[str], *, threads: int) -> None:
+def _search_script(
+    path: Path, queries: list[str], *, threads: int, path_prefix: str = "/search/"
+) -> None:
     """A wrk script sending GET /search/?q= for each query once, the threads interleaved."""
-    paths = ["/search/?" + urllib.parse.urlencode({"q": text}) for text in queries]
+    paths = [f"{path_prefix}?" + urllib.parse.urlencode({"q": text}) for text in queries]
     items = ",\n  ".join(_lua_string(p) for p in paths)
     path.write_text(
         f"local paths = {{\n  {items}\n}}\n"
@@ -197,11 +204,16 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
     try:
         _wait_ready(base, proc)
         queries = distinct_queries()
-        warm, hot, fresh = queries[:200], queries[200:220], queries[220:]
+        # The page and the JSON API share the result cache (same query, same limit): each row
+        # gets queries of its own.
+        cut = 220 + (len(queries) - 220) * 2 // 3
+        warm, hot, fresh, api = queries[:200], queries[200:220], queries[220:cut], queries[cut:]
         warm_lua, hot_lua, search_lua = (workdir / f"{n}.lua" for n in ("warm", "hot", "search"))
         _search_script(warm_lua, warm, threads=THREADS)
         _search_script(hot_lua, hot, threads=THREADS)
         _search_script(search_lua, fresh, threads=THREADS)
+        api_lua = workdir / "api.lua"
+        _search_script(api_lua, api, threads=THREADS, path_prefix="/api/search/")
         analyze_lua = workdir / "analyze.lua"
         _analyze_script(analyze_lua)
         # Warm every worker on queries the measured rows never ask: the first search in a
@@ -235,6 +247,7 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
             higher_is_better=True,
         )
         results.target("uncached search page p99", figures["p99"], 100, "ms")
+        results.note("peak RSS per worker after the new-query row", _peaks(proc.pid))
 
         figures = _wrk(base + "/", hot_lua, seconds=seconds)
         results.figure(
@@ -242,6 +255,27 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         )
         results.figure("/search/ cache hits p99", figures["p99"], "ms", digits=2)
         results.note("load average during the cache-hit row", figures["load"])
+        results.note("peak RSS per worker after the cache-hit row", _peaks(proc.pid))
+
+        figures = _wrk(base + "/", api_lua, seconds=seconds)
+        results.note(
+            "distinct API queries",
+            f"{len(api)} available, {figures['requests']} sent"
+            + (" (some repeated)" if figures["requests"] > len(api) else ""),
+        )
+        results.figure(
+            f"/api/search/?q=, every query new (wrk -t{THREADS} -c8 {seconds}s) requests/s",
+            figures["rps"],
+            "req/s",
+        )
+        results.figure("/api/search/ new queries p50", figures["p50"], "ms", digits=2)
+        results.figure("/api/search/ new queries p99", figures["p99"], "ms", digits=2)
+        results.note("load average during the API row", figures["load"])
+        results.note("peak RSS per worker after the API row", _peaks(proc.pid))
+        if figures["non2xx"] or figures["errors"]:
+            results.note(
+                "/api/search/ problems", f"{figures['non2xx']:.0f} non-2xx {figures['errors']}"
+            )
 
         workers = _workers(proc.pid)
         peak = [_rss_mb(pid, "VmHWM") for pid in workers]

@@ -10,7 +10,8 @@ new, old, new...) with the same serving benchmark, queries and settings on both 
 each row prints the load average: on a shared machine only the comparison within one run
 means something.
 
-Then, for the same queries, the CPU time of one uncached search page and of
+Then, for the same queries, the CPU time of one uncached search page (split into the search,
+the diagnosis, the rendering and the rest) and of
 `search_articles` alone, in one thread of each side (`--floor`): what two cores could serve
 at most if nothing but that work ran.
 """
@@ -55,12 +56,30 @@ sys.path[:0] = [sys.argv[2], str(root)]
 os.chdir(root)
 import django
 django.setup()
+from django.core.management import call_command
+call_command("migrate", "--noinput", verbosity=0)
+call_command("collectstatic", "--noinput", verbosity=0)
 from django.test import Client
 import serving_bench
 from kb.search import caches, search_articles
+from kb import views
 queries = serving_bench.distinct_queries()[1000:1200]
 client = Client()
 client.get("/search/", {"q": "warm"})
+# Where a page's CPU goes: the view's three calls timed from outside (the rest is middleware,
+# the request and the view's own lines).
+parts = {"search": 0.0, "diagnosis": 0.0, "render": 0.0}
+def timed(name, fn):
+    def wrapper(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            parts[name] += time.process_time() - started
+    return wrapper
+views.search_articles = timed("search", views.search_articles)
+views._cause = timed("diagnosis", views._cause)
+views.render = timed("render", views.render)
 engine, page = [], []
 for query in queries:
     caches.results.clear(); caches.diagnoses.clear()
@@ -70,6 +89,9 @@ for query in queries:
     started = time.process_time(); response = client.get("/search/", {"q": query})
     page.append((time.process_time() - started) * 1000)
     assert response.status_code == 200, response.status_code
+split = {name: total * 1000 / len(page) for name, total in parts.items()}
+split["rest"] = statistics.mean(page) - sum(split.values())
+print("  the page's CPU, mean per page: " + ", ".join(f"{k} {v:.2f} ms" for k, v in split.items()))
 for name, times in (("search_articles alone", engine), ("whole search page", page)):
     times.sort()
     mean = statistics.mean(times)

@@ -12,6 +12,7 @@ Japanese lemma field, searched together with phrases, found 17/17; either alone 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -79,19 +80,35 @@ def bigram_terms(text: str) -> list[str]:
     return [token for token, _, _ in bigram_spans(fold(text))]
 
 
-_local = threading.local()
+# Taggers lent to one caller at a time: a MeCab tagger keeps parse state between calls, so
+# two threads must never use one at once, but one thread after another may. A tagger holds
+# about 9 MB; one per thread made a gunicorn worker of 16 threads grow to 16 of them once
+# Japanese queries had reached every thread (78 -> 203-218 MB per worker, 10 s of serving
+# queries, 3 011 documents). Lent from a pool, a worker whose searches take turns keeps one.
+_pool_lock = threading.Lock()
+_free_taggers: list = []
+_pool_pid: int | None = None
 
 
-def _tagger():  # noqa: ANN202 - fugashi's type is not importable cheaply
-    # One per thread, created on first use (never pickled, never shared across a fork): a
-    # MeCab tagger keeps parse state between calls and is not safe to share between threads.
-    tagger = getattr(_local, "tagger", None)
-    if tagger is None or getattr(_local, "pid", None) != os.getpid():
+@contextlib.contextmanager
+def _borrowed_tagger() -> Iterator:
+    """A tagger for this caller alone while the block runs (never shared across a fork)."""
+    global _pool_pid  # noqa: PLW0603 - the pool belongs to one process
+    with _pool_lock:
+        if _pool_pid != os.getpid():
+            _free_taggers.clear()
+            _pool_pid = os.getpid()
+        tagger = _free_taggers.pop() if _free_taggers else None
+    if tagger is None:
         import fugashi
 
-        tagger = _local.tagger = fugashi.Tagger()
-        _local.pid = os.getpid()
-    return tagger
+        tagger = fugashi.Tagger()
+    try:
+        yield tagger
+    finally:
+        with _pool_lock:
+            if _pool_pid == os.getpid():
+                _free_taggers.append(tagger)
 
 
 def _lemma(word) -> str:  # noqa: ANN001
@@ -102,16 +119,22 @@ def _lemma(word) -> str:  # noqa: ANN001
 
 def lemma_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """Yield (lemma, start, end) for Japanese text, particles and symbols dropped."""
+    # Read everything from the parse before the tagger goes back: its nodes are its own.
+    with _borrowed_tagger() as tagger:
+        words = [
+            (word.surface, pos1, "" if pos1 in _SKIP_POS else _lemma(word))
+            for word in tagger(text)
+            for pos1 in (getattr(word.feature, "pos1", None),)
+        ]
     offset = 0
-    for word in _tagger()(text):
-        surface = word.surface
+    for surface, pos1, base in words:
         found = text.find(surface, offset)
         start = found if found >= 0 else offset
         end = start + len(surface)
         offset = end
-        if getattr(word.feature, "pos1", None) in _SKIP_POS:
+        if pos1 in _SKIP_POS:
             continue
-        lemma = fold(_lemma(word)).strip()
+        lemma = fold(base).strip()
         if lemma:
             yield lemma, start, end
 

@@ -136,8 +136,22 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "kb.static_storage.StaticStorage"
         )
+    },
+}
+# Fragments of the page frame that are the same on every page of a language (templates/base.html:
+# menu, labels, language list), kept per process; in DEBUG not kept, so template edits show.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "fragments": {
+        "BACKEND": (
+            "django.core.cache.backends.dummy.DummyCache"
+            if DEBUG
+            else "django.core.cache.backends.locmem.LocMemCache"
+        ),
+        "LOCATION": "fragments",
+        "TIMEOUT": None,
     },
 }
 

@@ -294,15 +294,18 @@ def api_search(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "limit must be an integer from 1 to 50"}, status=400)
     if not 1 <= limit <= 50:
         return JsonResponse({"error": "limit must be an integer from 1 to 50"}, status=400)
-    hits = search_articles(query, limit=limit) if query.strip() else []
     diagnosis = None
-    if query.strip():
-        from troubleshooter.views.diagnose import api_payload
+    # The same turns as the search page (kb/search/caches.py, Turns): one search at a time per
+    # worker, on the turn's searcher, whichever of the two asked.
+    with page_turns.turn():
+        hits = search_articles(query, limit=limit) if query.strip() else []
+        if query.strip():
+            from troubleshooter.views.diagnose import api_payload
 
-        found = _answer(_diagnosis_text(raw, query))
-        diagnosis = api_payload(found)
-        if found["matches"]:
-            hits = _rank_cause_first(hits, found["matches"][0])[:limit]
+            found = _answer(_diagnosis_text(raw, query))
+            diagnosis = api_payload(found)
+            if found["matches"]:
+                hits = _rank_cause_first(hits, found["matches"][0])[:limit]
     return JsonResponse(
         {
             "query": query,

@@ -1,0 +1,66 @@
+"""The search results list, written out in Python: the page's one loop over many values.
+
+Ten results took 1.1-1.4 ms through the template engine (per result nine variable and filter
+lookups, an `if` and a `{% translate %}`, each through Django's lazy-string checks); written
+here they take 0.17-0.23 ms (1 000 renders of the same ten hits, load ~6). The markup is the
+one `templates/kb/search.html` had in its loop, escaped as `{{ }}` escapes (the snippet is
+HTML already, as with `|safe`); tests/kb/test_serving_page_frame.py renders both and compares.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from kb.search import SearchHit
+from kb.templatetags.ui import bcp47
+
+register = template.Library()
+
+# Exactly the loop's text: each item starts on a new line and ends with the next one's indent.
+_ITEM = (
+    "\n    <li>\n"
+    '      <a class="title" href="{url}" lang="{tag}">{title}</a>\n'
+    '      <span class="badge" title="{language_label}">{lang}</span>\n'
+    "      {section}\n"
+    '      <p class="snippet" lang="{tag}">{snippet}</p>\n'
+    "    </li>\n    "
+)
+_SECTION = '<span class="muted section" lang="{tag}"> › {section_title}</span>'
+
+
+def _escaped(value: object) -> str:
+    """What `{{ value }}` writes: Django's conditional_escape, without its lazy-string wrapper
+    (django.utils.html.escape is html.escape of str(value); safe strings are kept)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+@register.simple_tag
+def result_items(hits: Iterable[SearchHit], language_label: str) -> SafeString:
+    """Every hit as an `<li>`: title link, language badge, best section, snippet."""
+    label = _escaped(language_label)
+    items = []
+    for hit in hits:
+        tag = _escaped(bcp47(hit.lang))
+        section = (
+            _SECTION.format(tag=tag, section_title=_escaped(hit.section_title))
+            if hit.section_title
+            else ""
+        )
+        items.append(
+            _ITEM.format(
+                url=_escaped(hit.url),
+                tag=tag,
+                title=_escaped(hit.title),
+                language_label=label,
+                lang=_escaped(hit.lang),
+                section=section,
+                snippet=str(hit.snippet),  # HTML made by kb.search.snippets, as with |safe
+            )
+        )
+    return mark_safe("".join(items))  # noqa: S308 - every value above escaped but the snippet
