@@ -101,3 +101,23 @@ def test_it_cross_validates_on_the_tuning_part(articles, tmp_path):
         run(str(path), "--part", "held-out", "--cv", "3")
     with pytest.raises(CommandError, match="from 2 to 20"):
         run(str(path), "--part", "tuning", "--cv", "1")
+
+
+def test_the_fit_counts_exact_leads_and_fits_rows_of_articles_only():
+    from troubleshooter.management.commands.evaluate_diagnosis import fit_parameters
+
+    exact = {"symptom": 1.0, "exact": 1.0, "symptom_lead": 0.9, "near_miss": 0.0, "bm25": 0.9}
+    weak = {"symptom": 0.0, "exact": 0.0, "symptom_lead": 0.0, "near_miss": 0.0, "bm25": 0.1}
+    results = [
+        {
+            "item": {"source": f"https://example.org/{i}"},
+            "expect": "an-article",
+            "features": {"an-article": exact, "not-covered/a-neighbour": exact, "other": weak},
+        }
+        for i in range(3)
+    ]
+    fitted = fit_parameters(results, [])
+    # The neighbour's exact message is not an article answer: it neither counts as a wrong
+    # exact lead nor enters the fit as a row.
+    assert fitted.exact_counts == (3, 3)
+    assert fitted.rows == 6

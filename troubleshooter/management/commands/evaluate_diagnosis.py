@@ -222,27 +222,10 @@ class Command(BaseCommand):
         text = path.read_text(encoding="utf-8")
         block = "weights:\n" + "".join(f"  {k}: {v}\n" for k, v in weights.items())
         text = re.sub(r"^weights:\n(?:  .*\n)+", block, text, count=1, flags=re.MULTILINE)
-        text = re.sub(r"^threshold: .*$", f"threshold: {best[1]}", text, count=1, flags=re.M)
-        if re.search(r"^neighbour_margin: ", text, flags=re.M):
-            text = re.sub(
-                r"^neighbour_margin: .*$",
-                f"neighbour_margin: {fitted.neighbour_margin}",
-                text,
-                count=1,
-                flags=re.M,
-            )
-        else:
-            text = text.replace(
-                f"threshold: {best[1]}\n",
-                f"threshold: {best[1]}\nneighbour_margin: {fitted.neighbour_margin}\n",
-                1,
-            )
-        text = re.sub(
-            r"^exact_confidence: .*$",
-            f"exact_confidence: {exact_confidence}  # {exact_hits}/{exact_all} tuning items",
-            text,
-            count=1,
-            flags=re.M,
+        text = _set_line(text, "threshold", best[1])
+        text = _set_line(text, "neighbour_margin", fitted.neighbour_margin)
+        text = _set_line(
+            text, "exact_confidence", f"{exact_confidence}  # {exact_hits}/{exact_all} tuning items"
         )
         path.write_text(text, encoding="utf-8")
         model_module.parameters.cache_clear()
@@ -251,6 +234,17 @@ class Command(BaseCommand):
             f"{fitted.neighbour_margin} "
             f"(min of the two rates + 1% of their sum: {best[0]:.3f}); wrote {path}:\n{block}"
         )
+
+
+def _set_line(text: str, key: str, value: object) -> str:
+    """The model file with its top-level ``key: ...`` line set to ``value`` (added after the
+    threshold line when the file has none yet)."""
+    line = f"{key}: {value}"
+    if re.search(rf"^{key}: ", text, flags=re.M):
+        return re.sub(rf"^{key}: .*$", lambda _m: line, text, count=1, flags=re.M)
+    return re.sub(
+        r"^(threshold: .*)$", lambda m: f"{m.group(1)}\n{line}", text, count=1, flags=re.M
+    )
 
 
 @dataclass(frozen=True)
@@ -333,7 +327,7 @@ def fit_parameters(results: list[dict], article_rows: list) -> Fitted:
     exact_hits = exact_all = 0
     for r in results:
         for slug, features in r["features"].items():
-            if model_module.exact_lead(features):
+            if not _neighbour(slug) and model_module.exact_lead(features):
                 exact_all += 1
                 exact_hits += slug == r["expect"]
     exact_confidence = round((exact_hits + 1) / (exact_all + 2), 3)
