@@ -325,7 +325,6 @@ class Index:
         causes = (*knowledge.causes, *self.neighbours)
         self.slugs = tuple(c.slug for c in causes)
         self.neighbour_slugs = frozenset(c.slug for c in self.neighbours)
-        self._postings_of: dict[int, dict[str, list[tuple[str, int]]]] = {}
         # Symptom and near-miss phrases: token -> [(phrase id)], each phrase's token count.
         self._phrases: list[_Phrase] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
@@ -412,9 +411,9 @@ class Index:
             for cause in causes
         }
 
-        # The inverted lists of both BM25 document sets, built here rather than in a request.
-        self._term_postings(self._doc_tf)
-        self._term_postings(self._prose_tf)
+        # Both BM25 document sets as inverted lists, built here rather than in a request.
+        self._inverted = self._invert(self._doc_tf, self._lengths, self._avg)
+        self._prose_inverted = self._invert(self._prose_tf, self._prose_lengths, self._prose_avg)
 
     def idf(self, token: str) -> float:
         return self._idf.get(token, 0.0)
@@ -454,13 +453,11 @@ class Index:
         # the error line does. (A long paste was already cut to its error lines.)
         lines = prepared.line_tokens
         query = set().union(*lines) if lines else set()
-        scores = self._bm25(query, self._idf, self._doc_tf, self._lengths, self._avg)
+        scores = self._bm25(query, self._idf, self._inverted)
         for slug, (score, share, top) in _shares(scores).items():
             evidence = result[slug]
             evidence.bm25, evidence.bm25_share, evidence.bm25_top = score, share, top
-        prose = self._bm25(
-            query, self._prose_idf, self._prose_tf, self._prose_lengths, self._prose_avg
-        )
+        prose = self._bm25(query, self._prose_idf, self._prose_inverted)
         for slug, (_score, share, _top) in _shares(prose).items():
             result[slug].prose_share = share
         # 3. Mechanism facets.
@@ -475,38 +472,28 @@ class Index:
             result[slug].facets = found
         return result
 
+    def _invert(
+        self, docs: dict[str, Counter], lengths: dict[str, int], average: float
+    ) -> dict[str, list[tuple[str, float]]]:
+        """token -> [(slug, BM25 term weight without the idf)] over one document set."""
+        inverted: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for slug in self.slugs:
+            norm = self.K1 * (1 - self.B + self.B * lengths[slug] / average)
+            for token, tf in docs[slug].items():
+                inverted[token].append((slug, tf * (self.K1 + 1) / (tf + norm)))
+        return dict(inverted)
+
     def _bm25(
-        self,
-        query: set[str],
-        idf: dict[str, float],
-        docs: dict[str, Counter],
-        lengths: dict[str, int],
-        average: float,
+        self, query: set[str], idf: dict[str, float], inverted: dict[str, list[tuple[str, float]]]
     ) -> dict[str, float]:
         scores = dict.fromkeys(self.slugs, 0.0)
-        postings = self._term_postings(docs)
-        norms = {
-            slug: self.K1 * (1 - self.B + self.B * lengths[slug] / average) for slug in self.slugs
-        }
         for token in query:
             weight = idf.get(token)
             if not weight:
                 continue
-            for slug, tf in postings.get(token, ()):
-                scores[slug] += weight * tf * (self.K1 + 1) / (tf + norms[slug])
+            for slug, part in inverted.get(token, ()):
+                scores[slug] += weight * part
         return scores
-
-    def _term_postings(self, docs: dict[str, Counter]) -> dict[str, list[tuple[str, int]]]:
-        """token -> [(slug, tf)] for one of the BM25 document sets, built on first use."""
-        key = id(docs)
-        found = self._postings_of.get(key)
-        if found is None:
-            found = defaultdict(list)
-            for slug in self.slugs:
-                for token, tf in docs[slug].items():
-                    found[token].append((slug, tf))
-            self._postings_of[key] = found = dict(found)
-        return found
 
     def best_line(self, prepared: PreparedText, slug: str) -> tuple[int, list[str]]:
         """The line that holds most of ``slug``'s distinctive words, and those words."""

@@ -238,22 +238,10 @@ def diagnose(
     # An article's lead is over the other articles only: a neighbour's message on the same
     # line (a scheduler line giving a taint and "Too many pods") weighs through the neighbour
     # features, and must not take the protection of the article's own exact message away.
-    symptom_scores = [
-        *sorted(
-            (e.symptom for e in evidence.values() if not features_of[e.slug]["near_miss"]),
-            reverse=True,
-        ),
-        0.0,
-    ]
+    leading = [e for e in evidence.values() if not features_of[e.slug]["near_miss"]]
+    symptom_scores = [*sorted((e.symptom for e in leading), reverse=True), 0.0]
     article_scores = [
-        *sorted(
-            (
-                e.symptom
-                for e in evidence.values()
-                if not features_of[e.slug]["near_miss"] and e.slug not in index.neighbour_slugs
-            ),
-            reverse=True,
-        ),
+        *sorted((e.symptom for e in leading if e.slug not in index.neighbour_slugs), reverse=True),
         0.0,
     ]
     # The neighbours (mechanisms next to ours that the tree describes) are weighed like the
