@@ -104,12 +104,21 @@ def test_it_refuses_special_files_at_once_and_reports_the_others(tmp_path, speci
 
 
 def test_it_exits_3_on_an_internal_error_and_still_writes_the_other_reports(tmp_path):
-    """A real fault: the address space is capped so that one big manifest runs out of memory."""
+    """A real fault: the address space is capped so that one big manifest runs out of memory.
+
+    The fault must come from one large allocation (the 16 MB value, which the reader,
+    the decoder and libyaml each hold a copy of), never from the many small ones a stream
+    of objects makes: CPython 3.11 loops for ever when memory runs out while it unwinds to
+    an exception handler (allocating the handler's `lasti` fails, and it unwinds again),
+    so a cap that the small allocations reach made this test hang now and then. With the
+    room at 2.5 times the value, every cap from 1 to 6 times fails in a large allocation
+    (measured), and the small ones that follow still find memory.
+    """
+    size = 16_000_000
     small = tmp_path / "small.yaml"
     small.write_text(FINDING.format(name="first", reason="ok"))
     big = tmp_path / "big.yaml"
-    pod = "---\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n"
-    big.write_text(pod * 20_000)
+    big.write_text(CLEAN.replace("data: {a: b}", 'data:\n  blob: "' + "x" * size + '"'))
     last = tmp_path / "last.yaml"
     last.write_text(FINDING.format(name="last", reason="ok"))
     child = textwrap.dedent(
@@ -118,8 +127,8 @@ def test_it_exits_3_on_an_internal_error_and_still_writes_the_other_reports(tmp_
         from troubleshooter.analyzer.cli import main
         main([{str(small)!r}])  # warm up: every module imported, caches filled
         with open("/proc/self/status") as status:
-            size = next(int(l.split()[1]) for l in status if l.startswith("VmSize:")) * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (size + 15_000_000, resource.RLIM_INFINITY))
+            used = next(int(l.split()[1]) for l in status if l.startswith("VmSize:")) * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (used + {size * 5 // 2}, resource.RLIM_INFINITY))
         sys.exit(main([{str(small)!r}, {str(big)!r}, {str(last)!r}, "--max-seconds", "60"]))
         """
     )
@@ -129,7 +138,7 @@ def test_it_exits_3_on_an_internal_error_and_still_writes_the_other_reports(tmp_
         capture_output=True,
         timeout=120,
         check=False,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": str(REPO), "KB_MAX_MANIFEST_BYTES": str(size + 1000)},
     )
     out, err = done.stdout.decode(), done.stderr.decode()
     assert done.returncode == 3, err
