@@ -41,7 +41,16 @@ EXISTING = [
 # it (NFS, root_squash, nobody) tell them apart. The scheduler lists every node's reason in one
 # line ("1 node(s) had untolerated taint ..., 3 Too many pods."): a taint or affinity message
 # as an exact symptom would tie with the article's own and veto it; their words decide.
-NO_MESSAGE_OF_ITS_OWN = ["nfs-root-squash", "pending-untolerated-taint", "pending-node-affinity"]
+# A mesh sidecar's only trace is an access log line whose address (127.0.0.6) the normalizer
+# turns into <ip>, the same line as the client-address article's; a watcher that hears no
+# event prints nothing at all.
+NO_MESSAGE_OF_ITS_OWN = [
+    "nfs-root-squash",
+    "pending-untolerated-taint",
+    "pending-node-affinity",
+    "mesh-sidecar-hides-client-address",
+    "file-watch-on-network-share",
+]
 
 # One scheduler line, our reason beside a neighbour's: our article is named.
 MIXED_SCHEDULER_LINES = [
@@ -120,7 +129,7 @@ def reachable_from(question: QuestionNode, target: str) -> bool:
 
 
 def test_the_tree_holds_the_neighbours_and_every_former_not_covered_answer_is_one():
-    assert 15 <= len(NEIGHBOURS) <= 30
+    assert 15 <= len(NEIGHBOURS) <= 45
     assert set(EXISTING) <= set(BY_ID), sorted(set(EXISTING) - set(BY_ID))
 
 
