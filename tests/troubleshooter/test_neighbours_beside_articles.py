@@ -1,0 +1,193 @@
+# ruff: noqa: E501  (real log lines are kept whole: their length is part of the test data)
+"""The second set of neighbours, seen from the articles they sit beside.
+
+Each pair below says the same kind of thing twice: once with our article's mechanism, once
+with the neighbour's (a sidecar instead of kube-proxy, an SQLite lock instead of sendfile,
+a missing lock service instead of a hung mount). The first must still name the article, the
+second must be refused with the neighbour's advice. Pasted logs whose only story is a
+neighbour's are refused with its advice; a log where one line is an article's own message
+keeps the article. None of these texts is one of the neighbours' listed reports.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from troubleshooter.diagnosis import diagnose, load_articles_dir, load_tree
+
+ROOT = Path(__file__).resolve().parents[2]
+KNOWLEDGE = load_articles_dir(ROOT / "articles")
+TREE = load_tree()
+
+PAIRS = [
+    pytest.param(
+        "the app logs the node IP instead of the real client address behind the LoadBalancer",
+        "client-source-ip-external-traffic-policy",
+        "since the envoy sidecar was injected our php app sees 127.0.0.6 instead of the client ip",
+        "mesh-sidecar-hides-client-address",
+        id="client-address-en",
+    ),
+    pytest.param(
+        "the static files nginx serves from our NFS volume arrive cut short in the browser",
+        "httpd-network-docroot-sendfile-mmap",
+        "Grafana keeps its sqlite file on our NFS volume and now complains that the database is locked",
+        "sqlite-on-network-share",
+        id="files-on-a-share-en",
+    ),
+    pytest.param(
+        "Azure Files に置いた静的ファイルを nginx が返すと途中で切れる",
+        "httpd-network-docroot-sendfile-mmap",
+        "Azure Files に置いた Grafana の SQLite が database is locked になる",
+        "sqlite-on-network-share",
+        id="files-on-a-share-ja",
+    ),
+    pytest.param(
+        "放在 Azure Files 上的静态文件经 nginx 返回时被截断",
+        "httpd-network-docroot-sendfile-mmap",
+        "放在 Azure Files 上的 Grafana 的 SQLite 报 database is locked",
+        "sqlite-on-network-share",
+        id="files-on-a-share-zh",
+    ),
+    pytest.param(
+        "the NFS volume hangs and every process touching it is stuck in D state",
+        "nfs-efs-mount-options",
+        "file locking on the NFS v3 volume does not work, statd is missing on the node",
+        "nfs-locking-unavailable",
+        id="nfs-en",
+    ),
+]
+
+# An article's own near miss that a neighbour now explains: refused with that neighbour's
+# advice rather than with no advice at all.
+NEAR_MISSES = [
+    pytest.param(
+        "nfs-efs-mount-options",
+        "mount.nfs: rpc.statd is not running but is required for remote locking.",
+        "nfs-locking-unavailable",
+        id="statd",
+    ),
+    pytest.param(
+        "php-opcache-hugepages",
+        "WARNING you have Transparent Huge Pages (THP) support enabled in your kernel. This will create latency and memory usage issues with Redis.",
+        "redis-host-kernel-warnings",
+        id="redis-thp",
+    ),
+    pytest.param(
+        "aks-virtual-node-azure-files-pvc",
+        'Multi-Attach error for volume "pvc-0a1b2c3d" Volume is already exclusively attached to one node and can\'t be attached to another',
+        "volume-multi-attach",
+        id="multi-attach",
+    ),
+]
+
+NEIGHBOUR_LOGS = [
+    pytest.param(
+        """1:C 02 May 2024 10:11:12.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+1:M 02 May 2024 10:11:12.003 * Running mode=standalone, port=6379.
+1:M 02 May 2024 10:11:12.003 # WARNING: The TCP backlog setting of 511 cannot be enforced because /proc/sys/net/core/somaxconn is set to the lower value of 128.
+1:M 02 May 2024 10:11:12.003 # Server initialized
+1:M 02 May 2024 10:11:12.003 # WARNING Memory overcommit must be enabled! Without it, a background save or replication may fail under low memory condition. To fix this issue add 'vm.overcommit_memory = 1' to /etc/sysctl.conf and then reboot or run the command 'sysctl vm.overcommit_memory=1' for this to take effect.
+1:M 02 May 2024 10:11:12.004 * Ready to accept connections tcp""",
+        "redis-host-kernel-warnings",
+        id="redis-start",
+    ),
+    pytest.param(
+        """Events:
+  Type     Reason     Age                From     Message
+  ----     ------     ----               ----     -------
+  Normal   Started    4m                 kubelet  Started container api
+  Warning  Unhealthy  3m (x3 over 3m)    kubelet  Liveness probe failed: Get "http://10.244.2.17:8080/actuator/health": context deadline exceeded (Client.Timeout exceeded while awaiting headers)
+  Normal   Killing    3m                 kubelet  Container api failed liveness probe, will be restarted
+  Warning  BackOff    1m                 kubelet  Back-off restarting failed container api in pod api-5c8d7f9b4-k2l9m_shop""",
+        "liveness-probe-restarts",
+        id="liveness-events",
+    ),
+    pytest.param(
+        """Traceback (most recent call last):
+  File "/usr/local/lib/python3.12/site-packages/django/db/backends/sqlite3/base.py", line 329, in execute
+    return super().execute(query, params)
+django.db.utils.OperationalError: database is locked""",
+        "sqlite-on-network-share",
+        id="django-sqlite",
+    ),
+    pytest.param(
+        """Status:           Failed
+Reason:           Evicted
+Message:          Pod ephemeral local storage usage exceeds the total limit of containers 2Gi.""",
+        "ephemeral-storage-eviction",
+        id="eviction",
+    ),
+    pytest.param(
+        """Warning  FailedMount  12s  kubelet  MountVolume.MountDevice failed for volume "pvc-9f8e" : rpc error: code = Internal desc = volume attachment is being deleted
+Warning  FailedAttachVolume  40s  attachdetach-controller  Multi-Attach error for volume "pvc-9f8e7d6c" Volume is already used by pod(s) db-0""",
+        "volume-multi-attach",
+        id="multi-attach-events",
+    ),
+    pytest.param(
+        """2024-01-01 00:00:00.000 UTC [1] FATAL:  data directory "/var/lib/postgresql/data" has invalid permissions
+2024-01-01 00:00:00.000 UTC [1] DETAIL:  Permissions should be u=rwx (0700) or u=rwx,g=rx (0750).""",
+        "cifs-fixed-ownership-and-mode",
+        id="postgres-on-smb",
+    ),
+    pytest.param(
+        '2023/01/01 00:00:00 [emerg] 1#1: open() "/var/run/nginx.pid" failed (30: Read-only file system)\nnginx: [emerg] open() "/var/run/nginx.pid" failed (30: Read-only file system)',
+        "read-only-root-filesystem",
+        id="nginx-pid-read-only",
+    ),
+]
+
+# One line is an article's own message, another a neighbour's: the article is named.
+MIXED_LOGS = [
+    pytest.param(
+        """Events:
+  Warning  FailedScheduling  2m  default-scheduler  0/3 nodes are available: 3 Too many pods.
+  Warning  Unhealthy  3m (x3 over 3m)    kubelet  Liveness probe failed: HTTP probe failed with statuscode: 500""",
+        "kubelet-max-pods",
+        id="pods-and-liveness",
+    ),
+    pytest.param(
+        """1:M 02 May 2024 10:11:12.003 # WARNING you have Transparent Huge Pages (THP) support enabled in your kernel. This will create latency and memory usage issues with Redis.
+[02-May-2024 10:11:13] PHP Warning:  Zend OPcache huge_code_pages: mmap(HUGETLB) failed: Cannot allocate memory (12) in Unknown on line 0""",
+        "php-opcache-hugepages",
+        id="redis-thp-and-opcache",
+    ),
+    pytest.param(
+        "[ 4021.113] nfs: server 10.0.1.25 not responding, still trying\nflock: failed to get lock: No locks available",
+        "nfs-efs-mount-options",
+        id="nfs-hang-and-lock",
+    ),
+]
+
+
+def named(text: str) -> list[str]:
+    return [m.article for m in diagnose(text, knowledge=KNOWLEDGE, tree=TREE).matches]
+
+
+def refused_with(text: str) -> list[str]:
+    diagnosis = diagnose(text, knowledge=KNOWLEDGE, tree=TREE)
+    assert not diagnosis.matches, (text, [m.article for m in diagnosis.matches])
+    return [n.node for n in diagnosis.not_covered]
+
+
+@pytest.mark.parametrize(("ours", "article", "theirs", "node_id"), PAIRS)
+def test_it_names_the_article_for_its_mechanism_and_refuses_the_neighbours(
+    ours, article, theirs, node_id
+):
+    assert named(ours)[:1] == [article]
+    assert refused_with(theirs)[:1] == [node_id]
+
+
+@pytest.mark.parametrize(("article", "near_miss", "node_id"), NEAR_MISSES)
+def test_an_articles_near_miss_gets_the_neighbours_advice(article, near_miss, node_id):
+    assert near_miss in KNOWLEDGE.cause(article).near_misses
+    assert refused_with(near_miss)[:1] == [node_id]
+
+
+@pytest.mark.parametrize(("log", "node_id"), NEIGHBOUR_LOGS)
+def test_a_pasted_log_that_is_only_a_neighbours_is_refused_with_its_advice(log, node_id):
+    assert refused_with(log)[:1] == [node_id]
+
+
+@pytest.mark.parametrize(("log", "article"), MIXED_LOGS)
+def test_a_log_with_an_articles_own_message_beside_a_neighbours_names_the_article(log, article):
+    assert named(log)[:1] == [article]
