@@ -78,6 +78,30 @@ NEAR_MISSES = [
         "volume-multi-attach",
         id="multi-attach",
     ),
+    pytest.param(
+        "aks-virtual-node-azure-files-pvc",
+        "0/3 nodes are available: 3 node(s) had volume node affinity conflict.",
+        "volume-zone-conflict",
+        id="zone",
+    ),
+    pytest.param(
+        "nas-hostpath-mount-race",
+        "mount: /mnt/nas: bad option; for several filesystems (e.g. nfs, cifs) you might need a /sbin/mount.<type> helper program.",
+        "mount-helper-missing",
+        id="mount-helper",
+    ),
+    pytest.param(
+        "configmap-subpath-no-update",
+        'Error: configmap "app-config" not found',
+        "configmap-or-secret-missing",
+        id="configmap-missing",
+    ),
+    pytest.param(
+        "configmap-subpath-no-update",
+        'Error from server (NotFound): configmaps "app-config" not found',
+        "configmap-or-secret-missing",
+        id="configmap-missing-kubectl",
+    ),
 ]
 
 NEIGHBOUR_LOGS = [
@@ -133,6 +157,14 @@ Warning  FailedAttachVolume  40s  attachdetach-controller  Multi-Attach error fo
         '2023/01/01 00:00:00 [emerg] 1#1: open() "/var/run/nginx.pid" failed (30: Read-only file system)\nnginx: [emerg] open() "/var/run/nginx.pid" failed (30: Read-only file system)',
         "read-only-root-filesystem",
         id="nginx-pid-read-only",
+    ),
+    pytest.param(
+        """Warning  FailedMount  kubelet  MountVolume.SetUp failed for volume "nfs-data" : mount failed: exit status 32
+Mounting command: mount
+Mounting arguments: -t nfs 10.0.1.25:/exports/data /var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~nfs/nfs-data
+Output: mount: /var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~nfs/nfs-data: bad option; for several filesystems (e.g. nfs, cifs) you might need a /sbin/mount.<type> helper program.""",
+        "mount-helper-missing",
+        id="nfs-without-client-tools",
     ),
 ]
 

@@ -79,6 +79,11 @@ MIXED_SCHEDULER_LINES = [
         "php-opcache-hugepages",
         id="taint-and-hugepages",
     ),
+    pytest.param(
+        "0/5 nodes are available: 2 node(s) had volume node affinity conflict, 3 Too many pods.",
+        "kubelet-max-pods",
+        id="volume-zone-and-pod-count",
+    ),
 ]
 
 # What a placeholder in a symptom stands for when a user pastes the message.
