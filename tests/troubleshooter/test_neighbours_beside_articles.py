@@ -102,6 +102,30 @@ NEAR_MISSES = [
         "configmap-or-secret-missing",
         id="configmap-missing-kubectl",
     ),
+    pytest.param(
+        "nginx-envsubst-argument-list-too-long",
+        'nginx: [emerg] unknown "backend_host" variable',
+        "nginx-template-variable-missing",
+        id="template-variable",
+    ),
+    pytest.param(
+        "kubelet-max-pods",
+        'Error creating: pods "web-7d4b9c" is forbidden: exceeded quota: pod-quota, requested: pods=1, used: pods=10, limited: pods=10',
+        "resource-quota-exceeded",
+        id="pod-quota",
+    ),
+    pytest.param(
+        "run-as-non-root",
+        'Error from server (Forbidden): pods "web" is forbidden: exceeded quota: compute-resources, requested: limits.cpu=2, used: limits.cpu=3, limited: limits.cpu=4',
+        "resource-quota-exceeded",
+        id="cpu-quota",
+    ),
+    pytest.param(
+        "run-as-non-root",
+        'Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default"',
+        "rbac-forbidden",
+        id="rbac",
+    ),
 ]
 
 NEIGHBOUR_LOGS = [
@@ -165,6 +189,16 @@ Mounting arguments: -t nfs 10.0.1.25:/exports/data /var/lib/kubelet/pods/1b2c/vo
 Output: mount: /var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~nfs/nfs-data: bad option; for several filesystems (e.g. nfs, cifs) you might need a /sbin/mount.<type> helper program.""",
         "mount-helper-missing",
         id="nfs-without-client-tools",
+    ),
+    pytest.param(
+        'W1202 10:11:12.123456       7 controller.go:1044] Service "shop/web" does not have any active Endpoint.',
+        "service-without-endpoints",
+        id="ingress-without-endpoints",
+    ),
+    pytest.param(
+        'Warning  FailedCreate  replicaset-controller  Error creating: pods "web-7d4b9c-abcde" is forbidden: failed quota: compute-resources: must specify limits.cpu for: web; limits.memory for: web; requests.cpu for: web; requests.memory for: web',
+        "resource-quota-exceeded",
+        id="quota-wants-limits",
     ),
 ]
 
