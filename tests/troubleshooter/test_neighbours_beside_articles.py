@@ -55,6 +55,22 @@ PAIRS = [
         "nfs-locking-unavailable",
         id="nfs-en",
     ),
+    # A reader on another node that opens a file before its writer finished: refused, though
+    # with no one neighbour confident enough to give its advice (None).
+    pytest.param(
+        "apache serves a half old javascript bundle from the NFS document root right after a deploy",
+        "httpd-network-docroot-sendfile-mmap",
+        "our importer pod on node B opens the CSV that the exporter on node A is still writing to the NFS share and gets only part of it",
+        None,
+        id="shared-file-en",
+    ),
+    pytest.param(
+        "Azure Files に置いた静的ファイルを nginx が返すと途中で切れる",
+        "httpd-network-docroot-sendfile-mmap",
+        "node B 上の取り込み用 Pod が、node A のエクスポーターがまだ NFS 共有に書いている CSV を開いてしまい、一部しか読めない",
+        None,
+        id="shared-file-ja",
+    ),
 ]
 
 # An article's own near miss that a neighbour now explains: refused with that neighbour's
@@ -240,7 +256,8 @@ def test_it_names_the_article_for_its_mechanism_and_refuses_the_neighbours(
     ours, article, theirs, node_id
 ):
     assert named(ours)[:1] == [article]
-    assert refused_with(theirs)[:1] == [node_id]
+    refused = refused_with(theirs)
+    assert node_id is None or refused[:1] == [node_id], refused
 
 
 @pytest.mark.parametrize(("article", "near_miss", "node_id"), NEAR_MISSES)
