@@ -55,6 +55,13 @@ PAIRS = [
         "nfs-locking-unavailable",
         id="nfs-en",
     ),
+    pytest.param(
+        "2024/05/02 10:11:12 [emerg] 1#1: bind() to 0.0.0.0:80 failed (13: Permission denied)",
+        "run-as-non-root",
+        "2024/05/02 10:11:12 [emerg] 1#1: bind() to 0.0.0.0:80 failed (98: Address already in use)",
+        "port-already-in-use",
+        id="bind-en",
+    ),
     # A reader on another node that opens a file before its writer finished: refused, though
     # with no one neighbour confident enough to give its advice (None).
     pytest.param(
@@ -141,6 +148,12 @@ NEAR_MISSES = [
         'Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default"',
         "rbac-forbidden",
         id="rbac",
+    ),
+    pytest.param(
+        "run-as-non-root",
+        "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)",
+        "port-already-in-use",
+        id="port-in-use",
     ),
 ]
 
