@@ -254,6 +254,64 @@ MIXED_LOGS = [
 ]
 
 
+# Japanese and Chinese wordings that are not among the neighbours' reports.
+OTHER_WORDINGS = [
+    pytest.param(
+        "Pod が Evicted になっていて、理由はノードの ephemeral-storage 不足だった",
+        "ephemeral-storage-eviction",
+        id="eviction-ja",
+    ),
+    pytest.param(
+        "Pod 被驱逐，原因是节点临时存储不足", "ephemeral-storage-eviction", id="eviction-zh"
+    ),
+    pytest.param(
+        "Redis のログに overcommit_memory の警告が毎回出る",
+        "redis-host-kernel-warnings",
+        id="redis-ja",
+    ),
+    pytest.param(
+        "Istio を入れたらアプリに届く送信元 IP が 127.0.0.6 になった",
+        "mesh-sidecar-hides-client-address",
+        id="mesh-ja",
+    ),
+    pytest.param(
+        "开了 Istio 之后应用拿到的源 IP 全是 127.0.0.6",
+        "mesh-sidecar-hides-client-address",
+        id="mesh-zh",
+    ),
+    pytest.param("CoreDNS 挂了，Pod 里解析不了服务名", "cluster-dns-resolution", id="dns-zh"),
+    pytest.param(
+        "NFS 上の SQLite が database is locked になって Grafana が起動しない",
+        "sqlite-on-network-share",
+        id="sqlite-ja",
+    ),
+    pytest.param(
+        "Azure Files 上的 Postgres 启动失败，提示数据目录权限不对",
+        "cifs-fixed-ownership-and-mode",
+        id="cifs-zh",
+    ),
+    pytest.param(
+        "ReadWriteOnce の PVC を使う Deployment のローリングアップデートで Multi-Attach error が出る",
+        "volume-multi-attach",
+        id="multi-attach-ja",
+    ),
+    pytest.param(
+        "liveness probe が失敗して Pod が何度も再起動される",
+        "liveness-probe-restarts",
+        id="liveness-ja",
+    ),
+    pytest.param("存活探针失败导致 Pod 反复重启", "liveness-probe-restarts", id="liveness-zh"),
+    pytest.param(
+        "readOnlyRootFilesystem にしたら nginx が /var/run/nginx.pid を作れない",
+        "read-only-root-filesystem",
+        id="read-only-ja",
+    ),
+    pytest.param(
+        "ServiceAccount に権限がなくて API から Pod 一覧が取れない", "rbac-forbidden", id="rbac-ja"
+    ),
+]
+
+
 def named(text: str) -> list[str]:
     return [m.article for m in diagnose(text, knowledge=KNOWLEDGE, tree=TREE).matches]
 
@@ -287,3 +345,8 @@ def test_a_pasted_log_that_is_only_a_neighbours_is_refused_with_its_advice(log, 
 @pytest.mark.parametrize(("log", "article"), MIXED_LOGS)
 def test_a_log_with_an_articles_own_message_beside_a_neighbours_names_the_article(log, article):
     assert named(log)[:1] == [article]
+
+
+@pytest.mark.parametrize(("text", "node_id"), OTHER_WORDINGS)
+def test_a_japanese_or_chinese_wording_of_its_own_gets_the_neighbours_advice(text, node_id):
+    assert refused_with(text)[:1] == [node_id]
