@@ -9,6 +9,7 @@ neighbour's are refused with its advice; a log where one line is an article's ow
 keeps the article. None of these texts is one of the neighbours' listed reports.
 """
 
+import html
 from pathlib import Path
 
 import pytest
@@ -350,3 +351,32 @@ def test_a_log_with_an_articles_own_message_beside_a_neighbours_names_the_articl
 @pytest.mark.parametrize(("text", "node_id"), OTHER_WORDINGS)
 def test_a_japanese_or_chinese_wording_of_its_own_gets_the_neighbours_advice(text, node_id):
     assert refused_with(text)[:1] == [node_id]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("question", "node_id"),
+    [
+        ("network-storage-errors", "nfs-locking-unavailable"),
+        ("network-storage-errors", "nfsv4-idmap-nobody"),
+        ("network-storage-errors", "mount-helper-missing"),
+        ("network-storage-errors", "sqlite-on-network-share"),
+        ("pod-does-not-start", "volume-multi-attach"),
+        ("pod-does-not-start", "volume-zone-conflict"),
+        ("pod-does-not-start", "configmap-or-secret-missing"),
+        ("pod-does-not-start", "resource-quota-exceeded"),
+        ("files-look-wrong", "network-fs-client-cache"),
+    ],
+)
+def test_a_reader_browsing_the_tree_reaches_the_neighbour_from_its_question(
+    client, question, node_id
+):
+    """Without a paste, the browsing questions lead to the neighbour's page."""
+    from django.urls import reverse
+
+    page = client.get(reverse("troubleshooter:node", args=[question]), {"lang": "ja"})
+    target = reverse("troubleshooter:node", args=[node_id])
+    assert page.status_code == 200
+    assert f'href="{target}' in page.content.decode()
+    answer = client.get(target, {"lang": "ja"})
+    assert TREE.nodes[node_id].i18n["advice"]["ja"] in html.unescape(answer.content.decode())
