@@ -9,6 +9,7 @@ neighbour's are refused with its advice; a log where one line is an article's ow
 keeps the article. None of these texts is one of the neighbours' listed reports.
 """
 
+import html
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,29 @@ PAIRS = [
         "file locking on the NFS v3 volume does not work, statd is missing on the node",
         "nfs-locking-unavailable",
         id="nfs-en",
+    ),
+    pytest.param(
+        "2024/05/02 10:11:12 [emerg] 1#1: bind() to 0.0.0.0:80 failed (13: Permission denied)",
+        "run-as-non-root",
+        "2024/05/02 10:11:12 [emerg] 1#1: bind() to 0.0.0.0:80 failed (98: Address already in use)",
+        "port-already-in-use",
+        id="bind-en",
+    ),
+    # A reader on another node that opens a file before its writer finished: refused, though
+    # with no one neighbour confident enough to give its advice (None).
+    pytest.param(
+        "apache serves a half old javascript bundle from the NFS document root right after a deploy",
+        "httpd-network-docroot-sendfile-mmap",
+        "our importer pod on node B opens the CSV that the exporter on node A is still writing to the NFS share and gets only part of it",
+        None,
+        id="shared-file-en",
+    ),
+    pytest.param(
+        "Azure Files に置いた静的ファイルを nginx が返すと途中で切れる",
+        "httpd-network-docroot-sendfile-mmap",
+        "node B 上の取り込み用 Pod が、node A のエクスポーターがまだ NFS 共有に書いている CSV を開いてしまい、一部しか読めない",
+        None,
+        id="shared-file-ja",
     ),
 ]
 
@@ -125,6 +149,12 @@ NEAR_MISSES = [
         'Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default"',
         "rbac-forbidden",
         id="rbac",
+    ),
+    pytest.param(
+        "run-as-non-root",
+        "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)",
+        "port-already-in-use",
+        id="port-in-use",
     ),
 ]
 
@@ -225,6 +255,64 @@ MIXED_LOGS = [
 ]
 
 
+# Japanese and Chinese wordings that are not among the neighbours' reports.
+OTHER_WORDINGS = [
+    pytest.param(
+        "Pod が Evicted になっていて、理由はノードの ephemeral-storage 不足だった",
+        "ephemeral-storage-eviction",
+        id="eviction-ja",
+    ),
+    pytest.param(
+        "Pod 被驱逐，原因是节点临时存储不足", "ephemeral-storage-eviction", id="eviction-zh"
+    ),
+    pytest.param(
+        "Redis のログに overcommit_memory の警告が毎回出る",
+        "redis-host-kernel-warnings",
+        id="redis-ja",
+    ),
+    pytest.param(
+        "Istio を入れたらアプリに届く送信元 IP が 127.0.0.6 になった",
+        "mesh-sidecar-hides-client-address",
+        id="mesh-ja",
+    ),
+    pytest.param(
+        "开了 Istio 之后应用拿到的源 IP 全是 127.0.0.6",
+        "mesh-sidecar-hides-client-address",
+        id="mesh-zh",
+    ),
+    pytest.param("CoreDNS 挂了，Pod 里解析不了服务名", "cluster-dns-resolution", id="dns-zh"),
+    pytest.param(
+        "NFS 上の SQLite が database is locked になって Grafana が起動しない",
+        "sqlite-on-network-share",
+        id="sqlite-ja",
+    ),
+    pytest.param(
+        "Azure Files 上的 Postgres 启动失败，提示数据目录权限不对",
+        "cifs-fixed-ownership-and-mode",
+        id="cifs-zh",
+    ),
+    pytest.param(
+        "ReadWriteOnce の PVC を使う Deployment のローリングアップデートで Multi-Attach error が出る",
+        "volume-multi-attach",
+        id="multi-attach-ja",
+    ),
+    pytest.param(
+        "liveness probe が失敗して Pod が何度も再起動される",
+        "liveness-probe-restarts",
+        id="liveness-ja",
+    ),
+    pytest.param("存活探针失败导致 Pod 反复重启", "liveness-probe-restarts", id="liveness-zh"),
+    pytest.param(
+        "readOnlyRootFilesystem にしたら nginx が /var/run/nginx.pid を作れない",
+        "read-only-root-filesystem",
+        id="read-only-ja",
+    ),
+    pytest.param(
+        "ServiceAccount に権限がなくて API から Pod 一覧が取れない", "rbac-forbidden", id="rbac-ja"
+    ),
+]
+
+
 def named(text: str) -> list[str]:
     return [m.article for m in diagnose(text, knowledge=KNOWLEDGE, tree=TREE).matches]
 
@@ -240,7 +328,8 @@ def test_it_names_the_article_for_its_mechanism_and_refuses_the_neighbours(
     ours, article, theirs, node_id
 ):
     assert named(ours)[:1] == [article]
-    assert refused_with(theirs)[:1] == [node_id]
+    refused = refused_with(theirs)
+    assert node_id is None or refused[:1] == [node_id], refused
 
 
 @pytest.mark.parametrize(("article", "near_miss", "node_id"), NEAR_MISSES)
@@ -257,3 +346,37 @@ def test_a_pasted_log_that_is_only_a_neighbours_is_refused_with_its_advice(log, 
 @pytest.mark.parametrize(("log", "article"), MIXED_LOGS)
 def test_a_log_with_an_articles_own_message_beside_a_neighbours_names_the_article(log, article):
     assert named(log)[:1] == [article]
+
+
+@pytest.mark.parametrize(("text", "node_id"), OTHER_WORDINGS)
+def test_a_japanese_or_chinese_wording_of_its_own_gets_the_neighbours_advice(text, node_id):
+    assert refused_with(text)[:1] == [node_id]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("question", "node_id"),
+    [
+        ("network-storage-errors", "nfs-locking-unavailable"),
+        ("network-storage-errors", "nfsv4-idmap-nobody"),
+        ("network-storage-errors", "mount-helper-missing"),
+        ("network-storage-errors", "sqlite-on-network-share"),
+        ("pod-does-not-start", "volume-multi-attach"),
+        ("pod-does-not-start", "volume-zone-conflict"),
+        ("pod-does-not-start", "configmap-or-secret-missing"),
+        ("pod-does-not-start", "resource-quota-exceeded"),
+        ("files-look-wrong", "network-fs-client-cache"),
+    ],
+)
+def test_a_reader_browsing_the_tree_reaches_the_neighbour_from_its_question(
+    client, question, node_id
+):
+    """Without a paste, the browsing questions lead to the neighbour's page."""
+    from django.urls import reverse
+
+    page = client.get(reverse("troubleshooter:node", args=[question]), {"lang": "ja"})
+    target = reverse("troubleshooter:node", args=[node_id])
+    assert page.status_code == 200
+    assert f'href="{target}' in page.content.decode()
+    answer = client.get(target, {"lang": "ja"})
+    assert TREE.nodes[node_id].i18n["advice"]["ja"] in html.unescape(answer.content.decode())

@@ -43,13 +43,14 @@ EXISTING = [
 # as an exact symptom would tie with the article's own and veto it; their words decide.
 # A mesh sidecar's only trace is an access log line whose address (127.0.0.6) the normalizer
 # turns into <ip>, the same line as the client-address article's; a watcher that hears no
-# event prints nothing at all.
+# event prints nothing at all, nor does a reader that opened a file before its writer closed it.
 NO_MESSAGE_OF_ITS_OWN = [
     "nfs-root-squash",
     "pending-untolerated-taint",
     "pending-node-affinity",
     "mesh-sidecar-hides-client-address",
     "file-watch-on-network-share",
+    "network-fs-client-cache",
 ]
 
 # One scheduler line, our reason beside a neighbour's: our article is named.
