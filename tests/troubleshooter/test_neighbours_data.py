@@ -51,6 +51,7 @@ NO_MESSAGE_OF_ITS_OWN = [
     "mesh-sidecar-hides-client-address",
     "file-watch-on-network-share",
     "network-fs-client-cache",
+    "reverse-proxy-hides-client-address",
 ]
 
 # One scheduler line, our reason beside a neighbour's: our article is named.
