@@ -1,0 +1,106 @@
+"""How the engine reads the index (kb/search/reading.py): the same bytes and postings as
+Whoosh's own file layer, on a real index in a temporary folder."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.search import caches, rebuild_index
+
+WORDS = ["wolf", "yak", "lynx", "puma", "otter", "heron", "bison", "moose", "crane", "eel"]
+
+
+def _corpus(count: int) -> None:
+    from kb.models import Article
+
+    Article.objects.bulk_create(
+        Article(
+            slug=f"doc-{i}",
+            title=f"Doc {i} {WORDS[i % 10]}",
+            lang="en",
+            markdown="",
+            html=(
+                f"<p>kubernetes pod {WORDS[i % 10]} {WORDS[(i * 7) % 10]} doc {i}"
+                + " restarts" * (i % 5)
+                + "</p>"
+            ),
+        )
+        for i in range(count)
+    )
+
+
+def _postings(matcher) -> list[tuple[int, float]]:  # noqa: ANN001
+    found = []
+    while matcher.is_active():
+        found.append((matcher.id(), matcher.weight()))
+        matcher.next()
+    return found
+
+
+@pytest.mark.django_db
+def test_it_reads_the_bytes_whoosh_reads_at_any_position() -> None:
+    from kb.search.reading import _positional_reader
+
+    _corpus(300)
+    rebuild_index()
+    reader = caches.searchers.get().reader()
+    files = [reader._terms._tindex.dbfile, reader._terms._postfile]  # noqa: SLF001
+    for structfile in files:
+        get = _positional_reader(structfile)
+        assert get is not structfile.get  # a sub-file of the segment: read by position
+        size = structfile.file._length  # noqa: SLF001
+        for position, length in [(0, 1), (0, 64), (size // 2, 300), (size - 10, 10),
+                                 (size - 10, 100), (size, 5), (size + 3, 5), (7, 0)]:  # fmt: skip
+            assert get(position, length) == structfile.get(position, length), (position, length)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("window", [4, 9, 700, 16384])
+def test_it_walks_and_skips_postings_as_whoosh_whatever_the_window(
+    window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    from kb.search import reading
+
+    monkeypatch.setattr(reading, "_POSTINGS_WINDOW", window)
+    _corpus(600)
+    rebuild_index()
+    searcher = caches.searchers.get()
+    reader = searcher.reader()
+    assert reader.doc_frequency("body_text", "kubernetes") > 4 * 128  # several blocks
+    for word in ("kubernetes", "restarts", "wolf", "doc"):
+        whoosh = reader.postings("body_text", word)
+        assert type(whoosh) is W3LeafMatcher
+        expected = _postings(whoosh)
+        with reading.one_query(searcher):
+            ours = reader.postings("body_text", word)
+        assert type(ours) is reading._LeafMatcher  # noqa: SLF001
+        assert _postings(ours) == expected, word
+        ids = [docnum for docnum, _ in expected]
+        for target in (1, 128, 129, 400, ids[-1], ids[-1] + 1):
+            a = reader.postings("body_text", word)
+            with reading.one_query(searcher):
+                b = reader.postings("body_text", word)
+            a.skip_to(target)
+            b.skip_to(target)
+            assert a.is_active() == b.is_active(), (word, target)
+            if a.is_active():
+                assert (a.id(), a.weight()) == (b.id(), b.weight()), (word, target)
+                b.next()
+                a.next()
+                assert _postings(b) == _postings(a), (word, target)
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_read_a_closed_index() -> None:
+    from kb.search.reading import _positional_reader
+
+    _corpus(20)
+    rebuild_index()
+    searcher = caches.searchers.get()
+    get = _positional_reader(searcher.reader()._terms._postfile)  # noqa: SLF001
+    assert get(0, 4)
+    caches.searchers.forget()  # closes the searcher and its files
+    with pytest.raises(ValueError, match="closed"):
+        get(0, 4)
