@@ -167,7 +167,7 @@ def top_hits(searcher, whoosh_query: Query, *, limit: int):  # noqa: ANN001, ANN
     lengths_in_memory(searcher)
     with one_query(searcher):
         if isinstance(whoosh_query, SparseUnionOr) and searcher.is_atomic():
-            matcher = whoosh_query.matcher(searcher, searcher.context())
+            matcher = whoosh_query.top_matcher(searcher, searcher.context())
             if isinstance(matcher, SparseArrayUnionMatcher):
                 return Results(searcher, whoosh_query, matcher.top(limit))
         return searcher.search(whoosh_query, limit=limit, optimize=False)

@@ -104,3 +104,57 @@ def test_it_refuses_to_read_a_closed_index() -> None:
     caches.searchers.forget()  # closes the searcher and its files
     with pytest.raises(ValueError, match="closed"):
         get(0, 4)
+
+
+@pytest.mark.django_db
+def test_an_and_of_equally_common_terms_scores_as_whoosh_builds_it() -> None:
+    """The AND is walked without Whoosh's matcher tree, but its scores are summed in the
+    tree's order: with equal document frequencies Whoosh's weighted tree is a chain, not a
+    balanced tree, and float sums in another order differ in their last bits."""
+    from whoosh.query import And, Term
+    from whoosh.query.compound import PreloadedOr
+
+    from kb.models import Article
+    from kb.search.lookup import top_hits
+    from kb.search.reading import lengths_in_memory, one_query
+    from kb.search.union import SparseArrayUnionMatcher, SparseUnionOr, _LeanAnd
+
+    Article.objects.bulk_create(
+        Article(
+            slug=f"mix-{i}",
+            title=f"Mix {i}",
+            lang="en",
+            markdown="",
+            html=(
+                "<p>"
+                + " alpha" * (1 + i % 3)
+                + " beta" * (1 + i % 5)
+                + " gamma" * (1 + i % 7)
+                + " delta" * (1 + i % 2)
+                + " filler" * (i % 23)
+                + (" zeta" if i % 4 == 0 else "")
+                + "</p>"
+            ),
+        )
+        for i in range(300)
+    )
+    rebuild_index()
+    searcher = caches.searchers.get()
+    reader = searcher.reader()
+    words = ["alpha", "beta", "gamma", "delta"]
+    assert len({reader.doc_frequency("body_text", w) for w in words}) == 1  # equal weights
+    clauses = [
+        Term("body_text", "zeta"),
+        And([Term("body_text", w) for w in words], boost=1.5),
+        And([Term("body_text", w) for w in reversed(words)]),
+    ]
+    query = SparseUnionOr(clauses)
+    lengths_in_memory(searcher)  # as top_hits reads them: the terms' postings are bulk-scored
+    with one_query(searcher):
+        matcher = query.top_matcher(searcher, searcher.context())
+    assert isinstance(matcher, SparseArrayUnionMatcher)
+    assert sum(type(m) is _LeanAnd for m in matcher._submatchers) == 2  # noqa: SLF001
+    ours = [(h.docnum, h.score) for h in top_hits(searcher, query, limit=300)]
+    whoosh = [(h.docnum, h.score) for h in searcher.search(PreloadedOr(clauses), limit=300)]
+    assert len(ours) == 300
+    assert ours == whoosh
