@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
 from whoosh.codec.whoosh3 import W3LeafMatcher, _lenfield
 from whoosh.matching.binary import IntersectionMatcher
@@ -182,6 +182,21 @@ def _add_and(plan, a, touched: set, offset: int, limit: int, boost: float) -> No
         return total(node[0]) + total(node[1])
 
     order = sorted(range(len(matchers)), key=lambda i: _leaf_size(matchers[i]))
+    if all(isinstance(m, W3LeafMatcher) for m in matchers):
+        common = _common_postings(matchers, order, limit)
+        for docnum in common[order[0]]:
+            for i, (_, (lengths, idf, avgfl, B, K1, dfl)) in enumerate(leaves):  # noqa: N806
+                tf = common[i][docnum]
+                lbyte = lengths[docnum]
+                fl = byte_to_length(lbyte) if lbyte else dfl(docnum)
+                scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+            score = total(tree)
+            if and_boost is not None:
+                score = score * and_boost
+            slot = docnum - offset
+            a[slot] += score * boost
+            touched.add(slot)
+        return
     lead = matchers[order[0]]
     rest = [matchers[i] for i in order[1:]]
     while lead.is_active():
@@ -212,6 +227,73 @@ def _add_and(plan, a, touched: set, offset: int, limit: int, boost: float) -> No
         a[slot] += score * boost
         touched.add(slot)
         lead.next()
+
+
+def _common_postings(matchers: list, order: list[int], limit: int) -> list[dict[int, float]]:
+    """For each term of an AND, {docnum: weight} of the documents below `limit` that hold
+    every term, read from the posting blocks in bulk.
+
+    The shortest list (first in `order`) is read to `limit`; each other list keeps only the
+    documents still wanted, block by block: a block whose last document is below the next
+    one wanted is passed over on its header alone (as `skip_to` passes it), the others are
+    searched by bisection for the wanted documents in their range. Walking the lists one
+    posting at a time through the matchers' methods (`id`, `skip_to`, `is_active`) cost 560
+    calls an AND at 10 000 documents (cProfile of the engine over 153 queries: the AND walk
+    23 % of it); here the Python steps follow the documents wanted, not the postings.
+    The shortest list is read to its end (or `limit`), so the AND's tree of matchers, if
+    any, is no longer active afterwards, as after a walk.
+    """
+    lead = matchers[order[0]]
+    ids: list[int] = []
+    weights: list[float] = []
+    while lead.is_active():
+        if lead._ids is None:  # noqa: SLF001
+            lead._read_ids()  # noqa: SLF001
+        if lead._weights is None:  # noqa: SLF001
+            lead._read_weights()  # noqa: SLF001
+        block = lead._ids  # noqa: SLF001
+        start, count = lead._i, lead._blocklength  # noqa: SLF001
+        end = bisect_left(block, limit, start, count)
+        ids.extend(block[start:end])
+        weights.extend(lead._weights[start:end])  # noqa: SLF001
+        if end < count:
+            lead._i = end  # noqa: SLF001 - the first posting at or past the limit
+            break
+        lead._i = count - 1  # noqa: SLF001
+        lead.next()  # on to the next block, or past the last
+    common: list[dict[int, float]] = [{} for _ in matchers]
+    common[order[0]] = dict(zip(ids, weights, strict=True))
+    wanted = ids
+    for i in order[1:]:
+        m = matchers[i]
+        found = common[i]
+        j = 0
+        while j < len(wanted) and m.is_active():
+            target = wanted[j]
+            if m._maxid < target:  # noqa: SLF001
+                m._skip_to_block(lambda m=m, target=target: target > m._maxid)  # noqa: SLF001
+                if not m.is_active():
+                    break
+            if m._ids is None:  # noqa: SLF001
+                m._read_ids()  # noqa: SLF001
+            if m._weights is None:  # noqa: SLF001
+                m._read_weights()  # noqa: SLF001
+            block, block_weights = m._ids, m._weights  # noqa: SLF001
+            start, count = m._i, m._blocklength  # noqa: SLF001
+            high = bisect_right(wanted, block[count - 1], j)
+            for docnum in wanted[j:high]:
+                start = bisect_left(block, docnum, start, count)
+                if start < count and block[start] == docnum:
+                    found[docnum] = block_weights[start]
+            j = high
+            m._i = count - 1  # noqa: SLF001
+            m.next()  # on to the next block, or past the last
+        wanted = list(found)  # in document order: added in the order of `wanted`
+        if not wanted:
+            break
+    if len(wanted) < len(common[order[0]]):
+        common[order[0]] = {docnum: common[order[0]][docnum] for docnum in wanted}
+    return common
 
 
 class SparseArrayUnionMatcher(ArrayUnionMatcher):

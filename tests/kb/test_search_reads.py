@@ -158,3 +158,73 @@ def test_an_and_of_equally_common_terms_scores_as_whoosh_builds_it() -> None:
     whoosh = [(h.docnum, h.score) for h in searcher.search(PreloadedOr(clauses), limit=300)]
     assert len(ours) == 300
     assert ours == whoosh
+
+
+@pytest.mark.django_db
+def test_an_and_led_by_a_rare_term_finds_whoosh_documents_across_blocks() -> None:
+    """The AND reads its rarest term's postings and looks for those documents in the other
+    terms' blocks, passing over blocks that hold none of them: the same documents and
+    scores as Whoosh's intersection, including documents at the edges of blocks."""
+    from whoosh.query import And, Term
+    from whoosh.query.compound import PreloadedOr
+
+    from kb.models import Article
+    from kb.search.lookup import top_hits
+    from kb.search.union import SparseUnionOr
+
+    rare = {0, 3, 127, 128, 130, 255, 256, 400, 511, 598, 599}
+    rarer = {127, 130, 256, 598}
+    Article.objects.bulk_create(
+        Article(
+            slug=f"edge-{i}",
+            title=f"Edge {i:04d}",  # the rebuild reads articles by title: docnum i
+            lang="en",
+            markdown="",
+            html=(
+                "<p>"
+                + " kubernetes" * (1 + i % 4)
+                + (" rareword" * (1 + i % 2) if i in rare else "")
+                + (" otherrare" if i in rarer else "")
+                + " filler" * (i % 11)
+                + "</p>"
+            ),
+        )
+        for i in range(600)
+    )
+    rebuild_index()
+    searcher = caches.searchers.get()
+    # Every document holds "kubernetes": its blocks end at 127, 255, 383, 511, where some
+    # of the rare documents are.
+    postings = searcher.reader().postings("body_text", "kubernetes")
+    assert postings.block_max_id() == 127
+    postings.skip_to(128)
+    assert postings.block_max_id() == 255
+    for clauses in (
+        [And([Term("body_text", "rareword"), Term("body_text", "kubernetes")])],
+        [
+            Term("body_text", "filler"),
+            And(
+                [Term("body_text", w) for w in ("kubernetes", "otherrare", "rareword")],
+                boost=2.0,
+            ),
+        ],
+        [
+            Term("body_text", "otherrare"),
+            And([Term("body_text", "rareword"), Term("body_text", "filler")]),
+        ],
+        [
+            Term("body_text", "filler"),
+            And([Term("body_text", "otherrare"), Term("body_text", "kubernetes")]),
+        ],
+    ):
+        query = (
+            SparseUnionOr(clauses)
+            if len(clauses) > 1
+            else SparseUnionOr([*clauses, Term("body_text", "none")])
+        )
+        ours = [(h.docnum, h.score) for h in top_hits(searcher, query, limit=600)]
+        whoosh = [
+            (h.docnum, h.score) for h in searcher.search(PreloadedOr(query.subqueries), limit=600)
+        ]
+        assert ours == whoosh, clauses
+        assert ours
