@@ -15,8 +15,10 @@ once, in an order that rotates from query to query, so a burst of load falls on 
 - `new FTS5`: the new tree's shaped query, translated clause for clause into FTS5 over the
   same tokens (bench/search_bench.py), top 10.
 
-Prints p50/p95 per stream with the load average, the top-3 share per query kind, and every
-query whose answer differs between old and new (slugs, then sections and snippets).
+Prints p50/p95 per stream with the load average (wall clock, and the CPU time of the calling
+thread, which waiting for a core on a busy machine does not inflate), the top-3 share per
+query kind, and every query whose answer differs between old and new (slugs, then sections
+and snippets).
 """
 
 from __future__ import annotations
@@ -83,9 +85,10 @@ def worker(tree: Path, var: Path, queries: Path, fts5: bool) -> None:
     print("ready", flush=True)
     for line in sys.stdin:
         mode, index = line.split()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         answer = run[mode](int(index))
-        print(json.dumps([(time.perf_counter() - start) * 1000, answer]), flush=True)
+        wall, cpu = time.perf_counter() - start, time.thread_time() - cpu
+        print(json.dumps([wall * 1000, cpu * 1000, answer]), flush=True)
 
 
 def _pct(samples: list[float], pct: float) -> float:
@@ -146,6 +149,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one report
         return json.loads(process.stdout.readline())
 
     times: dict[str, list[float]] = {name: [] for name, _, _ in streams}
+    cpu_times: dict[str, list[float]] = {name: [] for name, _, _ in streams}
     answers: dict[str, list] = {name: [None] * len(queries) for name, _, _ in streams}
     loads = [os.getloadavg()[0]]
     for index in range(len(queries)):  # warm-up pass, untimed
@@ -155,8 +159,9 @@ def main() -> None:  # noqa: C901, PLR0915 - one report
         for index in range(len(queries)):
             shift = (index + round_) % len(streams)
             for name, process, mode in streams[shift:] + streams[:shift]:
-                ms, answer = ask(process, mode, index)
+                ms, cpu_ms, answer = ask(process, mode, index)
                 times[name].append(ms)
+                cpu_times[name].append(cpu_ms)
                 answers[name][index] = answer
         loads.append(os.getloadavg()[0])
     for process in (old, new):
@@ -183,8 +188,17 @@ def main() -> None:  # noqa: C901, PLR0915 - one report
             f"top 3 {right}/{len(queries)}"
         )
         print(f"{'':20s} p95 and top 3 per kind: " + "; ".join(per_kind))
+        cpu = cpu_times[name]
+        print(
+            f"{'':20s} CPU time p50 {_pct(cpu, 50):6.1f} ms  p95 {_pct(cpu, 95):6.1f} ms  "
+            f"mean {sum(cpu) / len(cpu):6.1f} ms"
+        )
     for a, b in (("old search_articles", "new search_articles"), ("old engine", "new engine")):
-        print(f"{b} / {a} p95: {_pct(times[b], 95) / _pct(times[a], 95):.2f}")
+        print(
+            f"{b} / {a} p95: {_pct(times[b], 95) / _pct(times[a], 95):.2f}, "
+            f"CPU p95 {_pct(cpu_times[b], 95) / _pct(cpu_times[a], 95):.2f}, "
+            f"CPU mean {sum(cpu_times[b]) / sum(cpu_times[a]):.2f}"
+        )
     if not args.no_fts5:
         ratio = _pct(times["new engine"], 95) / _pct(times["new FTS5"], 95)
         print(f"new engine / new FTS5 p95 (same query, same tokens): {ratio:.2f}")

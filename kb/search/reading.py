@@ -10,7 +10,11 @@ length of every posting it scores from a column file, one seek and read per docu
 - `one_query(searcher)`: while a query is shaped and run, each term's entry is looked up once
   (absent terms too), with one read for the key and the entry together (`_entry`). Nothing
   outlives the query, so no answer depends on earlier searches. Its posting readers read a
-  block in one piece and skip inside it by bisection instead of one posting at a time.
+  term's postings a window of up to 16 KB at a time (most lists in one read, where Whoosh
+  reads each block's length, then the block) and skip inside a block by bisection instead
+  of one posting at a time.
+- Reads go to the segment file by position (`os.pread`), not through Whoosh's three file
+  layers and the buffered file's 8 KB refill for each small random read.
 - `documents_with(searcher, field, text)`: the documents holding a term (a slug's language
   versions) from its entry and postings alone.
 - `lengths_in_memory(searcher)`: the length columns of the searched fields, one byte per
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import pickle
 import struct
 import threading
@@ -36,8 +41,15 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3TermInfo, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3LeafMatcher,
+    W3TermInfo,
+    _lenfield,
+)
 from whoosh.columns import NumericColumn
+from whoosh.filedb.compound import SubFile
 from whoosh.matching import ReadTooFar
 from whoosh.reading import TermNotFound
 from whoosh.system import _INT_SIZE, unpack_int
@@ -54,6 +66,47 @@ _POINTER = struct.Struct("!Iq")
 _LENGTHS = struct.Struct("!ii")
 # Bytes read with a key: a term's entry is 28 bytes, more with its postings inlined.
 _ENTRY_BYTES = 96
+# Postings read at once: most posting lists at 10 000 documents are shorter than this.
+_POSTINGS_WINDOW = 16384
+
+
+def _positional_reader(structfile):  # noqa: ANN001, ANN202 - whoosh's StructFile
+    """`structfile.get(position, length)` as one `os.pread` on the segment file.
+
+    Whoosh reads a sub-file of the compound segment through three layers (StructFile,
+    SubFile, the buffered file object): a seek, then a read that fills the buffer's 8 KB
+    from the disk cache for a 30-byte term entry. Measured at 10 000 documents, random
+    positions: 4.5-5.6 us a call against 1.1-1.8 us for `os.pread` of the bytes asked
+    for. The same bytes: the read is clipped to the sub-file as `SubFile.read` clips it.
+    Any other kind of file (a mapped buffer) keeps its own `get`.
+    """
+    get = getattr(structfile, "_kb_pread", None)
+    if get is not None:
+        return get
+    inner = getattr(structfile, "file", None)
+    if isinstance(inner, SubFile):
+        raw, base, size = inner._file, inner._offset, inner._length  # noqa: SLF001
+    elif isinstance(inner, io.BufferedReader):
+        raw, base, size = inner, 0, None
+    else:
+        return structfile.get
+    try:
+        fd = raw.fileno()
+    except (AttributeError, OSError, ValueError):
+        return structfile.get
+    pread = os.pread
+
+    def get(position: int, length: int) -> bytes:
+        if raw.closed:  # never read a descriptor number the system may have given away
+            raise ValueError("I/O operation on closed file")
+        if size is not None:
+            length = min(length, size - position)
+        if length <= 0:
+            return b""
+        return pread(fd, length, base + position)
+
+    structfile._kb_pread = get  # noqa: SLF001
+    return get
 
 
 def _entry(table, key: bytes) -> bytes | None:  # noqa: ANN001 - whoosh's HashReader
@@ -68,7 +121,7 @@ def _entry(table, key: bytes) -> bytes | None:  # noqa: ANN001 - whoosh's HashRe
     tablestart, numslots = table.tables[keyhash & 255]
     if not numslots:
         return None
-    get = table.dbfile.get
+    get = _positional_reader(table.dbfile)
     size = _POINTER.size
     tableend = tablestart + numslots * size
     slotpos = tablestart + ((keyhash >> 8) % numslots) * size
@@ -173,21 +226,47 @@ class _LeafMatcher(W3LeafMatcher):
     """
 
     _block_data = b""
+    _window = b""
+    _window_start = 0
+
+    def _read_header(self) -> None:
+        # As W3LeafMatcher._read_header, from the first window of the postings.
+        self._read = _positional_reader(self._postfile)
+        # whoosh-reloaded 2.7.5 decodes a term's postings length as a 1-tuple
+        # (`W3TermInfo.from_bytes`): either shape is accepted.
+        length = self._length
+        self._end = self._startoffset + (length[0] if isinstance(length, tuple) else length)
+        magic = self._bytes(self._startoffset, len(WHOOSH3_HEADER_MAGIC))
+        if magic != WHOOSH3_HEADER_MAGIC:
+            raise Exception(f"Block tag error {magic!r}")  # noqa: TRY002 - as Whoosh raises
+        self._baseoffset = self._startoffset + len(WHOOSH3_HEADER_MAGIC)
+
+    def _bytes(self, position: int, length: int) -> bytes:
+        """`length` bytes of the postings file at `position`, from the window read last when
+        it holds them, else from a new window (up to _POSTINGS_WINDOW bytes of this term's
+        postings, never fewer than asked for)."""
+        start = position - self._window_start
+        window = self._window
+        if start >= 0 and start + length <= len(window):
+            return window[start : start + length]
+        ahead = min(_POSTINGS_WINDOW, self._end - position)
+        window = self._window = self._read(position, max(length, ahead))
+        self._window_start = position
+        return window[:length]
 
     def _goto(self, position: int) -> None:
         # As W3LeafMatcher._goto, with the same fields set from one read of the block.
-        postfile = self._postfile
         self._data = None
         self._ids = None
         self._weights = None
         self._values = None
         self._i = 0
-        length = unpack_int(postfile.get(position, _INT_SIZE))[0]
+        length = unpack_int(self._bytes(position, _INT_SIZE))[0]
         if length < 0:
             self._lastblock = True
             length = -length
         self._nextoffset = position + _INT_SIZE + length
-        block = io.BytesIO(postfile.get(position + _INT_SIZE, length))
+        block = io.BytesIO(self._bytes(position + _INT_SIZE, length))
         info = pickle.load(block)
         self._dataoffset = position + _INT_SIZE + block.tell()
         self._block_data = block.read()

@@ -52,8 +52,11 @@ class Needles:
         lowered = text.lower()
         if len(lowered) != len(text):
             return list(self.anycase.finditer(text))
-        found = []
         latin = self.latin
+        if not latin:
+            # CJK bigrams only: every match counts, none needs a look at its start.
+            return list(self.lower.finditer(lowered))
+        found = []
         for match in self.lower.finditer(lowered):
             start = match.start()
             if start and match.group(0) in latin:
