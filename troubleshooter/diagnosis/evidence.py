@@ -454,11 +454,11 @@ class Index:
         lines = prepared.line_tokens
         query = set().union(*lines) if lines else set()
         scores = self._bm25(query, self._idf, self._inverted)
-        for slug, (score, share, top) in _shares(scores).items():
+        for slug, (score, share, top) in _shares(scores, self.neighbour_slugs).items():
             evidence = result[slug]
             evidence.bm25, evidence.bm25_share, evidence.bm25_top = score, share, top
         prose = self._bm25(query, self._prose_idf, self._prose_inverted)
-        for slug, (_score, share, _top) in _shares(prose).items():
+        for slug, (_score, share, _top) in _shares(prose, self.neighbour_slugs).items():
             result[slug].prose_share = share
         # 3. Mechanism facets.
         text = prepared.lowered
@@ -506,19 +506,36 @@ class Index:
         return best, sorted(best_words)
 
 
-def _shares(scores: dict[str, float]) -> dict[str, tuple[float, float, float]]:
-    """slug -> (score, score / best, margin of the best over the second, for the best only)."""
-    best = max(scores.values(), default=0.0)
-    ordered = sorted(scores.values(), reverse=True)
-    second = ordered[1] if len(ordered) > 1 else 0.0
-    return {
-        slug: (
+def _shares(
+    scores: dict[str, float], neighbours: frozenset[str] = frozenset()
+) -> dict[str, tuple[float, float, float]]:
+    """slug -> (score, score / best, margin of the best over the second, for the best only).
+
+    An article is measured against every cause, neighbours included: a neighbour that
+    explains the text better is what keeps an article from being named. A neighbour is
+    measured against the articles only: two neighbours that both explain the text (a mesh
+    sidecar and a reverse proxy, for a lost client address) agree that it is not ours, and
+    must not dilute each other's lead over the articles.
+    """
+
+    def best_two(values: list[float]) -> tuple[float, float]:
+        ordered = sorted(values, reverse=True)[:2] + [0.0, 0.0]
+        return ordered[0], ordered[1]
+
+    best, second = best_two(list(scores.values()))
+    articles = [score for slug, score in scores.items() if slug not in neighbours]
+    result = {}
+    for slug, score in scores.items():
+        if slug in neighbours:
+            top, runner = best_two([*articles, score])
+        else:
+            top, runner = best, second
+        result[slug] = (
             score,
-            score / best if best > 0 else 0.0,
-            (best - second) / best if best > 0 and score == best else 0.0,
+            score / top if top > 0 else 0.0,
+            (top - runner) / top if top > 0 and score == top else 0.0,
         )
-        for slug, score in scores.items()
-    }
+    return result
 
 
 def _words_found(

@@ -177,6 +177,13 @@ def _question(tree: Tree, node: QuestionNode) -> Question:
     )
 
 
+def _close_pair(scored: list[tuple[float, str]], close: float) -> tuple[str, str] | None:
+    """The two best slugs when they are within ``close`` of each other (best first)."""
+    if len(scored) >= 2 and scored[0][0] - scored[1][0] < close:
+        return scored[0][1], scored[1][1]
+    return None
+
+
 def _primary_nodes(tree: Tree) -> dict[str, str]:
     """The first cause node of each article: where a match without a question leads."""
     primary: dict[str, str] = {}
@@ -301,8 +308,17 @@ def diagnose(
                 question = _question(tree, node)
                 confident = []
                 break
-    if len(confident) >= 2 and confident[0][0] - confident[1][0] < params.close:
-        pair = {confident[0][1], confident[1][1]}
+    close_pair = _close_pair(confident, params.close)
+    if close_pair is None and len(confident) < 2:
+        # Two articles whose own message the text holds whole, tied: the tie itself keeps
+        # each one's confidence low (no lead, no margin), yet the text is surely one of the
+        # two. That is what the tree's question is for, not a refusal.
+        exact = [(p, slug) for p, slug in scored if all_features[slug]["exact"]]
+        pair = _close_pair(exact, params.close)
+        if pair is not None and (not confident or confident[0][1] in pair):
+            close_pair = pair
+    if close_pair is not None:
+        pair = set(close_pair)
         separating = _separating_question(tree, pair, open_questions)
         if separating is not None:
             question = _question(tree, separating)

@@ -101,3 +101,21 @@ def test_a_malformed_neighbour_is_refused_with_file_and_line(tmp_path, old, new,
         tree_with(tmp_path, NEIGHBOUR.replace(old, new))
     assert message in str(error.value)
     assert "neighbour.yaml:" in str(error.value)
+
+
+def test_two_neighbours_that_both_explain_a_text_do_not_dilute_each_others_lead():
+    """A neighbour's retrieval share and lead are taken against the articles only; an
+    article's against every cause, so a neighbour that explains the text better still holds
+    the article back."""
+    from troubleshooter.diagnosis.evidence import _shares
+
+    shares = _shares(
+        {"article": 2.0, "neighbour-a": 10.0, "neighbour-b": 9.0},
+        frozenset({"neighbour-a", "neighbour-b"}),
+    )
+    assert shares["neighbour-a"] == (10.0, 1.0, 0.8)
+    assert shares["neighbour-b"] == (9.0, 1.0, pytest.approx(7.0 / 9.0))
+    assert shares["article"] == (2.0, 0.2, 0.0)
+    # Without neighbours, the plain share and lead of the best over the second.
+    plain = _shares({"one": 4.0, "two": 1.0})
+    assert plain == {"one": (4.0, 1.0, 0.75), "two": (1.0, 0.25, 0.0)}
