@@ -11,6 +11,7 @@ No Django imports.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -177,6 +178,7 @@ class PreparedText:
     line_tokens: tuple[frozenset[str], ...]
     lowered: str  # the kept lines, NFKC and lower case, joined by newlines
     cut: bool  # True when lines were left out
+    lowered_lines: tuple[str, ...] = ()  # the same lines, one by one
 
 
 def prepare(text: str) -> PreparedText:
@@ -229,6 +231,7 @@ def prepare(text: str) -> PreparedText:
         line_tokens=line_tokens,
         lowered="\n".join(lowered_lines),
         cut=cut,
+        lowered_lines=tuple(lowered_lines),
     )
 
 
@@ -304,6 +307,9 @@ class _Phrase:
     size: int
     near_miss: bool
     weight: float = 1.0  # the sum of its tokens' phrase idf
+    # For a short phrase, its words in order, each with whether it must follow the one
+    # before closely (they are neighbours in the message, with no variable part between).
+    order: tuple[tuple[str, bool], ...] | None = None
 
 
 class Index:
@@ -341,7 +347,10 @@ class Index:
                 if len(phrase_tokens) <= 2:
                     phrase_tokens |= number_tokens(lowered)
                 index = len(self._phrases)
-                self._phrases.append(_Phrase(cause.slug, text, len(phrase_tokens), near))
+                order = _phrase_order(text, phrase_tokens)
+                self._phrases.append(
+                    _Phrase(cause.slug, text, len(phrase_tokens), near, 1.0, order)
+                )
                 for token in phrase_tokens:
                     self._postings[token].append(index)
         # A phrase's tokens weigh by how few groups of phrases (one article's symptoms, one
@@ -359,7 +368,7 @@ class Index:
             for phrase_id in ids:
                 weights[phrase_id] += self._phrase_idf[token]
         self._phrases = [
-            _Phrase(p.slug, p.text, p.size, p.near_miss, weights[i] or 1.0)
+            _Phrase(p.slug, p.text, p.size, p.near_miss, weights[i] or 1.0, p.order)
             for i, p in enumerate(self._phrases)
         ]
         # BM25 documents: each cause's own words.
@@ -437,10 +446,17 @@ class Index:
                     weighed[phrase_id] += self._phrase_idf[token]
             for phrase_id, hits in counts.items():
                 phrase = self._phrases[phrase_id]
-                # Weighted by the phrase idf; only every token found makes it exact.
-                coverage = (
-                    1.0 if hits >= phrase.size else min(0.999, weighed[phrase_id] / phrase.weight)
-                )
+                # Weighted by the phrase idf; only every token found makes it exact, and for
+                # a short phrase only in the phrase's order ("too many pods", not "too many
+                # open files ... more pods").
+                if hits >= phrase.size:
+                    coverage = 1.0
+                    if phrase.order is not None and not _in_order(
+                        phrase.order, prepared, line_index
+                    ):
+                        coverage = OUT_OF_ORDER  # every word, but not the message
+                else:
+                    coverage = min(0.999, weighed[phrase_id] / phrase.weight)
                 evidence = result[phrase.slug]
                 if phrase.near_miss:
                     evidence.near_miss = max(evidence.near_miss, coverage)
@@ -504,6 +520,59 @@ class Index:
             if score > best_score:
                 best, best_score, best_words = index, score, words
         return best, sorted(best_words)
+
+
+SHORT_PHRASE = 4  # distinct words: a phrase this short can be met by chance in a long line
+CLOSE = 2  # neighbouring words of a message may be this many tokens apart in a line
+OUT_OF_ORDER = 0.99  # a short phrase's words all in a line, not in its order: not exact (0.999)
+
+
+def _phrase_order(text: str, kept: set[str]) -> tuple[tuple[str, bool], ...] | None:
+    """The order of a short phrase's kept words in the whole message, each with whether it
+    directly follows the previous kept word there; None for a longer phrase."""
+    words = [t for t in kept if not t.isdigit()]
+    if not words or len(kept) > SHORT_PHRASE:
+        return None
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    sequence = tokens(normalize(lowered) or lowered)
+    first = {}
+    for position, token in enumerate(sequence):
+        if token in kept:
+            first.setdefault(token, position)
+    placed = sorted((position, token) for token, position in first.items())
+    if len(placed) < 2:
+        return None
+    order = [(placed[0][1], False)]
+    for (before, _), (position, token) in zip(placed, placed[1:], strict=False):
+        order.append((token, position - before == 1))
+    return tuple(order)
+
+
+def _in_order(order: tuple[tuple[str, bool], ...], prepared: PreparedText, line: int) -> bool:
+    """Whether one of the line's two token sequences (normalized, as written) holds the
+    phrase's words in order, neighbours of the message close together."""
+    for text in dict.fromkeys((prepared.normalized[line], prepared.lowered_lines[line])):
+        if _sequence_holds(order, tokens(text)):
+            return True
+    return False
+
+
+def _sequence_holds(order: tuple[tuple[str, bool], ...], sequence: list[str]) -> bool:
+    """Each start is tried once and each step looks forward once: linear in the line."""
+    positions: dict[str, list[int]] = defaultdict(list)
+    for position, token in enumerate(sequence):
+        positions[token].append(position)
+    for start in positions.get(order[0][0], ()):
+        at = start
+        for token, close in order[1:]:
+            following = positions.get(token, ())
+            index = bisect.bisect_right(following, at)
+            if index == len(following) or (close and following[index] - at > CLOSE):
+                break
+            at = following[index]
+        else:
+            return True
+    return False
 
 
 def _shares(

@@ -420,3 +420,42 @@ def test_a_log_level_in_brackets_is_not_part_of_the_message():
     """nginx logs the same bind() failure at [emerg] or quotes it without a level."""
     quoted = "our containers fail with bind() to 0.0.0.0:80 failed (13: Permission denied)"
     assert run(quoted).features["run-as-non-root"]["exact"] == 1.0
+
+
+def test_a_short_symptom_is_exact_only_in_its_own_word_order():
+    """The scheduler's "Too many pods" is max pods' own message; the same three words
+    scattered over a line about open files are not."""
+    scattered = diagnose(
+        "too many open files in the container, and the node got more pods", knowledge=KNOWLEDGE
+    )
+    assert scattered.features["kubelet-max-pods"]["exact"] == 0.0
+    assert not scattered.matches
+    for line in (
+        "0/3 nodes are available: 3 Too many pods.",
+        "Warning  FailedScheduling  default-scheduler  0/3 nodes are available: 1 node(s) had"
+        " untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Too many pods.",
+    ):
+        diagnosis = diagnose(line, knowledge=KNOWLEDGE)
+        assert diagnosis.features["kubelet-max-pods"]["exact"] == 1.0, line
+        assert [m.article for m in diagnosis.matches] == ["kubelet-max-pods"], line
+
+
+def test_word_order_neighbours_of_a_message_stay_close_and_a_variable_part_may_be_long():
+    from troubleshooter.diagnosis.evidence import _phrase_order, _sequence_holds
+
+    pods = _phrase_order("Too many pods", {"too", "many", "pod"})
+    assert pods == (("too", False), ("many", True), ("pod", True))
+    assert _sequence_holds(pods, ["nod", "availabl", "too", "many", "pod"])
+    assert not _sequence_holds(pods, ["too", "many", "open", "fil", "more", "node", "pod"])
+    assert not _sequence_holds(pods, ["pod", "too", "many"])
+    # Thousands of starts, none followed closely by the last word: every start fails.
+    assert not _sequence_holds(pods, ["too", "many"] * 3000 + ["x", "y", "z", "pod"])
+    assert _sequence_holds(pods, ["too", "many"] * 3000 + ["pod"])
+    # The path between "reported" and "truncated" is the message's variable part.
+    cut = _phrase_order(
+        'sendfile() reported that "/usr/share/nginx/html/app.js" was truncated at 65536',
+        {"sendfil", "report", "truncat"},
+    )
+    assert cut == (("sendfil", False), ("report", True), ("truncat", False))
+    line = ["sendfil", "report", "var", "www", "static", "vendor", "bundl", "min", "js", "truncat"]
+    assert _sequence_holds(cut, line)
