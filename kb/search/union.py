@@ -181,21 +181,24 @@ def _add_and(plan, a, touched: set, offset: int, limit: int, boost: float) -> No
             return scores[node]
         return total(node[0]) + total(node[1])
 
+    def add(docnum: int, tfs: list[float]) -> None:
+        """One document holding every term: each leaf's BM25F, summed in Whoosh's tree."""
+        for i, (tf, (_, (lengths, idf, avgfl, B, K1, dfl))) in enumerate(zip(tfs, leaves)):  # noqa: B905, N806
+            lbyte = lengths[docnum]
+            fl = byte_to_length(lbyte) if lbyte else dfl(docnum)
+            scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+        score = total(tree)
+        if and_boost is not None:
+            score = score * and_boost
+        slot = docnum - offset
+        a[slot] += score * boost
+        touched.add(slot)
+
     order = sorted(range(len(matchers)), key=lambda i: _leaf_size(matchers[i]))
     if all(isinstance(m, W3LeafMatcher) for m in matchers):
         common = _common_postings(matchers, order, limit)
         for docnum in common[order[0]]:
-            for i, (_, (lengths, idf, avgfl, B, K1, dfl)) in enumerate(leaves):  # noqa: N806
-                tf = common[i][docnum]
-                lbyte = lengths[docnum]
-                fl = byte_to_length(lbyte) if lbyte else dfl(docnum)
-                scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
-            score = total(tree)
-            if and_boost is not None:
-                score = score * and_boost
-            slot = docnum - offset
-            a[slot] += score * boost
-            touched.add(slot)
+            add(docnum, [weights[docnum] for weights in common])
         return
     lead = matchers[order[0]]
     rest = [matchers[i] for i in order[1:]]
@@ -215,17 +218,7 @@ def _add_and(plan, a, touched: set, offset: int, limit: int, boost: float) -> No
         if target != docnum:
             lead.skip_to(target)
             continue
-        for i, (m, (lengths, idf, avgfl, B, K1, dfl)) in enumerate(leaves):  # noqa: N806
-            tf = m.weight()
-            lbyte = lengths[docnum]
-            fl = byte_to_length(lbyte) if lbyte else dfl(docnum)
-            scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
-        score = total(tree)
-        if and_boost is not None:
-            score = score * and_boost
-        slot = docnum - offset
-        a[slot] += score * boost
-        touched.add(slot)
+        add(docnum, [m.weight() for m in matchers])
         lead.next()
 
 
