@@ -82,6 +82,55 @@ def _peaks(master: int) -> str:
     return ", ".join(f"{_rss_mb(pid, 'VmHWM'):.0f} MB" for pid in _workers(master))
 
 
+def _memory_split(pid: int) -> str:
+    """What a worker's resident memory is made of: its own (anonymous) pages, and pages of
+    mapped files (shared with every process mapping them; the MeCab dictionary of unidic-lite
+    is mmapped, and only the pages its look-ups touched are resident)."""
+    with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as handle:
+        rollup = {
+            parts[0].rstrip(":"): int(parts[1]) // 1024
+            for parts in (line.split() for line in handle)
+            if parts and parts[-1] == "kB"
+        }
+    dictionary = 0
+    mapping = ""
+    with open(f"/proc/{pid}/smaps", encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                mapping = parts[5] if len(parts) > 5 else ""
+            elif parts and parts[0] == "Rss:" and "unidic" in mapping:
+                dictionary += int(parts[1])
+    return (
+        f"RSS {rollup['Rss']} MB = anonymous {rollup['Anonymous']} + files "
+        f"{rollup['Rss'] - rollup['Anonymous']} (MeCab dictionary {dictionary // 1024})"
+    )
+
+
+_ACCESS_FORMAT = "%(D)s %(U)s"
+
+
+def _request_times(log_path: Path, offset: int) -> tuple[list[float], int]:
+    """Milliseconds of each request gunicorn logged past `offset`, and the new offset."""
+    with open(log_path, "rb") as handle:
+        handle.seek(offset)
+        data = handle.read()
+    times = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        micros = line.split(" ", 1)[0]
+        if micros.isdigit():
+            times.append(int(micros) / 1000)
+    return times, offset + len(data)
+
+
+def _slowest(times: list[float]) -> str:
+    if not times:
+        return "none logged"
+    times = sorted(times)
+    over = sum(t > 1000 for t in times)
+    return f"{times[-1]:.0f} ms (of {len(times)} logged; {over} over 1 s)"
+
+
 def _load() -> str:
     """The 1-minute load average, printed beside each row: a busy machine inflates every row."""
     return f"{os.getloadavg()[0]:.1f}"
@@ -183,6 +232,9 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = workdir / "gunicorn.log"
+    # Each request's time as gunicorn measured it (from reading the request to the last byte
+    # sent): the slowest request of a row, which wrk's percentiles and timeouts only hint at.
+    access_path = workdir / "access.log"
     argv = [str(ROOT / ".venv" / "bin" / "gunicorn")]
     config = ROOT / "gunicorn.conf.py"
     if config.exists():  # what `make serve` runs: the same worker class, timeouts and limits
@@ -196,6 +248,10 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         "--no-control-socket",
         "--log-level",
         "warning",
+        "--access-logfile",
+        str(access_path),
+        "--access-logformat",
+        _ACCESS_FORMAT,
     ]
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(  # noqa: S603 - our own gunicorn
@@ -219,8 +275,10 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         # Warm every worker on queries the measured rows never ask: the first search in a
         # worker opens its searcher and the tagger.
         _wrk(base + "/", warm_lua, seconds=2)
+        _, logged = _request_times(access_path, 0)
 
         figures = _wrk(base + "/", search_lua, seconds=seconds)
+        times, logged = _request_times(access_path, logged)
         results.note(
             "distinct queries",
             f"{len(fresh)} available, {figures['requests']} sent"
@@ -247,9 +305,11 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
             higher_is_better=True,
         )
         results.target("uncached search page p99", figures["p99"], 100, "ms")
+        results.note("/search/ new queries: slowest request (access log)", _slowest(times))
         results.note("peak RSS per worker after the new-query row", _peaks(proc.pid))
 
         figures = _wrk(base + "/", hot_lua, seconds=seconds)
+        _, logged = _request_times(access_path, logged)
         results.figure(
             "/search/?q=, 20 queries cycled (cache hits) requests/s", figures["rps"], "req/s"
         )
@@ -258,6 +318,7 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         results.note("peak RSS per worker after the cache-hit row", _peaks(proc.pid))
 
         figures = _wrk(base + "/", api_lua, seconds=seconds)
+        times, logged = _request_times(access_path, logged)
         results.note(
             "distinct API queries",
             f"{len(api)} available, {figures['requests']} sent"
@@ -271,7 +332,10 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         results.figure("/api/search/ new queries p50", figures["p50"], "ms", digits=2)
         results.figure("/api/search/ new queries p99", figures["p99"], "ms", digits=2)
         results.note("load average during the API row", figures["load"])
+        results.note("/api/search/ new queries: slowest request (access log)", _slowest(times))
         results.note("peak RSS per worker after the API row", _peaks(proc.pid))
+        for pid in _workers(proc.pid):
+            results.note(f"memory of worker {pid} after the API row", _memory_split(pid))
         if figures["non2xx"] or figures["errors"]:
             results.note(
                 "/api/search/ problems", f"{figures['non2xx']:.0f} non-2xx {figures['errors']}"

@@ -10,14 +10,20 @@ engine, so it is done the way Python's regular expressions are fast
 literals over the lower-cased text. Such a pattern starts with a set of first characters,
 and the matcher skips in C every position whose character is not in it; `re.IGNORECASE` or
 a leading `\\b` takes that skip away, and every position then tries every word. Latin words
-must start and end on a word boundary: the end is in the pattern, the start is checked on
-each match (a match starting inside a word is all word characters, so dropping it never
-hides another). CJK bigrams match anywhere: Japanese and Chinese put no space between
-words. A text whose lower case has another length (a few characters such as "İ" grow) is
-searched with the case-insensitive pattern instead, so offsets always point into the text
-as written. Measured on the benchmark's 153 queries over 3 011 real documents: the same
-matches as the case-insensitive pattern with `\\b` on both sides, found in a third of the
-time.
+must start and end on a word boundary: the end is `\\b` after the word, the start a
+look-behind placed after it (`word(?<!\\wword)`: no word character before the word), so the
+pattern still starts with the word's letters and keeps the skip, and every match the regex
+engine returns is a match: nothing is checked per match in Python. CJK bigrams match
+anywhere: Japanese and Chinese put no space between words. A text whose lower case has
+another length (a few characters such as "İ" grow) is searched with the case-insensitive
+pattern instead, so offsets always point into the text as written. Measured on the
+benchmark's 153 queries over 3 011 real documents: the same matches as the
+case-insensitive pattern with `\\b` on both sides, found in a third of the time.
+
+Matches are kept as (start, end) spans taken in C (`map(re.Match.span, ...)`), and a
+section's distinct words are counted from slices made in C too: the slowest queries find
+thousands of matches of common words ("the", "in") in 300 KB of sections, and a Python step
+per match was most of their time.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import starmap
 
 from kb.analysis import bigram_spans, fold, has_cjk
 
@@ -39,32 +46,22 @@ WINDOW_CANDIDATES = 64
 MAX_NEEDLES = 200
 
 
+_SPAN = re.Match.span
+
+
 @dataclass(frozen=True)
 class Needles:
     """The query's words (Latin words, CJK bigrams) and the patterns that find them."""
 
-    lower: re.Pattern[str]  # for lower-cased text: plain literals, end boundary only
+    lower: re.Pattern[str]  # for lower-cased text: plain literals, boundaries in the pattern
     anycase: re.Pattern[str]  # for text whose lower case changes its length
-    latin: frozenset[str]  # the Latin words: their start must be a word boundary
 
-    def find(self, text: str) -> list[re.Match[str]]:
-        """Every match in `text`, left to right; offsets are into `text` as given."""
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of every match in `text`, left to right, offsets into `text` as given."""
         lowered = text.lower()
         if len(lowered) != len(text):
-            return list(self.anycase.finditer(text))
-        latin = self.latin
-        if not latin:
-            # CJK bigrams only: every match counts, none needs a look at its start.
-            return list(self.lower.finditer(lowered))
-        found = []
-        for match in self.lower.finditer(lowered):
-            start = match.start()
-            if start and match.group(0) in latin:
-                before = lowered[start - 1]
-                if before.isalnum() or before == "_":
-                    continue  # inside a word: not this word
-            found.append(match)
-        return found
+            return list(map(_SPAN, self.anycase.finditer(text)))
+        return list(map(_SPAN, self.lower.finditer(lowered)))
 
 
 def needles(prepared: str) -> Needles | None:
@@ -76,12 +73,13 @@ def needles(prepared: str) -> Needles | None:
         return None
     chosen = sorted(words, key=len, reverse=True)[:MAX_NEEDLES]
     latin = frozenset(w for w in chosen if not has_cjk(w))
-    lower = [re.escape(w) + (r"\b" if w in latin else "") for w in chosen]
+    lower = [
+        (rf"{re.escape(w)}(?<!\w{re.escape(w)})\b" if w in latin else re.escape(w)) for w in chosen
+    ]
     anycase = [(rf"\b{re.escape(w)}\b" if w in latin else re.escape(w)) for w in chosen]
     return Needles(
         lower=re.compile("|".join(lower)),
         anycase=re.compile("|".join(anycase), re.IGNORECASE),
-        latin=latin,
     )
 
 
@@ -97,26 +95,36 @@ def best_section(
     best = None
     best_key = (0, 0)
     for section_id, title, text in sections:
-        found = words.find(text)
+        found = words.spans(text)
         if not found:
             continue
-        key = (len({text[m.start() : m.end()] for m in found}), len(found))
+        # Distinct words as written (case counts): slices made and collected in C.
+        key = (len(set(map(text.__getitem__, starmap(slice, found)))), len(found))
         if key > best_key:
             best_key = key
             best = (section_id, title, text, found)
     if best is None:
         return "", "", ""
     section_id, title, text, found = best
-    return section_id, title, snippet(text, found)
+    return section_id, title, snippet_at(text, found)
 
 
 def snippet(text: str, found: Sequence[re.Match[str]]) -> str:
     """The window of text with the most matches, escaped, matches wrapped in <mark>.
 
-    `found` is in text order. Each candidate window is counted with two pointers that only
-    move forward, so choosing the window costs one pass over the matches.
+    `found` is in text order (as `snippet_at`, given matches rather than spans).
     """
-    starts = [match.start() for match in found]
+    return snippet_at(text, [match.span() for match in found])
+
+
+def snippet_at(text: str, found: Sequence[tuple[int, int]]) -> str:
+    """The window of text with the most matches, escaped, matches wrapped in <mark>.
+
+    `found` holds the matches' (start, end) in text order. Each candidate window is counted
+    with two pointers that only move forward, so choosing the window costs one pass over the
+    matches.
+    """
+    starts = [start for start, _ in found]
     start = anchor = 0
     best_count = -1
     low = high = 0
@@ -134,14 +142,14 @@ def snippet(text: str, found: Sequence[re.Match[str]]) -> str:
     pieces = []
     cursor = start
     # Only the matches inside the window are marked; those before it are skipped by bisection.
-    for match in found[bisect.bisect_left(starts, start) :]:
-        if match.start() >= end:
+    for match_start, match_end in found[bisect.bisect_left(starts, start) :]:
+        if match_start >= end:
             break  # this one and every later one end past the window
-        if match.start() < cursor or match.end() > end:
+        if match_start < cursor or match_end > end:
             continue
-        pieces.append(html.escape(text[cursor : match.start()]))
-        pieces.append(f"<mark>{html.escape(text[match.start() : match.end()])}</mark>")
-        cursor = match.end()
+        pieces.append(html.escape(text[cursor:match_start]))
+        pieces.append(f"<mark>{html.escape(text[match_start:match_end])}</mark>")
+        cursor = match_end
     pieces.append(html.escape(text[cursor:end]))
     shown = "".join(pieces).replace("\n", " ")
     # Adjacent matched words read as one highlighted phrase.
