@@ -63,6 +63,13 @@ PAIRS = [
         "port-already-in-use",
         id="bind-en",
     ),
+    pytest.param(
+        "nginx restarts in a loop with envsubst: Argument list too long since the namespace grew to 600 services",
+        "nginx-envsubst-argument-list-too-long",
+        "exec /usr/local/bin/python: argument list too long -- our pod passes one variable holding a 300 KB json document",
+        "one-value-over-string-limit",
+        id="one-value-en",
+    ),
     # A reader on another node that opens a file before its writer finished: refused, though
     # with no one neighbour confident enough to give its advice (None).
     pytest.param(
@@ -308,6 +315,11 @@ OTHER_WORDINGS = [
         id="read-only-ja",
     ),
     pytest.param(
+        "把 300 KB 的 JSON 放进单个变量传给容器，启动时报参数列表过长",
+        "one-value-over-string-limit",
+        id="one-value-zh",
+    ),
+    pytest.param(
         "ServiceAccount に権限がなくて API から Pod 一覧が取れない", "rbac-forbidden", id="rbac-ja"
     ),
 ]
@@ -366,6 +378,7 @@ def test_a_japanese_or_chinese_wording_of_its_own_gets_the_neighbours_advice(tex
         ("pod-does-not-start", "configmap-or-secret-missing"),
         ("pod-does-not-start", "resource-quota-exceeded"),
         ("files-look-wrong", "network-fs-client-cache"),
+        ("argument-list-too-long", "one-value-over-string-limit"),
     ],
 )
 def test_a_reader_browsing_the_tree_reaches_the_neighbour_from_its_question(
