@@ -70,6 +70,13 @@ PAIRS = [
         "one-value-over-string-limit",
         id="one-value-en",
     ),
+    pytest.param(
+        "pods freeze on the NFS PersistentVolume and dmesg shows that the server is not responding, still trying",
+        "nfs-efs-mount-options",
+        "after our nfs server pod restarted on a new emptyDir, every app pod gets Stale file handle on the mounted volume",
+        "nfs-server-lost-file-handles",
+        id="nfs-server-identity-en",
+    ),
     # A reader on another node that opens a file before its writer finished: refused, though
     # with no one neighbour confident enough to give its advice (None).
     pytest.param(
@@ -237,6 +244,14 @@ Output: mount: /var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~nfs/nfs-data: ba
         "resource-quota-exceeded",
         id="quota-wants-limits",
     ),
+    pytest.param(
+        """[ 8812.123456] NFS: server nfs-server.storage.svc.cluster.local error: fileid changed
+               fsid 0:52: expected fileid 0x2a41, got 0x1c07
+[ 8812.130001] NFS: server nfs-server.storage.svc.cluster.local error: fileid changed
+               fsid 0:52: expected fileid 0x2a44, got 0x1c0b""",
+        "nfs-server-lost-file-handles",
+        id="nfs-fileid-changed",
+    ),
 ]
 
 # One line is an article's own message, another a neighbour's: the article is named.
@@ -320,6 +335,11 @@ OTHER_WORDINGS = [
         id="one-value-zh",
     ),
     pytest.param(
+        "NFS 服务器的 Pod 换了节点以后，挂载这个共享的 Pod 全部报 Stale file handle，/etc/exports 里没有写 fsid",
+        "nfs-server-lost-file-handles",
+        id="nfs-server-identity-zh",
+    ),
+    pytest.param(
         "ServiceAccount に権限がなくて API から Pod 一覧が取れない", "rbac-forbidden", id="rbac-ja"
     ),
 ]
@@ -379,6 +399,7 @@ def test_a_japanese_or_chinese_wording_of_its_own_gets_the_neighbours_advice(tex
         ("pod-does-not-start", "resource-quota-exceeded"),
         ("files-look-wrong", "network-fs-client-cache"),
         ("argument-list-too-long", "one-value-over-string-limit"),
+        ("stale-file-handle", "nfs-server-lost-file-handles"),
     ],
 )
 def test_a_reader_browsing_the_tree_reaches_the_neighbour_from_its_question(
