@@ -63,6 +63,37 @@ PAIRS = [
         "port-already-in-use",
         id="bind-en",
     ),
+    pytest.param(
+        "nginx restarts in a loop with envsubst: Argument list too long since the namespace grew to 600 services",
+        "nginx-envsubst-argument-list-too-long",
+        "exec /usr/local/bin/python: argument list too long -- our pod passes one variable holding a 300 KB json document",
+        "one-value-over-string-limit",
+        id="one-value-en",
+    ),
+    pytest.param(
+        "pods freeze on the NFS PersistentVolume and dmesg shows that the server is not responding, still trying",
+        "nfs-efs-mount-options",
+        "after our nfs server pod restarted on a new emptyDir, every app pod gets Stale file handle on the mounted volume",
+        "nfs-server-lost-file-handles",
+        id="nfs-server-identity-en",
+    ),
+    # A web server that remembers a file (open_file_cache) serves the old version whatever the
+    # disk. The same words with a network share beside them stay the article's: its reports
+    # claim old content from a share, and that text cannot tell the two apart.
+    pytest.param(
+        "static files served from the SMB share arrive cut short in the browser until sendfile is turned off",
+        "httpd-network-docroot-sendfile-mmap",
+        "after a deploy nginx still returns the previous app.js for a minute; open_file_cache is on and open_file_cache_valid is 60s",
+        "web-server-open-file-cache",
+        id="open-file-cache-en",
+    ),
+    pytest.param(
+        "nginx 从 NFS 卷返回的 JS 文件被截断",
+        "httpd-network-docroot-sendfile-mmap",
+        "nginx 开了 open_file_cache，发布后一分钟内还在返回旧的 app.js，nginx -s reload 之后马上正常",
+        "web-server-open-file-cache",
+        id="open-file-cache-zh",
+    ),
     # A reader on another node that opens a file before its writer finished: refused, though
     # with no one neighbour confident enough to give its advice (None).
     pytest.param(
@@ -230,6 +261,14 @@ Output: mount: /var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~nfs/nfs-data: ba
         "resource-quota-exceeded",
         id="quota-wants-limits",
     ),
+    pytest.param(
+        """[ 8812.123456] NFS: server nfs-server.storage.svc.cluster.local error: fileid changed
+               fsid 0:52: expected fileid 0x2a41, got 0x1c07
+[ 8812.130001] NFS: server nfs-server.storage.svc.cluster.local error: fileid changed
+               fsid 0:52: expected fileid 0x2a44, got 0x1c0b""",
+        "nfs-server-lost-file-handles",
+        id="nfs-fileid-changed",
+    ),
 ]
 
 # One line is an article's own message, another a neighbour's: the article is named.
@@ -308,6 +347,21 @@ OTHER_WORDINGS = [
         id="read-only-ja",
     ),
     pytest.param(
+        "把 300 KB 的 JSON 放进单个变量传给容器，启动时报参数列表过长",
+        "one-value-over-string-limit",
+        id="one-value-zh",
+    ),
+    pytest.param(
+        "NFS 服务器的 Pod 换了节点以后，挂载这个共享的 Pod 全部报 Stale file handle，/etc/exports 里没有写 fsid",
+        "nfs-server-lost-file-handles",
+        id="nfs-server-identity-zh",
+    ),
+    pytest.param(
+        "nginx が新しく置いた画像をリロードするまで 404 にする。open_file_cache_errors を on にしていた",
+        "web-server-open-file-cache",
+        id="open-file-cache-ja",
+    ),
+    pytest.param(
         "ServiceAccount に権限がなくて API から Pod 一覧が取れない", "rbac-forbidden", id="rbac-ja"
     ),
 ]
@@ -366,6 +420,9 @@ def test_a_japanese_or_chinese_wording_of_its_own_gets_the_neighbours_advice(tex
         ("pod-does-not-start", "configmap-or-secret-missing"),
         ("pod-does-not-start", "resource-quota-exceeded"),
         ("files-look-wrong", "network-fs-client-cache"),
+        ("argument-list-too-long", "one-value-over-string-limit"),
+        ("stale-file-handle", "nfs-server-lost-file-handles"),
+        ("files-look-wrong", "web-server-open-file-cache"),
     ],
 )
 def test_a_reader_browsing_the_tree_reaches_the_neighbour_from_its_question(
