@@ -77,23 +77,6 @@ PAIRS = [
         "nfs-server-lost-file-handles",
         id="nfs-server-identity-en",
     ),
-    # A web server that remembers a file (open_file_cache) serves the old version whatever the
-    # disk. The same words with a network share beside them stay the article's: its reports
-    # claim old content from a share, and that text cannot tell the two apart.
-    pytest.param(
-        "static files served from the SMB share arrive cut short in the browser until sendfile is turned off",
-        "httpd-network-docroot-sendfile-mmap",
-        "after a deploy nginx still returns the previous app.js for a minute; open_file_cache is on and open_file_cache_valid is 60s",
-        "web-server-open-file-cache",
-        id="open-file-cache-en",
-    ),
-    pytest.param(
-        "nginx 从 NFS 卷返回的 JS 文件被截断",
-        "httpd-network-docroot-sendfile-mmap",
-        "nginx 开了 open_file_cache，发布后一分钟内还在返回旧的 app.js，nginx -s reload 之后马上正常",
-        "web-server-open-file-cache",
-        id="open-file-cache-zh",
-    ),
     # A reader on another node that opens a file before its writer finished: refused, though
     # with no one neighbour confident enough to give its advice (None).
     pytest.param(
@@ -357,11 +340,6 @@ OTHER_WORDINGS = [
         id="nfs-server-identity-zh",
     ),
     pytest.param(
-        "nginx が新しく置いた画像をリロードするまで 404 にする。open_file_cache_errors を on にしていた",
-        "web-server-open-file-cache",
-        id="open-file-cache-ja",
-    ),
-    pytest.param(
         "ServiceAccount に権限がなくて API から Pod 一覧が取れない", "rbac-forbidden", id="rbac-ja"
     ),
 ]
@@ -422,7 +400,6 @@ def test_a_japanese_or_chinese_wording_of_its_own_gets_the_neighbours_advice(tex
         ("files-look-wrong", "network-fs-client-cache"),
         ("argument-list-too-long", "one-value-over-string-limit"),
         ("stale-file-handle", "nfs-server-lost-file-handles"),
-        ("files-look-wrong", "web-server-open-file-cache"),
     ],
 )
 def test_a_reader_browsing_the_tree_reaches_the_neighbour_from_its_question(

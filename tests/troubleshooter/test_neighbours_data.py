@@ -56,8 +56,6 @@ NO_MESSAGE_OF_ITS_OWN = [
     # entrypoint ("exec user process caused: argument list too long"); only its words (one
     # value, a JSON document, 128 KiB) tell them apart.
     "one-value-over-string-limit",
-    # A web server that serves a file it remembers logs nothing: a 200 with the old body.
-    "web-server-open-file-cache",
 ]
 
 # One scheduler line, our reason beside a neighbour's: our article is named.
