@@ -109,14 +109,6 @@ def best_section(
     return section_id, title, snippet_at(text, found)
 
 
-def snippet(text: str, found: Sequence[re.Match[str]]) -> str:
-    """The window of text with the most matches, escaped, matches wrapped in <mark>.
-
-    `found` is in text order (as `snippet_at`, given matches rather than spans).
-    """
-    return snippet_at(text, [match.span() for match in found])
-
-
 def snippet_at(text: str, found: Sequence[tuple[int, int]]) -> str:
     """The window of text with the most matches, escaped, matches wrapped in <mark>.
 

@@ -162,17 +162,17 @@ def test_the_article_list_shows_dates_and_a_filter(client, articles) -> None:
 
 
 def test_snippets_start_at_a_word_boundary() -> None:
-    from kb.search.snippets import snippet as _snippet
+    from kb.search.snippets import snippet_at
 
     # The window opens 40 characters before the match: here inside "kubernetesclusteradmin".
     text = "word " * 30 + "kubernetesclusteradmin" + " pod" * 6 + " envsubst argument list too long"
     match = next(re.finditer("envsubst", text))
     assert text[match.start() - 41].isalpha() and text[match.start() - 40].isalpha()
-    snippet = _snippet(text, [match])
+    snippet = snippet_at(text, [match.span()])
     assert snippet.startswith("… pod pod"), snippet
     # Japanese and Chinese have no spaces: the window is left where it is.
     cjk = "設定" * 40 + "envsubst"
-    assert _snippet(cjk, [next(re.finditer("envsubst", cjk))]).startswith("… 設定")
+    assert snippet_at(cjk, [next(re.finditer("envsubst", cjk)).span()]).startswith("… 設定")
 
 
 def test_labels_around_an_article_carry_the_interface_language(client, articles) -> None:
