@@ -169,6 +169,32 @@ def test_it_accepts_utf8_cjk_in_the_api(client, search_index):
     assert body["matches"][0]["node"] == "service-links-env-too-long"
 
 
+def test_it_answers_the_api_with_a_json_body(client, search_index):
+    response = client.post(API, data={"text": ENVSUBST}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["matches"][0]["article"] == "nginx-envsubst-argument-list-too-long"
+    cjk = json.dumps({"text": "envsubst: 引数リストが長すぎます"}, ensure_ascii=True)
+    body = client.post(API, data=cjk, content_type="application/json; charset=utf-8").json()
+    assert body["matches"][0]["node"] == "service-links-env-too-long"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"text": "envsubst',  # cut short
+        b"[1, 2]",
+        b'{"text": 42}',
+        b'{"message": "Bus error (core dumped)"}',
+        b"[" * 200_000,  # deeper than the decoder recurses
+        b'{"text": ' + b"9" * 10_000 + b"}",  # more digits than Python converts
+    ],
+)
+def test_it_rejects_a_json_body_without_a_text_string_with_json_400(client, data):
+    response = client.post(API, data=data, content_type="application/json")
+    assert response.status_code == 400
+    assert '{"text": "..."}' in response.json()["error"]
+
+
 def test_it_rejects_get_on_the_api_with_json_405(client):
     response = client.get(API)
     assert response.status_code == 405

@@ -8,6 +8,8 @@ question or a cause.
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -293,9 +295,31 @@ def api_payload(results: dict[str, object]) -> dict[str, object]:
     }
 
 
+def _text_from_json(body: str) -> tuple[str, str | None]:
+    """The ``text`` of a JSON object body, or an error saying what the body should be.
+
+    Only a string under ``text`` is accepted: a number, a list or a nested object is a
+    client's mistake worth naming, not something to diagnose as its printed form.
+    """
+    try:
+        data = json.loads(body)
+    except RecursionError:  # "[[[[..." nested deeper than the decoder recurses
+        return "", 'The body\'s JSON is nested too deeply; send {"text": "..."}.'
+    except ValueError as error:
+        return "", f'The body is not valid JSON ({error}); send {{"text": "..."}}.'
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        return "", 'Send a JSON object with the error text as a string: {"text": "..."}.'
+    return data["text"], None
+
+
 @csrf_exempt
 def api_diagnose(request: HttpRequest) -> JsonResponse:
-    """POST the text (raw text/plain body, or form field ``text``); get the diagnosis as JSON."""
+    """POST the text; get the diagnosis as JSON.
+
+    The text comes as a raw body (``text/plain`` or any other type), as the form field
+    ``text``, or as a JSON object ``{"text": "..."}`` (``application/json``), the shape most
+    HTTP clients send by default.
+    """
     if request.method != "POST":
         response = JsonResponse({"error": "Use POST with the error text as the body."}, status=405)
         response["Allow"] = "POST"
@@ -310,6 +334,10 @@ def api_diagnose(request: HttpRequest) -> JsonResponse:
             text = request.body.decode(charset)
         except (LookupError, UnicodeDecodeError):
             return JsonResponse({"error": f"The body is not valid {charset} text."}, status=400)
+        if request.content_type == "application/json":
+            text, error = _text_from_json(text)
+            if error:
+                return JsonResponse({"error": error}, status=400)
     if not text.strip():
         return JsonResponse(
             {"error": "No text: send the error message or log to diagnose."}, status=400
