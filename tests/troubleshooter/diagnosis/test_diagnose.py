@@ -101,6 +101,30 @@ def test_no_near_miss_diagnoses_to_its_article(slug, text):
             "通过 NodePort 访问时应用拿不到客户端真实 IP，看到的是节点 IP",
             "client-source-ip-external-traffic-policy",
         ),
+        (
+            "runAsNonRoot を true にしたら Pod が CreateContainerConfigError になった",
+            "run-as-non-root",
+        ),
+        ("设置 runAsNonRoot 后 pod 起不来，报 CreateContainerConfigError", "run-as-non-root"),
+        ("PHP 上传文件失败，错误码 6，提示找不到临时目录", "php-upload-tmp-dir"),
+        (
+            "ヒュージページを設定したノードで php コマンドが Bus error で落ちる",
+            "php-opcache-hugepages",
+        ),
+        (
+            "AKS 虚拟节点上的 pod 挂载 Azure Files PVC 时报不支持的卷类型",
+            "aks-virtual-node-azure-files-pvc",
+        ),
+        (
+            "命名空间里 service 太多，nginx 容器启动时 envsubst 报参数列表过长",
+            "nginx-envsubst-argument-list-too-long",
+        ),
+        ("挂载 NFS 的 pod 里执行 df 卡死，进程处于 D 状态", "nfs-efs-mount-options"),
+        (
+            "ノードの CPU もメモリも余っているのに、新しい Pod がずっと Pending のまま。"
+            "describe すると Too many pods と出る",
+            "kubelet-max-pods",
+        ),
         # The same mechanism in other software: named, with the software said.
         (
             "FATAL:  could not map anonymous shared memory: Cannot allocate memory\nHINT: postgres runs with huge_pages = on",
