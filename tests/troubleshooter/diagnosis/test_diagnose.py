@@ -107,6 +107,7 @@ def test_no_near_miss_diagnoses_to_its_article(slug, text):
         ),
         ("设置 runAsNonRoot 后 pod 起不来，报 CreateContainerConfigError", "run-as-non-root"),
         ("PHP 上传文件失败，错误码 6，提示找不到临时目录", "php-upload-tmp-dir"),
+        ("节点上最多只能跑 110 个 pod，怎么调大", "kubelet-max-pods"),
         (
             "ヒュージページを設定したノードで php コマンドが Bus error で落ちる",
             "php-opcache-hugepages",
