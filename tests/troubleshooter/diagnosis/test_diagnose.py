@@ -231,6 +231,24 @@ def test_it_finds_the_error_on_the_last_line_of_a_long_log():
     assert diagnosis.matches[0].evidence[0].line_number == 30_001
 
 
+def test_a_pool_of_huge_pages_on_the_node_beside_a_sigbus_points_to_huge_pages():
+    # The article's own check: a non-zero pool on the node while the workers die of SIGBUS is
+    # the cause (the pod never requested hugepages-2Mi), not a look-alike of "HugePages_Total: 0".
+    text = "\n".join(
+        [
+            "[01-Dec-2026 09:00:00] NOTICE: ready to handle connections",
+            "[01-Dec-2026 09:00:04] WARNING: [pool www] child 7 exited on signal 7"
+            " (SIGBUS - core dumped) after 3.501200 seconds from start",
+            "$ grep Huge /proc/meminfo",
+            "HugePages_Total:     512",
+            "HugePages_Free:      512",
+        ]
+    )
+    assert run(text).matches[0].article == "php-opcache-hugepages"
+    # The pool alone is no error at all.
+    assert not run("HugePages_Total:     512").matches
+
+
 # --- A team's own article teaches a new cause --------------------------------------------------
 
 OWN_ARTICLE = textwrap.dedent(
