@@ -109,6 +109,11 @@ def test_no_near_miss_diagnoses_to_its_article(slug, text):
         ("PHP 上传文件失败，错误码 6，提示找不到临时目录", "php-upload-tmp-dir"),
         ("节点上最多只能跑 110 个 pod，怎么调大", "kubelet-max-pods"),
         (
+            "单个命名空间里有上千个 Service，Prometheus Operator 创建的 Pod 启动失败，"
+            "报 Argument list too long",
+            "nginx-envsubst-argument-list-too-long",
+        ),
+        (
             "ヒュージページを設定したノードで php コマンドが Bus error で落ちる",
             "php-opcache-hugepages",
         ),
