@@ -264,6 +264,68 @@ def find_term(text: str, term: str) -> int:
     return -1
 
 
+# The runs of word characters exactly as ``_is_word_char`` sees them (``\\w`` is
+# ``str.isalnum()`` or "_"; the CJK ranges of ``_CJK_RE`` break a run), and runs of CJK.
+_WORD_RUN_RE = re.compile(r"[^\W\u3040-\u30ff\u3400-\u9fff]+")
+_CJK_RUN_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]+")
+
+
+class _TermKeys:
+    """For each term, one key that every text ``find_term`` finds the term in must hold.
+
+    ``find_term`` wants a term's first and last characters at word boundaries when they are
+    word characters, so each run of word characters inside a term is a whole run of the
+    text wherever the term occurs; only the last run of a prefix term (``truncat*``) may
+    continue in the text. A term with no word characters has its CJK pairs in the text.
+    The key is the longest whole run, else the prefix run, else a CJK pair (or the single
+    CJK character of a one-character term); a term with none of these is always looked up.
+    A text's keys are gathered in one pass, so a request pays for its own length and the
+    few terms it can hold rather than a scan of the text per term.
+    """
+
+    def __init__(self, terms: Collection[str]):
+        self.runs: dict[str, list[str]] = defaultdict(list)
+        self.prefixes: dict[str, list[str]] = defaultdict(list)
+        self.cjk: dict[str, list[str]] = defaultdict(list)
+        self.always: list[str] = []
+        for term in terms:
+            prefix = term.endswith("*")
+            needle = term[:-1] if prefix else term
+            if not needle:
+                continue  # find_term finds nothing for it
+            runs = list(_WORD_RUN_RE.finditer(needle))
+            whole = [m.group() for m in runs if not (prefix and m.end() == len(needle))]
+            if whole:
+                self.runs[max(whole, key=len)].append(term)
+            elif runs:
+                self.prefixes[runs[-1].group()].append(term)
+            elif cjk := _CJK_RUN_RE.findall(needle):
+                self.cjk[max(cjk, key=len)[:2]].append(term)
+            else:
+                self.always.append(term)
+        self._prefix_lengths = sorted({len(p) for p in self.prefixes})
+        self._pair_lengths = sorted({len(k) for k in self.cjk})
+
+    def candidates(self, text: str) -> list[str]:
+        """The terms that may occur in ``text`` (lower case, NFKC), each once."""
+        words = set(_WORD_RUN_RE.findall(text))
+        out = list(self.always)
+        for word in words & self.runs.keys():
+            out.extend(self.runs[word])
+        if self.prefixes:
+            starts = {w[:n] for w in words for n in self._prefix_lengths if len(w) >= n}
+            for start in starts & self.prefixes.keys():
+                out.extend(self.prefixes[start])
+        if self.cjk:
+            pairs = set()
+            for run in _CJK_RUN_RE.findall(text):
+                for n in self._pair_lengths:
+                    pairs.update(run[i : i + n] for i in range(len(run) - n + 1))
+            for pair in pairs & self.cjk.keys():
+                out.extend(self.cjk[pair])
+        return out
+
+
 # --- The index over the causes -----------------------------------------------------------------
 
 
@@ -420,6 +482,16 @@ class Index:
             for cause in causes
         }
 
+        # Which (cause, facet) each distinct mechanism term belongs to, and the one key that
+        # any text holding the term must hold (``_TermKeys``): a request looks up only the
+        # terms whose key its text has, instead of scanning the text once per term.
+        self._term_places: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for slug, facets in self._facets.items():
+            for facet, terms in facets.items():
+                for term in dict.fromkeys(terms):
+                    self._term_places[term].append((slug, facet))
+        self._term_keys = _TermKeys(self._term_places)
+
         # Both BM25 document sets as inverted lists, built here rather than in a request.
         self._inverted = self._invert(self._doc_tf, self._lengths, self._avg)
         self._prose_inverted = self._invert(self._prose_tf, self._prose_lengths, self._prose_avg)
@@ -476,13 +548,20 @@ class Index:
         prose = self._bm25(query, self._prose_idf, self._prose_inverted)
         for slug, (_score, share, _top) in _shares(prose, self.neighbour_slugs).items():
             result[slug].prose_share = share
-        # 3. Mechanism facets.
+        # 3. Mechanism facets: only the terms whose key the text holds can occur in it.
         text = prepared.lowered
         positions: dict[str, int] = {}  # one look-up per distinct term: causes share many
+        places = set()
+        for term in self._term_keys.candidates(text):
+            positions[term] = position = find_term(text, term)
+            if position != -1:
+                places.update(self._term_places[term])
         for slug, facets in self._facets.items():
             found = {}
             for facet, terms in facets.items():
-                hits = _words_found(text, terms, positions)
+                if (slug, facet) not in places:
+                    continue
+                hits = _words_found(text, terms, positions, missing=-1)
                 if hits:
                     found[facet] = hits
             result[slug].facets = found
@@ -608,13 +687,20 @@ def _shares(
 
 
 def _words_found(
-    text: str, terms: Sequence[str], positions: dict[str, int] | None = None
+    text: str,
+    terms: Sequence[str],
+    positions: dict[str, int] | None = None,
+    *,
+    missing: int | None = None,
 ) -> list[str]:
     """The words of ``text`` that the terms found, as written there (a prefix term gives the
-    whole word: ``truncat*`` -> ``truncated``); a word inside a longer one found is dropped."""
+    whole word: ``truncat*`` -> ``truncated``); a word inside a longer one found is dropped.
+
+    ``positions`` caches ``find_term`` per term; with ``missing=-1`` a term absent from it is
+    known not to occur (``_TermKeys`` ruled it out) and is not looked for."""
     found: list[str] = []
     for term in terms:
-        position = positions.get(term) if positions is not None else None
+        position = positions.get(term, missing) if positions is not None else None
         if position is None:
             position = find_term(text, term)
             if positions is not None:
