@@ -105,7 +105,7 @@ def _memory_split(pid: int) -> str:
     return (
         f"RSS {rollup['Rss']} MB = anonymous {rollup['Anonymous']} + files "
         f"{rollup['Rss'] - rollup['Anonymous']} (MeCab dictionary {dictionary // 1024}); "
-        f"PSS {rollup['Pss']} MB"
+        f"PSS {rollup['Pss']} MB (anonymous {rollup.get('Pss_Anon', '?')})"
     )
 
 
