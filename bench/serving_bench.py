@@ -145,9 +145,15 @@ class WorkerShares:
             return f"requests per worker: {shares}"
         per_request = sum(spent.values()) * 1000 / total
         lopsided = min(answered.get(p, 0) for p in self.workers) < total / 8
+        # CPU time is counted in clock ticks (10 ms): a short row may show none at all.
+        ceiling = (
+            f"at most {2000 / per_request:.0f} req/s on two idle cores"
+            if per_request
+            else "no CPU counted"
+        )
         return (
             f"requests per worker: {shares}; workers' CPU {per_request:.2f} ms per request "
-            f"(at most {2000 / per_request:.0f} req/s on two idle cores)"
+            f"({ceiling})"
             + (" LOPSIDED: one worker got (almost) no connection" if lopsided else "")
         )
 
