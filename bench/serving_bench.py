@@ -85,7 +85,8 @@ def _peaks(master: int) -> str:
 def _memory_split(pid: int) -> str:
     """What a worker's resident memory is made of: its own (anonymous) pages, and pages of
     mapped files (shared with every process mapping them; the MeCab dictionary of unidic-lite
-    is mmapped, and only the pages its look-ups touched are resident)."""
+    is mmapped, and only the pages its look-ups touched are resident). PSS beside it: each
+    shared page divided by the number of processes mapping it (the worker's fair share)."""
     with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as handle:
         rollup = {
             parts[0].rstrip(":"): int(parts[1]) // 1024
@@ -103,24 +104,80 @@ def _memory_split(pid: int) -> str:
                 dictionary += int(parts[1])
     return (
         f"RSS {rollup['Rss']} MB = anonymous {rollup['Anonymous']} + files "
-        f"{rollup['Rss'] - rollup['Anonymous']} (MeCab dictionary {dictionary // 1024})"
+        f"{rollup['Rss'] - rollup['Anonymous']} (MeCab dictionary {dictionary // 1024}); "
+        f"PSS {rollup['Pss']} MB (anonymous {rollup.get('Pss_Anon', '?')})"
     )
 
 
-_ACCESS_FORMAT = "%(D)s %(U)s"
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _request_times(log_path: Path, offset: int) -> tuple[list[float], int]:
-    """Milliseconds of each request gunicorn logged past `offset`, and the new offset."""
+class WorkerShares:
+    """What each worker did during one row: requests answered (access log) and CPU time.
+
+    wrk's keep-alive connections stay with the worker that accepted them; when a burst of
+    connections lands on one worker, the other idles and the row's requests/s halves whatever
+    the code. Printing each worker's share shows such a row. The workers' CPU time per
+    request is the cost of a page under gunicorn; unlike requests/s it barely moves with the
+    load of other processes, so it is the figure to compare old and new code by, and
+    2 000 / (CPU ms per request) is what two idle cores could serve at most.
+    """
+
+    def __init__(self, master: int) -> None:
+        self.workers = _workers(master)
+        self.started = {pid: _cpu_seconds(pid) for pid in self.workers}
+
+    def summary(self, lines: list[str]) -> str:
+        spent = {pid: _cpu_seconds(pid) - self.started[pid] for pid in self.workers}
+        answered = dict.fromkeys(self.workers, 0)
+        for line in lines:
+            parts = line.split(" ", 2)
+            if len(parts) > 1 and parts[1].strip("<>").isdigit():
+                pid = int(parts[1].strip("<>"))
+                answered[pid] = answered.get(pid, 0) + 1
+        total = sum(answered.values())
+        shares = ", ".join(f"{answered.get(p, 0)} ({spent[p]:.1f} s CPU)" for p in self.workers)
+        if not total:
+            return f"requests per worker: {shares}"
+        per_request = sum(spent.values()) * 1000 / total
+        lopsided = min(answered.get(p, 0) for p in self.workers) < total / 8
+        # CPU time is counted in clock ticks (10 ms): a short row may show none at all.
+        ceiling = (
+            f"at most {2000 / per_request:.0f} req/s on two idle cores"
+            if per_request
+            else "no CPU counted"
+        )
+        return (
+            f"requests per worker: {shares}; workers' CPU {per_request:.2f} ms per request "
+            f"({ceiling})"
+            + (" LOPSIDED: one worker got (almost) no connection" if lopsided else "")
+        )
+
+
+# Microseconds, the worker's pid (as <pid>), the path.
+_ACCESS_FORMAT = "%(D)s %(p)s %(U)s"
+
+
+def _access_lines(log_path: Path, offset: int) -> tuple[list[str], int]:
+    """The access log's lines past `offset`, and the new offset."""
     with open(log_path, "rb") as handle:
         handle.seek(offset)
         data = handle.read()
+    return data.decode("utf-8", "replace").splitlines(), offset + len(data)
+
+
+def _times(lines: list[str]) -> list[float]:
+    """Milliseconds of each logged request."""
     times = []
-    for line in data.decode("utf-8", "replace").splitlines():
+    for line in lines:
         micros = line.split(" ", 1)[0]
         if micros.isdigit():
             times.append(int(micros) / 1000)
-    return times, offset + len(data)
+    return times
 
 
 def _slowest(times: list[float]) -> str:
@@ -275,10 +332,12 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         # Warm every worker on queries the measured rows never ask: the first search in a
         # worker opens its searcher and the tagger.
         _wrk(base + "/", warm_lua, seconds=2)
-        _, logged = _request_times(access_path, 0)
+        _, logged = _access_lines(access_path, 0)
 
+        shares = WorkerShares(proc.pid)
         figures = _wrk(base + "/", search_lua, seconds=seconds)
-        times, logged = _request_times(access_path, logged)
+        lines, logged = _access_lines(access_path, logged)
+        times = _times(lines)
         results.note(
             "distinct queries",
             f"{len(fresh)} available, {figures['requests']} sent"
@@ -306,19 +365,24 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         )
         results.target("uncached search page p99", figures["p99"], 100, "ms")
         results.note("/search/ new queries: slowest request (access log)", _slowest(times))
+        results.note("/search/ new queries: the workers", shares.summary(lines))
         results.note("peak RSS per worker after the new-query row", _peaks(proc.pid))
 
+        shares = WorkerShares(proc.pid)
         figures = _wrk(base + "/", hot_lua, seconds=seconds)
-        _, logged = _request_times(access_path, logged)
+        lines, logged = _access_lines(access_path, logged)
         results.figure(
             "/search/?q=, 20 queries cycled (cache hits) requests/s", figures["rps"], "req/s"
         )
         results.figure("/search/ cache hits p99", figures["p99"], "ms", digits=2)
         results.note("load average during the cache-hit row", figures["load"])
+        results.note("/search/ cache hits: the workers", shares.summary(lines))
         results.note("peak RSS per worker after the cache-hit row", _peaks(proc.pid))
 
+        shares = WorkerShares(proc.pid)
         figures = _wrk(base + "/", api_lua, seconds=seconds)
-        times, logged = _request_times(access_path, logged)
+        lines, logged = _access_lines(access_path, logged)
+        times = _times(lines)
         results.note(
             "distinct API queries",
             f"{len(api)} available, {figures['requests']} sent"
@@ -333,6 +397,7 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         results.figure("/api/search/ new queries p99", figures["p99"], "ms", digits=2)
         results.note("load average during the API row", figures["load"])
         results.note("/api/search/ new queries: slowest request (access log)", _slowest(times))
+        results.note("/api/search/ new queries: the workers", shares.summary(lines))
         results.note("peak RSS per worker after the API row", _peaks(proc.pid))
         for pid in _workers(proc.pid):
             results.note(f"memory of worker {pid} after the API row", _memory_split(pid))
