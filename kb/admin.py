@@ -7,13 +7,16 @@ from pathlib import Path
 from django.contrib import admin
 from django.http import HttpRequest
 
-from kb.importer import document_kind
 from kb.models import Article, SlugHistory
-from kb.rendering import render_document
 
 
 def render_article(article: Article) -> None:
     """Re-render html and toc from the stored text, as the importer would."""
+    # Imported here: the renderer brings Python-Markdown and Pygments (about 10 MB per
+    # worker), which a worker serving only searches and the API never needs.
+    from kb.importer import document_kind
+    from kb.rendering import render_document
+
     suffix = Path(article.source_path).suffix if article.source_path else ".md"
     rendered = render_document(
         text=article.markdown, kind=document_kind(suffix=suffix, text=article.markdown)

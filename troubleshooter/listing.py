@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
-from pygments import lex
-from pygments.lexers import YamlLexer
-from pygments.token import STANDARD_TYPES
 
 from troubleshooter.analyzer import (
     Finding,
@@ -30,22 +27,28 @@ from troubleshooter.analyzer import (
 )
 
 
-def _css_class(token_type) -> str:
+def _css_class(token_type, standard_types: dict) -> str:
     """Pygments' short CSS class for a token type (as in static/css/pygments.css)."""
-    while token_type not in STANDARD_TYPES:
+    while token_type not in standard_types:
         token_type = token_type.parent
-    return STANDARD_TYPES[token_type]
+    return standard_types[token_type]
 
 
 def highlight_lines(lines: list[str]) -> list[SafeString]:
     """Highlight YAML as a whole (block scalars need context) and cut it back into lines.
 
     Every piece of text is escaped here; the result holds only our own <span class> tags.
+    Pygments is imported here, when a manifest is shown: a worker that serves only searches
+    and the API is spared its modules.
     """
+    from pygments import lex
+    from pygments.lexers import YamlLexer
+    from pygments.token import STANDARD_TYPES
+
     lexer = YamlLexer(stripnl=False, ensurenl=False, stripall=False)
     out: list[list[str]] = [[]]
     for token_type, value in lex("\n".join(lines), lexer):
-        css = _css_class(token_type)
+        css = _css_class(token_type, STANDARD_TYPES)
         for index, piece in enumerate(value.split("\n")):
             if index:
                 out.append([])

@@ -25,11 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import YamlLexer
 
-from kb.rendering import render_document
 from troubleshooter.analyzer import (
     Limits,
     ManifestRejected,
@@ -258,12 +254,18 @@ def check_documentation(module: ModuleType, *, lang: str = "en") -> CheckDocumen
     translation = check_docs.load_translation(module, lang)
     if translation is not None:
         text, shown_lang, stale = translation.markdown, lang, translation.stale
+    from kb.rendering import render_document  # Markdown and Pygments: only for check pages
+
     html = mark_safe(render_document(text=_RST_LITERAL.sub(":", text), kind="markdown").html)
     return CheckDocumentation(html=html, lang=shown_lang, stale=stale)
 
 
 def highlight_yaml(text: str) -> SafeString:
     """YAML as Pygments HTML with CSS classes (Pygments escapes the text)."""
+    from pygments import highlight  # only check pages highlight YAML
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import YamlLexer
+
     formatter = HtmlFormatter(cssclass="codehilite")
     return mark_safe(highlight(text, YamlLexer(), formatter))
 
