@@ -206,10 +206,13 @@ def _bloom(keys: set[str]) -> str:
     size = max(1, -(-len(keys) * FILTER_BITS_PER_KEY // CHAR_BITS))
     bits = size * CHAR_BITS
     cells = bytearray(size)
-    for key in keys:
-        first, step = _key_hashes(key)
-        for position in (first % bits, (first + step) % bits):
-            cells[position // CHAR_BITS] |= 1 << (position % CHAR_BITS)
+    # `_key_hashes` of every key, computed in C.
+    data = list(map(str.encode, keys))
+    for first, step in zip(map(zlib.crc32, data), map(zlib.adler32, data), strict=True):
+        position = first % bits
+        cells[position // CHAR_BITS] |= 1 << (position % CHAR_BITS)
+        position = (first + (step | 1)) % bits
+        cells[position // CHAR_BITS] |= 1 << (position % CHAR_BITS)
     return cells.decode("ascii")
 
 
