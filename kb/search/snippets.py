@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import bisect
 import html
+import math
 import re
 import zlib
 from collections import Counter
@@ -238,14 +239,14 @@ def best_filtered_section(
     """
     if filters is None or words is None or words.keys is None or not sections:
         return best_section(sections, words)
-    many = len(words.keys) * (SPELLING_KEYS + 2) + 1  # above any bound a filter can give
-    bounds = []
+    many = math.inf  # a section the filter does not describe, or a word of many spellings
+    bounds: list[float] = []
     for bloom in filters:
         if not bloom:
             bounds.append(many)
             continue
         bits = len(bloom) * CHAR_BITS
-        bound = 0
+        bound: float = 0
         for hashes, spellings in words.keys:
             if _holds(bloom, bits, hashes):
                 bound += 1
@@ -254,7 +255,8 @@ def best_filtered_section(
                         break
                     bound += 1
                 else:
-                    bound += many if spellings else 0
+                    if spellings:
+                        bound = many
         bounds.append(bound)
     best, best_key, best_found = None, (0, 0), None
     for position in sorted(range(len(sections)), key=lambda i: (-bounds[i], i)):
