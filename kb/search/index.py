@@ -46,12 +46,13 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 
 from kb.analysis import bigram_analyzer, has_kana, japanese_analyzer
+from kb.search.snippets import section_filters
 
 logger = logging.getLogger(__name__)
 
 # Bump when the schema or an analyzer changes what it emits: the index is then rebuilt in a
 # new folder next to the old one.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def schema() -> Schema:
@@ -62,6 +63,9 @@ def schema() -> Schema:
         lang=ID(stored=True),
         summary=STORED(),
         sections=STORED(),
+        # A long document's filter per section of the words it holds: a search scans only
+        # the sections that can be the best one (kb/search/snippets.py, `section_filters`).
+        section_filters=STORED(),
         title_text=TEXT(analyzer=bigram_analyzer(), field_boost=3.0),
         symptom_text=TEXT(analyzer=bigram_analyzer(), field_boost=2.5),
         keyword_text=TEXT(analyzer=bigram_analyzer(), field_boost=2.0),
@@ -101,6 +105,7 @@ def document(article) -> dict[str, object]:  # noqa: ANN001
         "lang": article.lang,
         "summary": article.summary,
         "sections": sections,
+        "section_filters": section_filters([text for _, _, text in sections]),
         "title_text": article.title,
         "symptom_text": symptoms,
         "keyword_text": keywords,

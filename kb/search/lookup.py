@@ -31,7 +31,7 @@ from kb.search.hits import SearchHit
 from kb.search.languages import one_version_per_article, preferred_language
 from kb.search.query import build_query, prepare_query
 from kb.search.reading import documents_with, lengths_in_memory, one_query
-from kb.search.snippets import SNIPPET_CHARS, Needles, best_section, needles, shorten
+from kb.search.snippets import SNIPPET_CHARS, Needles, best_filtered_section, needles, shorten
 from kb.search.union import SparseArrayUnionMatcher, SparseUnionOr
 
 logger = logging.getLogger(__name__)
@@ -190,7 +190,9 @@ def _hit(fields: dict, *, score: float) -> SearchHit:
 
 def _pointed(fields: dict, score: float, pattern: Needles | None) -> SearchHit:
     """The hit shown for stored fields: pointed at its best section, with a snippet from it."""
-    section_id, section_title, snippet = best_section(fields["sections"], pattern)
+    section_id, section_title, snippet = best_filtered_section(
+        fields["sections"], fields.get("section_filters"), pattern
+    )
     if not snippet:
         snippet = html.escape(shorten(fields.get("summary") or "", SNIPPET_CHARS))
     url = article_path(fields["slug"])
