@@ -32,6 +32,13 @@ PAIRS = [
         "efs-mount-target-unreachable",
         id="efs-target-en",
     ),
+    pytest.param(
+        "20-envsubst-on-templates.sh fails with Argument list too long in a namespace with hundreds of services",
+        "nginx-envsubst-argument-list-too-long",
+        "20-envsubst-on-templates.sh prints that /etc/nginx/conf.d is not writable because a read-only configmap is mounted there",
+        "nginx-conf-dir-not-writable",
+        id="conf-dir-en",
+    ),
 ]
 
 NEIGHBOUR_LOGS = [
@@ -48,6 +55,26 @@ Output: mount.nfs: requested NFS version or transport protocol is not supported"
 Output: Failed to resolve "fs-0123456789abcdef0.efs.eu-west-1.amazonaws.com" - check that your file system ID is correct, and ensure that the VPC has an EFS mount target for this file system ID.""",
         "efs-mount-target-unreachable",
         id="efs-mount-target-unreachable-log",
+    ),
+    pytest.param(
+        """/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh
+10-listen-on-ipv6-by-default.sh: info: can not modify /etc/nginx/conf.d/default.conf (read-only file system?)
+/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh
+20-envsubst-on-templates.sh: ERROR: /etc/nginx/templates exists, but /etc/nginx/conf.d is not writable""",
+        "nginx-conf-dir-not-writable",
+        id="nginx-conf-dir-not-writable-log",
+    ),
+]
+
+# The harmless note of the IPv6 script beside the envsubst script's own E2BIG: the article.
+MIXED_LOGS = [
+    pytest.param(
+        """/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh
+10-listen-on-ipv6-by-default.sh: info: can not modify /etc/nginx/conf.d/default.conf (read-only file system?)
+/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh
+/docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long""",
+        "nginx-envsubst-argument-list-too-long",
+        id="ipv6-note-and-envsubst",
     ),
 ]
 
@@ -71,6 +98,16 @@ OTHER_WORDINGS = [
         "没有 EFS 挂载目标的可用区里，节点上的 Pod 挂不上 EFS",
         "efs-mount-target-unreachable",
         id="efs-target-zh",
+    ),
+    pytest.param(
+        "conf.d を ConfigMap で読み取り専用にしたら nginx のテンプレートが展開されなくなった",
+        "nginx-conf-dir-not-writable",
+        id="conf-dir-ja",
+    ),
+    pytest.param(
+        "conf.d 用 ConfigMap 只读挂载后，nginx 的模板就不渲染了",
+        "nginx-conf-dir-not-writable",
+        id="conf-dir-zh",
     ),
 ]
 
@@ -96,6 +133,11 @@ def test_it_names_the_article_for_its_mechanism_and_refuses_the_neighbours(
 @pytest.mark.parametrize(("log", "node_id"), NEIGHBOUR_LOGS)
 def test_a_pasted_log_that_is_only_a_neighbours_is_refused_with_its_advice(log, node_id):
     assert refused_with(log)[:1] == [node_id]
+
+
+@pytest.mark.parametrize(("log", "article"), MIXED_LOGS)
+def test_a_log_with_an_articles_own_message_beside_a_neighbours_names_the_article(log, article):
+    assert named(log)[:1] == [article]
 
 
 @pytest.mark.parametrize(("text", "node_id"), OTHER_WORDINGS)
