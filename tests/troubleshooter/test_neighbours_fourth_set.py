@@ -39,6 +39,22 @@ PAIRS = [
         "nginx-conf-dir-not-writable",
         id="conf-dir-en",
     ),
+    pytest.param(
+        "nginx restarts in a loop with envsubst: Argument list too long since the namespace grew to 600 services",
+        "nginx-envsubst-argument-list-too-long",
+        "nginx restarts in a loop since we mounted a server block from a configmap over nginx.conf: server directive is not allowed here",
+        "nginx-config-rejected",
+        id="nginx-conf-en",
+    ),
+]
+
+NEAR_MISSES = [
+    pytest.param(
+        "client-source-ip-external-traffic-policy",
+        'nginx: [emerg] unknown directive "set_real_ip_from" in /etc/nginx/conf.d/default.conf:3',
+        "nginx-config-rejected",
+        id="realip-missing",
+    ),
 ]
 
 NEIGHBOUR_LOGS = [
@@ -63,6 +79,12 @@ Output: Failed to resolve "fs-0123456789abcdef0.efs.eu-west-1.amazonaws.com" - c
 20-envsubst-on-templates.sh: ERROR: /etc/nginx/templates exists, but /etc/nginx/conf.d is not writable""",
         "nginx-conf-dir-not-writable",
         id="nginx-conf-dir-not-writable-log",
+    ),
+    pytest.param(
+        """2024/05/02 10:11:12 [emerg] 1#1: "server" directive is not allowed here in /etc/nginx/nginx.conf:1
+nginx: [emerg] "server" directive is not allowed here in /etc/nginx/nginx.conf:1""",
+        "nginx-config-rejected",
+        id="nginx-config-rejected-log",
     ),
 ]
 
@@ -109,6 +131,16 @@ OTHER_WORDINGS = [
         "nginx-conf-dir-not-writable",
         id="conf-dir-zh",
     ),
+    pytest.param(
+        "nginx.conf に server ブロックだけ書いた ConfigMap をマウントしたら is not allowed here で止まる",
+        "nginx-config-rejected",
+        id="nginx-conf-ja",
+    ),
+    pytest.param(
+        "把只有 server 块的 ConfigMap 挂成 nginx.conf，nginx 报 is not allowed here",
+        "nginx-config-rejected",
+        id="nginx-conf-zh",
+    ),
 ]
 
 
@@ -128,6 +160,12 @@ def test_it_names_the_article_for_its_mechanism_and_refuses_the_neighbours(
 ):
     assert named(ours)[:1] == [article]
     assert refused_with(theirs)[:1] == [node_id]
+
+
+@pytest.mark.parametrize(("article", "near_miss", "node_id"), NEAR_MISSES)
+def test_an_articles_near_miss_gets_the_neighbours_advice(article, near_miss, node_id):
+    assert near_miss in KNOWLEDGE.cause(article).near_misses
+    assert refused_with(near_miss)[:1] == [node_id]
 
 
 @pytest.mark.parametrize(("log", "node_id"), NEIGHBOUR_LOGS)
