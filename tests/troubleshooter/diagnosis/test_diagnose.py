@@ -107,7 +107,7 @@ def test_no_near_miss_diagnoses_to_its_article(slug, text):
         ),
         ("设置 runAsNonRoot 后 pod 起不来，报 CreateContainerConfigError", "run-as-non-root"),
         ("PHP 上传文件失败，错误码 6，提示找不到临时目录", "php-upload-tmp-dir"),
-        ("节点上最多只能跑 110 个 pod，怎么调大", "kubelet-max-pods"),
+        ("每个节点最多 110 个 pod，新的 pod 一直 Pending", "kubelet-max-pods"),
         (
             "单个命名空间里有上千个 Service，Prometheus Operator 创建的 Pod 启动失败，"
             "报 Argument list too long",
