@@ -93,6 +93,35 @@ PAIRS = [
         None,
         id="shared-file-ja",
     ),
+    # The fourth set (NFS version, EFS mount target, nginx conf.d, nginx configuration).
+    pytest.param(
+        "pods freeze on the NFS PersistentVolume and dmesg shows that the server is not responding, still trying",
+        "nfs-efs-mount-options",
+        "the NFS PersistentVolume never mounts: mount.nfs: requested NFS version or transport protocol is not supported",
+        "nfs-version-not-supported",
+        id="nfs-version-en",
+    ),
+    pytest.param(
+        "pods freeze on the EFS volume and every process touching it hangs in D state",
+        "nfs-efs-mount-options",
+        "the efs csi mount fails at once: Failed to resolve the file system name, ensure that the VPC has an EFS mount target",
+        "efs-mount-target-unreachable",
+        id="efs-target-en",
+    ),
+    pytest.param(
+        "20-envsubst-on-templates.sh fails with Argument list too long in a namespace with hundreds of services",
+        "nginx-envsubst-argument-list-too-long",
+        "20-envsubst-on-templates.sh prints that /etc/nginx/conf.d is not writable because a read-only configmap is mounted there",
+        "nginx-conf-dir-not-writable",
+        id="conf-dir-en",
+    ),
+    pytest.param(
+        "nginx restarts in a loop with envsubst: Argument list too long since the namespace grew to 600 services",
+        "nginx-envsubst-argument-list-too-long",
+        "nginx restarts in a loop since we mounted a server block from a configmap over nginx.conf: server directive is not allowed here",
+        "nginx-config-rejected",
+        id="nginx-conf-en",
+    ),
 ]
 
 # An article's own near miss that a neighbour now explains: refused with that neighbour's
@@ -169,6 +198,13 @@ NEAR_MISSES = [
         "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)",
         "port-already-in-use",
         id="port-in-use",
+    ),
+    # The fourth set (NFS version, EFS mount target, nginx conf.d, nginx configuration).
+    pytest.param(
+        "client-source-ip-external-traffic-policy",
+        'nginx: [emerg] unknown directive "set_real_ip_from" in /etc/nginx/conf.d/default.conf:3',
+        "nginx-config-rejected",
+        id="realip-missing",
     ),
 ]
 
@@ -252,6 +288,35 @@ Output: mount: /var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~nfs/nfs-data: ba
         "nfs-server-lost-file-handles",
         id="nfs-fileid-changed",
     ),
+    # The fourth set (NFS version, EFS mount target, nginx conf.d, nginx configuration).
+    pytest.param(
+        """Warning  FailedMount  kubelet  MountVolume.SetUp failed for volume "nfs-data" : mount failed: exit status 32
+Mounting command: mount
+Mounting arguments: -t nfs -o nfsvers=3 10.0.1.25:/exports/data /var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~nfs/nfs-data
+Output: mount.nfs: requested NFS version or transport protocol is not supported""",
+        "nfs-version-not-supported",
+        id="nfs-version-not-supported-log",
+    ),
+    pytest.param(
+        """Warning  FailedMount  kubelet  MountVolume.SetUp failed for volume "efs-pv" : rpc error: code = Internal desc = Could not mount "fs-0123456789abcdef0:/" at "/var/lib/kubelet/pods/5e6f/volumes/kubernetes.io~csi/efs-pv/mount": mount failed: exit status 1
+Output: Failed to resolve "fs-0123456789abcdef0.efs.eu-west-1.amazonaws.com" - check that your file system ID is correct, and ensure that the VPC has an EFS mount target for this file system ID.""",
+        "efs-mount-target-unreachable",
+        id="efs-mount-target-unreachable-log",
+    ),
+    pytest.param(
+        """/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh
+10-listen-on-ipv6-by-default.sh: info: can not modify /etc/nginx/conf.d/default.conf (read-only file system?)
+/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh
+20-envsubst-on-templates.sh: ERROR: /etc/nginx/templates exists, but /etc/nginx/conf.d is not writable""",
+        "nginx-conf-dir-not-writable",
+        id="nginx-conf-dir-not-writable-log",
+    ),
+    pytest.param(
+        """2024/05/02 10:11:12 [emerg] 1#1: "server" directive is not allowed here in /etc/nginx/nginx.conf:1
+nginx: [emerg] "server" directive is not allowed here in /etc/nginx/nginx.conf:1""",
+        "nginx-config-rejected",
+        id="nginx-config-rejected-log",
+    ),
 ]
 
 # One line is an article's own message, another a neighbour's: the article is named.
@@ -273,6 +338,15 @@ MIXED_LOGS = [
         "[ 4021.113] nfs: server 10.0.1.25 not responding, still trying\nflock: failed to get lock: No locks available",
         "nfs-efs-mount-options",
         id="nfs-hang-and-lock",
+    ),
+    # The fourth set (NFS version, EFS mount target, nginx conf.d, nginx configuration).
+    pytest.param(
+        """/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh
+10-listen-on-ipv6-by-default.sh: info: can not modify /etc/nginx/conf.d/default.conf (read-only file system?)
+/docker-entrypoint.sh: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh
+/docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long""",
+        "nginx-envsubst-argument-list-too-long",
+        id="ipv6-note-and-envsubst",
     ),
 ]
 
@@ -341,6 +415,47 @@ OTHER_WORDINGS = [
     ),
     pytest.param(
         "ServiceAccount に権限がなくて API から Pod 一覧が取れない", "rbac-forbidden", id="rbac-ja"
+    ),
+    # The fourth set (NFS version, EFS mount target, nginx conf.d, nginx configuration).
+    pytest.param(
+        "NAS が NFSv4.1 しか受け付けず、nfsvers=3 のマウントが Protocol not supported になる",
+        "nfs-version-not-supported",
+        id="nfs-version-ja",
+    ),
+    pytest.param(
+        "NAS 只支持 NFSv4.1，用 nfsvers=3 挂载报 Protocol not supported",
+        "nfs-version-not-supported",
+        id="nfs-version-zh",
+    ),
+    pytest.param(
+        "EFS のマウントターゲットがないゾーンのノードでは Pod が EFS をマウントできない",
+        "efs-mount-target-unreachable",
+        id="efs-target-ja",
+    ),
+    pytest.param(
+        "没有 EFS 挂载目标的可用区里，节点上的 Pod 挂不上 EFS",
+        "efs-mount-target-unreachable",
+        id="efs-target-zh",
+    ),
+    pytest.param(
+        "conf.d を ConfigMap で読み取り専用にしたら nginx のテンプレートが展開されなくなった",
+        "nginx-conf-dir-not-writable",
+        id="conf-dir-ja",
+    ),
+    pytest.param(
+        "conf.d 用 ConfigMap 只读挂载后，nginx 的模板就不渲染了",
+        "nginx-conf-dir-not-writable",
+        id="conf-dir-zh",
+    ),
+    pytest.param(
+        "nginx.conf に server ブロックだけ書いた ConfigMap をマウントしたら is not allowed here で止まる",
+        "nginx-config-rejected",
+        id="nginx-conf-ja",
+    ),
+    pytest.param(
+        "把只有 server 块的 ConfigMap 挂成 nginx.conf，nginx 报 is not allowed here",
+        "nginx-config-rejected",
+        id="nginx-conf-zh",
     ),
 ]
 
