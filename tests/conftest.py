@@ -3,8 +3,11 @@ temporary folder, and a real browser (Playwright driving Debian's chromium)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,3 +191,36 @@ def browser_page(_browser, tmp_path: Path) -> Iterator[object]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def run_in_production(tmp_path: Path):
+    """Run Python source in a fresh interpreter with the production settings (KB_DEBUG=0, a
+    throw-away SQLite and index under ``tmp_path``); return its last stdout line as JSON.
+
+    The test process has DEBUG on and has long imported everything, so what production loads
+    and configures is seen only from outside it."""
+
+    def run(source: str) -> dict:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "kb.settings",
+            "KB_DEBUG": "0",
+            "KB_SECRET_KEY": "test-only-" + "x" * 40,
+            "KB_ALLOWED_HOSTS": "testserver",
+            "KB_VAR_DIR": str(tmp_path),
+            "KB_DATABASE_URL": "",
+            "DATABASE_URL": "",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", source],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    return run

@@ -8,10 +8,6 @@ long imported both), then by serving a search and a diagnosis in it.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,27 +50,8 @@ print(json.dumps(report))
 """
 
 
-def test_searches_and_the_api_never_import_markdown_or_pygments(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "kb.settings",
-        "KB_DEBUG": "0",
-        "KB_SECRET_KEY": "test-only-" + "x" * 40,
-        "KB_ALLOWED_HOSTS": "testserver",
-        "KB_VAR_DIR": str(tmp_path),
-        "KB_DATABASE_URL": "",
-        "DATABASE_URL": "",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", _SERVE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+def test_searches_and_the_api_never_import_markdown_or_pygments(run_in_production):
+    report = run_in_production(_SERVE)
     assert report["after_urls"] == []
     assert report["search"] == 200 and report["diagnose"] == 200
     assert report["after_requests"] == []

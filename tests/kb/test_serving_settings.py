@@ -9,11 +9,7 @@ settings run with DEBUG on, so production is checked in a fresh interpreter.
 
 from __future__ import annotations
 
-import json
-import os
 import runpy
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,37 +36,14 @@ print(json.dumps({
 """
 
 
-def _production_settings(tmp_path: Path) -> dict:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "kb.settings",
-        "KB_DEBUG": "0",
-        "KB_SECRET_KEY": "test-only-" + "x" * 40,
-        "KB_ALLOWED_HOSTS": "testserver",
-        "KB_VAR_DIR": str(tmp_path),
-        "KB_DATABASE_URL": "",
-        "DATABASE_URL": "",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", _PRODUCTION],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def test_production_parses_each_template_once_per_process(tmp_path):
-    found = _production_settings(tmp_path)
+def test_production_parses_each_template_once_per_process(run_in_production):
+    found = run_in_production(_PRODUCTION)
     assert found["debug"] is False
     assert "django.template.loaders.cached.Loader" in found["loaders"]
 
 
-def test_production_keeps_connections_and_the_page_frame(tmp_path):
-    found = _production_settings(tmp_path)
+def test_production_keeps_connections_and_the_page_frame(run_in_production):
+    found = run_in_production(_PRODUCTION)
     assert found["conn_max_age"] is None
     assert found["fragments"] == "django.core.cache.backends.locmem.LocMemCache"
     # Template DEBUG records carry the whole context (pasted text): never logged.
