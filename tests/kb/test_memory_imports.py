@@ -8,9 +8,6 @@ long imported both), then by serving a search and a diagnosis in it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
 
 _SERVE = r"""
 import json, sys
