@@ -8,7 +8,6 @@ long imported both), then by serving a search and a diagnosis in it.
 
 from __future__ import annotations
 
-
 _SERVE = r"""
 import json, sys
 import django
