@@ -289,7 +289,8 @@ def diagnose(
     neighbour_id = neighbour_slug.removeprefix(NEIGHBOUR_PREFIX)
     scored = [(p, slug) for slug, p in confidences.items()]
     scored.sort(key=lambda item: (-item[0], item[1]))
-    ranking = tuple((slug, round(p, 3)) for p, slug in scored)
+    # What a person reads is the calibrated confidence; decisions below work on the output.
+    ranking = tuple((slug, round(model.calibrated(p, params), 3)) for p, slug in scored)
 
     threshold = params.threshold
     question: Question | None = None
@@ -333,7 +334,7 @@ def diagnose(
             Match(
                 article=slug,
                 section=node.section if isinstance(node, CauseNode) else "cause",
-                confidence=round(p, 2),
+                confidence=round(model.calibrated(p, params), 2),
                 title=cause.title,
                 node=node_id,
                 evidence=_evidence_for(index, prepared, evidence[slug], via),

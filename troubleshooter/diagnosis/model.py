@@ -26,7 +26,9 @@ __all__ = [
     "NOT_COVERED_FACTOR",
     "Parameters",
     "article_confidences",
+    "calibrated",
     "confidence",
+    "fit_calibration",
     "fit",
     "index_for",
     "outranked",
@@ -63,6 +65,9 @@ class Parameters:
     # keeps the article from being named: the text is as much the neighbour's as ours.
     neighbour_margin: float = 0.0
     software: tuple[str, ...] = ()
+    # (model output, observed accuracy) knots: what a confidence shown to a person is mapped
+    # through (``calibrated``). Empty: shown as it is.
+    calibration: tuple[tuple[float, float], ...] = ()
     generic_words: frozenset[str] = field(default_factory=frozenset)
     weak_words: frozenset[str] = field(default_factory=frozenset)
 
@@ -82,6 +87,7 @@ def load_parameters(path: Path = MODEL_FILE) -> Parameters:
     threshold = data.get("threshold", 0.5)
     if not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
         problems.append(TreeProblem(path, 1, "'threshold' must be between 0 and 1"))
+    calibration = _calibration_knots(data.get("calibration") or [], path, problems)
     if problems:
         raise TreeError(problems)
     return Parameters(
@@ -91,9 +97,35 @@ def load_parameters(path: Path = MODEL_FILE) -> Parameters:
         exact_confidence=float(data.get("exact_confidence", 0.0)),
         neighbour_margin=float(data.get("neighbour_margin", 0.0)),
         software=tuple(str(s).lower() for s in data.get("software") or ()),
+        calibration=calibration,
         generic_words=frozenset(str(s).lower() for s in data.get("generic_words") or ()),
         weak_words=frozenset(str(s).lower() for s in data.get("weak_words") or ()),
     )
+
+
+def _calibration_knots(raw: object, path: Path, problems: list) -> tuple[tuple[float, float], ...]:
+    """Check the ``calibration`` list: [output, observed] pairs, outputs increasing, observed
+    never decreasing, all within 0..1 (a map that could reorder answers is refused)."""
+    knots: list[tuple[float, float]] = []
+    if not isinstance(raw, list):
+        problems.append(TreeProblem(path, 1, "'calibration' must be a list of [output, observed]"))
+        return ()
+    for pair in raw:
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in pair)
+        ):
+            problems.append(TreeProblem(path, 1, f"calibration knot {pair!r}: two numbers in 0..1"))
+            return ()
+        knots.append((float(pair[0]), float(pair[1])))
+    for (x0, y0), (x1, y1) in zip(knots, knots[1:], strict=False):
+        if x1 <= x0 or y1 < y0:
+            problems.append(
+                TreeProblem(path, 1, "calibration: outputs must increase, observed never fall")
+            )
+            return ()
+    return tuple(knots)
 
 
 @cache
@@ -116,6 +148,70 @@ def confidence(features: dict[str, float], params: Parameters) -> float:
     if params.exact_confidence and exact_lead(features):
         return max(p, params.exact_confidence)
     return p
+
+
+def calibrated(p: float, params: Parameters) -> float:
+    """The confidence shown for a model output ``p``: the share of tuning answers at that
+    output that were right, read off the fitted knots (linear between them, flat outside).
+
+    The map never decreases, so it changes no decision and no order: the threshold and every
+    comparison work on ``p``; only what a person reads (the percentage, the API's
+    ``confidence``) is the calibrated value."""
+    knots = params.calibration
+    if not knots:
+        return p
+    if p <= knots[0][0]:
+        return knots[0][1]
+    for (x0, y0), (x1, y1) in zip(knots, knots[1:], strict=False):
+        if p <= x1:
+            return y0 + (y1 - y0) * (p - x0) / (x1 - x0)
+    return knots[-1][1]
+
+
+def fit_calibration(
+    pairs: Sequence[tuple[float, bool]], *, min_items: int = 25
+) -> tuple[tuple[float, float], ...]:
+    """Knots of a non-decreasing map from model output to observed accuracy.
+
+    ``pairs`` are (output of the top article, whether it was the expected one) for tuning
+    items. Isotonic regression (pool adjacent violators) over the outputs in order, then
+    neighbouring blocks merged until each holds ``min_items`` items, so a knot never rests on
+    a handful of items. A knot sits at its block's mean output with the block's accuracy."""
+    same: dict[float, list[float]] = {}  # answers of one output are one group
+    for p, right in pairs:
+        group = same.setdefault(p, [0.0, 0.0, 0.0])
+        group[0] += p
+        group[1] += float(right)
+        group[2] += 1.0
+    blocks: list[list[float]] = []  # [sum of outputs, sum of right, count], by output
+    for _p, group in sorted(same.items()):
+        blocks.append(group)
+        # Pool while the order is violated.
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            last = blocks.pop()
+            for i in range(3):
+                blocks[-1][i] += last[i]
+    while len(blocks) > 1:
+        small = min(range(len(blocks)), key=lambda i: blocks[i][2])
+        if blocks[small][2] >= min_items:
+            break
+        other = small - 1 if small == len(blocks) - 1 else small + 1
+        if 0 < small < len(blocks) - 1:
+            rate = blocks[small][1] / blocks[small][2]
+            left, right_ = blocks[small - 1], blocks[small + 1]
+            if abs(left[1] / left[2] - rate) <= abs(right_[1] / right_[2] - rate):
+                other = small - 1
+        low, high = sorted((small, other))
+        for i in range(3):
+            blocks[low][i] += blocks[high][i]
+        del blocks[high]
+    knots: list[tuple[float, float]] = []
+    for total, right, count in blocks:
+        x, y = round(total / count, 3), round(right / count, 3)
+        if knots and x <= knots[-1][0]:
+            continue
+        knots.append((x, max(y, knots[-1][1]) if knots else y))
+    return tuple(knots)
 
 
 # A not-covered answer from the tree scales every article without an exact symptom down.

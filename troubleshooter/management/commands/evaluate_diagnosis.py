@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -202,13 +202,19 @@ class Command(BaseCommand):
         from troubleshooter.diagnosis.source import current_knowledge
 
         article_rows = symptom_rows(knowledge or current_knowledge())
-        right, on, refused, off = cross_validate(report["results"], article_rows, folds)
+        answers: list[dict] = []
+        right, on, refused, off = cross_validate(report["results"], article_rows, folds, answers)
         self.stdout.write(
             f"\n{folds}-fold cross-validation on the tuning part (weights and threshold refitted"
             f" per fold, questions aside): right cause first {right}/{on} = "
             f"{right / max(on, 1):.1%}; unrelated refused {refused}/{off} = "
             f"{refused / max(off, 1):.1%}"
         )
+        self.stdout.write(
+            "Answers given on the held-back folds: the calibrated confidence (knots fitted on"
+            " the other folds) against how often it is right"
+        )
+        _calibration(self.stdout.write, answers, answer="named")
 
     def _fit(self, report: dict, knowledge) -> None:  # noqa: ANN001
         from troubleshooter.diagnosis.source import current_knowledge
@@ -224,6 +230,8 @@ class Command(BaseCommand):
         text = re.sub(r"^weights:\n(?:  .*\n)+", block, text, count=1, flags=re.MULTILINE)
         text = _set_line(text, "threshold", best[1])
         text = _set_line(text, "neighbour_margin", fitted.neighbour_margin)
+        knots = calibration_for(report["results"], fitted.parameters)
+        text = _set_line(text, "calibration", [[x, y] for x, y in knots])
         text = _set_line(
             text, "exact_confidence", f"{exact_confidence}  # {exact_hits}/{exact_all} tuning items"
         )
@@ -289,14 +297,29 @@ def _neighbour(slug: str) -> bool:
     return slug.startswith(NEIGHBOUR_PREFIX)
 
 
-def named_by(result: dict, params: model_module.Parameters, threshold: float) -> str | None:
-    """The cause these parameters would name for one evaluated item (questions aside)."""
+def top_output(result: dict, params: model_module.Parameters) -> tuple[float, str | None]:
+    """The best article's model output for one evaluated item, and its slug."""
     features = result["features"]
     confidences, _neighbour_best = model_module.article_confidences(
         features, params, {s for s in features if _neighbour(s)}
     )
     best = max(((p, s) for s, p in confidences.items()), default=None)
-    return best[1] if best and best[0] >= threshold else None
+    return best if best else (0.0, None)
+
+
+def named_by(result: dict, params: model_module.Parameters, threshold: float) -> str | None:
+    """The cause these parameters would name for one evaluated item (questions aside)."""
+    p, slug = top_output(result, params)
+    return slug if p >= threshold else None
+
+
+def calibration_for(results: list[dict], params: model_module.Parameters):
+    """Calibration knots fitted on these items' top outputs under ``params``."""
+    pairs = []
+    for r in results:
+        p, slug = top_output(r, params)
+        pairs.append((p, slug is not None and slug == r["expect"]))
+    return model_module.fit_calibration(pairs)
 
 
 def rates(results: list[dict], params: model_module.Parameters, threshold: float):
@@ -348,9 +371,14 @@ def fit_parameters(results: list[dict], article_rows: list) -> Fitted:
     return Fitted(weights, exact_confidence, (exact_hits, exact_all), best, len(rows), margin)
 
 
-def cross_validate(results: list[dict], article_rows: list, folds: int) -> tuple[int, ...]:
+def cross_validate(
+    results: list[dict], article_rows: list, folds: int, answers: list | None = None
+) -> tuple[int, ...]:
     """Refit on all folds but one and count on that one, for each fold (folds by a hash of
-    the source, so the items of one thread stay together). Questions are left aside."""
+    the source, so the items of one thread stay together). Questions are left aside.
+
+    ``answers``, when given, receives one entry per answer given on a held-back fold: its
+    calibrated confidence (knots fitted on the other folds) and whether it was right."""
 
     def fold(r: dict) -> int:
         digest = hashlib.sha256(("cv:" + str(r["item"]["source"])).encode()).hexdigest()
@@ -364,6 +392,20 @@ def cross_validate(results: list[dict], article_rows: list, folds: int) -> tuple
             continue
         fitted = fit_parameters(train, article_rows)
         found = rates(test, fitted.parameters, fitted.best[1])
+        if answers is not None:
+            params = replace(
+                fitted.parameters, calibration=calibration_for(train, fitted.parameters)
+            )
+            for r in test:
+                p, slug = top_output(r, params)
+                if slug is not None and p >= params.threshold:
+                    answers.append(
+                        {
+                            "confidence": model_module.calibrated(p, params),
+                            "named": slug,
+                            "expect": r["expect"],
+                        }
+                    )
         totals = [a + b for a, b in zip(totals, found, strict=True)]
     return tuple(totals)
 
