@@ -33,7 +33,7 @@ import ctypes.util
 import os
 import threading
 
-from kb.analysis import has_kana
+from kb import analysis
 
 MADV_DONTNEED = 4  # <sys/mman.h> on Linux, every architecture
 
@@ -91,16 +91,19 @@ class DictionaryPages:
         """Drop this process's mapped pages of the dictionary; the number of mappings seen."""
         if self._madvise is None or self.folder is None:
             return 0
-        mappings = dictionary_mappings(self.folder)
-        for start, end in mappings:
-            # EINVAL or ENOMEM (a mapping gone meanwhile) leaves the pages mapped: harmless.
-            self._madvise(start, end - start, MADV_DONTNEED)
+        # A tagger unmaps its dictionary only when it is freed, and kb.analysis frees taggers
+        # (a pool inherited across a fork) only under its pool lock: holding it, no range read
+        # here can be unmapped and handed to other memory before the madvise reaches it.
+        with analysis._pool_lock:
+            mappings = dictionary_mappings(self.folder)
+            for start, end in mappings:
+                self._madvise(start, end - start, MADV_DONTNEED)
         self.releases += 1
         return len(mappings)
 
     def after_query(self, query: str) -> None:
         """Called after a search: every `every`-th query holding kana releases the pages."""
-        if self._madvise is None or not has_kana(query):
+        if self._madvise is None or not analysis.has_kana(query):
             return
         with self._lock:
             self._since += 1
