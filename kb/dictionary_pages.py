@@ -102,7 +102,12 @@ class DictionaryPages:
         return len(mappings)
 
     def after_query(self, query: str) -> None:
-        """Called after a search: every `every`-th query holding kana releases the pages."""
+        """Called after a search: every `every`-th query holding kana releases the pages.
+
+        The count is of what was asked, not of what MeCab parsed: a cache hit counts, and a
+        query whose kana appear only once normalised (half-width katakana) does not. Either
+        only moves a release by a query or so; every release drops every page mapped so far.
+        """
         if self._madvise is None or not analysis.has_kana(query):
             return
         with self._lock:
