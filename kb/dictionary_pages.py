@@ -17,13 +17,16 @@ shared with the other workers; the next look-up maps back what it needs from the
 fault, no disk read). The answer of a look-up cannot change: a read-only file mapping reads
 the file's bytes again after `MADV_DONTNEED` (madvise(2)), and MeCab never writes to them.
 
-What this costs (one process, the 654 Japanese serving queries in turn, load 3-4): MeCab's
-parse 0.26-0.33 ms a query without releases; with a release every 4 queries 0.77-0.80 ms plus
-2.2 ms per release (reading /proc/self/maps 0.7, the madvise 1.5), about 1 ms per Japanese
-query in all; the dictionary's mapped pages then peak at 30 MB instead of growing to 106 MB.
+What this costs (bench/memory_dictionary.py: one process tags the 654 Japanese serving queries
+in turn, load 3-11): MeCab took 0.26-0.56 ms a query with no release; with a release every 4
+queries 0.77-1.23 ms (the pages mapped back) plus 2.2-3.0 ms a release, about 1-1.4 ms more a
+Japanese query in all, and the dictionary's mapped pages peaked at 30 MB instead of growing to
+107 MB.
+
 What this does not do: free memory the machine needs. The pages were clean, shared and
-reclaimable before too; what falls is each worker's resident set (and its share, PSS), the
-figure a per-process memory limit or monitor reads.
+reclaimable before too, and a container's memory cgroup counts the page cache either way; what
+falls is each worker's resident set and its share (PSS), the figures per-process monitors
+(ps, top) and the target read.
 """
 
 from __future__ import annotations
