@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from kb import errortext
+from kb.dictionary_pages import dictionary_pages
 from kb.languages import HREFLANG, requested_language
 from kb.models import Article, SlugHistory
 from kb.search import SearchHit, index_exists, search_articles
@@ -152,7 +153,9 @@ def search(request: HttpRequest) -> HttpResponse:
             "query_cut": cut,
         }
         template = "kb/search.html#results" if request.htmx else "kb/search.html"
-        return render(request, template, context)
+        response = render(request, template, context)
+    dictionary_pages().after_query(query)
+    return response
 
 
 @require_GET
@@ -306,6 +309,7 @@ def api_search(request: HttpRequest) -> JsonResponse:
             diagnosis = api_payload(found)
             if found["matches"]:
                 hits = _rank_cause_first(hits, found["matches"][0])[:limit]
+    dictionary_pages().after_query(query)
     return JsonResponse(
         {
             "query": query,
