@@ -104,3 +104,33 @@ def test_phrases_find_what_whoosh_finds() -> None:
         assert found == expected, words
         matched += bool(found)
     assert matched == 3  # "tail common" and "error yak" never occur in that order
+
+
+@pytest.mark.django_db
+def test_a_phrase_whose_words_no_document_holds_together_answers_as_whoosh() -> None:
+    from whoosh.query import Or, Phrase, Term
+
+    from kb.search import reading
+    from kb.search.lookup import top_hits
+    from kb.search.union import SparseUnionOr
+
+    _corpus()
+    rebuild_index()
+    searcher = caches.searchers.get()
+    cases = {
+        ("tail", "pair"): True,  # doc-0 and doc-1 hold both (not as a phrase)
+        ("common", "tail"): True,
+        ("four", "same", "tail"): True,  # doc-0 and doc-3
+        ("pair", "four", "doc5"): False,  # the pair and the four are in doc0-doc3 and doc-200/1
+        ("trio", "doc1", "pair", "same"): False,
+        ("tail", "absent"): None,  # a word no document holds: Whoosh's own shortcut
+    }
+    for words, expected in cases.items():
+        with reading.one_query(searcher):
+            assert reading.holds_all(searcher, "title_text", words) is expected, words
+        clauses = [Phrase("title_text", list(words), boost=4.0), Term("title_text", words[0])]
+        whoosh = searcher.search(Or(clauses), limit=None, optimize=False)
+        expected_hits = [(hit.docnum, hit.score) for hit in whoosh]
+        with reading.one_query(searcher):
+            ours = top_hits(searcher, SparseUnionOr(clauses), limit=1000)
+            assert [(hit.docnum, hit.score) for hit in ours] == expected_hits, words
