@@ -15,6 +15,10 @@ once, in an order that rotates from query to query, so a burst of load falls on 
 - `new FTS5`: the new tree's shaped query, translated clause for clause into FTS5 over the
   same tokens (bench/search_bench.py), top 10.
 
+`--every-field` adds one untimed pass comparing every field of every hit (slug, language,
+title, score, section, its title, snippet, URL, source) at limits 10 and 50 under the
+interface languages en, ja and zh-hans.
+
 Prints p50/p95 per stream with the load average (wall clock, and the CPU time of the calling
 thread, which waiting for a core on a busy machine does not inflate), the top-3 share per
 query kind, and every query whose answer differs between old and new (slugs, then sections
@@ -81,7 +85,19 @@ def worker(tree: Path, var: Path, queries: Path, fts5: bool) -> None:
         hits = search_articles(texts[i], limit=10)
         return [[h.slug, h.lang, h.section, h.snippet, h.url] for h in hits]
 
-    run = {"engine": engine, "fts5": fts, "product": product}
+    def every_field(i: int) -> list:
+        from django.utils import translation
+
+        shown = []
+        for lang in ("en", "ja", "zh-hans"):
+            with translation.override(lang):
+                for limit in (10, 50):
+                    caches.results.clear()
+                    hits = search_articles(texts[i], limit=limit)
+                    shown.append([sorted(h.as_dict().items()) for h in hits])
+        return shown
+
+    run = {"engine": engine, "fts5": fts, "product": product, "fields": every_field}
     print("ready", flush=True)
     for line in sys.stdin:
         mode, index = line.split()
@@ -110,6 +126,12 @@ def main() -> None:  # noqa: C901, PLR0915 - one report
     parser.add_argument("--queries", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-fts5", action="store_true")
+    parser.add_argument(
+        "--every-field",
+        action="store_true",
+        help="also compare every field of every hit at limits 10 and 50 under the interface "
+        "languages en, ja and zh-hans (one untimed pass)",
+    )
     parser.add_argument("--worker", nargs=4, metavar=("TREE", "VAR", "QUERIES", "FTS5"))
     args = parser.parse_args()
     if args.worker:
@@ -164,6 +186,14 @@ def main() -> None:  # noqa: C901, PLR0915 - one report
                 cpu_times[name].append(cpu_ms)
                 answers[name][index] = answer
         loads.append(os.getloadavg()[0])
+    differing = shown = 0
+    if args.every_field:
+        for index in range(len(queries)):
+            before, after = ask(old, "fields", index)[2], ask(new, "fields", index)[2]
+            shown += sum(map(len, after))
+            if before != after:
+                differing += 1
+                print(f"  every field differs: {queries[index][1][:60]!r}")
     for process in (old, new):
         process.stdin.close()
         process.wait()
@@ -202,6 +232,9 @@ def main() -> None:  # noqa: C901, PLR0915 - one report
     if not args.no_fts5:
         ratio = _pct(times["new engine"], 95) / _pct(times["new FTS5"], 95)
         print(f"new engine / new FTS5 p95 (same query, same tokens): {ratio:.2f}")
+    if args.every_field:
+        where = "limits 10, 50; en, ja, zh-hans"
+        print(f"every field of {shown} hits ({where}): {differing} queries differ")
     for a, b in (("old search_articles", "new search_articles"), ("old engine", "new engine")):
         changed = [i for i in range(len(queries)) if answers[a][i] != answers[b][i]]
         print(f"answers changed, {a} -> {b}: {len(changed)}")

@@ -30,7 +30,7 @@ from kb.search.healing import check_freshness, schedule_heal
 from kb.search.hits import SearchHit
 from kb.search.languages import one_version_per_article, preferred_language
 from kb.search.query import build_query, prepare_query
-from kb.search.reading import documents_with, lengths_in_memory, one_query
+from kb.search.reading import documents_with, lengths_in_memory, one_query, stored_fields
 from kb.search.snippets import SNIPPET_CHARS, Needles, best_filtered_section, needles, shorten
 from kb.search.union import SparseArrayUnionMatcher, SparseUnionOr
 
@@ -104,7 +104,7 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
         # a slug has a version or three, while `document(slug=, lang=)` intersects them with
         # the language's postings, thousands of documents (22 ms a call in cProfile).
         for docnum in documents_with(searcher, "slug", hit.slug):
-            fields = searcher.stored_fields(docnum)
+            fields = stored_fields(searcher, docnum)
             if fields["lang"] == lang:
                 stored[(hit.slug, lang)] = fields
                 return replace(hit, title=fields["title"], lang=lang)
@@ -138,7 +138,7 @@ def _first_articles(searcher, ranked: list[tuple[int, float]], *, limit: int) ->
             break
         if i in kept:
             continue  # another version of an article already kept
-        fields = fields_at[i] = searcher.stored_fields(docnum)
+        fields = fields_at[i] = stored_fields(searcher, docnum)
         articles += 1
         kept.add(i)
         for version in documents_with(searcher, "slug", fields["slug"]):
@@ -147,7 +147,7 @@ def _first_articles(searcher, ranked: list[tuple[int, float]], *, limit: int) ->
     chosen = sorted(kept)
     for i in chosen:
         if i not in fields_at:
-            fields_at[i] = searcher.stored_fields(ranked[i][0])
+            fields_at[i] = stored_fields(searcher, ranked[i][0])
     return [(fields_at[i], ranked[i][1]) for i in chosen]
 
 

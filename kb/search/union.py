@@ -28,13 +28,15 @@ from bisect import bisect_left, bisect_right
 from whoosh.codec.whoosh3 import W3LeafMatcher, _lenfield
 from whoosh.matching.binary import IntersectionMatcher
 from whoosh.matching.combo import ArrayUnionMatcher, CombinationMatcher
-from whoosh.matching.mcore import ListMatcher
+from whoosh.matching.mcore import ListMatcher, NullMatcher
 from whoosh.matching.wrappers import WrappingMatcher
-from whoosh.query import And, Term
+from whoosh.query import And, Phrase, Term
 from whoosh.query.compound import PreloadedOr
 from whoosh.scoring import BM25FScorer
 from whoosh.util import make_weighted_tree
 from whoosh.util.numeric import byte_to_length
+
+from kb.search.reading import holds_all
 
 
 def _term_plan(matcher, perdoc):  # noqa: ANN001, ANN202
@@ -434,6 +436,14 @@ class SparseUnionOr(PreloadedOr):
         matchers = []
         for sub in subs:
             m = _lean_and(sub, searcher, context, perdoc) if lean and scored else None
+            if (
+                lean
+                and type(sub) is Phrase
+                and holds_all(searcher, sub.fieldname, sub.words) is False
+            ):
+                # No document holds every word: Whoosh's phrase matcher would match nothing
+                # (and build a matcher per word to find that out).
+                m = NullMatcher()
             matchers.append(sub.matcher(searcher, context) if m is None else m)
         return SparseArrayUnionMatcher(
             matchers,

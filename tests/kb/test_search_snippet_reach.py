@@ -1,0 +1,94 @@
+"""Snippets and section bounds computed with less work give what the plain computation gives."""
+
+from __future__ import annotations
+
+import html
+import math
+import random
+import re
+
+from kb.search import snippets
+from kb.search.snippets import (
+    LEAD_CHARS,
+    SNIPPET_CHARS,
+    WINDOW_CANDIDATES,
+    needles,
+    section_filters,
+    snippet_at,
+)
+
+WORDS = ["the", "The", "list", "in", "pod", "filler", "other", "x", "\n", "巨页", "设置", "页面"]
+
+
+def _plain_window(found: list[tuple[int, int]]) -> tuple[int, int]:
+    """(window start, anchor) counted over every match, the first best window winning."""
+    best, chosen = -1, (0, 0)
+    for position, _ in found[:WINDOW_CANDIDATES]:
+        start = max(0, position - LEAD_CHARS)
+        count = sum(1 for s, _ in found if start <= s < start + SNIPPET_CHARS)
+        if count > best:
+            best, chosen = count, (start, position)
+    return chosen
+
+
+def test_the_window_is_the_one_counted_over_every_match() -> None:
+    rng = random.Random(14)
+    for _ in range(300):
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 1500)))
+        for query in ("the list in", "pod", "巨页 设置", "the"):
+            found = needles(query).spans(text)
+            if not found:
+                continue
+            start, anchor = _plain_window(found)
+            snippet = snippet_at(text, found)
+            # The snippet shows the text from the chosen window (moved off a word's middle).
+            first = snippets._word_start(text, start, anchor)  # noqa: SLF001
+            shown = re.sub(r"</?mark>", "", snippet).removeprefix("… ").removesuffix(" …")
+            expected = html.escape(text[first : first + SNIPPET_CHARS]).replace("\n", " ")
+            assert shown == expected.strip(), (query, text[:80])
+
+
+def test_matches_past_the_reach_change_no_snippet() -> None:
+    text = "the " * 100 + "filler " * 60 + "the list in " * 50
+    found = needles("the list in").spans(text)
+    assert len(found) > WINDOW_CANDIDATES
+    reach = found[WINDOW_CANDIDATES - 1][0] + SNIPPET_CHARS
+    within = [span for span in found if span[0] < reach]
+    assert len(within) < len(found)
+    assert snippet_at(text, found) == snippet_at(text, within)
+
+
+def _bounds_one_by_one(filters: list[str], keys) -> list[float]:  # noqa: ANN001
+    bounds: list[float] = []
+    for bloom in filters:
+        if not bloom:
+            bounds.append(math.inf)
+            continue
+        bits = len(bloom) * snippets.CHAR_BITS
+        bound: float = 0
+        for hashes, spellings in keys:
+            if snippets._holds(bloom, bits, hashes):  # noqa: SLF001
+                bound += 1
+                held = 0
+                for more in spellings:
+                    if not snippets._holds(bloom, bits, more):  # noqa: SLF001
+                        break
+                    held += 1
+                bound = math.inf if spellings and held == len(spellings) else bound + held
+        bounds.append(bound)
+    return bounds
+
+
+def test_bounds_are_the_filters_look_ups_key_by_key(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(snippets, "FILTER_MIN_CHARS", 0)
+    rng = random.Random(3)
+    vocabulary = [*WORDS, "POD", "Pod", "pOd", "poD", "PoD", "İ", "LIST", "List"]
+    for _ in range(200):
+        texts = [
+            " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 60)))
+            for _ in range(rng.randint(1, 5))
+        ]
+        filters = section_filters(texts)
+        for query in ("the list in", "pod", "巨页 设置", "pod list the x"):
+            keys = needles(query).keys
+            assert snippets._bounds(filters, keys) == _bounds_one_by_one(filters, keys)  # noqa: SLF001
