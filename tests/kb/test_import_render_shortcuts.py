@@ -1,9 +1,10 @@
 """The importer's rendering shortcuts give exactly what the long way gives.
 
-Each shortcut (kb/rendering, kb/writeups.py) skips work whose result is known: text no inline
-pattern can match, a lexer class looked up again, lines no error word occurs in, lines
-checked one by one for nesting. Each test runs the real code both ways on inputs chosen to
-hit the edges of the shortcut.
+Each shortcut (kb/rendering, kb/writeups.py, kb/frontmatter.py) skips work whose result is
+known: text no inline pattern can match, a lexer class looked up again, lines no error word
+occurs in, lines checked one by one for nesting, front matter read for aliases it cannot
+hold. Each test runs the real code both ways on inputs chosen to hit the edges of the
+shortcut.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import re
 
 import markdown
 import pytest
+import yaml
 from markdown.inlinepatterns import SimpleTagInlineProcessor
 from markdown.treeprocessors import InlineProcessor
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from kb.frontmatter import FrontMatterError, parse_front_matter
 from kb.rendering import MAX_BRACKETS_PER_LINE, MAX_NESTING_COLUMNS, render_document
 from kb.rendering import _too_nested_for_markdown as too_nested
 from kb.rendering.markdown_html import _lexer_by_name, _new_markdown
@@ -183,3 +186,50 @@ def test_nesting_check_agrees_with_the_line_by_line_check(text):
 def test_nesting_samples_cover_both_answers():
     answers = {_too_nested_the_long_way(text) for text in NESTING_SAMPLES}
     assert answers == {True, False}
+
+
+def _front_matter_the_long_way(text: str):  # noqa: ANN202
+    """parse_front_matter as it was: every text's events read for aliases before loading."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise FrontMatterError("aliases", line=event.start_mark.line + 2)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        return ("error", f"invalid YAML: {exc.problem or exc}", mark.line + 2 if mark else None)
+    except FrontMatterError:
+        # parse_front_matter reports it as an invalid value, without a line (as before).
+        return ("error", "aliases", None)
+    return _front_matter_now(text)
+
+
+def _front_matter_now(text: str):  # noqa: ANN202
+    try:
+        return ("ok", vars(parse_front_matter(text)))
+    except FrontMatterError as exc:
+        message = "aliases" if "aliases" in str(exc) else str(exc)
+        return ("error", message, exc.line)
+
+
+FRONT_MATTER_SAMPLES = [
+    "title: A title\nlang: en\ntags: [a, b]",
+    "title: [unclosed\nlang: en",
+    "title: 'unclosed\n",
+    "a: b\n  c: d\n",
+    "title: x\n\tlang: en",
+    "x: &x value\ny: *x",
+    "x: &x value\nx2: &x other\ntitle: [broken",
+    "title: a * b & c",
+    "- a\n- b",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", FRONT_MATTER_SAMPLES)
+def test_front_matter_reads_as_with_the_alias_pass(text):
+    assert _front_matter_now(text) == _front_matter_the_long_way(text)
+
+
+def test_aliases_are_still_refused():
+    with pytest.raises(FrontMatterError, match="aliases"):
+        parse_front_matter("x: &x value\nitems:\n  - *x\n")
