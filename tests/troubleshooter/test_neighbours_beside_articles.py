@@ -122,6 +122,15 @@ PAIRS = [
         "nginx-config-rejected",
         id="nginx-conf-en",
     ),
+    # The fifth set (limits and forwarders beside the upload, client-address, mount and E2BIG
+    # articles).
+    pytest.param(
+        "the WordPress upload fails in the pod because PHP cannot write its temporary file, $_FILES error 6",
+        "php-upload-tmp-dir",
+        "the WordPress upload in the pod fails for big files because Apache answers 413, LimitRequestBody is lower than the file",
+        "nginx-body-size-limit",
+        id="upload-body-limit-en",
+    ),
 ]
 
 # An article's own near miss that a neighbour now explains: refused with that neighbour's
@@ -205,6 +214,13 @@ NEAR_MISSES = [
         'nginx: [emerg] unknown directive "set_real_ip_from" in /etc/nginx/conf.d/default.conf:3',
         "nginx-config-rejected",
         id="realip-missing",
+    ),
+    # The fifth set.
+    pytest.param(
+        "php-upload-tmp-dir",
+        "413 Request Entity Too Large",
+        "nginx-body-size-limit",
+        id="request-entity-too-large",
     ),
 ]
 
@@ -456,6 +472,17 @@ OTHER_WORDINGS = [
         "把只有 server 块的 ConfigMap 挂成 nginx.conf，nginx 报 is not allowed here",
         "nginx-config-rejected",
         id="nginx-conf-zh",
+    ),
+    # The fifth set.
+    pytest.param(
+        "Traefik の buffering ミドルウェアの maxRequestBodyBytes より大きいアップロードが 413 で弾かれる",
+        "nginx-body-size-limit",
+        id="body-limit-ja",
+    ),
+    pytest.param(
+        "Traefik 的 buffering 中间件把超过 maxRequestBodyBytes 的上传直接回了 413",
+        "nginx-body-size-limit",
+        id="body-limit-zh",
     ),
 ]
 
