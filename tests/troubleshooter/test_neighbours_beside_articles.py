@@ -131,6 +131,13 @@ PAIRS = [
         "nginx-body-size-limit",
         id="upload-body-limit-en",
     ),
+    pytest.param(
+        "the WordPress upload fails in the pod because PHP cannot write its temporary file, $_FILES error 6",
+        "php-upload-tmp-dir",
+        "our Laravel form in the pod turns down an 8 MB PDF because the image's php.ini keeps upload_max_filesize at 2M",
+        "php-upload-size-limit",
+        id="upload-php-limit-en",
+    ),
 ]
 
 # An article's own near miss that a neighbour now explains: refused with that neighbour's
@@ -483,6 +490,16 @@ OTHER_WORDINGS = [
         "Traefik 的 buffering 中间件把超过 maxRequestBodyBytes 的上传直接回了 413",
         "nginx-body-size-limit",
         id="body-limit-zh",
+    ),
+    pytest.param(
+        "Laravel で 8MB の PDF が上げられず、イメージの php.ini の upload_max_filesize が 2M のままだった",
+        "php-upload-size-limit",
+        id="php-limit-ja",
+    ),
+    pytest.param(
+        "Laravel 传不了 8MB 的 PDF，镜像里 php.ini 的 upload_max_filesize 还是 2M",
+        "php-upload-size-limit",
+        id="php-limit-zh",
     ),
 ]
 
