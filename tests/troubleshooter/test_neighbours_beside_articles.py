@@ -138,6 +138,13 @@ PAIRS = [
         "php-upload-size-limit",
         id="upload-php-limit-en",
     ),
+    pytest.param(
+        "after a node reboot the pod started before the NAS was mounted and saw an empty directory",
+        "nas-hostpath-mount-race",
+        "the NFS home directories that autofs mounts on the host give Too many levels of symbolic links inside the container",
+        "automount-in-container",
+        id="automount-en",
+    ),
 ]
 
 # An article's own near miss that a neighbour now explains: refused with that neighbour's
@@ -340,6 +347,13 @@ nginx: [emerg] "server" directive is not allowed here in /etc/nginx/nginx.conf:1
         "nginx-config-rejected",
         id="nginx-config-rejected-log",
     ),
+    # The fifth set.
+    pytest.param(
+        """$ docker run --rm -v /home/alice:/data alpine ls /data
+ls: cannot open directory '/data': Too many levels of symbolic links""",
+        "automount-in-container",
+        id="automount-eloop-log",
+    ),
 ]
 
 # One line is an article's own message, another a neighbour's: the article is named.
@@ -500,6 +514,16 @@ OTHER_WORDINGS = [
         "Laravel 传不了 8MB 的 PDF，镜像里 php.ini 的 upload_max_filesize 还是 2M",
         "php-upload-size-limit",
         id="php-limit-zh",
+    ),
+    pytest.param(
+        "autofs で自動マウントしたディレクトリをコンテナに渡すと Too many levels of symbolic links になる",
+        "automount-in-container",
+        id="automount-ja",
+    ),
+    pytest.param(
+        "把 autofs 自动挂载的目录交给容器，访问时报 Too many levels of symbolic links",
+        "automount-in-container",
+        id="automount-zh",
     ),
 ]
 
