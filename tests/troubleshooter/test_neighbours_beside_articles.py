@@ -145,6 +145,13 @@ PAIRS = [
         "automount-in-container",
         id="automount-en",
     ),
+    pytest.param(
+        "nginx restarts in a loop with envsubst: Argument list too long since the namespace grew to 600 services",
+        "nginx-envsubst-argument-list-too-long",
+        "the GitHub Actions runner fails to start the release step once the changelog passed as its input grew to hundreds of kilobytes",
+        "program-spawn-too-long",
+        id="ci-runner-en",
+    ),
 ]
 
 # An article's own near miss that a neighbour now explains: refused with that neighbour's
@@ -524,6 +531,16 @@ OTHER_WORDINGS = [
         "把 autofs 自动挂载的目录交给容器，访问时报 Too many levels of symbolic links",
         "automount-in-container",
         id="automount-zh",
+    ),
+    pytest.param(
+        "変更ファイルの一覧を GITHUB_ENV に入れたら、GitHub Actions のランナーが次のステップで Argument list too long になる",
+        "program-spawn-too-long",
+        id="ci-runner-ja",
+    ),
+    pytest.param(
+        "把改动文件列表写进 GITHUB_ENV 以后，GitHub Actions 的 runner 在下一步报 Argument list too long",
+        "program-spawn-too-long",
+        id="ci-runner-zh",
     ),
 ]
 
