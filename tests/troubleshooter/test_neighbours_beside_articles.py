@@ -152,6 +152,13 @@ PAIRS = [
         "program-spawn-too-long",
         id="ci-runner-en",
     ),
+    pytest.param(
+        "after a node reboot the pod started before the NAS was mounted and saw an empty directory",
+        "nas-hostpath-mount-race",
+        "the database pod moved to another node after a drain and the hostPath directory there had none of its files",
+        "hostpath-is-per-node",
+        id="hostpath-per-node-en",
+    ),
 ]
 
 # An article's own near miss that a neighbour now explains: refused with that neighbour's
@@ -541,6 +548,16 @@ OTHER_WORDINGS = [
         "把改动文件列表写进 GITHUB_ENV 以后，GitHub Actions 的 runner 在下一步报 Argument list too long",
         "program-spawn-too-long",
         id="ci-runner-zh",
+    ),
+    pytest.param(
+        "Pod が別のノードに移ったら hostPath のデータがなかった",
+        "hostpath-is-per-node",
+        id="hostpath-per-node-ja",
+    ),
+    pytest.param(
+        "Pod 迁到别的节点后 hostPath 目录里没有数据",
+        "hostpath-is-per-node",
+        id="hostpath-per-node-zh",
     ),
 ]
 
