@@ -159,6 +159,13 @@ PAIRS = [
         "hostpath-is-per-node",
         id="hostpath-per-node-en",
     ),
+    pytest.param(
+        "the WordPress upload fails in the pod because PHP cannot write its temporary file, $_FILES error 6",
+        "php-upload-tmp-dir",
+        "the node's disk is full and every write in our pods fails with No space left on device, df -i shows all inodes used",
+        "filesystem-full",
+        id="disk-full-en",
+    ),
 ]
 
 # An article's own near miss that a neighbour now explains: refused with that neighbour's
@@ -368,6 +375,12 @@ ls: cannot open directory '/data': Too many levels of symbolic links""",
         "automount-in-container",
         id="automount-eloop-log",
     ),
+    pytest.param(
+        """2024/05/02 10:11:12 [crit] 31#31: *211 pwrite() "/var/cache/nginx/client_temp/0000000007" failed (28: No space left on device), client: 10.244.1.1, server: shop.example.com, request: "POST /wp-admin/async-upload.php HTTP/1.1", host: "shop.example.com"
+10.244.1.1 - - [02/May/2024:10:11:12 +0000] "POST /wp-admin/async-upload.php HTTP/1.1" 500 579""",
+        "filesystem-full",
+        id="nginx-body-on-full-disk-log",
+    ),
 ]
 
 # One line is an article's own message, another a neighbour's: the article is named.
@@ -558,6 +571,14 @@ OTHER_WORDINGS = [
         "Pod 迁到别的节点后 hostPath 目录里没有数据",
         "hostpath-is-per-node",
         id="hostpath-per-node-zh",
+    ),
+    pytest.param(
+        "ノードのディスクが満杯になり、Pod の書き込みが No space left on device で失敗する",
+        "filesystem-full",
+        id="disk-full-ja",
+    ),
+    pytest.param(
+        "节点磁盘满了，Pod 写文件报 No space left on device", "filesystem-full", id="disk-full-zh"
     ),
 ]
 
