@@ -122,6 +122,50 @@ PAIRS = [
         "nginx-config-rejected",
         id="nginx-conf-en",
     ),
+    # The fifth set (limits and forwarders beside the upload, client-address, mount and E2BIG
+    # articles).
+    pytest.param(
+        "the WordPress upload fails in the pod because PHP cannot write its temporary file, $_FILES error 6",
+        "php-upload-tmp-dir",
+        "the WordPress upload in the pod fails for big files because Apache answers 413, LimitRequestBody is lower than the file",
+        "nginx-body-size-limit",
+        id="upload-body-limit-en",
+    ),
+    pytest.param(
+        "the WordPress upload fails in the pod because PHP cannot write its temporary file, $_FILES error 6",
+        "php-upload-tmp-dir",
+        "our Laravel form in the pod turns down an 8 MB PDF because the image's php.ini keeps upload_max_filesize at 2M",
+        "php-upload-size-limit",
+        id="upload-php-limit-en",
+    ),
+    pytest.param(
+        "after a node reboot the pod started before the NAS was mounted and saw an empty directory",
+        "nas-hostpath-mount-race",
+        "the NFS home directories that autofs mounts on the host give Too many levels of symbolic links inside the container",
+        "automount-in-container",
+        id="automount-en",
+    ),
+    pytest.param(
+        "nginx restarts in a loop with envsubst: Argument list too long since the namespace grew to 600 services",
+        "nginx-envsubst-argument-list-too-long",
+        "the GitHub Actions runner fails to start the release step once the changelog passed as its input grew to hundreds of kilobytes",
+        "program-spawn-too-long",
+        id="ci-runner-en",
+    ),
+    pytest.param(
+        "after a node reboot the pod started before the NAS was mounted and saw an empty directory",
+        "nas-hostpath-mount-race",
+        "the database pod moved to another node after a drain and the hostPath directory there had none of its files",
+        "hostpath-is-per-node",
+        id="hostpath-per-node-en",
+    ),
+    pytest.param(
+        "the WordPress upload fails in the pod because PHP cannot write its temporary file, $_FILES error 6",
+        "php-upload-tmp-dir",
+        "the node's disk is full and every write in our pods fails with No space left on device, df -i shows all inodes used",
+        "filesystem-full",
+        id="disk-full-en",
+    ),
 ]
 
 # An article's own near miss that a neighbour now explains: refused with that neighbour's
@@ -205,6 +249,13 @@ NEAR_MISSES = [
         'nginx: [emerg] unknown directive "set_real_ip_from" in /etc/nginx/conf.d/default.conf:3',
         "nginx-config-rejected",
         id="realip-missing",
+    ),
+    # The fifth set.
+    pytest.param(
+        "php-upload-tmp-dir",
+        "413 Request Entity Too Large",
+        "nginx-body-size-limit",
+        id="request-entity-too-large",
     ),
 ]
 
@@ -316,6 +367,19 @@ Output: Failed to resolve "fs-0123456789abcdef0.efs.eu-west-1.amazonaws.com" - c
 nginx: [emerg] "server" directive is not allowed here in /etc/nginx/nginx.conf:1""",
         "nginx-config-rejected",
         id="nginx-config-rejected-log",
+    ),
+    # The fifth set.
+    pytest.param(
+        """$ docker run --rm -v /home/alice:/data alpine ls /data
+ls: cannot open directory '/data': Too many levels of symbolic links""",
+        "automount-in-container",
+        id="automount-eloop-log",
+    ),
+    pytest.param(
+        """2024/05/02 10:11:12 [crit] 31#31: *211 pwrite() "/var/cache/nginx/client_temp/0000000007" failed (28: No space left on device), client: 10.244.1.1, server: shop.example.com, request: "POST /wp-admin/async-upload.php HTTP/1.1", host: "shop.example.com"
+10.244.1.1 - - [02/May/2024:10:11:12 +0000] "POST /wp-admin/async-upload.php HTTP/1.1" 500 579""",
+        "filesystem-full",
+        id="nginx-body-on-full-disk-log",
     ),
 ]
 
@@ -456,6 +520,65 @@ OTHER_WORDINGS = [
         "把只有 server 块的 ConfigMap 挂成 nginx.conf，nginx 报 is not allowed here",
         "nginx-config-rejected",
         id="nginx-conf-zh",
+    ),
+    # The fifth set.
+    pytest.param(
+        "Traefik の buffering ミドルウェアの maxRequestBodyBytes より大きいアップロードが 413 で弾かれる",
+        "nginx-body-size-limit",
+        id="body-limit-ja",
+    ),
+    pytest.param(
+        "Traefik 的 buffering 中间件把超过 maxRequestBodyBytes 的上传直接回了 413",
+        "nginx-body-size-limit",
+        id="body-limit-zh",
+    ),
+    pytest.param(
+        "Laravel で 8MB の PDF が上げられず、イメージの php.ini の upload_max_filesize が 2M のままだった",
+        "php-upload-size-limit",
+        id="php-limit-ja",
+    ),
+    pytest.param(
+        "Laravel 传不了 8MB 的 PDF，镜像里 php.ini 的 upload_max_filesize 还是 2M",
+        "php-upload-size-limit",
+        id="php-limit-zh",
+    ),
+    pytest.param(
+        "autofs で自動マウントしたディレクトリをコンテナに渡すと Too many levels of symbolic links になる",
+        "automount-in-container",
+        id="automount-ja",
+    ),
+    pytest.param(
+        "把 autofs 自动挂载的目录交给容器，访问时报 Too many levels of symbolic links",
+        "automount-in-container",
+        id="automount-zh",
+    ),
+    pytest.param(
+        "変更ファイルの一覧を GITHUB_ENV に入れたら、GitHub Actions のランナーが次のステップで Argument list too long になる",
+        "program-spawn-too-long",
+        id="ci-runner-ja",
+    ),
+    pytest.param(
+        "把改动文件列表写进 GITHUB_ENV 以后，GitHub Actions 的 runner 在下一步报 Argument list too long",
+        "program-spawn-too-long",
+        id="ci-runner-zh",
+    ),
+    pytest.param(
+        "Pod が別のノードに移ったら hostPath のデータがなかった",
+        "hostpath-is-per-node",
+        id="hostpath-per-node-ja",
+    ),
+    pytest.param(
+        "Pod 迁到别的节点后 hostPath 目录里没有数据",
+        "hostpath-is-per-node",
+        id="hostpath-per-node-zh",
+    ),
+    pytest.param(
+        "ノードのディスクが満杯になり、Pod の書き込みが No space left on device で失敗する",
+        "filesystem-full",
+        id="disk-full-ja",
+    ),
+    pytest.param(
+        "节点磁盘满了，Pod 写文件报 No space left on device", "filesystem-full", id="disk-full-zh"
     ),
 ]
 
