@@ -34,20 +34,14 @@ import django
 django.setup()
 import serving_bench
 from kb import analysis
-from kb.dictionary_pages import DictionaryPages, dictionary_folder, dictionary_mappings
+from kb.dictionary_pages import (
+    DictionaryPages, dictionary_folder, dictionary_mappings, resident_kilobytes,
+)
 mode = sys.argv[1]
 folder = dictionary_folder() + "/"
 
 def mapped_kb():
-    total, inside = 0, False
-    with open("/proc/self/smaps") as handle:
-        for line in handle:
-            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                parts = line.split()
-                inside = len(parts) > 5 and parts[5].startswith(folder)
-            elif inside and line.startswith("Rss:"):
-                total += int(line.split()[1])
-    return total
+    return resident_kilobytes(folder)
 
 queries = [q for q in serving_bench.distinct_queries() if analysis.has_kana(q)]
 analysis.lemma_terms("日本語")

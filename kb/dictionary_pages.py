@@ -66,6 +66,20 @@ def dictionary_mappings(folder: str) -> list[tuple[int, int]]:
     return found
 
 
+def resident_kilobytes(folder: str) -> int:
+    """Kilobytes of this process's resident pages mapped from files in `folder` (smaps)."""
+    prefix = folder.rstrip("/") + "/"
+    total, inside = 0, False
+    with open("/proc/self/smaps", encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            fields = line.split()
+            if fields and "-" in fields[0] and ":" not in fields[0]:
+                inside = len(fields) > 5 and fields[5].startswith(prefix)
+            elif inside and line.startswith("Rss:"):
+                total += int(fields[1])
+    return total
+
+
 def _madvise():  # noqa: ANN202 - a ctypes function or None
     name = ctypes.util.find_library("c")
     if not name or not os.path.exists("/proc/self/maps"):

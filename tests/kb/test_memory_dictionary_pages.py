@@ -18,20 +18,12 @@ call_command("migrate", verbosity=0)
 call_command("collectstatic", interactive=False, verbosity=0)
 from django.test import Client
 from kb import analysis
-from kb.dictionary_pages import dictionary_folder, dictionary_pages
+from kb.dictionary_pages import dictionary_folder, dictionary_pages, resident_kilobytes
 
 folder = dictionary_folder() + "/"
 
 def resident_kb():
-    total, inside = 0, False
-    with open("/proc/self/smaps") as handle:
-        for line in handle:
-            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                parts = line.split()
-                inside = len(parts) > 5 and parts[5].startswith(folder)
-            elif inside and line.startswith("Rss:"):
-                total += int(line.split()[1])
-    return total
+    return resident_kilobytes(folder)
 
 TEXTS = [
     "コンテナが再起動を繰り返すのはメモリ不足のためです",
