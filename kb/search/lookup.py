@@ -31,7 +31,8 @@ from kb.search.hits import SearchHit
 from kb.search.languages import one_version_per_article, preferred_language
 from kb.search.query import build_query, prepare_query
 from kb.search.reading import documents_with, lengths_in_memory, one_query, stored_fields
-from kb.search.snippets import SNIPPET_CHARS, Needles, best_filtered_section, needles, shorten
+from kb.search.sections import SectionsFile, sections_file
+from kb.search.snippets import SNIPPET_CHARS, Needles, best_recorded_section, needles, shorten
 from kb.search.union import SparseArrayUnionMatcher, SparseUnionOr
 
 logger = logging.getLogger(__name__)
@@ -93,10 +94,11 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
         if result.score < RELATIVE_CUTOFF * top_score:
             break  # the rest matched only a stray common word: noise, not answers
         ranked.append((result.docnum, result.score))
-    stored: dict[tuple[str, str], dict] = {}
+    # (slug, language) -> (document number, stored fields) of the versions kept
+    stored: dict[tuple[str, str], tuple[int, dict]] = {}
     hits = []
-    for fields, score in _first_articles(searcher, ranked, limit=limit):
-        stored[(fields["slug"], fields["lang"])] = fields
+    for docnum, fields, score in _first_articles(searcher, ranked, limit=limit):
+        stored[(fields["slug"], fields["lang"])] = (docnum, fields)
         hits.append(_hit(fields, score=round(float(score), 4)))
 
     def translation(hit: SearchHit) -> SearchHit | None:
@@ -106,25 +108,29 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
         for docnum in documents_with(searcher, "slug", hit.slug):
             fields = stored_fields(searcher, docnum)
             if fields["lang"] == lang:
-                stored[(hit.slug, lang)] = fields
+                stored[(hit.slug, lang)] = (docnum, fields)
                 return replace(hit, title=fields["title"], lang=lang)
         return None
 
     chosen = one_version_per_article(hits, lang=lang, translation=translation)[:limit]
     pattern = needles(prepared)
-    pointed = [_pointed(stored[(hit.slug, hit.lang)], hit.score, pattern) for hit in chosen]
+    recorded = sections_file(searcher) if chosen else None
+    pointed = [
+        _pointed(*stored[(hit.slug, hit.lang)], hit.score, pattern, recorded) for hit in chosen
+    ]
     # Once more, now that each hit has its section: links to a version that is not English
     # carry its language (one version per slug already, so nothing else changes).
     return one_version_per_article(pointed, lang=lang)
 
 
 def _first_articles(searcher, ranked: list[tuple[int, float]], *, limit: int) -> list:  # noqa: ANN001
-    """The stored fields and scores of the versions in `ranked` of its first `limit` articles,
-    in rank order.
+    """(document number, stored fields, score) of the versions in `ranked` of its first
+    `limit` articles, in rank order.
 
     Folding keeps the first `limit` articles (slugs) in the order they first appear, each with
     its versions found, so the versions of later articles never change the answer. Their
-    stored fields (sections included, zlib-compressed) were read all the same: up to 30 per
+    stored fields (zlib-compressed; sections included, before they moved to their own file)
+    were read all the same: up to 30 per
     query, several milliseconds for a long document. Here a found version's slug is read
     only until `limit` articles are known; the other versions of those articles are found by
     the slug's postings (one to three documents), not by reading every hit.
@@ -148,7 +154,7 @@ def _first_articles(searcher, ranked: list[tuple[int, float]], *, limit: int) ->
     for i in chosen:
         if i not in fields_at:
             fields_at[i] = stored_fields(searcher, ranked[i][0])
-    return [(fields_at[i], ranked[i][1]) for i in chosen]
+    return [(ranked[i][0], fields_at[i], ranked[i][1]) for i in chosen]
 
 
 def top_hits(searcher, whoosh_query: Query, *, limit: int):  # noqa: ANN001, ANN201
@@ -188,11 +194,11 @@ def _hit(fields: dict, *, score: float) -> SearchHit:
     )
 
 
-def _pointed(fields: dict, score: float, pattern: Needles | None) -> SearchHit:
-    """The hit shown for stored fields: pointed at its best section, with a snippet from it."""
-    section_id, section_title, snippet = best_filtered_section(
-        fields["sections"], fields.get("section_filters"), pattern
-    )
+def _pointed(
+    docnum: int, fields: dict, score: float, pattern: Needles | None, recorded: SectionsFile
+) -> SearchHit:
+    """The hit shown for a document: pointed at its best section, with a snippet from it."""
+    section_id, section_title, snippet = best_recorded_section(recorded.record(docnum), pattern)
     if not snippet:
         snippet = html.escape(shorten(fields.get("summary") or "", SNIPPET_CHARS))
     url = article_path(fields["slug"])
