@@ -23,6 +23,10 @@ kb/search/healing.py). Facts it relies on:
   answer. Measured (2 200 documents, uncached queries, a loaded 2-core machine): median
   371-410 ms read against 351-401 ms mapped, 3-5 % slower; opening a searcher 2-12 ms
   against 28-30 ms.
+- Beside the segment, each folder holds the sections file (kb/search/sections.py: every
+  article's sections and a table of their words), written by the same rebuild before the
+  folder is published; a folder whose sections file is missing, truncated or of another
+  document count is not kept by the next rebuild.
 - Each folder records what it was built from: a digest of every indexed column of every
   article (an unchanged re-import rewrites nothing) and a cheap generation (count, last id,
   last change) that searches compare with the database now and then.
