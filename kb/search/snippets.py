@@ -238,8 +238,8 @@ def snippet_at(text: str, found: Sequence[tuple[int, int]]) -> str:
     """The window of text with the most matches, escaped, matches wrapped in <mark>.
 
     `found` holds the matches' (start, end) in text order. Each candidate window is counted
-    with two pointers that only move forward, so choosing the window costs one pass over the
-    matches.
+    with two pointers that only move forward (each moved by bisection from where it stood),
+    so choosing the window costs one pass over the matches.
     """
     if len(found) > WINDOW_CANDIDATES:
         # The windows open around the first WINDOW_CANDIDATES matches and end at most
@@ -252,11 +252,9 @@ def snippet_at(text: str, found: Sequence[tuple[int, int]]) -> str:
     best_count = -1
     low = high = 0
     for position in starts[:WINDOW_CANDIDATES]:
-        window_start = max(0, position - LEAD_CHARS)
-        while low < len(starts) and starts[low] < window_start:
-            low += 1
-        while high < len(starts) and starts[high] < window_start + SNIPPET_CHARS:
-            high += 1
+        window_start = position - LEAD_CHARS if position > LEAD_CHARS else 0
+        low = bisect.bisect_left(starts, window_start, low)
+        high = bisect.bisect_left(starts, window_start + SNIPPET_CHARS, high)
         if high - low > best_count:
             best_count = high - low
             start, anchor = window_start, position
