@@ -86,8 +86,8 @@ def analyse_chunk(
 ) -> tuple[list, list, str, list]:
     """In a worker: analyse articles numbered from `docbase`; write their postings to a run
     file in `folder`. Returns (per document: [(field, stored value or None, length)], per
-    document: its record in the sections file, the run file, per page: (first key, last key,
-    offset, size))."""
+    document: (its slug, its record in the sections file), the run file, per page: (first
+    key, last key, offset, size))."""
     from kb.search.index import document
 
     fields = _schema()
@@ -97,7 +97,7 @@ def analyse_chunk(
     for number, row in enumerate(rows):
         docnum = docbase + number
         doc, record = document(_Row(row))
-        records.append(record)
+        records.append((doc["slug"], record))
         entries = []
         for name in sorted(doc):
             value = doc[name]
@@ -335,8 +335,8 @@ class BulkSegment:
         their records to the sections file."""
         docs, records, path, pages = future.result()
         self.runs.append((path, pages))
-        for record in records:
-            self.sections.add(record)
+        for slug, record in records:
+            self.sections.add(record, slug=slug)
         writer = self.writer
         fields = writer.schema
         per_document = writer.perdocwriter

@@ -399,7 +399,7 @@ def _write_here(ix, articles: Iterable | None) -> int:  # noqa: ANN001
         for article in rows:
             fields, record = document(article)
             writer.add_document(**fields)
-            sections.add(record)
+            sections.add(record, slug=fields["slug"])
             count += 1
     except BaseException:
         sections.cancel()

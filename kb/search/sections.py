@@ -37,7 +37,10 @@ built where it is read):
     hashes  = array I of each word's CRC-32, sorted; entry ends: array I, same order
     entry   = marshal of (word, ((section, matches, spellings, starts as array I bytes), ...))
     file    = records, array Q of each record's start (one more: the end), array I of each
-              record's length up to its entries, trailer <QQ8s (records, table start, magic)
+              record's length up to its entries, the articles' versions (array I of each
+              document's article, array I of the documents article by article, array I of
+              where each article's documents start there, one more: the end), trailer <QQQ8s
+              (records, articles, where the tables start, magic)
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ from kb.search.snippets import reachable
 SECTIONS_FILE = "sections.kb"
 _MAGIC = b"kbsect1" + sys.byteorder[0].encode("ascii")
 _PREFIX = struct.Struct("<IIII")
-_TRAILER = struct.Struct("<QQ8s")
+_TRAILER = struct.Struct("<QQQ8s")
 _ENCODING = ("utf-8", "surrogatepass")
 
 _RUN = re.compile(r"\w+")
@@ -174,20 +177,31 @@ class SectionsWriter:
         self._file = open(Path(folder) / SECTIONS_FILE, "wb")  # noqa: SIM115 - closed in close()
         self._starts = array("Q", [0])
         self._heads = array("I")
+        self._versions: dict[str, list[int]] = {}
 
-    def add(self, record: bytes) -> None:
-        """Append the next document's record (`section_record`)."""
+    def add(self, record: bytes, *, slug: str) -> None:
+        """Append the next document's record (`section_record`); `slug` is its article's."""
         header, words, _, _ = _PREFIX.unpack_from(record)
+        self._versions.setdefault(slug, []).append(len(self._heads))
         self._file.write(record)
         self._starts.append(self._starts[-1] + len(record))
         self._heads.append(_PREFIX.size + header + 8 * words)
 
     def close(self) -> None:
-        """Write the table of records and the trailer; the file is complete."""
+        """Write the table of records, the articles' versions and the trailer; the file is
+        complete."""
         table = self._starts[-1]
-        self._file.write(self._starts.tobytes())
-        self._file.write(self._heads.tobytes())
-        self._file.write(_TRAILER.pack(len(self._heads), table, _MAGIC))
+        group_of = array("I", bytes(4 * len(self._heads)))
+        flat = array("I")
+        group_starts = array("I", [0])
+        for group, docnums in enumerate(self._versions.values()):
+            for docnum in docnums:
+                group_of[docnum] = group
+            flat.extend(docnums)
+            group_starts.append(len(flat))
+        for part in (self._starts, self._heads, group_of, flat, group_starts):
+            self._file.write(part.tobytes())
+        self._file.write(_TRAILER.pack(len(self._heads), len(self._versions), table, _MAGIC))
         self._file.close()
 
     def cancel(self) -> None:
@@ -204,18 +218,31 @@ class SectionsFile:
         size = os.fstat(fd).st_size
         if size < _TRAILER.size:
             raise ValueError(f"{path} is truncated")
-        count, table, magic = _TRAILER.unpack(os.pread(fd, _TRAILER.size, size - _TRAILER.size))
-        if magic != _MAGIC or table + 12 * count + 8 + _TRAILER.size != size:
+        count, groups, table, magic = _TRAILER.unpack(
+            os.pread(fd, _TRAILER.size, size - _TRAILER.size)
+        )
+        length = 8 * (count + 1) + 12 * count + 4 * (groups + 1)
+        if magic != _MAGIC or table + length + _TRAILER.size != size:
             raise ValueError(f"{path} is not a complete sections file of this machine")
         self.count = count
-        data = os.pread(fd, 12 * count + 8, table)
-        self._starts = array("Q", data[: 8 * (count + 1)])
-        self._heads = array("I", data[8 * (count + 1) :])
+        data = os.pread(fd, length, table)
+        at = 8 * (count + 1)
+        self._starts = array("Q", data[:at])
+        self._heads = array("I", data[at : at + 4 * count])
+        self._group_of = array("I", data[at + 4 * count : at + 8 * count])
+        self._flat = array("I", data[at + 8 * count : at + 12 * count])
+        self._group_starts = array("I", data[at + 12 * count :])
         self._fd = fd
 
     def close(self) -> None:
         """Close the file (its reader was closed)."""
         self._file.close()
+
+    def versions(self, docnum: int) -> list[int]:
+        """The documents of the same article as `docnum` (its language versions, itself
+        included), in document order: what the slug's postings give, from memory."""
+        group = self._group_of[docnum]
+        return self._flat[self._group_starts[group] : self._group_starts[group + 1]].tolist()
 
     def record(self, docnum: int) -> SectionsRecord:
         """The record of document `docnum`: its head read now, the rest when asked for."""

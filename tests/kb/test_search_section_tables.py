@@ -17,8 +17,8 @@ from kb.search.snippets import WINDOW_CANDIDATES, best_recorded_section, best_se
 def _records(folder: Path, documents: list[list[tuple[str, str, str]]]) -> SectionsFile:
     """The documents written to a sections file in `folder`, and that file opened."""
     writer = SectionsWriter(folder)
-    for sections in documents:
-        writer.add(section_record(sections))
+    for number, sections in enumerate(documents):
+        writer.add(section_record(sections), slug=f"doc-{number}")
     writer.close()
     return SectionsFile(folder / SECTIONS_FILE)
 
@@ -257,7 +257,8 @@ def _articles(count: int) -> None:
         ]
         documents.append(
             Article(
-                slug=f"doc-{i}",
+                # Two articles in three languages (en, ja, zh), then three in one.
+                slug=f"doc-{i // 3}" if i % 9 < 6 else f"solo-{i}",
                 title=f"Doc {i}",
                 lang=("en", "ja", "zh")[i % 3],
                 summary=f"summary {i}",
@@ -303,3 +304,21 @@ def test_a_damaged_sections_file_is_answered_by_the_database_then_rebuilt() -> N
     caches.searchers.forget()
     caches.results.clear()
     assert search_articles("volume pending")[0].source == "index"
+
+
+@pytest.mark.django_db
+def test_an_articles_versions_are_the_documents_of_its_slug() -> None:
+    from kb.search import caches, rebuild_index
+    from kb.search.reading import documents_with, stored_fields
+    from kb.search.sections import sections_file
+
+    _articles(40)
+    rebuild_index()
+    searcher = caches.searchers.get()
+    versions = sections_file(searcher).versions
+    several = 0
+    for docnum in range(searcher.doc_count_all()):
+        slug = stored_fields(searcher, docnum)["slug"]
+        assert versions(docnum) == documents_with(searcher, "slug", slug), slug
+        several += len(versions(docnum)) > 1
+    assert several > 10  # articles in two or three languages among them
