@@ -79,7 +79,7 @@ def _fts5_table(workdir: Path) -> tuple[sqlite3.Connection, float]:
 
     def rows():
         for article in Article.objects.iterator(chunk_size=500):
-            d = document(article)
+            d, _ = document(article)  # the fields; not the sections file's record
             yield (
                 d["slug"],
                 *(" ".join(bigram_terms(d[f])) for f in FIELDS[:-1]),

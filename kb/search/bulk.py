@@ -83,18 +83,21 @@ class _Row:
 
 def analyse_chunk(
     rows: list[dict], docbase: int, folder: str, page_postings: int = PAGE_POSTINGS
-) -> tuple[list, str, list]:
+) -> tuple[list, list, str, list]:
     """In a worker: analyse articles numbered from `docbase`; write their postings to a run
-    file in `folder`. Returns (per document: [(field, stored value or None, length)], the run
-    file, per page: (first key, last key, offset, size))."""
+    file in `folder`. Returns (per document: [(field, stored value or None, length)], per
+    document: (its slug, its record in the sections file), the run file, per page: (first
+    key, last key, offset, size))."""
     from kb.search.index import document
 
     fields = _schema()
     postings: list[tuple] = []
     docs = []
+    records = []
     for number, row in enumerate(rows):
         docnum = docbase + number
-        doc = document(_Row(row))
+        doc, record = document(_Row(row))
+        records.append((doc["slug"], record))
         entries = []
         for name in sorted(doc):
             value = doc[name]
@@ -123,7 +126,7 @@ def analyse_chunk(
             out.write(data)
             first, last = page[0], page[-1]
             pages.append(((first[0], first[1]), (last[0], last[1]), offset, len(data)))
-    return docs, path, pages
+    return docs, records, path, pages
 
 
 def encode_range(
@@ -310,9 +313,10 @@ class BulkSegment:
     worker processes (module docstring). Use: `submit` chunks in order, `take` finished ones
     (in order), then `finish` before `writer.commit()`."""
 
-    def __init__(self, writer, pool, workers: int, folder: Path) -> None:  # noqa: ANN001
+    def __init__(self, writer, pool, workers: int, folder: Path, sections) -> None:  # noqa: ANN001
         check_schema(writer.schema)
         self.writer = writer
+        self.sections = sections  # kb/search/sections.py `SectionsWriter`
         self.pool = pool
         self.workers = max(1, workers)
         self.folder = Path(tempfile.mkdtemp(prefix=".runs-", dir=folder))
@@ -327,9 +331,12 @@ class BulkSegment:
         return future
 
     def take(self, future) -> int:  # noqa: ANN001
-        """Add one finished chunk's documents (stored values, lengths) to the writer."""
-        docs, path, pages = future.result()
+        """Add one finished chunk's documents (stored values, lengths) to the writer, and
+        their records to the sections file."""
+        docs, records, path, pages = future.result()
         self.runs.append((path, pages))
+        for slug, record in records:
+            self.sections.add(record, slug=slug)
         writer = self.writer
         fields = writer.schema
         per_document = writer.perdocwriter

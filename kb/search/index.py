@@ -23,6 +23,10 @@ kb/search/healing.py). Facts it relies on:
   answer. Measured (2 200 documents, uncached queries, a loaded 2-core machine): median
   371-410 ms read against 351-401 ms mapped, 3-5 % slower; opening a searcher 2-12 ms
   against 28-30 ms.
+- Beside the segment, each folder holds the sections file (kb/search/sections.py: every
+  article's sections and a table of their words), written by the same rebuild before the
+  folder is published; a folder whose sections file is missing, truncated or of another
+  document count is not kept by the next rebuild.
 - Each folder records what it was built from: a digest of every indexed column of every
   article (an unchanged re-import rewrites nothing) and a cheap generation (count, last id,
   last change) that searches compare with the database now and then.
@@ -46,13 +50,13 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 
 from kb.analysis import bigram_analyzer, has_kana, japanese_analyzer
-from kb.search.snippets import section_filters
+from kb.search.sections import SECTIONS_FILE, SectionsFile, SectionsWriter, section_record
 
 logger = logging.getLogger(__name__)
 
 # Bump when the schema or an analyzer changes what it emits: the index is then rebuilt in a
 # new folder next to the old one.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def schema() -> Schema:
@@ -62,10 +66,9 @@ def schema() -> Schema:
         title=STORED(),
         lang=ID(stored=True),
         summary=STORED(),
-        sections=STORED(),
-        # A long document's filter per section of the words it holds: a search scans only
-        # the sections that can be the best one (kb/search/snippets.py, `section_filters`).
-        section_filters=STORED(),
+        # The sections (anchors, titles, texts) and a table of their words are not stored
+        # here but in the sections file beside the segment (kb/search/sections.py): every
+        # hit read decompresses all its stored fields, and only the hits shown need them.
         title_text=TEXT(analyzer=bigram_analyzer(), field_boost=3.0),
         symptom_text=TEXT(analyzer=bigram_analyzer(), field_boost=2.5),
         keyword_text=TEXT(analyzer=bigram_analyzer(), field_boost=2.0),
@@ -88,8 +91,9 @@ def _section_records(article) -> list[tuple[str, str, str]]:  # noqa: ANN001
     return records
 
 
-def document(article) -> dict[str, object]:  # noqa: ANN001
-    """The index document of one article: stored fields to show, text fields to search."""
+def document(article) -> tuple[dict[str, object], bytes]:  # noqa: ANN001
+    """The index document of one article (stored fields to show, text fields to search) and
+    its record in the sections file."""
     sections = _section_records(article)
     body = "\n".join(text for _, _, text in sections)
     keywords = " \n".join(str(k) for k in article.keywords or [])
@@ -99,19 +103,18 @@ def document(article) -> dict[str, object]:  # noqa: ANN001
     if article.lang == "ja":
         japanese = [article.title, body]
     japanese += [s for s in (*(article.keywords or []), *(article.symptoms or [])) if has_kana(s)]
-    return {
+    fields = {
         "slug": article.slug,
         "title": article.title,
         "lang": article.lang,
         "summary": article.summary,
-        "sections": sections,
-        "section_filters": section_filters([text for _, _, text in sections]),
         "title_text": article.title,
         "symptom_text": symptoms,
         "keyword_text": keywords,
         "body_text": f"{article.summary}\n{body}",
         "ja_text": "\n".join(japanese),
     }
+    return fields, section_record(sections)
 
 
 # --- location -----------------------------------------------------------------------------
@@ -327,13 +330,13 @@ def rebuild_locked(
         # articles, most of an unchanged re-import) would only confirm it. Every save moves
         # the generation (a new id, a count, updated_at); a different one is checked below.
         try:
-            return storage(current).open_index().doc_count()
+            return _usable_count(current)
         except Exception:  # noqa: BLE001 - damaged on disk: checked and rebuilt below
             logger.warning("search index at %s is damaged; rebuilding it", current)
     digest = _database_digest() if articles is None else None
     if not force and digest is not None and read_mark(current, SOURCE_FILE) == digest:
         try:
-            count = storage(current).open_index().doc_count()
+            count = _usable_count(current)
         except Exception:  # noqa: BLE001 - damaged on disk: rebuild below
             logger.warning("search index at %s is damaged; rebuilding it", current)
         else:
@@ -362,6 +365,17 @@ def rebuild_locked(
     return count
 
 
+def _usable_count(folder: Path) -> int:
+    """The documents of the index in `folder`; raises when it or its sections file is
+    damaged (searches would fail: the rebuild must not keep it)."""
+    index = storage(folder).open_index()
+    sections = SectionsFile(folder / SECTIONS_FILE)
+    sections.close()
+    if sections.count != index.doc_count_all():
+        raise ValueError(f"{folder}: the sections file does not match the index")
+    return index.doc_count()
+
+
 _INDEXED_FIELDS = ("slug", "title", "lang", "summary", "html", "keywords", "tags", "symptoms")
 # Whoosh keeps postings in memory up to this size before sorting them out to temporary runs
 # and merging those (its default is 128 MB). 10 000 real articles produce about as much.
@@ -380,13 +394,18 @@ def _write_here(ix, articles: Iterable | None) -> int:  # noqa: ANN001
         rows = Article.objects.only(*_INDEXED_FIELDS).iterator(chunk_size=500)
     count = 0
     writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    sections = SectionsWriter(Path(ix.storage.folder))
     try:
         for article in rows:
-            writer.add_document(**document(article))
+            fields, record = document(article)
+            writer.add_document(**fields)
+            sections.add(record, slug=fields["slug"])
             count += 1
     except BaseException:
+        sections.cancel()
         writer.cancel()
         raise
+    sections.close()
     writer.commit()
     return count
 
@@ -411,8 +430,9 @@ def _write_in_parallel(ix, workers: int) -> int:  # noqa: ANN001
         initializer=import_pool.setup,
         initargs=(os.getpid(),),
     )
+    sections = SectionsWriter(Path(ix.storage.folder))
     try:
-        bulk = BulkSegment(writer, pool, workers, Path(ix.storage.folder))
+        bulk = BulkSegment(writer, pool, workers, Path(ix.storage.folder), sections)
         pending: deque = deque()
         chunk: list[dict] = []
         for row in rows:
@@ -429,9 +449,11 @@ def _write_in_parallel(ix, workers: int) -> int:  # noqa: ANN001
         bulk.finish()
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
+        sections.cancel()
         writer.cancel()
         raise
     pool.shutdown(wait=True)
+    sections.close()
     writer.commit()
     return count
 

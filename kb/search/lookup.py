@@ -30,8 +30,9 @@ from kb.search.healing import check_freshness, schedule_heal
 from kb.search.hits import SearchHit
 from kb.search.languages import one_version_per_article, preferred_language
 from kb.search.query import build_query, prepare_query
-from kb.search.reading import documents_with, lengths_in_memory, one_query, stored_fields
-from kb.search.snippets import SNIPPET_CHARS, Needles, best_filtered_section, needles, shorten
+from kb.search.reading import lengths_in_memory, one_query, stored_fields
+from kb.search.sections import SectionsFile, sections_file
+from kb.search.snippets import SNIPPET_CHARS, Needles, best_recorded_section, needles, shorten
 from kb.search.union import SparseArrayUnionMatcher, SparseUnionOr
 
 logger = logging.getLogger(__name__)
@@ -93,42 +94,50 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
         if result.score < RELATIVE_CUTOFF * top_score:
             break  # the rest matched only a stray common word: noise, not answers
         ranked.append((result.docnum, result.score))
-    stored: dict[tuple[str, str], dict] = {}
+    # (slug, language) -> (document number, stored fields) of the versions kept
+    stored: dict[tuple[str, str], tuple[int, dict]] = {}
     hits = []
-    for fields, score in _first_articles(searcher, ranked, limit=limit):
-        stored[(fields["slug"], fields["lang"])] = fields
+    for docnum, fields, score in _first_articles(searcher, ranked, limit=limit):
+        stored[(fields["slug"], fields["lang"])] = (docnum, fields)
         hits.append(_hit(fields, score=round(float(score), 4)))
 
     def translation(hit: SearchHit) -> SearchHit | None:
-        # The hit's article in the reader's language, found in the index by its slug alone:
-        # a slug has a version or three, while `document(slug=, lang=)` intersects them with
+        # The hit's article in the reader's language, among the versions of its article: a
+        # slug has a version or three, while `document(slug=, lang=)` intersects them with
         # the language's postings, thousands of documents (22 ms a call in cProfile).
-        for docnum in documents_with(searcher, "slug", hit.slug):
+        for docnum in sections_file(searcher).versions(stored[(hit.slug, hit.lang)][0]):
             fields = stored_fields(searcher, docnum)
             if fields["lang"] == lang:
-                stored[(hit.slug, lang)] = fields
+                stored[(hit.slug, lang)] = (docnum, fields)
                 return replace(hit, title=fields["title"], lang=lang)
         return None
 
     chosen = one_version_per_article(hits, lang=lang, translation=translation)[:limit]
     pattern = needles(prepared)
-    pointed = [_pointed(stored[(hit.slug, hit.lang)], hit.score, pattern) for hit in chosen]
+    recorded = sections_file(searcher) if chosen else None
+    pointed = [
+        _pointed(*stored[(hit.slug, hit.lang)], hit.score, pattern, recorded) for hit in chosen
+    ]
     # Once more, now that each hit has its section: links to a version that is not English
     # carry its language (one version per slug already, so nothing else changes).
     return one_version_per_article(pointed, lang=lang)
 
 
 def _first_articles(searcher, ranked: list[tuple[int, float]], *, limit: int) -> list:  # noqa: ANN001
-    """The stored fields and scores of the versions in `ranked` of its first `limit` articles,
-    in rank order.
+    """(document number, stored fields, score) of the versions in `ranked` of its first
+    `limit` articles, in rank order.
 
     Folding keeps the first `limit` articles (slugs) in the order they first appear, each with
     its versions found, so the versions of later articles never change the answer. Their
-    stored fields (sections included, zlib-compressed) were read all the same: up to 30 per
+    stored fields (zlib-compressed; sections included, before they moved to their own file)
+    were read all the same: up to 30 per
     query, several milliseconds for a long document. Here a found version's slug is read
-    only until `limit` articles are known; the other versions of those articles are found by
-    the slug's postings (one to three documents), not by reading every hit.
+    only until `limit` articles are known; the other versions of those articles are found in
+    the sections file's table of versions (kb/search/sections.py; the slug's postings before
+    it: a term look-up and a read each, 0.7 ms of the slowest queries), not by reading every
+    hit.
     """
+    versions = sections_file(searcher).versions
     position = {docnum: i for i, (docnum, _) in enumerate(ranked)}
     fields_at: dict[int, dict] = {}
     kept: set[int] = set()
@@ -138,17 +147,17 @@ def _first_articles(searcher, ranked: list[tuple[int, float]], *, limit: int) ->
             break
         if i in kept:
             continue  # another version of an article already kept
-        fields = fields_at[i] = stored_fields(searcher, docnum)
+        fields_at[i] = stored_fields(searcher, docnum)
         articles += 1
         kept.add(i)
-        for version in documents_with(searcher, "slug", fields["slug"]):
+        for version in versions(docnum):
             if version in position:
                 kept.add(position[version])
     chosen = sorted(kept)
     for i in chosen:
         if i not in fields_at:
             fields_at[i] = stored_fields(searcher, ranked[i][0])
-    return [(fields_at[i], ranked[i][1]) for i in chosen]
+    return [(ranked[i][0], fields_at[i], ranked[i][1]) for i in chosen]
 
 
 def top_hits(searcher, whoosh_query: Query, *, limit: int):  # noqa: ANN001, ANN201
@@ -188,11 +197,11 @@ def _hit(fields: dict, *, score: float) -> SearchHit:
     )
 
 
-def _pointed(fields: dict, score: float, pattern: Needles | None) -> SearchHit:
-    """The hit shown for stored fields: pointed at its best section, with a snippet from it."""
-    section_id, section_title, snippet = best_filtered_section(
-        fields["sections"], fields.get("section_filters"), pattern
-    )
+def _pointed(
+    docnum: int, fields: dict, score: float, pattern: Needles | None, recorded: SectionsFile
+) -> SearchHit:
+    """The hit shown for a document: pointed at its best section, with a snippet from it."""
+    section_id, section_title, snippet = best_recorded_section(recorded.record(docnum), pattern)
     if not snippet:
         snippet = html.escape(shorten(fields.get("summary") or "", SNIPPET_CHARS))
     url = article_path(fields["slug"])

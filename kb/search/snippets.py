@@ -1,6 +1,6 @@
 """Which section of a found article to point at, and the snippet shown from it.
 
-Sections are stored in the index as (anchor, title, text) as the author wrote them, so a
+Sections are kept beside the index as (anchor, title, text) as the author wrote them, so a
 snippet shows the author's words; matching ignores case. Snippets are HTML: the text is
 escaped and only our own <mark> tags are added.
 
@@ -27,30 +27,27 @@ per match was most of their time.
 
 Even so the scan costs about 19 ns a character, and a hit's best section is chosen among all
 its sections: at 10 000 real documents the slowest queries scanned 200-350 KB a query, two
-thirds of it in sections not shown. So long documents carry, per section, a Bloom filter of
-the words a query can match there (`section_filters`, written at index time). It bounds a
-section's distinct words from above; sections are scanned best bound first and the scan stops
-when no bound left can reach the best count found: the same section and snippet as a scan of
-every section, scanning a few of them. Measured, and not kept: an exact table of every
-section's words (counts and spellings) chose the section without any scan, but it is about as
-large as the text, and the stored fields of every hit read (found, not only shown) grew by
-that much: what the scan saved was spent decompressing and unpickling it.
+thirds of it in sections not shown. So the rebuild writes a table of each section's words
+beside the index (kb/search/sections.py), and `best_recorded_section` counts the query's
+matches from it: the same section and snippet as `best_section`, the scan of every section,
+which stays for the sections without a table and for queries of one CJK character.
+Measured before, and not kept: a Bloom filter per section in the stored fields (scan only
+the sections whose bound can win), and an exact table in the stored fields, which every hit
+read (found, not only shown) decompressed and unpickled, spending what the scan saved.
 """
 
 from __future__ import annotations
 
 import bisect
 import html
-import math
 import re
-import zlib
-from collections import Counter
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import starmap
 from operator import itemgetter
 
-from kb.analysis import _CJK, bigram_spans, fold, has_cjk
+from kb.analysis import bigram_spans, fold, has_cjk
 
 SNIPPET_CHARS = 240
 # A snippet's window opens this many characters before the match it is built around.
@@ -70,9 +67,10 @@ class Needles:
 
     lower: re.Pattern[str]  # for lower-cased text: plain literals, boundaries in the pattern
     anycase: re.Pattern[str]  # for text whose lower case changes its length
-    # Per word, the hashes of its key in a section filter (`section_filters`) and of its
-    # second, third... spelling; None when a word is one CJK character (filters hold bigrams).
-    keys: tuple[tuple[tuple[int, int], tuple[tuple[int, int], ...]], ...] | None = None
+    # The words in the order of the patterns' alternation, each with True when it is a Latin
+    # word (else a CJK bigram), for the tables of the sections file (kb/search/sections.py);
+    # None when a word is one CJK character (the tables hold bigrams).
+    table: tuple[tuple[str, bool], ...] | None = None
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every match in `text`, left to right, offsets into `text` as given."""
@@ -95,21 +93,13 @@ def needles(prepared: str) -> Needles | None:
         (rf"{re.escape(w)}(?<!\w{re.escape(w)})\b" if w in latin else re.escape(w)) for w in chosen
     ]
     anycase = [(rf"\b{re.escape(w)}\b" if w in latin else re.escape(w)) for w in chosen]
-    keys = None
+    table = None
     if all(len(w) == 2 for w in chosen if w not in latin):  # noqa: PLR2004 - CJK bigrams
-        keys = tuple(
-            (
-                _key_hashes(w),
-                tuple(_key_hashes(f"{w}\x01{n}") for n in range(2, 2 + SPELLING_KEYS))
-                if w in latin
-                else (),
-            )
-            for w in chosen
-        )
+        table = tuple((w, w in latin) for w in chosen)
     return Needles(
         lower=re.compile("|".join(lower)),
         anycase=re.compile("|".join(anycase), re.IGNORECASE),
-        keys=keys,
+        table=table,
     )
 
 
@@ -139,171 +129,117 @@ def best_section(
     return section_id, title, snippet_at(text, found)
 
 
-# --- which sections can hold the best match: filters written at index time ------------------
+def best_recorded_section(record, words: Needles | None) -> tuple[str, str, str]:  # noqa: ANN001
+    """`best_section` from a document's record in the sections file (kb/search/sections.py):
+    the same section and snippet, counted from the tables of the query's words, with only
+    the chosen section's text read and no section scanned but those without a table.
 
-# Documents with fewer characters in their sections get no filters: scanning them all costs
-# at most about 0.15 ms (19 ns a character).
-FILTER_MIN_CHARS = 8192
-FILTER_BITS_PER_KEY = 12  # two hashes: about 2 % of absent words pass
-CHAR_BITS = 7  # a filter is a str of code points below 128: pickled as one byte each
-SPELLING_KEYS = 4  # spellings of a word counted exactly, beyond that "many"
-_RUN = re.compile(r"\w+")
-_CJK_RUN = re.compile(rf"[{_CJK}]{{2,}}")
-# A Latin word of a query: what `bigram_spans` yields outside CJK runs (`_WORD_RE`).
-_LATIN_WORD = re.compile(rf"[^\W_{_CJK}]{{2,}}")
-
-
-def _key_hashes(key: str) -> tuple[int, int]:
-    """Two hashes of a filter key that every process agrees on (str hashes are salted)."""
-    data = key.encode("utf-8")
-    return zlib.crc32(data), zlib.adler32(data) | 1
-
-
-def section_filters(texts: Sequence[str]) -> list[str] | None:
-    """For a long document, one Bloom filter per section of what a query word can match
-    there, so that a search scans only the sections that can hold its best match.
-
-    A section's keys: each Latin word (a maximal run of word characters of the lower-cased
-    text, as `Needles` matches them) a query word can equal; `word\x01n` when the section
-    writes it in n >= 2 ways; each CJK bigram. An empty filter marks a section whose lower
-    case has another length (searched case-insensitively): always scanned. None for a
-    document shorter than FILTER_MIN_CHARS.
+    Latin words' counts are exact. A section's bigrams may overlap, so their counts are an
+    upper bound until its matches are resolved (`_bigram_matches`, a Python step per
+    occurrence: 1-2 ms a query for the common bigrams of long Japanese documents); sections
+    are resolved best bound first, and only while a bound can still beat the best key found.
     """
-    if sum(map(len, texts)) < FILTER_MIN_CHARS:
-        return None
-    filters = []
-    latin: dict[str, bool] = {}
-    for text in texts:
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            filters.append("")
-            continue
-        runs = _RUN.findall(lowered)
-        keys = set()
-        for term in set(runs):
-            wanted = latin.get(term)
-            if wanted is None:
-                wanted = latin[term] = _LATIN_WORD.fullmatch(term) is not None
-            if wanted:
-                keys.add(term)
-        if lowered != text:  # otherwise every word is written in lower case: one spelling
-            written = _RUN.findall(text)
-            if list(map(str.lower, written)) != runs:
-                slices = list(starmap(slice, map(_SPAN, _RUN.finditer(lowered))))
-                written = list(map(text.__getitem__, slices))
-            spellings = Counter(map(itemgetter(0), set(zip(runs, written, strict=True))))
-            for term, count in spellings.items():
-                if count > 1 and term in keys:
-                    keys.update(f"{term}\x01{n}" for n in range(2, count + 1))
-        for run in _CJK_RUN.findall(lowered):
-            keys.update(
-                map(run.__getitem__, map(slice, range(len(run) - 1), range(2, len(run) + 1)))
-            )
-        filters.append(_bloom(keys))
-    return filters
-
-
-def _bloom(keys: set[str]) -> str:
-    size = max(1, -(-len(keys) * FILTER_BITS_PER_KEY // CHAR_BITS))
-    bits = size * CHAR_BITS
-    cells = bytearray(size)
-    # `_key_hashes` of every key, computed in C.
-    data = list(map(str.encode, keys))
-    for first, step in zip(map(zlib.crc32, data), map(zlib.adler32, data), strict=True):
-        position = first % bits
-        cells[position // CHAR_BITS] |= 1 << (position % CHAR_BITS)
-        position = (first + (step | 1)) % bits
-        cells[position // CHAR_BITS] |= 1 << (position % CHAR_BITS)
-    return cells.decode("ascii")
-
-
-def _holds(bloom: str, bits: int, hashes: tuple[int, int]) -> bool:
-    first, step = hashes
-    position = first % bits
-    if not ord(bloom[position // CHAR_BITS]) >> (position % CHAR_BITS) & 1:
-        return False
-    position = (first + step) % bits
-    return bool(ord(bloom[position // CHAR_BITS]) >> (position % CHAR_BITS) & 1)
-
-
-def best_filtered_section(
-    sections: Sequence[tuple[str, str, str]], filters: Sequence[str] | None, words: Needles | None
-) -> tuple[str, str, str]:
-    """`best_section`, scanning only the sections whose filters say they can win.
-
-    A filter gives each section an upper bound of its distinct words (a Bloom filter has no
-    false negatives, and a word's spellings are keys of their own). Sections are scanned in
-    the order of their bounds; once a bound is below the best distinct count found, no
-    section left can be chosen. Matches are not in the filter, so every section whose bound
-    equals the best count is scanned (more matches would win).
-    """
-    if filters is None or words is None or words.keys is None or not sections:
-        return best_section(sections, words)
-    bounds = _bounds(filters, words.keys)
-    best, best_key, best_found = None, (0, 0), None
-    for position in sorted(range(len(sections)), key=lambda i: (-bounds[i], i)):
-        if bounds[position] == 0 or bounds[position] < best_key[0]:
-            break  # sorted by bound: no section left can be chosen
-        text = sections[position][2]
-        found = words.spans(text)
-        if not found:
-            continue
-        key = (len(set(map(text.__getitem__, starmap(slice, found)))), len(found))
-        if key > best_key or (key == best_key and position < best):
-            best, best_key, best_found = position, key, found
-    if best is None:
+    if words is None or not len(record):
         return "", "", ""
-    section_id, title, text = sections[best]
-    return section_id, title, snippet_at(text, best_found)
-
-
-def _bounds(
-    filters: Sequence[str], keys: tuple[tuple[tuple[int, int], tuple[tuple[int, int], ...]], ...]
-) -> list[float]:
-    """Each section's upper bound of distinct words: `_holds` of every key, inlined.
-
-    The bounds of every section of a long document are computed for each hit shown (at
-    10 000 documents, about 1 000 filter look-ups a query); a function call per look-up was
-    half their cost. A filter is read as bytes, whose items are ints already.
-    """
-    many = math.inf  # a section the filter does not describe, or a word of many spellings
-    bounds: list[float] = []
-    for bloom in filters:
-        if not bloom:
-            bounds.append(many)
+    if words.table is None:
+        return best_section(record.sections(), words)
+    count = len(record)
+    # Per section, (distinct words as written, matches): exact for Latin words; with the
+    # bigrams' occurrences added, an upper bound.
+    exact = [[0, 0] for _ in range(count)]
+    bound = [[0, 0] for _ in range(count)]
+    latin: dict[int, list[tuple[bytes, int]]] = {}
+    bigrams: dict[int, list[tuple[bytes, str]]] = {}
+    for word, is_latin in words.table:
+        entry = record.entry(word)
+        if entry is None:
             continue
-        cells = bloom.encode("ascii")
-        bits = len(cells) * CHAR_BITS
-        bound: float = 0
-        for (first, step), spellings in keys:
-            position = first % bits
-            if not cells[position // CHAR_BITS] >> position % CHAR_BITS & 1:
-                continue
-            position = (first + step) % bits
-            if not cells[position // CHAR_BITS] >> position % CHAR_BITS & 1:
-                continue
-            bound += 1
-            for first, step in spellings:  # noqa: B020, PLW2901 - the spelling's own hashes
-                position = first % bits
-                if not cells[position // CHAR_BITS] >> position % CHAR_BITS & 1:
-                    break
-                position = (first + step) % bits
-                if not cells[position // CHAR_BITS] >> position % CHAR_BITS & 1:
-                    break
-                bound += 1
+        for section, found, spellings, starts in entry:
+            counts = bound[section]
+            counts[0] += spellings
+            counts[1] += found
+            if is_latin:
+                counts = exact[section]
+                counts[0] += spellings
+                counts[1] += found
+                latin.setdefault(section, []).append((starts, len(word)))
             else:
-                if spellings:
-                    bound = many
-        bounds.append(bound)
-    return bounds
+                bigrams.setdefault(section, []).append((starts, word))
+    scanned: dict[int, list[tuple[int, int]]] = {}
+    for section, tabled in enumerate(record.tabled):
+        if not tabled:
+            text = record.text(section)
+            found = scanned[section] = words.spans(text)
+            distinct = len(set(map(text.__getitem__, starmap(slice, found))))
+            exact[section] = bound[section] = [distinct, len(found)]
+    best, best_key = -1, (0, 0)
+    taken: list[int] = []
+    candidates = sorted(
+        (-counts[0], -counts[1], section) for section, counts in enumerate(bound) if counts[1]
+    )
+    for minus_distinct, minus_matches, section in candidates:
+        if (-minus_distinct, -minus_matches) < best_key:
+            break  # sorted by bound: no section left can be chosen
+        distinct, found = exact[section]
+        lists = bigrams.get(section)
+        starts: list[int] = []
+        if lists is not None:
+            starts, seen = _bigram_matches(lists)
+            distinct, found = distinct + seen, found + len(starts)
+        key = (distinct, found)
+        if key > best_key or (key == best_key and section < best):
+            best, best_key, taken = section, key, starts
+    if best < 0:
+        return "", "", ""
+    found = scanned.get(best)
+    if found is None:
+        found = [(start, start + 2) for start in reachable(taken)]
+        for starts, length in latin.get(best, ()):
+            found.extend((start, start + length) for start in array("I", starts))
+        found.sort()
+    return record.ids[best], record.titles[best], snippet_at(record.text(best), found)
+
+
+def _bigram_matches(lists: list[tuple[bytes, str]]) -> tuple[list[int], int]:
+    """The starts of the bigrams the query's pattern matches in a section, given every start
+    of each bigram, and how many distinct bigrams they are.
+
+    The regular expression engine takes the leftmost match and goes on after its end, so of
+    two overlapping occurrences (巨页 and 页面 in 巨页面) the first is matched. Two bigrams never
+    start at the same place (the two characters there are the bigram)."""
+    candidates = sorted((start, word) for starts, word in lists for start in array("I", starts))
+    taken: list[int] = []
+    seen: set[str] = set()
+    free = 0
+    for start, word in candidates:
+        if start >= free:
+            taken.append(start)
+            seen.add(word)
+            free = start + 2
+    return taken, len(seen)
+
+
+def reachable(starts: list[int]) -> list[int]:
+    """Of the sorted starts of one word's matches in a section, those a snippet can read.
+
+    The snippet's windows open around the section's first WINDOW_CANDIDATES matches and read
+    SNIPPET_CHARS past the last of them (`snippet_at`). Each of those matches is among its
+    own word's first WINDOW_CANDIDATES, and the section's WINDOW_CANDIDATES-th match starts no
+    later than any word's own: so a word's later matches, from its own WINDOW_CANDIDATES-th
+    start plus SNIPPET_CHARS on, are never read, whatever the other words' matches are.
+    """
+    if len(starts) <= WINDOW_CANDIDATES:
+        return starts
+    reach = starts[WINDOW_CANDIDATES - 1] + SNIPPET_CHARS
+    return starts[: bisect.bisect_left(starts, reach)]
 
 
 def snippet_at(text: str, found: Sequence[tuple[int, int]]) -> str:
     """The window of text with the most matches, escaped, matches wrapped in <mark>.
 
     `found` holds the matches' (start, end) in text order. Each candidate window is counted
-    with two pointers that only move forward, so choosing the window costs one pass over the
-    matches.
+    with two pointers that only move forward (each moved by bisection from where it stood),
+    so choosing the window costs one pass over the matches.
     """
     if len(found) > WINDOW_CANDIDATES:
         # The windows open around the first WINDOW_CANDIDATES matches and end at most
@@ -316,11 +252,9 @@ def snippet_at(text: str, found: Sequence[tuple[int, int]]) -> str:
     best_count = -1
     low = high = 0
     for position in starts[:WINDOW_CANDIDATES]:
-        window_start = max(0, position - LEAD_CHARS)
-        while low < len(starts) and starts[low] < window_start:
-            low += 1
-        while high < len(starts) and starts[high] < window_start + SNIPPET_CHARS:
-            high += 1
+        window_start = position - LEAD_CHARS if position > LEAD_CHARS else 0
+        low = bisect.bisect_left(starts, window_start, low)
+        high = bisect.bisect_left(starts, window_start + SNIPPET_CHARS, high)
         if high - low > best_count:
             best_count = high - low
             start, anchor = window_start, position

@@ -187,14 +187,14 @@ def test_the_first_articles_keep_every_version_of_them_and_no_other() -> None:
             found = top_hits(searcher, query, limit=30)
         top = found[0].score
         ranked = [(hit.docnum, hit.score) for hit in found if hit.score >= RELATIVE_CUTOFF * top]
-        every = [(searcher.stored_fields(docnum), score) for docnum, score in ranked]
+        every = [(d, searcher.stored_fields(d), score) for d, score in ranked]
         for limit in (1, 2, 3, 5, 10):
             slugs: list[str] = []
-            for fields, _ in every:
+            for _, fields, _ in every:
                 if fields["slug"] not in slugs:
                     slugs.append(fields["slug"])
             first = set(slugs[:limit])
-            expected = [(f, score) for f, score in every if f["slug"] in first]
+            expected = [(d, f, score) for d, f, score in every if f["slug"] in first]
             assert _first_articles(searcher, ranked, limit=limit) == expected, (text, limit)
             checked += len(expected) > len(first)  # some article had several versions
     assert checked

@@ -1,9 +1,8 @@
-"""Snippets and section bounds computed with less work give what the plain computation gives."""
+"""Snippets computed with less work give what the plain computation gives."""
 
 from __future__ import annotations
 
 import html
-import math
 import random
 import re
 
@@ -13,7 +12,6 @@ from kb.search.snippets import (
     SNIPPET_CHARS,
     WINDOW_CANDIDATES,
     needles,
-    section_filters,
     snippet_at,
 )
 
@@ -56,39 +54,3 @@ def test_matches_past_the_reach_change_no_snippet() -> None:
     within = [span for span in found if span[0] < reach]
     assert len(within) < len(found)
     assert snippet_at(text, found) == snippet_at(text, within)
-
-
-def _bounds_one_by_one(filters: list[str], keys) -> list[float]:  # noqa: ANN001
-    bounds: list[float] = []
-    for bloom in filters:
-        if not bloom:
-            bounds.append(math.inf)
-            continue
-        bits = len(bloom) * snippets.CHAR_BITS
-        bound: float = 0
-        for hashes, spellings in keys:
-            if snippets._holds(bloom, bits, hashes):  # noqa: SLF001
-                bound += 1
-                held = 0
-                for more in spellings:
-                    if not snippets._holds(bloom, bits, more):  # noqa: SLF001
-                        break
-                    held += 1
-                bound = math.inf if spellings and held == len(spellings) else bound + held
-        bounds.append(bound)
-    return bounds
-
-
-def test_bounds_are_the_filters_look_ups_key_by_key(monkeypatch) -> None:  # noqa: ANN001
-    monkeypatch.setattr(snippets, "FILTER_MIN_CHARS", 0)
-    rng = random.Random(3)
-    vocabulary = [*WORDS, "POD", "Pod", "pOd", "poD", "PoD", "İ", "LIST", "List"]
-    for _ in range(200):
-        texts = [
-            " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 60)))
-            for _ in range(rng.randint(1, 5))
-        ]
-        filters = section_filters(texts)
-        for query in ("the list in", "pod", "巨页 设置", "pod list the x"):
-            keys = needles(query).keys
-            assert snippets._bounds(filters, keys) == _bounds_one_by_one(filters, keys)  # noqa: SLF001

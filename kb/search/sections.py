@@ -1,0 +1,319 @@
+"""Each article's sections, kept beside the index with a table of the words each one holds.
+
+A hit shown points at its best section (the most distinct query words as written, then the
+most matches, then the earliest) with a snippet around its densest window of matches
+(kb/search/snippets.py). Found by scanning the text, that cost about 19 ns a character, and
+the text came out of Whoosh's stored fields, which decompress every section of a document
+for every hit read. cProfile of the slowest tenth of the benchmark's queries (10 000 real
+documents) put 5.5 of their 17 ms in choosing sections and snippets (the scan 2.0 ms) and
+3.3 ms in stored fields (zlib of whole long documents).
+
+So the rebuild writes, per document, one record in a file of its own beside the segment
+(`SECTIONS_FILE`), read only for the hits shown:
+
+- each section's anchor, title and text (UTF-8): a hit reads only the section it shows;
+- a table of the words a query can match in each section, looked up by the query's words:
+  for a Latin word (a whole run of word characters of the lower-cased text, which is what
+  the query's pattern matches), its matches, its spellings as written ("The" and "the" are
+  two) and where it starts; for a CJK bigram, where it starts. Latin matches never overlap,
+  so their counts are exact; bigrams can ("巨页面" holds 巨页 and 页面, and the pattern takes
+  the first), so the matches are resolved from the starts, left to right, as the regular
+  expression engine takes them. The section and snippet are then exactly a scan's, with
+  no scan: `best_recorded_section`.
+- A Latin word's starts are kept only as far as a snippet can read them, whatever the
+  other words of the query (`reachable` in kb/search/snippets.py); its count is of all.
+
+A section whose lower case has another length (a few characters such as "İ" grow) has no
+table: it is scanned case-insensitively, as before. A record is found by the document's
+number, from a table at the end of the file read once per reader; inside a record, words
+are found by bisection in their sorted CRC-32s and checked against the word stored with
+the entry, so only the query's words are decoded.
+
+Layout (integers in this machine's byte order, marked in the file's magic: the index is
+built where it is read):
+    record  = prefix, header, hashes, entry ends, entries, texts
+    prefix  = struct <IIII: header, words, entries and texts lengths in bytes
+    header  = marshal of (anchors, titles, each text's end in texts, per section 1 if tabled)
+    hashes  = array I of each word's CRC-32, sorted; entry ends: array I, same order
+    entry   = marshal of (word, ((section, matches, spellings, starts as array I bytes), ...))
+    file    = records, array Q of each record's start (one more: the end), array I of each
+              record's length up to its entries, the articles' versions (array I of each
+              document's article, array I of the documents article by article, array I of
+              where each article's documents start there, one more: the end), trailer <QQQ8s
+              (records, articles, where the tables start, magic)
+"""
+
+from __future__ import annotations
+
+import bisect
+import marshal
+import os
+import re
+import struct
+import sys
+import zlib
+from array import array
+from collections.abc import Sequence
+from itertools import starmap
+from operator import itemgetter
+from pathlib import Path
+
+from whoosh.reading import ReaderClosed
+
+from kb.analysis import _CJK
+from kb.search.snippets import reachable
+
+SECTIONS_FILE = "sections.kb"
+_MAGIC = b"kbsect1" + sys.byteorder[0].encode("ascii")
+_PREFIX = struct.Struct("<IIII")
+_TRAILER = struct.Struct("<QQQ8s")
+_ENCODING = ("utf-8", "surrogatepass")
+
+_RUN = re.compile(r"\w+")
+_CJK_RUN = re.compile(rf"[{_CJK}]{{2,}}")
+# A Latin word of a query: what `bigram_spans` yields outside CJK runs (`_WORD_RE`).
+_LATIN_WORD = re.compile(rf"[^\W_{_CJK}]{{2,}}")
+_SPAN = re.Match.span
+
+
+def _hash(word: str) -> int:
+    return zlib.crc32(word.encode(*_ENCODING))
+
+
+def _section_words(text: str, latin_words: dict[str, bool]) -> dict[str, tuple] | None:
+    """word -> (matches, spellings, starts) of one section; None when its lower case has
+    another length (no table: scanned at search time)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return None
+    spans = list(map(_SPAN, _RUN.finditer(lowered)))
+    slices = list(starmap(slice, spans))
+    runs = list(map(lowered.__getitem__, slices))
+    starts: dict[str, list[int]] = {}
+    for run, start in zip(runs, map(itemgetter(0), spans), strict=True):
+        found = starts.get(run)
+        if found is None:
+            starts[run] = [start]
+        else:
+            found.append(start)
+    spellings: dict[str, set[str]] = {}
+    if lowered != text:  # otherwise every word is written in lower case: one spelling each
+        for run, written in zip(runs, map(text.__getitem__, slices), strict=True):
+            spellings.setdefault(run, set()).add(written)
+    words: dict[str, tuple] = {}
+    for run, found in starts.items():
+        wanted = latin_words.get(run)
+        if wanted is None:
+            wanted = latin_words[run] = _LATIN_WORD.fullmatch(run) is not None
+        if wanted:
+            written = spellings.get(run)
+            words[run] = (len(found), len(written) if written else 1, reachable(found))
+    bigrams: dict[str, list[int]] = {}
+    for match in _CJK_RUN.finditer(lowered):
+        run, base = match.group(), match.start()
+        for i in range(len(run) - 1):
+            bigram = run[i : i + 2]
+            found = bigrams.get(bigram)
+            if found is None:
+                bigrams[bigram] = [base + i]
+            else:
+                found.append(base + i)
+    for bigram, found in bigrams.items():
+        words[bigram] = (len(found), 1, found)
+    return words
+
+
+def section_record(sections: Sequence[tuple[str, str, str]]) -> bytes:
+    """One document's record in the sections file: its sections and their words' table."""
+    texts = [text.encode(*_ENCODING) for _, _, text in sections]
+    ends = []
+    total = 0
+    for data in texts:
+        total += len(data)
+        ends.append(total)
+    tabled = bytearray()
+    table: dict[str, list[tuple]] = {}
+    latin_words: dict[str, bool] = {}
+    for number, (_, _, text) in enumerate(sections):
+        words = _section_words(text, latin_words)
+        tabled.append(words is not None)
+        for word, (matches, spellings, starts) in (words or {}).items():
+            entry = (number, matches, spellings, array("I", starts).tobytes())
+            table.setdefault(word, []).append(entry)
+    ordered = sorted((_hash(word), word) for word in table)
+    entries = [marshal.dumps((word, tuple(table[word]))) for _, word in ordered]
+    entry_ends = array("I")
+    total = 0
+    for data in entries:
+        total += len(data)
+        entry_ends.append(total)
+    header = marshal.dumps(
+        (
+            tuple(section_id for section_id, _, _ in sections),
+            tuple(title for _, title, _ in sections),
+            tuple(ends),
+            bytes(tabled),
+        )
+    )
+    entries_data = b"".join(entries)
+    texts_data = b"".join(texts)
+    return b"".join(
+        (
+            _PREFIX.pack(len(header), len(ordered), len(entries_data), len(texts_data)),
+            header,
+            array("I", [h for h, _ in ordered]).tobytes(),
+            entry_ends.tobytes(),
+            entries_data,
+            texts_data,
+        )
+    )
+
+
+class SectionsWriter:
+    """Writes the sections file of a rebuild: `add` each document's record in document order,
+    then `close`."""
+
+    def __init__(self, folder: Path) -> None:
+        self._file = open(Path(folder) / SECTIONS_FILE, "wb")  # noqa: SIM115 - closed in close()
+        self._starts = array("Q", [0])
+        self._heads = array("I")
+        self._versions: dict[str, list[int]] = {}
+
+    def add(self, record: bytes, *, slug: str) -> None:
+        """Append the next document's record (`section_record`); `slug` is its article's."""
+        header, words, _, _ = _PREFIX.unpack_from(record)
+        self._versions.setdefault(slug, []).append(len(self._heads))
+        self._file.write(record)
+        self._starts.append(self._starts[-1] + len(record))
+        self._heads.append(_PREFIX.size + header + 8 * words)
+
+    def close(self) -> None:
+        """Write the table of records, the articles' versions and the trailer; the file is
+        complete."""
+        table = self._starts[-1]
+        group_of = array("I", bytes(4 * len(self._heads)))
+        flat = array("I")
+        group_starts = array("I", [0])
+        for group, docnums in enumerate(self._versions.values()):
+            for docnum in docnums:
+                group_of[docnum] = group
+            flat.extend(docnums)
+            group_starts.append(len(flat))
+        for part in (self._starts, self._heads, group_of, flat, group_starts):
+            self._file.write(part.tobytes())
+        self._file.write(_TRAILER.pack(len(self._heads), len(self._versions), table, _MAGIC))
+        self._file.close()
+
+    def cancel(self) -> None:
+        """Close without completing (the rebuild failed; its folder is removed)."""
+        self._file.close()
+
+
+class SectionsFile:
+    """The sections file of one index folder, read by position (`os.pread`)."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - lives with the reader
+        fd = self._file.fileno()
+        size = os.fstat(fd).st_size
+        if size < _TRAILER.size:
+            raise ValueError(f"{path} is truncated")
+        count, groups, table, magic = _TRAILER.unpack(
+            os.pread(fd, _TRAILER.size, size - _TRAILER.size)
+        )
+        length = 8 * (count + 1) + 12 * count + 4 * (groups + 1)
+        if magic != _MAGIC or table + length + _TRAILER.size != size:
+            raise ValueError(f"{path} is not a complete sections file of this machine")
+        self.count = count
+        data = os.pread(fd, length, table)
+        at = 8 * (count + 1)
+        self._starts = array("Q", data[:at])
+        self._heads = array("I", data[at : at + 4 * count])
+        self._group_of = array("I", data[at + 4 * count : at + 8 * count])
+        self._flat = array("I", data[at + 8 * count : at + 12 * count])
+        self._group_starts = array("I", data[at + 12 * count :])
+        self._fd = fd
+
+    def close(self) -> None:
+        """Close the file (its reader was closed)."""
+        self._file.close()
+
+    def versions(self, docnum: int) -> list[int]:
+        """The documents of the same article as `docnum` (its language versions, itself
+        included), in document order: what the slug's postings give, from memory."""
+        group = self._group_of[docnum]
+        return self._flat[self._group_starts[group] : self._group_starts[group + 1]].tolist()
+
+    def record(self, docnum: int) -> SectionsRecord:
+        """The record of document `docnum`: its head read now, the rest when asked for."""
+        if self._file.closed:
+            raise ValueError("I/O operation on closed file")
+        start = self._starts[docnum]
+        return SectionsRecord(self, start, os.pread(self._fd, self._heads[docnum], start))
+
+
+class SectionsRecord:
+    """One document's sections: anchors and titles, each text and each word's entry on demand."""
+
+    def __init__(self, sections_file: SectionsFile, start: int, head: bytes) -> None:
+        header, words, entries, _ = _PREFIX.unpack_from(head)
+        self.ids, self.titles, self._text_ends, self.tabled = marshal.loads(
+            head[_PREFIX.size : _PREFIX.size + header]
+        )
+        at = _PREFIX.size + header
+        self._hashes = array("I", head[at : at + 4 * words])
+        self._entry_ends = array("I", head[at + 4 * words : at + 8 * words])
+        self._file = sections_file  # kept open while a record is read
+        self._fd = sections_file._fd  # noqa: SLF001
+        self._entries = start + len(head)
+        self._texts = self._entries + entries
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def text(self, number: int) -> str:
+        """The text of section `number`, as written."""
+        ends = self._text_ends
+        begin = ends[number - 1] if number else 0
+        data = os.pread(self._fd, ends[number] - begin, self._texts + begin)
+        return data.decode(*_ENCODING)
+
+    def sections(self) -> list[tuple[str, str, str]]:
+        """Every section as (anchor, title, text), read in one piece."""
+        ends = self._text_ends
+        data = os.pread(self._fd, ends[-1] if ends else 0, self._texts)
+        texts = [
+            data[begin:end].decode(*_ENCODING) for begin, end in zip((0, *ends), ends, strict=False)
+        ]
+        return list(zip(self.ids, self.titles, texts, strict=True))
+
+    def entry(self, word: str) -> tuple | None:
+        """((section, matches, spellings, starts as array I bytes), ...) of `word`, or None."""
+        hashes = self._hashes
+        key = _hash(word)
+        position = bisect.bisect_left(hashes, key)
+        ends = self._entry_ends
+        while position < len(hashes) and hashes[position] == key:
+            begin = ends[position - 1] if position else 0
+            data = os.pread(self._fd, ends[position] - begin, self._entries + begin)
+            found, sections = marshal.loads(data)
+            if found == word:
+                return sections
+            position += 1
+        return None
+
+
+def sections_file(searcher) -> SectionsFile:  # noqa: ANN001
+    """The sections file of the searcher's index, opened once per reader."""
+    reader = searcher.reader()
+    if reader.is_closed:
+        raise ReaderClosed
+    opened = getattr(reader, "_kb_sections", None)
+    if opened is None:
+        folder = searcher._ix.storage.folder  # noqa: SLF001
+        opened = SectionsFile(Path(folder) / SECTIONS_FILE)
+        if opened.count != reader.doc_count_all():
+            opened.close()
+            raise ValueError(f"{folder}: the sections file does not match the index")
+        reader._kb_sections = opened  # noqa: SLF001
+    return opened
