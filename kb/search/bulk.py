@@ -87,6 +87,7 @@ def analyse_chunk(
     """In a worker: analyse articles numbered from `docbase`; write their postings to a run
     file in `folder`. Returns (per document: [(field, stored value or None, length)], the run
     file, per page: (first key, last key, offset, size))."""
+    from kb.analysis import index_terms
     from kb.search.index import document
 
     fields = _schema()
@@ -103,7 +104,7 @@ def analyse_chunk(
             field = fields[name]
             length = 0
             if field.indexed:
-                analysed = list(field.index(value))
+                analysed = index_terms(field, value)
                 if field.scorable:
                     length = sum(frequency for _, frequency, _, _ in analysed)
                 read_back = _read_length(length)
