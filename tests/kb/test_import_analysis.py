@@ -73,3 +73,44 @@ def test_it_gives_the_tokens_of_the_span_functions():
         folded = analysis.fold(text)
         assert analysis.index_bigrams(folded) == [t for t, _, _ in analysis.bigram_spans(folded)]
         assert analysis.index_lemmas(folded) == [t for t, _, _ in analysis.lemma_spans(folded)]
+
+
+def encode_all(tmp_path: Path, texts: list[str]) -> tuple[bytes, list]:
+    """Analyse `texts` as articles and encode all their postings in this process."""
+    from kb.search import bulk
+
+    rows = [
+        {
+            "slug": f"doc-{n}",
+            "title": text[:40] or "untitled",
+            "lang": "ja" if analysis.has_kana(text) else "en",
+            "summary": text[:200],
+            "html": f"<h2 id='s'>Section</h2><p>{text}</p>",
+            "keywords": ["memory", "oom"],
+            "tags": ["kubernetes"],
+            "symptoms": [text[:30]],
+        }
+        for n, text in enumerate(texts)
+    ]
+    runs = []
+    for start in range(0, len(rows), 4):
+        _, path, pages = bulk.analyse_chunk(rows[start : start + 4], start, str(tmp_path))
+        runs.append((path, pages))
+    out, terms = bulk.encode_range(runs, None, None, str(tmp_path))
+    return Path(out).read_bytes(), terms
+
+
+def test_it_writes_the_same_postings_with_and_without_the_repeated_lists_cache(
+    tmp_path, monkeypatch
+):
+    from kb.search import bulk
+
+    texts = [t for t in article_texts() if t.strip()][:24] + TEXTS[1:]
+    cached = encode_all(tmp_path, texts)
+    monkeypatch.setattr(bulk, "_REPEATED_MAX_POSTINGS", 0)  # every term encoded on its own
+    encoded = encode_all(tmp_path, texts)
+    monkeypatch.setattr(bulk, "_REPEATED_MAX_POSTINGS", 8)
+    monkeypatch.setattr(bulk, "_REPEATED_MAX", 2)  # cleared again and again
+    cleared = encode_all(tmp_path, texts)
+    assert len(cached[1]) > 1000
+    assert cached == encoded == cleared
