@@ -94,7 +94,9 @@ def encode_all(tmp_path: Path, texts: list[str]) -> tuple[bytes, list]:
     ]
     runs = []
     for start in range(0, len(rows), 4):
-        _, path, pages = bulk.analyse_chunk(rows[start : start + 4], start, str(tmp_path))
+        # The run file and its pages come last (with search7's sections file, analyse_chunk
+        # also returns each document's sections record).
+        *_, path, pages = bulk.analyse_chunk(rows[start : start + 4], start, str(tmp_path))
         runs.append((path, pages))
     out, terms = bulk.encode_range(runs, None, None, str(tmp_path))
     return Path(out).read_bytes(), terms
