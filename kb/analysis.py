@@ -144,6 +144,113 @@ def lemma_terms(text: str) -> list[str]:
     return [token for token, _, _ in lemma_spans(fold(text))]
 
 
+# --- the index build's path -----------------------------------------------------------------
+#
+# A rebuild analyses every article's fields once; Whoosh's `field.index()` does it through a
+# Token object per word (our tokenizer's generator, Whoosh's `unstopped` filter, the format's
+# `word_values` loop). cProfile of `analyse_chunk` over 1 002 real articles (every tenth of
+# 10 011): 28.2 s profiled, 16.9 s of it in `word_values`, of which the bigram spans 4.5 s
+# and MeCab's words 6.7 s. `index_terms` gives the same tuples from plain lists.
+
+
+def index_bigrams(folded: str) -> list[str]:
+    """The tokens `bigram_spans` yields for already-folded text, without their offsets."""
+    if _CJK_RE.search(folded) is None:
+        return _WORD_RE.findall(folded)  # no CJK run: every match is a whole word
+    tokens: list[str] = []
+    for word in _WORD_RE.findall(folded):
+        if len(word) > 1 and _CJK_RE.match(word):
+            tokens.extend(
+                map(word.__getitem__, map(slice, range(len(word) - 1), range(2, len(word) + 1)))
+            )
+        else:
+            tokens.append(word)
+    return tokens
+
+
+# MeCab's feature string of a word -> its folded lemma ("" when skipped). UniDic's features
+# are a pure function of that string (fugashi parses it into a named tuple on each access,
+# which cost three times MeCab's own parse: 53 against 18 ms for 3 000 words), and the words
+# of technical Japanese repeat across articles. Bounded: cleared when it grows past this.
+_LEMMA_CACHE_MAX = 200_000
+_lemma_by_feature: dict[str, str] = {}
+_lemma_by_surface: dict[str, str] = {}
+
+
+def index_lemmas(folded: str) -> list[str]:
+    """The lemmas `lemma_spans` yields for already-folded text, without their offsets."""
+    by_feature = _lemma_by_feature
+    by_surface = _lemma_by_surface
+    if len(by_feature) > _LEMMA_CACHE_MAX or len(by_surface) > _LEMMA_CACHE_MAX:
+        by_feature.clear()
+        by_surface.clear()
+    lemmas: list[str] = []
+    with _borrowed_tagger() as tagger:
+        for word in tagger(folded):
+            raw = word.feature_raw
+            lemma = by_feature.get(raw)
+            if lemma is None:
+                feature = word.feature
+                if getattr(feature, "pos1", None) in _SKIP_POS:
+                    lemma = ""
+                elif getattr(feature, "lemma", None):
+                    lemma = fold(_lemma(word)).strip()
+                else:
+                    lemma = None  # no lemma: the surface stands in (by surface below)
+                if lemma is not None:
+                    by_feature[raw] = lemma
+            if lemma is None:
+                surface = word.surface
+                lemma = by_surface.get(surface)
+                if lemma is None:
+                    lemma = by_surface[surface] = fold(surface.split("-", 1)[0]).strip()
+            if lemma:
+                lemmas.append(lemma)
+    return lemmas
+
+
+def index_terms(field, value: str) -> list[tuple[bytes, int, float, bytes]]:  # noqa: ANN001
+    """`list(field.index(value))` for a rebuild: (term bytes, frequency, weight, encoded
+    value) per distinct term, in order of first occurrence, computed without Whoosh's Token
+    loop for our own two analyzers in Frequency and Positions formats (anything else goes
+    through Whoosh). tests/kb/test_import_analysis.py compares both on real articles."""
+    from whoosh.formats import Frequency, Positions
+    from whoosh.system import pack_uint
+
+    analyzer = field.analyzer
+    kind = type(field.format)
+    if not isinstance(value, str) or kind not in (Frequency, Positions):
+        return list(field.index(value))
+    if type(analyzer) is BigramTokenizer:
+        tokens = index_bigrams(fold(value))
+    elif type(analyzer) is JapaneseLemmaTokenizer:
+        tokens = index_lemmas(fold(value))
+    else:
+        return list(field.index(value))
+    boost = field.format.field_boost
+    if kind is Frequency:
+        counts: dict[str, int] = {}
+        for token in tokens:
+            counts[token] = counts.get(token, 0) + 1
+        # Whoosh sums a boost of 1.0 per token: float(n) exactly.
+        return [
+            (token.encode("utf-8"), n, float(n) * boost, pack_uint(n))
+            for token, n in counts.items()
+        ]
+    positions: dict[str, list[int]] = {}
+    for number, token in enumerate(tokens):
+        found = positions.get(token)
+        if found is None:
+            positions[token] = [number]
+        else:
+            found.append(number)
+    encode = field.format.encode
+    return [
+        (token.encode("utf-8"), len(found), float(len(found)) * boost, encode(found))
+        for token, found in positions.items()
+    ]
+
+
 class _SpanTokenizer(Tokenizer):
     """Adapts a span function to Whoosh's tokenizer protocol (positions and chars)."""
 
