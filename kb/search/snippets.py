@@ -44,6 +44,7 @@ import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import starmap
 from operator import itemgetter
 
@@ -63,14 +64,28 @@ _SPAN = re.Match.span
 
 @dataclass(frozen=True)
 class Needles:
-    """The query's words (Latin words, CJK bigrams) and the patterns that find them."""
+    """The query's words (Latin words, CJK bigrams) and the patterns that find them.
 
-    lower: re.Pattern[str]  # for lower-cased text: plain literals, boundaries in the pattern
-    anycase: re.Pattern[str]  # for text whose lower case changes its length
+    The patterns are compiled on first use: with the sections file's tables, most queries
+    never scan a section (`best_recorded_section`), and compiling the two alternations of up
+    to MAX_NEEDLES words was 4 % of a search page's CPU (cProfile, 200 new queries at 10 011
+    real documents), paid by every query.
+    """
+
+    lower_source: str  # for lower-cased text: plain literals, boundaries in the pattern
+    anycase_source: str  # for text whose lower case changes its length
     # The words in the order of the patterns' alternation, each with True when it is a Latin
     # word (else a CJK bigram), for the tables of the sections file (kb/search/sections.py);
     # None when a word is one CJK character (the tables hold bigrams).
     table: tuple[tuple[str, bool], ...] | None = None
+
+    @cached_property
+    def lower(self) -> re.Pattern[str]:
+        return re.compile(self.lower_source)
+
+    @cached_property
+    def anycase(self) -> re.Pattern[str]:
+        return re.compile(self.anycase_source, re.IGNORECASE)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every match in `text`, left to right, offsets into `text` as given."""
@@ -96,11 +111,7 @@ def needles(prepared: str) -> Needles | None:
     table = None
     if all(len(w) == 2 for w in chosen if w not in latin):  # noqa: PLR2004 - CJK bigrams
         table = tuple((w, w in latin) for w in chosen)
-    return Needles(
-        lower=re.compile("|".join(lower)),
-        anycase=re.compile("|".join(anycase), re.IGNORECASE),
-        table=table,
-    )
+    return Needles(lower_source="|".join(lower), anycase_source="|".join(anycase), table=table)
 
 
 def best_section(
