@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -24,7 +24,9 @@ from kb.languages import HREFLANG, requested_language
 from kb.models import Article, SlugHistory
 from kb.search import SearchHit, index_exists, search_articles
 from kb.search.caches import diagnoses, page_turns
-from kb.search.index import database_generation
+
+if TYPE_CHECKING:  # kb does not import the troubleshooter at start-up
+    from troubleshooter.diagnosis import Knowledge
 
 # Checked before any database lookup: anything else is a 404 without touching the DB.
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -54,11 +56,11 @@ def _diagnosis_text(raw: str, query: str) -> str:
     return raw if len(raw.encode("utf-8", "replace")) <= settings.KB_MAX_LOG_BYTES else query
 
 
-def _answer(text: str) -> dict:
+def _answer(text: str, knowledge: Knowledge | None = None) -> dict:
     # The troubleshooter's answer; imported here so kb does not import it at start-up.
     from troubleshooter.views.diagnose import answer
 
-    return answer(text, search=False)
+    return answer(text, search=False, knowledge=knowledge)
 
 
 def _cause(text: str) -> dict | None:
@@ -68,21 +70,24 @@ def _cause(text: str) -> dict | None:
     string pasted again, a live search retyped) would otherwise run it again, even when the
     search results come from their cache. The answer depends on the text, the page language
     and the articles (a cause card quotes an article, the causes come from the articles), so
-    those are the key; the articles' generation is one indexed aggregate query. The text is
-    kept as its digest: a pasted log may be a megabyte. Cards are shared: read only.
+    those are the key. The articles' generation is the one the troubleshooter's causes were
+    read for (one indexed aggregate query, `kb.search.index.database_generation`), asked once
+    per page: the diagnosis is given the same causes. The text is kept as its digest: a
+    pasted log may be a megabyte. Cards are shared: read only.
     """
+    from troubleshooter.diagnosis.source import FILES_GENERATION, current_knowledge
     from troubleshooter.views.diagnose import current_lang
 
-    try:
-        generation = database_generation()
-    except DatabaseError:  # no article table yet: the diagnosis reads the files, uncached
-        return next(iter(_answer(text)["matches"]), None)
+    knowledge = current_knowledge()
+    if knowledge.generation == FILES_GENERATION:
+        # No article table yet: the diagnosis reads the files, uncached.
+        return next(iter(_answer(text, knowledge)["matches"]), None)
     key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), current_lang())
-    cached = diagnoses.get(generation, key)
+    cached = diagnoses.get(knowledge.generation, key)
     if cached is None:
-        matches = _answer(text)["matches"]
+        matches = _answer(text, knowledge)["matches"]
         cached = (matches[0] if matches else None,)
-        diagnoses.put(generation, key, cached)
+        diagnoses.put(knowledge.generation, key, cached)
     return cached[0]
 
 

@@ -38,3 +38,15 @@ def test_the_cause_card_is_cached_per_language(client, search_index) -> None:
     japanese = client.get("/search/", {"q": QUERY}).context["cause"]
     assert japanese["article"] == english["article"] == SLUG
     assert japanese != english
+
+
+def test_a_new_query_reads_the_articles_generation_once(client, search_index, settings) -> None:
+    # The diagnosis cache's key and the troubleshooter's causes are the same generation: a
+    # page that diagnoses a new text asks the database for it once, not once per reader.
+    settings.KB_INDEX_CHECK_SECONDS = 10**9
+    client.get("/search/", {"q": QUERY})
+    with CaptureQueriesContext(connection) as page:
+        response = client.get("/search/", {"q": "Too many pods on the node, pods Pending"})
+    assert response.status_code == 200
+    generation = [q["sql"] for q in page.captured_queries if "COUNT(*)" in q["sql"]]
+    assert len(generation) == 1, [q["sql"] for q in page.captured_queries]

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _build_lock = threading.Lock()
 _cached: Knowledge | None = None
+# The generation of the causes read from the repository's articles folder when the database
+# has no article table yet (not migrated): never a database's generation.
+FILES_GENERATION = "files"
 _FIELDS = ("slug", "title", "summary", "symptoms", "source_path", "markdown", "lang")
 
 
@@ -80,7 +83,7 @@ def _files_knowledge() -> Knowledge:
     """Without a usable database (not migrated yet): the articles folder of the repository."""
     from troubleshooter.diagnosis.tree import ARTICLES_DIR
 
-    return load_articles_dir(ARTICLES_DIR, generation="files")
+    return load_articles_dir(ARTICLES_DIR, generation=FILES_GENERATION)
 
 
 def current_knowledge() -> Knowledge:
@@ -93,7 +96,7 @@ def current_knowledge() -> Knowledge:
     except DatabaseError:
         logger.warning("no article table: the troubleshooter reads articles/ instead")
         cached = _cached
-        if cached is None or cached.generation != "files":
+        if cached is None or cached.generation != FILES_GENERATION:
             cached = _files_knowledge()
             with _lock:
                 _cached = cached

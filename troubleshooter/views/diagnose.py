@@ -25,6 +25,7 @@ from kb.search import search_articles
 from troubleshooter.diagnosis import (
     NODE_ID_RE,
     CauseNode,
+    Knowledge,
     NotCoveredNode,
     QuestionNode,
     diagnose,
@@ -77,10 +78,17 @@ def _translated(article: str, lang: str) -> tuple[str, str] | None:
     return (row.title, row.summary) if row else None
 
 
-def _cause_card(article: str, section: str, node_id: str | None, lang: str) -> dict[str, object]:
+def _cause_card(
+    article: str,
+    section: str,
+    node_id: str | None,
+    lang: str,
+    knowledge: Knowledge | None = None,
+) -> dict[str, object]:
     """Title, summary and fix of a cause: from the article (as imported, in the page's language
-    when a translation was imported), the rest from the tree."""
-    cause = current_knowledge().cause(article)
+    when a translation was imported), the rest from the tree. ``knowledge``: the causes the
+    diagnosis weighed, when there was one (else the imported articles')."""
+    cause = (knowledge or current_knowledge()).cause(article)
     tree = get_tree()
     node = tree.nodes.get(node_id) if node_id else None
     variant = localize(node, lang).title if isinstance(node, CauseNode) else ""
@@ -139,14 +147,22 @@ def _search_fallback(text: str) -> list:
     return search_articles(query=" ".join(words), limit=SEARCH_LIMIT)
 
 
-def answer(text: str, *, search: bool = True) -> dict[str, object]:
-    """Diagnose ``text`` and shape the answer for templates and JSON alike."""
+def answer(
+    text: str, *, search: bool = True, knowledge: Knowledge | None = None
+) -> dict[str, object]:
+    """Diagnose ``text`` and shape the answer for templates and JSON alike.
+
+    ``knowledge``: the causes to weigh, when the caller already read them (the search page
+    keys its cache by their generation); by default the imported articles'. Read once: the
+    diagnosis and the cards use the same causes (one generation query per answer).
+    """
     lang = current_lang()
-    diagnosis = diagnose(text)
+    knowledge = knowledge or current_knowledge()
+    diagnosis = diagnose(text, knowledge=knowledge)
     tree = get_tree()
     matches = []
     for m in diagnosis.matches:
-        card = _cause_card(m.article, m.section, m.node, lang)
+        card = _cause_card(m.article, m.section, m.node, lang, knowledge)
         card.update(
             {
                 "confidence": m.confidence,
