@@ -8,11 +8,12 @@ others' load (caches, the sibling hyperthread), more than a change that removes 
 the work. `valgrind --tool=callgrind` counts the instructions a process executes, which load
 does not change. Each side runs this script's page loop under callgrind twice, with no page
 and with `--pages` new queries (`serving_bench.distinct_queries()`, the same slice on both
-sides), so start-up (Django, the index, the troubleshooter's causes, one warm-up page) cancels
-out: (with pages - without) / pages is one page's instructions. Pages go through Django's
-test client, production settings (DEBUG off), the result and diagnosis caches cleared before
-each page; `PYTHONHASHSEED=0` on both sides. `--data` (an imported `kb.sqlite3` and its
-`index/`, such as `bench/run.py`'s var) is copied once per side and never written.
+sides), after one uncounted run, so start-up (Django, the index, the troubleshooter's
+causes, one warm-up page) cancels out: (with pages - without) / pages is one page's
+instructions. Pages go through Django's test client, production settings (DEBUG off), the
+result and diagnosis caches cleared before each page; `PYTHONHASHSEED=0` on both sides.
+`--data` (an imported `kb.sqlite3` and its `index/`, such as `bench/run.py`'s var) is copied
+once per side and never written.
 
 Slow: callgrind runs Python about 50 times slower (some 4 minutes of start-up a run at
 10 000 documents, then about a second a page). The two sides run one after the other.
@@ -60,27 +61,31 @@ for query in queries:
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 
-def instructions(root: Path, var: Path, pages: int) -> int:
-    """Instructions executed by one run of the page loop under callgrind."""
-    result = subprocess.run(  # noqa: S603 - valgrind, our interpreter and our own loop
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            "-c",
-            _PAGES,
-            str(root),
-            str(FIRST_QUERY),
-            str(pages),
-            str(BENCH),
-        ],
+def _loop(root: Path, var: Path, pages: int, *, counted: bool) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-c", _PAGES, str(root), str(FIRST_QUERY), str(pages), str(BENCH)]
+    if counted:
+        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+    return subprocess.run(  # noqa: S603 - valgrind, our interpreter and our own loop
+        command,
         env={**os.environ, **settings_environment(var), "PYTHONHASHSEED": "0"},
         capture_output=True,
         text=True,
         timeout=7200,
         check=False,
     )
+
+
+def prepare(root: Path, var: Path) -> None:
+    """One uncounted run first: the migration check and collectstatic then find nothing to
+    do in both counted runs (the first collectstatic into a new var copies every file)."""
+    result = _loop(root, var, 0, counted=False)
+    if result.returncode != 0:
+        raise SystemExit(f"page loop failed ({root}):\n{result.stderr[-2000:]}")
+
+
+def instructions(root: Path, var: Path, pages: int) -> int:
+    """Instructions executed by one run of the page loop under callgrind."""
+    result = _loop(root, var, pages, counted=True)
     found = _COLLECTED.search(result.stderr)
     if result.returncode != 0 or found is None:
         raise SystemExit(f"callgrind run failed ({root}):\n{result.stderr[-2000:]}")
@@ -101,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, root in (("old", args.old.resolve()), ("new", ROOT)):
             var = Path(scratch) / name
             shutil.copytree(args.data, var, ignore=shutil.ignore_patterns("static", "*.lua"))
+            prepare(root, var)
             without = instructions(root, var, 0)
             with_pages = instructions(root, var, args.pages)
             per_page[name] = (with_pages - without) / args.pages
