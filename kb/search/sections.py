@@ -68,8 +68,7 @@ _PREFIX = struct.Struct("<IIII")
 _TRAILER = struct.Struct("<QQQ8s")
 _ENCODING = ("utf-8", "surrogatepass")
 
-_RUN = re.compile(r"\w+")
-_RUN_SPLIT = re.compile(r"(\w+)")  # `split` gives the runs and the text between them
+_RUN_SPLIT = re.compile(r"(\w+)")  # `split` gives the word runs and the text between them
 _CJK_RUN = re.compile(rf"[{_CJK}]{{2,}}")
 # A Latin word of a query: what `bigram_spans` yields outside CJK runs (`_WORD_RE`).
 _LATIN_WORD = re.compile(rf"[^\W_{_CJK}]{{2,}}")
