@@ -88,7 +88,7 @@ def _cause_card(
     """Title, summary and fix of a cause: from the article (as imported, in the page's language
     when a translation was imported), the rest from the tree. ``knowledge``: the causes the
     diagnosis weighed, when there was one (else the imported articles')."""
-    cause = (knowledge or current_knowledge()).cause(article)
+    cause = (knowledge if knowledge is not None else current_knowledge()).cause(article)
     tree = get_tree()
     node = tree.nodes.get(node_id) if node_id else None
     variant = localize(node, lang).title if isinstance(node, CauseNode) else ""
@@ -157,7 +157,8 @@ def answer(
     diagnosis and the cards use the same causes (one generation query per answer).
     """
     lang = current_lang()
-    knowledge = knowledge or current_knowledge()
+    if knowledge is None:
+        knowledge = current_knowledge()
     diagnosis = diagnose(text, knowledge=knowledge)
     tree = get_tree()
     matches = []
