@@ -48,5 +48,7 @@ def test_a_new_query_reads_the_articles_generation_once(client, search_index, se
     with CaptureQueriesContext(connection) as page:
         response = client.get("/search/", {"q": "Too many pods on the node, pods Pending"})
     assert response.status_code == 200
+    # A named cause: its card is built too, the third reader the page had.
+    assert response.context["cause"]["article"] == SLUG
     generation = [q["sql"] for q in page.captured_queries if "COUNT(*)" in q["sql"]]
     assert len(generation) == 1, [q["sql"] for q in page.captured_queries]
