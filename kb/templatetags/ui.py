@@ -16,6 +16,41 @@ from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
+
+class BlocksFoundOnce(template.Node):
+    """A template's nodes, rendered as they are, with the list of its blocks kept.
+
+    Django's `{% extends %}` asks the root template for its `{% block %}` nodes on every
+    render (`ExtendsNode.render`: `get_nodes_by_type(BlockNode)`, a walk of every node of
+    base.html, 0.3 ms of a 2.1 ms search page). A compiled template does not change: the
+    cached loader keeps it for the process, and without that loader (DEBUG) each render
+    compiles a new one, with an empty memory. So the answer per node type is kept here.
+    """
+
+    child_nodelists = ("nodelist",)
+
+    def __init__(self, nodelist: template.NodeList) -> None:
+        self.nodelist = nodelist
+        self._found: dict[type, list[template.Node]] = {}
+
+    def render(self, context: template.Context) -> str:
+        return self.nodelist.render(context)
+
+    def get_nodes_by_type(self, nodetype: type) -> list[template.Node]:
+        found = self._found.get(nodetype)
+        if found is None:
+            found = self._found[nodetype] = super().get_nodes_by_type(nodetype)
+        return list(found)  # a copy: callers may extend what they get
+
+
+@register.tag
+def blocks_found_once(parser: template.base.Parser, token: template.base.Token) -> BlocksFoundOnce:
+    """`{% blocks_found_once %}...{% endblocks_found_once %}` around a base template's body."""
+    nodelist = parser.parse(("endblocks_found_once",))
+    parser.delete_first_token()
+    return BlocksFoundOnce(nodelist)
+
+
 # BCP 47 tags for hreflang and lang attributes; Django's codes are lower-case.
 BCP47 = {"en": "en", "ja": "ja", "zh-hans": "zh-Hans", "zh": "zh-Hans"}
 # Nav entries and the views that belong to them: the entry is the current page for the first

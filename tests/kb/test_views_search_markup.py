@@ -3,10 +3,13 @@
 `path_to`, `alternate_links`, `result_count` and `from_database` (kb/templatetags/) stand in
 for `{% url %}`, a `{% for %}` over `language_alternates`, `{% blocktranslate count %}` and
 `hits.0.source` on the search page, because they cost less per render; each is compared here
-with the markup it replaced, and the page with it.
+with the markup it replaced, and the page with it. `{% blocks_found_once %}` keeps the list
+of base.html's blocks that `{% extends %}` asked for on every render.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.template import engines
@@ -16,6 +19,7 @@ from django.utils import translation
 
 from kb.search import SearchHit
 
+TOKEN = re.compile(rb'(?<=csrfmiddlewaretoken" value=")[^"]+|(?<="x-csrftoken": ")[^"]+')
 # What templates/base.html, kb/search.html and kb/_search_form.html had before.
 OLD_ALTERNATES = """{% load ui %}{% language_alternates request as alternates %}\
 {% for link in alternates %}
@@ -99,3 +103,39 @@ def test_the_search_page_says_when_the_database_answered(client, articles) -> No
     page = client.get("/search/", {"q": "envsubst"}).content.decode()
     assert "these results come from a plain text match, not ranked." in page
     assert "1 article matches" in page
+
+
+@pytest.mark.django_db
+def test_a_page_does_not_walk_the_frame_for_its_blocks_again(client, search_index, monkeypatch):
+    from django.template.loader_tags import BlockNode
+
+    first = client.get("/search/", {"q": "envsubst"}).content  # compiles, finds the blocks
+    walked = []
+    real = BlockNode.get_nodes_by_type
+
+    def counted(self, nodetype):  # noqa: ANN001, ANN202
+        walked.append(self.name)
+        return real(self, nodetype)
+
+    monkeypatch.setattr(BlockNode, "get_nodes_by_type", counted)
+    again = client.get("/search/", {"q": "envsubst"}).content
+    # {% extends %} walked base.html for its blocks on every render; now on the first only.
+    assert walked == []
+    assert again.count(b"<title>") == 1
+    assert TOKEN.sub(b"", first) == TOKEN.sub(b"", again)
+
+
+def test_the_frames_blocks_are_the_ones_a_walk_finds(settings) -> None:
+    from django.template.loader_tags import BlockNode
+
+    source = (
+        "{% load ui %}{% blocks_found_once %}<p>{% block a %}A{% endblock %}"
+        "{% if x %}{% block b %}B{% endblock %}{% endif %}</p>{% endblocks_found_once %}\n"
+    )
+    frame = engines["django"].from_string(source)
+    names = [node.name for node in frame.template.nodelist.get_nodes_by_type(BlockNode)]
+    assert names == ["a", "b"]
+    found = frame.template.nodelist.get_nodes_by_type(BlockNode)
+    found.clear()  # a caller's list is its own
+    assert [n.name for n in frame.template.nodelist.get_nodes_by_type(BlockNode)] == names
+    assert frame.render({"x": True}) == "<p>AB</p>\n"
