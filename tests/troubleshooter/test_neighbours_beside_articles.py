@@ -381,6 +381,22 @@ ls: cannot open directory '/data': Too many levels of symbolic links""",
         "filesystem-full",
         id="nginx-body-on-full-disk-log",
     ),
+    # A node's vm.max_map_count below Elasticsearch's minimum; an entrypoint without execute permission.
+    pytest.param(
+        """{"@timestamp":"2024-05-02T10:11:12.000Z", "log.level": "INFO", "message":"bound or publishing to a non-loopback address, enforcing bootstrap checks"}
+ERROR: [1] bootstrap checks failed. You must address the points described in the following [1] lines before starting Elasticsearch.
+bootstrap check failure [1] of [1]: max virtual memory areas vm.max_map_count [65530] is too low, increase to at least [262144]""",
+        "vm-max-map-count-too-low",
+        id="elasticsearch-bootstrap",
+    ),
+    pytest.param(
+        """Events:
+  Normal   Pulled   20s (x3 over 45s)  kubelet  Container image "registry.example.com/shop/api:2.1" already present on machine
+  Warning  Failed   20s (x3 over 45s)  kubelet  Error: failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/usr/local/bin/start.sh": permission denied: unknown
+  Warning  BackOff  8s (x4 over 40s)   kubelet  Back-off restarting failed container api in pod api-5c8d7f9b4-k2l9m_shop""",
+        "entrypoint-not-executable",
+        id="entrypoint-without-execute-bit",
+    ),
 ]
 
 # One line is an article's own message, another a neighbour's: the article is named.
@@ -412,11 +428,34 @@ MIXED_LOGS = [
         "nginx-envsubst-argument-list-too-long",
         id="ipv6-note-and-envsubst",
     ),
+    # A neighbour's message beside an article's own in one paste.
+    pytest.param(
+        """bootstrap check failure [1] of [1]: max virtual memory areas vm.max_map_count [65530] is too low, increase to at least [262144]
+[02-May-2024 10:11:13] PHP Warning:  Zend OPcache huge_code_pages: mmap(HUGETLB) failed: Cannot allocate memory (12) in Unknown on line 0""",
+        "php-opcache-hugepages",
+        id="map-count-and-opcache",
+    ),
+    pytest.param(
+        """Warning  Failed  1m  kubelet  Error: container has runAsNonRoot and image will run as root (pod: "web-6f7c9d7b8-x2k4q_shop(0b1c)", container: php)
+Warning  Failed  2m  kubelet  Error: failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/docker-entrypoint.sh": permission denied: unknown""",
+        "run-as-non-root",
+        id="non-root-and-entrypoint-mode",
+    ),
 ]
 
 
 # Japanese and Chinese wordings that are not among the neighbours' reports.
 OTHER_WORDINGS = [
+    pytest.param(
+        "emptyDir を /app にマウントしたら、イメージに入れたはずのファイルが見えなくなった",
+        "volume-hides-image-content",
+        id="volume-hides-image-ja",
+    ),
+    pytest.param(
+        "给 /app 挂了 emptyDir 以后，打包进镜像的文件都看不到了",
+        "volume-hides-image-content",
+        id="volume-hides-image-zh",
+    ),
     pytest.param(
         "Pod が Evicted になっていて、理由はノードの ephemeral-storage 不足だった",
         "ephemeral-storage-eviction",

@@ -59,6 +59,9 @@ NO_MESSAGE_OF_ITS_OWN = [
     # A hostPath that differs from node to node prints nothing: the pod simply starts on a
     # node whose directory holds other files.
     "hostpath-is-per-node",
+    # A volume mounted over a directory of the image prints nothing: the directory is simply
+    # empty (or the volume's own) and the program then fails in its own words.
+    "volume-hides-image-content",
 ]
 
 # One scheduler line, our reason beside a neighbour's: our article is named.
