@@ -17,6 +17,7 @@ import os
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 
 from whoosh.analysis import Token, Tokenizer
@@ -111,10 +112,14 @@ def _borrowed_tagger() -> Iterator:
                 _free_taggers.append(tagger)
 
 
-def _lemma(word) -> str:  # noqa: ANN001
-    lemma = getattr(word.feature, "lemma", None) or word.surface
+def word_term(pos1: str | None, lemma: str | None, surface: str) -> str:
+    """The term one MeCab word gives the lemma field, "" for none: nothing for a particle,
+    auxiliary or symbol (`pos1` in _SKIP_POS), else UniDic's lemma (the surface when it has
+    none) in its Japanese form, folded. The one rule `lemma_spans` and `index_lemmas` share."""
+    if pos1 in _SKIP_POS:
+        return ""
     # UniDic writes loanwords as "リスト-list"; keep the Japanese form.
-    return lemma.split("-", 1)[0]
+    return fold((lemma or surface).split("-", 1)[0]).strip()
 
 
 def lemma_spans(text: str) -> Iterator[tuple[str, int, int]]:
@@ -122,21 +127,24 @@ def lemma_spans(text: str) -> Iterator[tuple[str, int, int]]:
     # Read everything from the parse before the tagger goes back: its nodes are its own.
     with _borrowed_tagger() as tagger:
         words = [
-            (word.surface, pos1, "" if pos1 in _SKIP_POS else _lemma(word))
+            (
+                word.surface,
+                word_term(
+                    getattr(word.feature, "pos1", None),
+                    getattr(word.feature, "lemma", None),
+                    word.surface,
+                ),
+            )
             for word in tagger(text)
-            for pos1 in (getattr(word.feature, "pos1", None),)
         ]
     offset = 0
-    for surface, pos1, base in words:
+    for surface, term in words:
         found = text.find(surface, offset)
         start = found if found >= 0 else offset
         end = start + len(surface)
         offset = end
-        if pos1 in _SKIP_POS:
-            continue
-        lemma = fold(base).strip()
-        if lemma:
-            yield lemma, start, end
+        if term:
+            yield term, start, end
 
 
 def lemma_terms(text: str) -> list[str]:
@@ -175,6 +183,8 @@ def index_bigrams(folded: str) -> list[str]:
 _LEMMA_CACHE_MAX = 200_000
 _lemma_by_feature: dict[str, str] = {}
 _lemma_by_surface: dict[str, str] = {}
+# In `_lemma_by_feature`: the word's features hold no lemma, so its term depends on its surface.
+_BY_SURFACE = "\x00by surface"
 
 
 def index_lemmas(folded: str) -> list[str]:
@@ -191,19 +201,19 @@ def index_lemmas(folded: str) -> list[str]:
             lemma = by_feature.get(raw)
             if lemma is None:
                 feature = word.feature
-                if getattr(feature, "pos1", None) in _SKIP_POS:
-                    lemma = ""
-                elif getattr(feature, "lemma", None):
-                    lemma = fold(_lemma(word)).strip()
+                pos1 = getattr(feature, "pos1", None)
+                given = getattr(feature, "lemma", None)
+                if pos1 in _SKIP_POS or given:
+                    lemma = by_feature[raw] = word_term(pos1, given, "")
                 else:
-                    lemma = None  # no lemma: the surface stands in (by surface below)
-                if lemma is not None:
+                    lemma = _BY_SURFACE  # no lemma: the surface stands in
                     by_feature[raw] = lemma
-            if lemma is None:
+            if lemma is _BY_SURFACE:
+                # Only kept words get here (a skipped one gave "" above): no pos1 to pass.
                 surface = word.surface
                 lemma = by_surface.get(surface)
                 if lemma is None:
-                    lemma = by_surface[surface] = fold(surface.split("-", 1)[0]).strip()
+                    lemma = by_surface[surface] = word_term(None, None, surface)
             if lemma:
                 lemmas.append(lemma)
     return lemmas
@@ -229,9 +239,8 @@ def index_terms(field, value: str) -> list[tuple[bytes, int, float, bytes]]:  # 
         return list(field.index(value))
     boost = field.format.field_boost
     if kind is Frequency:
-        counts: dict[str, int] = {}
-        for token in tokens:
-            counts[token] = counts.get(token, 0) + 1
+        # Counted in C, in order of first occurrence like the loop it replaced.
+        counts = Counter(tokens)
         # Whoosh sums a boost of 1.0 per token: float(n) exactly.
         return [
             (token.encode("utf-8"), n, float(n) * boost, pack_uint(n))

@@ -42,6 +42,7 @@ import shutil
 import tempfile
 import zlib
 from bisect import bisect_left
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 
@@ -107,6 +108,10 @@ def _collector_paused(task):  # noqa: ANN001, ANN201
     return paused
 
 
+# Fields of `index_terms`' tuples: (term, frequency, weight, encoded value).
+_term, _frequency, _weight, _encoded = (itemgetter(n) for n in range(4))
+
+
 class _Row:
     """The columns `document` reads, sent to a worker instead of a model instance."""
 
@@ -143,11 +148,20 @@ def analyse_chunk(
             if field.indexed:
                 analysed = index_terms(field, value)
                 if field.scorable:
-                    length = sum(frequency for _, frequency, _, _ in analysed)
-                read_back = _read_length(length)
-                for term, _frequency, weight, encoded in analysed:
-                    # add_document multiplies by the document's field boost (1.0 here).
-                    postings.append((name, term, docnum, weight * 1.0, encoded, read_back))
+                    length = sum(map(_frequency, analysed))
+                # A posting per term, built in C (a loop per term was 7 % of analysing, by
+                # py-spy of 3 003 real articles). add_document multiplies a weight by the
+                # document's field boost, 1.0 here: float() gives the same value.
+                postings.extend(
+                    zip(
+                        repeat(name),
+                        map(_term, analysed),
+                        repeat(docnum),
+                        map(float, map(_weight, analysed)),
+                        map(_encoded, analysed),
+                        repeat(_read_length(length)),
+                    )
+                )
             entries.append((name, value if field.stored else None, length))
         docs.append(entries)
     postings.sort()  # keys are unique: (field, term, document) decides

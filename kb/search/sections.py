@@ -54,7 +54,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Sequence
-from itertools import accumulate
+from itertools import accumulate, repeat
 from pathlib import Path
 
 from whoosh.reading import ReaderClosed
@@ -126,6 +126,9 @@ def _section_words(text: str, latin_words: dict[str, bool]) -> dict[str, tuple] 
     return words
 
 
+_ONE_START = struct.Struct("=I")  # what array("I", [start]).tobytes() gives, without the array
+
+
 def section_record(sections: Sequence[tuple[str, str, str]]) -> bytes:
     """One document's record in the sections file: its sections and their words' table."""
     texts = [text.encode(*_ENCODING) for _, _, text in sections]
@@ -137,19 +140,42 @@ def section_record(sections: Sequence[tuple[str, str, str]]) -> bytes:
     tabled = bytearray()
     table: dict[str, list[tuple]] = {}
     latin_words: dict[str, bool] = {}
+    one_start = _ONE_START.pack
     for number, (_, _, text) in enumerate(sections):
         words = _section_words(text, latin_words)
         tabled.append(words is not None)
-        for word, (matches, spellings, starts) in (words or {}).items():
-            entry = (number, matches, spellings, array("I", starts).tobytes())
-            table.setdefault(word, []).append(entry)
-    ordered = sorted((_hash(word), word) for word in table)
-    entries = [marshal.dumps((word, tuple(table[word]))) for _, word in ordered]
-    entry_ends = array("I")
-    total = 0
-    for data in entries:
-        total += len(data)
-        entry_ends.append(total)
+        if not words:
+            continue
+        for word, (matches, spellings, starts) in words.items():
+            # Nothing else may hold the starts' bytes: marshal flags an object for
+            # back-references by its reference count, so a name still bound to the last
+            # bytes object would change the record's bytes.
+            entry = (
+                number,
+                matches,
+                spellings,
+                one_start(starts[0]) if len(starts) == 1 else array("I", starts).tobytes(),
+            )
+            found = table.get(word)
+            if found is None:
+                table[word] = [entry]
+            else:
+                found.append(entry)
+    # The entries go in order of (CRC-32, word). Without two words of one CRC (nearly
+    # always), sorting the CRCs alone gives that order: integers compare in C, pairs do not
+    # (sorting the pairs was a tenth of building a record).
+    encoded = map(str.encode, table, repeat(_ENCODING[0]), repeat(_ENCODING[1]))
+    by_hash = dict(zip(map(zlib.crc32, encoded), table, strict=True))
+    if len(by_hash) == len(table):
+        hashes = sorted(by_hash)
+        ordered_words = list(map(by_hash.__getitem__, hashes))
+    else:
+        pairs = sorted((_hash(word), word) for word in table)
+        hashes = [h for h, _ in pairs]
+        ordered_words = [word for _, word in pairs]
+    dumps = marshal.dumps
+    entries = [dumps((word, tuple(table[word]))) for word in ordered_words]
+    entry_ends = array("I", accumulate(map(len, entries)))
     header = marshal.dumps(
         (
             tuple(section_id for section_id, _, _ in sections),
@@ -162,9 +188,9 @@ def section_record(sections: Sequence[tuple[str, str, str]]) -> bytes:
     texts_data = b"".join(texts)
     return b"".join(
         (
-            _PREFIX.pack(len(header), len(ordered), len(entries_data), len(texts_data)),
+            _PREFIX.pack(len(header), len(hashes), len(entries_data), len(texts_data)),
             header,
-            array("I", [h for h, _ in ordered]).tobytes(),
+            array("I", hashes).tobytes(),
             entry_ends.tobytes(),
             entries_data,
             texts_data,

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 from array import array
 from pathlib import Path
+
+import pytest
 
 from kb.search.bulk import analyse_chunk
 from kb.search.sections import SECTIONS_FILE, SectionsFile, SectionsWriter, section_record
@@ -115,3 +118,40 @@ def test_it_analyses_a_chunk_the_same_with_the_collector_on_or_off(tmp_path):
     docs, records, _, pages = enabled
     assert [slug for slug, _ in records] == ["doc-0", "doc-1", "doc-2"]
     assert pages and all(first <= last for first, last in pages)
+
+
+# Two words of one CRC-32 (found by search): their entries are ordered by the word as well.
+SAME_CRC = ("w8fcb67", "w2418800")
+RECORDED = [
+    *SECTIONS,
+    ("long", "Long", " ".join(["Disk disk DISK"] * (WINDOW_CANDIDATES + 40)) + " 1000000" * 300),
+    ("crc", "Same CRC-32", "w8fcb67 and W2418800, then w2418800 w8fcb67 w8fcb67"),
+    ("cjk-again", "巨页", "巨页面巨页 巨页面"),
+    ("empty", "", ""),
+]
+
+
+@pytest.mark.skipif(sys.byteorder != "little", reason="records hold this machine's integers")
+def test_it_writes_the_bytes_the_record_format_has_always_had():
+    # Digests of records written by the code before this file took its shortcuts (sorting
+    # the CRC-32s alone, counting spellings from one set, packing a single start). marshal
+    # marks an object for back-references by its reference count, so a name left bound to
+    # an entry's bytes changes the record: this catches that too.
+    import hashlib
+
+    forward = hashlib.sha256(section_record(RECORDED)).hexdigest()
+    backward = hashlib.sha256(section_record(RECORDED[::-1])).hexdigest()
+    assert forward == "d9fe3846fa9a7f020cc7f49b3286724eda4d2d55b57fe1131755bdc0b642219d"
+    assert backward == "ecd6d4aaa990d234530dc67fda75724a3c724051dadc4488d9aaae8f3e0ab158"
+
+
+def test_it_finds_both_words_of_one_crc(tmp_path):
+    import zlib
+
+    assert zlib.crc32(SAME_CRC[0].encode()) == zlib.crc32(SAME_CRC[1].encode())
+    record = _record(tmp_path, RECORDED)
+    number = len(SECTIONS) + 1
+    first = {entry[0]: entry for entry in record.entry(SAME_CRC[0])}[number]
+    second = {entry[0]: entry for entry in record.entry(SAME_CRC[1])}[number]
+    assert (first[1], first[2], array("I", first[3]).tolist()) == (3, 1, [0, 36, 44])
+    assert (second[1], second[2], array("I", second[3]).tolist()) == (2, 2, [12, 27])
