@@ -54,7 +54,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Sequence
-from itertools import accumulate, repeat
+from itertools import accumulate
 from pathlib import Path
 
 from whoosh.reading import ReaderClosed
@@ -164,8 +164,8 @@ def section_record(sections: Sequence[tuple[str, str, str]]) -> bytes:
     # The entries go in order of (CRC-32, word). Without two words of one CRC (nearly
     # always), sorting the CRCs alone gives that order: integers compare in C, pairs do not
     # (sorting the pairs was a tenth of building a record).
-    encoded = map(str.encode, table, repeat(_ENCODING[0]), repeat(_ENCODING[1]))
-    by_hash = dict(zip(map(zlib.crc32, encoded), table, strict=True))
+    # The hash is `_hash`'s, the one rule the reader looks words up by.
+    by_hash = dict(zip(map(_hash, table), table, strict=True))
     if len(by_hash) == len(table):
         hashes = sorted(by_hash)
         ordered_words = list(map(by_hash.__getitem__, hashes))
