@@ -12,6 +12,9 @@ pytestmark = pytest.mark.django_db
 
 TROUBLESHOOT = reverse("troubleshooter:troubleshoot")
 API = reverse("troubleshooter:api_diagnose")
+# A description of truncated files with none of the error strings: below the threshold, but
+# the network-share article came closest.
+CUT_OFF = "files from the share come back cut off"
 ENVSUBST = "/docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long"
 
 
@@ -59,8 +62,7 @@ def test_it_asks_the_question_as_a_form_that_keeps_the_paste(client, search_inde
 
 
 def test_it_says_not_a_known_cause_and_shows_search_results(client, search_index):
-    text = "OOMKilled Warning FailedMount MountVolume.SetUp failed: hostPath nas configmap subPath"
-    response = client.post(TROUBLESHOOT, {"text": text}, HTTP_HX_REQUEST="true")
+    response = client.post(TROUBLESHOOT, {"text": CUT_OFF}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "Not a known cause" in html
     assert 'class="results"' in html
@@ -160,7 +162,8 @@ def test_it_says_not_covered_in_the_api_for_a_shell_glob(client, search_index):
     assert body["matches"] == [] and body["question"] is None
     assert [n["node"] for n in body["not_covered"]] == ["shell-glob-too-many-files"]
     assert body["not_covered"][0]["url"] == node_url("shell-glob-too-many-files")
-    assert body["search"], "unknown causes still get search results"
+    # The neighbour explains it and none of our causes came close: no article is offered.
+    assert body["search"] == []
 
 
 def test_it_accepts_utf8_cjk_in_the_api(client, search_index):
@@ -345,6 +348,60 @@ def test_lookup_follows_the_diagnosis(client, search_index):
     assert asked["Location"].startswith(TROUBLESHOOT + "?text=")
     refused = client.get("/lookup/", {"error": "0/3 nodes are available: 3 Insufficient cpu."})
     assert refused["Location"].startswith(reverse("kb:search"))
+
+
+# A kernel setting shares "max" and "memory" with our articles and nothing else: it used to
+# offer the max-pods article as "similar words".
+MAP_COUNT = (
+    "max virtual memory areas vm.max_map_count [65530] is too low, increase to at least [262144]"
+)
+
+
+def test_a_refusal_offers_no_article_when_none_of_ours_came_close(client, search_index):
+    body = client.post(API, data=MAP_COUNT, content_type="text/plain").json()
+    assert body["matches"] == [] and body["question"] is None
+    assert [n["node"] for n in body["not_covered"]] == ["vm-max-map-count-too-low"]
+    assert body["search"] == []
+    html = client.post(TROUBLESHOOT, {"text": MAP_COUNT}).content.decode()
+    assert "Articles that mention similar words" not in html
+    assert "vm-max-map-count-too-low" in html
+
+
+def test_a_refusal_offers_the_article_that_came_closest_first(client, search_index):
+    body = client.post(API, data=CUT_OFF, content_type="text/plain").json()
+    assert body["matches"] == [] and body["question"] is None
+    assert body["search"][0]["slug"] == "httpd-network-docroot-sendfile-mmap"
+    assert body["search"][0]["url"].startswith("/articles/httpd-network-docroot-sendfile-mmap/")
+    assert len({hit["slug"] for hit in body["search"]}) == len(body["search"])
+    html = client.post(TROUBLESHOOT, {"text": CUT_OFF}).content.decode()
+    assert "Articles that mention similar words" in html
+    assert 'href="/articles/httpd-network-docroot-sendfile-mmap/' in html
+
+
+def test_a_close_cause_the_search_missed_is_still_offered_in_the_page_language(search_index):
+    from troubleshooter.diagnosis.source import current_knowledge
+    from troubleshooter.views.diagnose import _search_fallback
+
+    knowledge = current_knowledge()
+    slug = "httpd-network-docroot-sendfile-mmap"
+    ranking = (
+        (slug, 0.3),
+        ("not-covered/shell-glob-too-many-files", 0.9),
+        ("run-as-non-root", 0.0),
+    )
+    # No word of the text is in any article: the result comes from the diagnosis alone.
+    for lang, title_of in (("en", "httpd"), ("ja", "httpd")):
+        hits = _search_fallback("qqzzv xxwyq", ranking, knowledge, lang)
+        assert [hit.slug for hit in hits] == [slug]
+        assert hits[0].lang == lang and title_of in hits[0].title
+        assert hits[0].url == f"/articles/{slug}/"
+    assert _search_fallback("qqzzv xxwyq", ranking[1:], knowledge, "en") == []
+
+
+def test_the_related_floor_is_read_from_the_model_file():
+    from troubleshooter.diagnosis import model
+
+    assert 0 < model.parameters().related_floor < model.parameters().threshold
 
 
 def test_similar_words_are_not_offered_for_generic_words_only(client, search_index):

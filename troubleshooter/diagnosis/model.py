@@ -69,6 +69,9 @@ class Parameters:
     # through (``calibrated``). Empty: shown as it is.
     calibration: tuple[tuple[float, float], ...] = ()
     generic_words: frozenset[str] = field(default_factory=frozenset)
+    # Below the threshold, a refusal lists articles only when one of ours came at least this
+    # close: the cause that came closest first, then search results for the text's words.
+    related_floor: float = 0.0
     weak_words: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -99,6 +102,7 @@ def load_parameters(path: Path = MODEL_FILE) -> Parameters:
         software=tuple(str(s).lower() for s in data.get("software") or ()),
         calibration=calibration,
         generic_words=frozenset(str(s).lower() for s in data.get("generic_words") or ()),
+        related_floor=float(data.get("related_floor", 0.0)),
         weak_words=frozenset(str(s).lower() for s in data.get("weak_words") or ()),
     )
 

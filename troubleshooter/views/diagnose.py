@@ -9,6 +9,7 @@ question or a cause.
 from __future__ import annotations
 
 import json
+from html import escape
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -22,6 +23,8 @@ from django.views.decorators.vary import vary_on_headers
 from kb import errortext
 from kb.middleware import too_large_response
 from kb.search import search_articles
+from kb.search.hits import SearchHit
+from kb.search.snippets import SNIPPET_CHARS, shorten
 from troubleshooter.diagnosis import (
     NODE_ID_RE,
     CauseNode,
@@ -33,6 +36,7 @@ from troubleshooter.diagnosis import (
     localize,
 )
 from troubleshooter.diagnosis import model as diagnosis_model
+from troubleshooter.diagnosis.knowledge import NEIGHBOUR_PREFIX
 from troubleshooter.diagnosis.source import current_knowledge
 
 SEARCH_LIMIT = 5
@@ -133,18 +137,70 @@ def _question_dict(node: QuestionNode, lang: str) -> dict[str, object]:
     }
 
 
-def _search_fallback(text: str) -> list:
-    """Search results for an unknown error, unless only generic words would match."""
+def _search_fallback(text: str, ranking: tuple, knowledge: Knowledge, lang: str) -> list:
+    """Articles for a refused text, only when one of our causes came within reach.
+
+    A refusal used to list search results for whatever words were left, so nearly every
+    unrelated error was offered articles that merely share a word ("max", a host name). Now
+    the diagnosis decides: when no article reached the model's ``related_floor``, nothing is
+    offered; otherwise the articles that reached it come first (closest first), then search
+    results for the text's distinctive words (generic words, dotted names and one short word
+    are not searched for).
+    """
+    floor = diagnosis_model.parameters().related_floor
+    near = [
+        slug
+        for slug, confidence in ranking
+        if confidence >= floor and not slug.startswith(NEIGHBOUR_PREFIX)
+    ]
+    if not near:
+        return []
     generic = diagnosis_model.parameters().generic_words
     words = [
         w
         for w in errortext.query_text(text).split()
         if w not in generic and "." not in w.strip(".") and len(w) > 2
     ]
-    # One short leftover word ("pull") is no reason to offer articles as similar.
-    if not words or (len(words) == 1 and len(words[0]) < 8):
-        return []
-    return search_articles(query=" ".join(words), limit=SEARCH_LIMIT)
+    # One short leftover word ("pull") is no reason to search.
+    searched = len(words) > 1 or (len(words) == 1 and len(words[0]) >= 8)
+    hits = search_articles(query=" ".join(words), limit=SEARCH_LIMIT) if searched else []
+    found = {hit.slug: hit for hit in hits}
+    first = [found.get(slug) or _near_hit(slug, knowledge, lang) for slug in near]
+    rest = [hit for hit in hits if hit.slug not in set(near)]
+    return (first + rest)[:SEARCH_LIMIT]
+
+
+def _near_hit(slug: str, knowledge: Knowledge, lang: str) -> SearchHit:
+    """A result for a cause the search did not find: the article in the page's language when
+    it was translated, else as written."""
+    from django.db import DatabaseError
+
+    from kb.models import Article
+
+    try:
+        rows = list(
+            Article.objects.filter(slug=slug).only("title", "lang", "summary", "translation_of")
+        )
+    except DatabaseError:
+        rows = []
+    row = next((r for r in rows if r.lang == lang), None) or next(
+        (r for r in rows if r.translation_of_id is None), None
+    )
+    if row is not None:
+        title, summary, written_in = row.title, row.summary, row.lang
+    else:  # the causes came from files, not from the database
+        cause = knowledge.cause(slug)
+        title, summary = (cause.title, cause.summary) if cause else (slug, "")
+        written_in = "en"
+    return SearchHit(
+        slug=slug,
+        title=title,
+        url=reverse("kb:article_detail", args=[slug]),
+        lang=written_in,
+        snippet=escape(shorten(summary or "", SNIPPET_CHARS)),
+        score=0.0,
+        section=None,
+    )
 
 
 def answer(
@@ -188,7 +244,11 @@ def answer(
             {"node": n.node, "title": node.title, "advice": node.advice, "url": _node_url(n.node)}
         )
     # Search only when nothing is named and no question is asked: the fallback for unknowns.
-    hits = _search_fallback(text) if search and not matches and question is None else []
+    hits = (
+        _search_fallback(text, diagnosis.ranking, knowledge, lang)
+        if search and not matches and question is None
+        else []
+    )
     return {
         "matches": matches,
         "question": question,

@@ -53,9 +53,15 @@ def load_items(paths: list[Path]) -> list[dict]:
 def evaluate(items: list[dict], *, knowledge=None) -> dict:  # noqa: ANN001
     """Diagnose every item and gather the figures (no texts)."""
     results = []
+    floor = model_module.parameters().related_floor
     for item in items:
         diagnosis = diagnose(item["text"], knowledge=knowledge)
         top, confidence = diagnosis.ranking[0] if diagnosis.ranking else (None, 0.0)
+        # What a refusal would offer first (troubleshooter.views.diagnose._search_fallback).
+        near = next(
+            (s for s, c in diagnosis.ranking if c >= floor and not _neighbour(s)),
+            None,
+        )
         named = diagnosis.matches[0].article if diagnosis.matches else None
         results.append(
             {
@@ -66,6 +72,7 @@ def evaluate(items: list[dict], *, knowledge=None) -> dict:  # noqa: ANN001
                 "top": top,
                 "confidence": confidence,
                 "features": diagnosis.features,
+                "near": near,
             }
         )
     return {"results": results}
@@ -150,6 +157,16 @@ class Command(BaseCommand):
             a = f"{sum(r['named'] == r['expect'] for r in own)}/{len(own)}" if own else "-"
             b = f"{sum(not r['named'] for r in other)}/{len(other)}" if other else "-"
             w(f"  {lang}: {a:>8}  {b:>8}")
+        refused = [r for r in results if not r["named"] and not r["question"]]
+        own = [r for r in refused if r["expect"]]
+        other = [r for r in refused if not r["expect"]]
+        w(
+            f"Refusals that offer articles (related_floor "
+            f"{model_module.parameters().related_floor}): unrelated "
+            f"{sum(bool(r['near']) for r in other)} of {len(other)} refused; on-topic "
+            f"{sum(bool(r['near']) for r in own)} of {len(own)} refused, the right article "
+            f"first {sum(r['near'] == r['expect'] for r in own)}"
+        )
         w("By kind (on-topic right / unrelated refused):")
         for kind in ("error", "log", "description"):
             own = [r for r in on_topic if r["item"].get("kind") == kind]
