@@ -193,8 +193,9 @@ def _load() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
-def _wrk(url: str, script: Path, *, seconds: int) -> dict[str, float]:
-    argv = [WRK, f"-t{THREADS}", "-c8", f"-d{seconds}s", "--latency", "-s", str(script), url]
+def _wrk(url: str, script: Path, *, seconds: int, connections: int = 8) -> dict[str, float]:
+    argv = [WRK, f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    argv += ["-s", str(script), url]
     load_before = _load()
     out = subprocess.run(  # noqa: S603 - fixed binary, local URL
         argv, capture_output=True, text=True, timeout=seconds + 30, check=True
@@ -413,14 +414,25 @@ def run(results: Results, *, workdir: Path, seconds: int) -> None:
         )
         results.target("peak RSS per worker (index open, after load)", max(peak), 150, "MB")
 
-        figures = _wrk(base + "/api/analyze/", analyze_lua, seconds=seconds)
-        results.figure("POST /api/analyze/ (50 objects) requests/s", figures["rps"], "req/s")
+        # An analysis runs in the worker's child process, one at a time (kb/serving.py); more
+        # are answered 429 at once. With eight connections most answers were those 429s, and
+        # the row's requests/s counted them as if analysed. Two connections, one a worker, is
+        # the load the design serves; the answered rate counts only 2xx responses.
+        figures = _wrk(base + "/api/analyze/", analyze_lua, seconds=seconds, connections=2)
+        answered = figures["requests"] - figures["non2xx"]
+        results.figure(
+            "POST /api/analyze/ (50 objects, wrk -c2) answered (2xx) requests/s",
+            figures["rps"] * answered / figures["requests"] if figures["requests"] else 0.0,
+            "req/s",
+        )
         results.figure("POST /api/analyze/ p50", figures["p50"], "ms", digits=2)
         results.figure("POST /api/analyze/ p99", figures["p99"], "ms", digits=2)
         results.note("load average during the analysis row", figures["load"])
         if figures["non2xx"] or figures["errors"]:
             results.note(
-                "/api/analyze/ problems", f"{figures['non2xx']:.0f} non-2xx {figures['errors']}"
+                "/api/analyze/ turned away or failed",
+                f"{figures['non2xx']:.0f} non-2xx of {figures['requests']} "
+                f"(429 when a worker's analysis is busy) {figures['errors']}",
             )
         peak = [_rss_mb(pid, "VmHWM") for pid in _workers(proc.pid)]
         results.note("peak RSS per worker after both loads", ", ".join(f"{r:.0f} MB" for r in peak))
