@@ -363,7 +363,7 @@ def test_a_refusal_offers_no_article_when_none_of_ours_came_close(client, search
     assert [n["node"] for n in body["not_covered"]] == ["vm-max-map-count-too-low"]
     assert body["search"] == []
     html = client.post(TROUBLESHOOT, {"text": MAP_COUNT}).content.decode()
-    assert "Articles that mention similar words" not in html
+    assert "Articles that may be related" not in html
     assert "vm-max-map-count-too-low" in html
 
 
@@ -374,8 +374,11 @@ def test_a_refusal_offers_the_article_that_came_closest_first(client, search_ind
     assert body["search"][0]["url"].startswith("/articles/httpd-network-docroot-sendfile-mmap/")
     assert len({hit["slug"] for hit in body["search"]}) == len(body["search"])
     html = client.post(TROUBLESHOOT, {"text": CUT_OFF}).content.decode()
-    assert "Articles that mention similar words" in html
+    assert "Articles that may be related" in html
     assert 'href="/articles/httpd-network-docroot-sendfile-mmap/' in html
+    for lang, heading in (("ja", "関係がありそうな記事"), ("zh-hans", "可能相关的文章")):
+        page = client.post(TROUBLESHOOT, {"text": CUT_OFF}, HTTP_ACCEPT_LANGUAGE=lang)
+        assert heading in page.content.decode()
 
 
 def test_a_close_cause_the_search_missed_is_still_offered_in_the_page_language(search_index):
