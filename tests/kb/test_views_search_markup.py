@@ -235,3 +235,41 @@ def test_a_kept_part_is_kept_per_language_prefix_and_variable(kept_fragments) ->
     assert seen[("/kb/", "en", "b")] == "Search b /kb/|b"
     assert seen[("/", "ja", "a")] != seen[("/", "en", "a")]
     assert len(set(seen.values())) == 8
+
+
+# The search page's title block before `title_prefix` and the kept label.
+OLD_TITLE = """{% load i18n ui %}{% if query|is_title_safe %}{{ query|truncatechars:60 }} · \
+{% endif %}{% translate "Search" %}"""
+NEW_TITLE = """{% load i18n ui %}{{ query|title_prefix }}{% kept search_label %}\
+{% translate "Search" %}{% endkept %}"""
+TITLE_QUERIES = [
+    "",
+    "   ",
+    "Too many pods",
+    "<script>alert('x') & \"y\"</script>",
+    "x" * 59,
+    "x" * 60,
+    "x" * 61,
+    "日本語のとても長いクエリ" * 8,
+    "one line\nanother line",
+    "trailing newline\n",
+    "y" * 200,
+    "y" * 201,
+    "e\u0301" * 70,
+    "e\u0301" * 20,
+    "\u0958" * 59,
+    "\u0958" * 61,
+    "\u212b" * 60,
+]
+
+
+@pytest.mark.parametrize("language", ["en", "ja", "zh-hans"])
+def test_the_search_title_is_what_the_if_and_truncatechars_wrote(
+    kept_fragments, language: str
+) -> None:
+    with translation.override(language):
+        for _round in range(2):
+            for query in TITLE_QUERIES:
+                old = _render(OLD_TITLE, {"query": query})
+                assert _render(NEW_TITLE, {"query": query}) == old
+    assert "&lt;script&gt;" in _render(NEW_TITLE, {"query": TITLE_QUERIES[3]})
