@@ -26,8 +26,10 @@ QUERY_LANGUAGES = {
 
 def language_from_query(request: HttpRequest) -> str | None:
     """The interface language `?lang=` asks for, or None when absent or unknown."""
-    value = (request.GET.get("lang") or "").strip().lower()[:16]
-    code = QUERY_LANGUAGES.get(value)
+    value = request.GET.get("lang")
+    if not value:  # most requests: no set of the supported codes to build
+        return None
+    code = QUERY_LANGUAGES.get(value.strip().lower()[:16])
     supported = {code for code, _name in settings.LANGUAGES}
     return code if code in supported else None
 

@@ -1,8 +1,10 @@
-"""The page frame's cached fragments and remembered static URLs give the same HTML as before.
+"""The page frame's kept fragments and remembered static URLs give the same HTML as before.
 
-The fragments of templates/base.html that are the same on every page of a language (labels,
-menu, language list) are rendered once per process when KB_DEBUG=0 (kb/settings.py, CACHES);
-these tests switch that cache on, since the test settings run with DEBUG's dummy cache.
+The parts of templates/base.html, kb/search.html and kb/_search_form.html that are the same on
+every page of a language (labels, menu, language list, static links) are rendered once per
+process when KB_DEBUG=0 (`{% kept %}`, kb/templatetags/ui.py; kb/settings.py, CACHES): these
+tests switch the "fragments" cache to a real one, since the test settings run with DEBUG's
+dummy cache, under which nothing is kept.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import re
 
 import pytest
 from django.core.cache import caches
+from django.template import engines
 
 from kb.static_storage import StaticStorage
+from kb.templatetags.ui import KeptNode
 
 TOKEN = re.compile(rb'(?<=csrfmiddlewaretoken" value=")[^"]+|(?<="x-csrftoken": ")[^"]+')
 DUMMY = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
@@ -35,6 +39,16 @@ def _frame_cache(settings, backend: dict) -> None:
     caches["fragments"].clear()
 
 
+def _kept_parts() -> dict[str, dict]:
+    """What each `{% kept %}` of the search page's templates holds, by fragment name."""
+    engine = engines["django"].engine
+    found = {}
+    for name in ("base.html", "kb/search.html", "kb/_search_form.html"):
+        for node in engine.get_template(name).nodelist.get_nodes_by_type(KeptNode):
+            found[node.name] = node.kept
+    return found
+
+
 def _pages(client) -> list[bytes]:
     out = []
     for path, params in PAGES:
@@ -52,14 +66,34 @@ def test_pages_are_the_same_with_the_frame_cached_and_rendered_each_time(
     rendered = _pages(client)
     _frame_cache(settings, KEPT)
     first = _pages(client)  # fills the fragments
-    assert caches["fragments"]._cache  # the fragments were kept
+    kept = _kept_parts()
+    assert kept["chrome_nav"]  # the fragments were kept
+    assert kept["search_form_start"]
     again = _pages(client)  # answered from them
     assert rendered == first == again
+    # The labels once per language; the menu once per language and view (search in three,
+    # the article list in two, home and the troubleshooter in one); the search box once per
+    # language for the search page's and once for the header's compact one (en, ja).
+    assert len(kept["chrome_top"]) == 3
+    assert len(kept["chrome_nav"]) == 7
+    assert len(kept["search_form_start"]) == 5
     # Each language and each page kind has its own frame: the menu marks the current page.
     assert b'aria-current="page">Search</a>' in again[0]
     assert b'aria-current="page">Articles</a>' in again[2]
     assert b'aria-current="page">Search</a>' not in again[2]
     assert rendered[0] != rendered[1] != rendered[3]
+
+
+@pytest.mark.django_db
+def test_nothing_is_kept_under_the_dummy_cache_so_template_edits_show(
+    client, search_index, settings
+):
+    _frame_cache(settings, KEPT)
+    client.get("/search/", {"q": "Too many pods"})
+    assert _kept_parts()["chrome_top"]
+    _frame_cache(settings, DUMMY)  # a settings change forgets what was kept
+    client.get("/search/", {"q": "Too many pods"})
+    assert not any(_kept_parts().values())
 
 
 @pytest.mark.django_db

@@ -139,3 +139,137 @@ def test_the_frames_blocks_are_the_ones_a_walk_finds(settings) -> None:
     found.clear()  # a caller's list is its own
     assert [n.name for n in frame.template.nodelist.get_nodes_by_type(BlockNode)] == names
     assert frame.render({"x": True}) == "<p>AB</p>\n"
+
+
+# templates/kb/_search_form.html before its constant parts went into `{% kept %}`.
+OLD_SEARCH_FORM = """{% load i18n ui %}
+<form class="search-form{% if compact %} compact{% endif %}" action="{% path_to 'kb:search' %}" \
+method="get" role="search"
+      data-search-form{% if live %} data-live-search="results"{% endif %}>
+  <label class="offscreen" for="{{ box_id|default:'q' }}">\
+{% translate "Error message, log or search terms" %}</label>
+  <textarea id="{{ box_id|default:'q' }}" name="q" rows="1" data-search-box spellcheck="false" \
+autocomplete="off"
+            autocapitalize="off" placeholder="{% if compact %}\
+{% translate "Search or paste an error" %}{% else %}\
+{% translate "e.g. envsubst: Argument list too long" %}{% endif %}"
+            {% if autofocus %}autofocus{% endif %} aria-keyshortcuts="/">\
+{{ query|default:"" }}</textarea>
+  <button type="submit"{% if compact %} class="icon-button"{% endif %}><span class="icon \
+icon-search" aria-hidden="true"></span><span class="{% if compact %}offscreen\
+{% else %}button-label{% endif %}">{% translate "Search" %}</span></button>
+</form>
+"""
+# The include sites: the search page and home, the header, the 404 page.
+FORM_SITES = [
+    {"autofocus": True, "live": True},
+    {"box_id": "site-q", "compact": True, "query": "", "autofocus": False, "live": False},
+    {"autofocus": True},
+]
+HOSTILE_QUERIES = ["", "Too many pods", "<script>\"x\" & 'y'</script>", "二行\nの クエリ", None]
+
+
+@pytest.fixture
+def kept_fragments(settings):
+    """The "fragments" cache of KB_DEBUG=0, under which `{% kept %}` keeps what it renders."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+
+
+@pytest.mark.parametrize("language", ["en", "ja", "zh-hans"])
+def test_the_kept_search_box_writes_what_the_whole_template_wrote(
+    kept_fragments, language: str
+) -> None:
+    from kb.templatetags.ui import KeptNode
+
+    new = engines["django"].get_template("kb/_search_form.html")
+    with translation.override(language):
+        # Twice: the first render fills the kept parts, the second is written from them.
+        for _round in range(2):
+            for site in FORM_SITES:
+                for query in HOSTILE_QUERIES:
+                    context = {**site, "query": query} if query is not None else dict(site)
+                    old = _render(OLD_SEARCH_FORM, context)
+                    assert new.render(context) == old
+    kept = new.template.nodelist.get_nodes_by_type(KeptNode)
+    assert [node.name for node in kept] == ["search_form_start", "search_form_end"]
+    assert all(node.kept for node in kept)
+
+
+# The site name in base.html's head: a `{% with %}` around the Open Graph block before.
+OLD_SITE_NAME = """{% load i18n %}{% with site_name=_("Container pitfalls") %}\
+<meta property="og:site_name" content="{{ site_name }}">|{{ site_name }}{% endwith %}"""
+NEW_SITE_NAME = """{% load i18n %}\
+<meta property="og:site_name" content="{% translate "Container pitfalls" %}">|\
+{% translate "Container pitfalls" %}"""
+
+
+@pytest.mark.parametrize("language", ["en", "ja", "zh-hans"])
+def test_the_site_name_is_written_as_the_with_block_wrote_it(language: str) -> None:
+    with translation.override(language):
+        old = _render(OLD_SITE_NAME, {})
+        assert _render(NEW_SITE_NAME, {}) == old
+    assert old.count("|") == 1
+    assert len(old) > len('<meta property="og:site_name" content="">|')
+
+
+def test_a_kept_part_is_kept_per_language_prefix_and_variable(kept_fragments) -> None:
+    source = (
+        '{% load i18n ui %}{% kept t view %}{% translate "Search" %} {{ view }} {% url "kb:home" %}'
+        "{% endkept %}|{{ view }}"
+    )
+    frame = engines["django"].from_string(source)
+    seen = {}
+    for prefix in ("/", "/kb/"):
+        set_script_prefix(prefix)
+        try:
+            for language in ("en", "ja"):
+                with translation.override(language):
+                    for view in ("a", "b", "a"):
+                        seen[(prefix, language, view)] = frame.render({"view": view})
+        finally:
+            set_script_prefix("/")
+    assert seen[("/", "en", "a")] == "Search a /|a"
+    assert seen[("/kb/", "en", "b")] == "Search b /kb/|b"
+    assert seen[("/", "ja", "a")] != seen[("/", "en", "a")]
+    assert len(set(seen.values())) == 8
+
+
+# The search page's title block before `title_prefix` and the kept label.
+OLD_TITLE = """{% load i18n ui %}{% if query|is_title_safe %}{{ query|truncatechars:60 }} · \
+{% endif %}{% translate "Search" %}"""
+NEW_TITLE = """{% load i18n ui %}{{ query|title_prefix }}{% kept search_label %}\
+{% translate "Search" %}{% endkept %}"""
+TITLE_QUERIES = [
+    "",
+    "   ",
+    "Too many pods",
+    "<script>alert('x') & \"y\"</script>",
+    "x" * 59,
+    "x" * 60,
+    "x" * 61,
+    "日本語のとても長いクエリ" * 8,
+    "one line\nanother line",
+    "trailing newline\n",
+    "y" * 200,
+    "y" * 201,
+    "e\u0301" * 70,
+    "e\u0301" * 20,
+    "\u0958" * 59,
+    "\u0958" * 61,
+    "\u212b" * 60,
+]
+
+
+@pytest.mark.parametrize("language", ["en", "ja", "zh-hans"])
+def test_the_search_title_is_what_the_if_and_truncatechars_wrote(
+    kept_fragments, language: str
+) -> None:
+    with translation.override(language):
+        for _round in range(2):
+            for query in TITLE_QUERIES:
+                old = _render(OLD_TITLE, {"query": query})
+                assert _render(NEW_TITLE, {"query": query}) == old
+    assert "&lt;script&gt;" in _render(NEW_TITLE, {"query": TITLE_QUERIES[3]})
