@@ -410,6 +410,31 @@ def lengths_in_memory(searcher) -> None:  # noqa: ANN001
         perdoc._kb_lengths_in_memory = True  # noqa: SLF001
 
 
+def length_norms(perdoc, fieldname: str, avgfl: float, B: float, K1: float) -> list | None:  # noqa: ANN001, N803 - BM25's own names
+    """Per document, the part of BM25F that depends on its field length and not on the term:
+    `K1 * ((1 - B) + B * fl / avgfl)` (`whoosh/scoring.py`, `bm25`), the same float, computed
+    once per reader instead of for every posting scored; None where the field is empty.
+
+    A field's length is one byte per document (`lengths_in_memory`), so there are at most 255
+    distinct values, each computed once and shared by the documents of that length. Where
+    the byte is 0, Whoosh's scorer asks `doc_field_length`, which then returns None (no
+    length recorded) and `bm25` raises TypeError on it; None here raises it too. A posting
+    always has a length, so that never happens on an index Whoosh wrote.
+
+    None when the field's lengths are not in memory (any other kind of reader).
+    """
+    lengths = getattr(perdoc, "_readers", {}).get(_lenfield(fieldname))
+    if not isinstance(lengths, bytes):
+        return None
+    cache = perdoc.__dict__.setdefault("_kb_norms", {})
+    key = (fieldname, avgfl, B, K1)
+    norms = cache.get(key)
+    if norms is None:
+        by_byte = [None] + [K1 * ((1 - B) + B * byte_to_length(b) / avgfl) for b in range(1, 256)]
+        norms = cache[key] = list(map(by_byte.__getitem__, lengths))
+    return norms
+
+
 def stored_fields(searcher, docnum: int) -> dict:  # noqa: ANN001
     """`searcher.stored_fields(docnum)`, the document's bytes read by position.
 
