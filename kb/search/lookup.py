@@ -115,8 +115,10 @@ def _search(searcher, *, prepared: str, limit: int, lang: str) -> list[SearchHit
     chosen = one_version_per_article(hits, lang=lang, translation=translation)[:limit]
     pattern = needles(prepared)
     recorded = sections_file(searcher) if chosen else None
+    where = _url_context()
     pointed = [
-        _pointed(*stored[(hit.slug, hit.lang)], hit.score, pattern, recorded) for hit in chosen
+        _pointed(*stored[(hit.slug, hit.lang)], hit.score, pattern, recorded, where)
+        for hit in chosen
     ]
     # Once more, now that each hit has its section: links to a version that is not English
     # carry its language (one version per slug already, so nothing else changes).
@@ -197,14 +199,21 @@ def _hit(fields: dict, *, score: float) -> SearchHit:
     )
 
 
-def _pointed(
-    docnum: int, fields: dict, score: float, pattern: Needles | None, recorded: SectionsFile
+def _pointed(  # noqa: PLR0913
+    docnum: int,
+    fields: dict,
+    score: float,
+    pattern: Needles | None,
+    recorded: SectionsFile,
+    where: tuple[object, str],
 ) -> SearchHit:
-    """The hit shown for a document: pointed at its best section, with a snippet from it."""
+    """The hit shown for a document: pointed at its best section, with a snippet from it.
+
+    `where` is `_url_context()`, read once for the hits of a search."""
     section_id, section_title, snippet = best_recorded_section(recorded.record(docnum), pattern)
     if not snippet:
         snippet = html.escape(shorten(fields.get("summary") or "", SNIPPET_CHARS))
-    url = article_path(fields["slug"])
+    url = _article_path(fields["slug"], *where)
     return SearchHit(
         slug=fields["slug"],
         title=fields["title"],
@@ -225,7 +234,16 @@ def article_path(slug: str) -> str:
     0.24 ms of CPU per uncached search of ten hits at 10 000 documents, a tenth of what
     choosing their sections and snippets costs.
     """
-    return _article_path(slug, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    return _article_path(slug, *_url_context())
+
+
+def _url_context() -> tuple[object, str]:
+    """The URL configuration and script prefix of this thread, which `reverse()` reads.
+
+    Both sit in asgiref's context-aware locals: 10 us to read the two (measured), 0.1 ms of
+    a search when read for each of its ten hits; once a search is enough.
+    """
+    return get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()
 
 
 @lru_cache(maxsize=4096)

@@ -37,6 +37,7 @@ import pickle
 import struct
 import threading
 import zlib
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
@@ -60,6 +61,11 @@ from whoosh.util.numeric import byte_to_length
 SCORED_FIELDS = ("title_text", "symptom_text", "keyword_text", "body_text", "ja_text")
 
 _loading = threading.Lock()
+
+# A term in at least this share of the documents is common: its decoded posting blocks are
+# kept by the reader, up to MAX_COMMON_BLOCKS of them (about 1.5 KB each).
+COMMON_SHARE = 0.1
+MAX_COMMON_BLOCKS = 4096
 
 # Whoosh's hash file layout (`whoosh/filedb/filetables.py`): a slot is (hash, position), an
 # item is (key length, value length), the key, the value.
@@ -153,11 +159,16 @@ def _entry(table, key: bytes) -> bytes | None:  # noqa: ANN001 - whoosh's HashRe
 
 
 class _TermsOnce:
-    """A segment's term dictionary in which each term is looked up once (absent ones too)."""
+    """A segment's term dictionary in which each term is looked up once (absent ones too).
 
-    def __init__(self, terms) -> None:  # noqa: ANN001 - whoosh's W3TermsReader
+    Its posting readers of common terms (in COMMON_SHARE of the documents or more) share
+    the reader's cache of decoded blocks (`_LeafMatcher`).
+    """
+
+    def __init__(self, terms, doccount: int) -> None:  # noqa: ANN001 - whoosh's W3TermsReader
         self._terms = terms
         self._entries: dict[tuple[str, bytes], object] = {}
+        self._common = max(1, int(COMMON_SHARE * doccount))
 
     def __getattr__(self, name: str):  # noqa: ANN204 - everything else as it was
         return getattr(self._terms, name)
@@ -210,7 +221,7 @@ class _TermsOnce:
                 scorer=scorer,
             )
         offset, length = info.extent()
-        return _LeafMatcher(
+        matcher = _LeafMatcher(
             terms._postfile,  # noqa: SLF001
             offset,
             length,
@@ -218,6 +229,9 @@ class _TermsOnce:
             term=(fieldname, tbytes),
             scorer=scorer,
         )
+        if info.doc_frequency() >= self._common:
+            matcher._decoded = terms.__dict__.setdefault("_kb_decoded", {})  # noqa: SLF001
+        return matcher
 
 
 class _LeafMatcher(W3LeafMatcher):
@@ -236,6 +250,9 @@ class _LeafMatcher(W3LeafMatcher):
 
     _block_data = b""
     _pickled = b""  # a block whose values are not loaded yet (`_read_data`)
+    # The reader's decoded blocks of common terms, by where their data starts in the postings
+    # file; None for any other term.
+    _decoded: dict[int, tuple[array, array]] | None = None
     _window = b""
     _window_start = 0
 
@@ -321,10 +338,30 @@ class _LeafMatcher(W3LeafMatcher):
     def _read_ids(self) -> None:
         # As W3LeafMatcher._read_ids, the deltas summed in C (`accumulate`) rather than by
         # Whoosh's generator (`delta_decode`, one Python step per posting): the same ids.
+        decoded = self._decoded
+        if decoded is not None and self._data is None:
+            block = decoded.get(self._dataoffset)
+            if block is not None:
+                self._ids, self._weights = block
+                return
         if self._data is None:
             self._read_data()
         ids = self._data[0]
         self._ids = ids if self._byteids else tuple(accumulate(ids))
+        if decoded is not None and not self._byteids and len(decoded) < MAX_COMMON_BLOCKS:
+            if self._weights is None:
+                self._read_weights()
+            # Kept compact (4 + 8 bytes a posting); they read back as the same numbers.
+            block = (array("I", self._ids), array("d", self._weights))
+            decoded[self._dataoffset] = block
+            self._ids, self._weights = block
+
+    def _read_weights(self) -> None:
+        decoded = self._decoded
+        if decoded is not None and self._data is None and self._dataoffset in decoded:
+            self._read_ids()
+            return
+        super()._read_weights()
 
     def skip_to(self, targetid: int) -> None:
         if not self.is_active():
@@ -380,7 +417,7 @@ def one_query(searcher) -> Iterator[None]:  # noqa: ANN001
     if terms is None or isinstance(terms, _TermsOnce) or not hasattr(terms, "_codec"):
         yield
         return
-    reader._terms = _TermsOnce(terms)  # noqa: SLF001
+    reader._terms = _TermsOnce(terms, reader.doc_count_all())  # noqa: SLF001
     try:
         yield
     finally:
@@ -408,6 +445,31 @@ def lengths_in_memory(searcher) -> None:  # noqa: ANN001
             lengths = stored + bytes(doccount + 1 - len(stored))
             perdoc._readers[lenfield] = lengths  # noqa: SLF001
         perdoc._kb_lengths_in_memory = True  # noqa: SLF001
+
+
+def length_norms(perdoc, fieldname: str, avgfl: float, B: float, K1: float) -> list | None:  # noqa: ANN001, N803 - BM25's own names
+    """Per document, the part of BM25F that depends on its field length and not on the term:
+    `K1 * ((1 - B) + B * fl / avgfl)` (`whoosh/scoring.py`, `bm25`), the same float, computed
+    once per reader instead of for every posting scored; None where the field is empty.
+
+    A field's length is one byte per document (`lengths_in_memory`), so there are at most 255
+    distinct values, each computed once and shared by the documents of that length. Where
+    the byte is 0, Whoosh's scorer asks `doc_field_length`, which then returns None (no
+    length recorded) and `bm25` raises TypeError on it; None here raises it too. A posting
+    always has a length, so that never happens on an index Whoosh wrote.
+
+    None when the field's lengths are not in memory (any other kind of reader).
+    """
+    lengths = getattr(perdoc, "_readers", {}).get(_lenfield(fieldname))
+    if not isinstance(lengths, bytes):
+        return None
+    cache = perdoc.__dict__.setdefault("_kb_norms", {})
+    key = (fieldname, avgfl, B, K1)
+    norms = cache.get(key)
+    if norms is None:
+        by_byte = [None] + [K1 * ((1 - B) + B * byte_to_length(b) / avgfl) for b in range(1, 256)]
+        norms = cache[key] = list(map(by_byte.__getitem__, lengths))
+    return norms
 
 
 def stored_fields(searcher, docnum: int) -> dict:  # noqa: ANN001

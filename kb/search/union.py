@@ -25,7 +25,7 @@ import heapq
 from array import array
 from bisect import bisect_left, bisect_right
 
-from whoosh.codec.whoosh3 import W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.binary import IntersectionMatcher
 from whoosh.matching.combo import ArrayUnionMatcher, CombinationMatcher
 from whoosh.matching.mcore import ListMatcher, NullMatcher
@@ -34,9 +34,8 @@ from whoosh.query import And, Phrase, Term
 from whoosh.query.compound import PreloadedOr
 from whoosh.scoring import BM25FScorer
 from whoosh.util import make_weighted_tree
-from whoosh.util.numeric import byte_to_length
 
-from kb.search.reading import holds_all
+from kb.search.reading import holds_all, length_norms
 
 
 def _term_plan(matcher, perdoc):  # noqa: ANN001, ANN202
@@ -55,10 +54,11 @@ def _term_plan(matcher, perdoc):  # noqa: ANN001, ANN202
     term = getattr(matcher, "_term", None)
     if type(scorer) is not BM25FScorer or not term or perdoc is None:
         return None
-    lengths = getattr(perdoc, "_readers", {}).get(_lenfield(term[0]))
-    if not isinstance(lengths, bytes):
+    norms = length_norms(perdoc, term[0], scorer.avgfl, scorer.B, scorer.K1)
+    if norms is None:
         return None
-    return (lengths, scorer.idf, scorer.avgfl, scorer.B, scorer.K1, scorer.dfl)
+    # BM25F per posting is then `idf * ((tf * (K1 + 1)) / (tf + norms[docnum]))`.
+    return (norms, scorer.idf, scorer.K1 + 1)
 
 
 def _and_plan(matcher, perdoc):  # noqa: ANN001, ANN202
@@ -169,59 +169,77 @@ def _leaf_size(matcher) -> int:  # noqa: ANN001
     return len(matcher._ids) if type(matcher) is ListMatcher else matcher._length  # noqa: SLF001
 
 
-def _add_and(plan, a, touched: set, offset: int, limit: int, boost: float) -> None:  # noqa: ANN001, C901, PLR0913
+def _add_and(plan, a, touched: set, offset: int, limit: int, boost: float) -> None:  # noqa: ANN001, PLR0913
     """Add an AND's scores into `a`: `WrappingMatcher(IntersectionMatcher tree).score() * boost`
-    for every document below `limit` that holds all its terms, as Whoosh computes it."""
+    for every document below `limit` that holds all its terms, as Whoosh computes it.
+
+    The documents holding every term are found first, then scored a column at a time: each
+    leaf's BM25F for all of them, then the columns summed in the tree's order (the same
+    floats as a document at a time, without a Python call and a walk of the tree per
+    document: cProfile, 400 page queries at 10 011 documents, 47 000 such calls, an eighth
+    of `search_articles`).
+    """
     _, and_boost, tree, leaves = plan
     matchers = [m for m, _ in leaves]
     if not all(m.is_active() for m in matchers):
         return
-    scores = [0.0] * len(leaves)
-
-    def total(node) -> float:  # noqa: ANN001
-        if type(node) is int:
-            return scores[node]
-        return total(node[0]) + total(node[1])
-
-    def add(docnum: int, tfs: list[float]) -> None:
-        """One document holding every term: each leaf's BM25F, summed in Whoosh's tree."""
-        for i, (tf, (_, (lengths, idf, avgfl, B, K1, dfl))) in enumerate(zip(tfs, leaves)):  # noqa: B905, N806
-            lbyte = lengths[docnum]
-            fl = byte_to_length(lbyte) if lbyte else dfl(docnum)
-            scores[i] = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
-        score = total(tree)
-        if and_boost is not None:
-            score = score * and_boost
-        slot = docnum - offset
-        a[slot] += score * boost
-        touched.add(slot)
-
     order = sorted(range(len(matchers)), key=lambda i: _leaf_size(matchers[i]))
     if all(isinstance(m, W3LeafMatcher) for m in matchers):
         common = _common_postings(matchers, order, limit)
-        for docnum in common[order[0]]:
-            add(docnum, [weights[docnum] for weights in common])
+        docs = list(common[order[0]])
+        tfs = [list(map(weights.__getitem__, docs)) for weights in common]
+    else:
+        docs, tfs = _walk_and(matchers, order, limit)
+    if not docs:
         return
+    columns = [
+        [idf * ((tf * k1_plus_1) / (tf + norms[docnum])) for docnum, tf in zip(docs, column)]  # noqa: B905
+        for column, (_, (norms, idf, k1_plus_1)) in zip(tfs, leaves, strict=True)
+    ]
+
+    def total(node) -> list[float]:  # noqa: ANN001
+        if type(node) is int:
+            return columns[node]
+        return [x + y for x, y in zip(total(node[0]), total(node[1]))]  # noqa: B905
+
+    scores = total(tree)
+    if and_boost is not None:
+        scores = [score * and_boost for score in scores]
+    if offset:
+        docs = [docnum - offset for docnum in docs]
+    for slot, score in zip(docs, scores):  # noqa: B905
+        a[slot] += score * boost
+    touched.update(docs)
+
+
+def _walk_and(matchers: list, order: list[int], limit: int) -> tuple[list[int], list[list]]:
+    """The documents below `limit` holding every term, and each term's weights in them,
+    walked through the matchers' methods (posting lists kept in a term's entry)."""
+    docs: list[int] = []
+    tfs: list[list] = [[] for _ in matchers]
     lead = matchers[order[0]]
     rest = [matchers[i] for i in order[1:]]
     while lead.is_active():
         docnum = lead.id()
         if docnum >= limit:
-            return
+            break
         target = docnum
         for m in rest:
             if m.id() < docnum:
                 m.skip_to(docnum)
                 if not m.is_active():
-                    return  # one term has no posting left: no document holds them all
+                    return docs, tfs  # one term has no posting left: no document holds them all
             if m.id() != docnum:
                 target = m.id()
                 break
         if target != docnum:
             lead.skip_to(target)
             continue
-        add(docnum, [m.weight() for m in matchers])
+        docs.append(docnum)
+        for column, m in zip(tfs, matchers, strict=True):
+            column.append(m.weight())
         lead.next()
+    return docs, tfs
 
 
 def _common_postings(matchers: list, order: list[int], limit: int) -> list[dict[int, float]]:
@@ -301,8 +319,11 @@ class SparseArrayUnionMatcher(ArrayUnionMatcher):
         boost: float = 1.0,
         scored: bool = True,
         perdoc=None,  # noqa: ANN001 - the segment's per-document reader (field lengths)
+        *,
+        top_only: bool = False,
     ):
         CombinationMatcher.__init__(self, submatchers, boost=boost)
+        self._top_only = top_only
         self._scored = scored
         self._plans = [
             (m.plan if type(m) is _LeanAnd else (_term_plan(m, perdoc) or _and_plan(m, perdoc)))
@@ -314,7 +335,11 @@ class SparseArrayUnionMatcher(ArrayUnionMatcher):
         self._partsize = max(1, doccount)
         self._a = array("d", bytes(8 * self._partsize))
         self._touched: list[int] = []
-        self._docnum = self._min_id()
+        # For `top` alone, the part starts at document 0 (the array holds every document):
+        # the first document of every clause (`_min_id`) is not needed, and asking it reads
+        # and decodes the first block of each term of an AND, which the AND's walk may pass
+        # over on its header alone.
+        self._docnum = 0 if top_only else self._min_id()
         self._read_part()
 
     def _read_part(self) -> None:
@@ -342,7 +367,8 @@ class SparseArrayUnionMatcher(ArrayUnionMatcher):
                     a[slot] = 1
                 touched.add(slot)
                 m.next()
-        self._touched = sorted(touched)
+        # `_find_next` visits the scored slots in order; `top` takes them in any order.
+        self._touched = touched if self._top_only else sorted(touched)
         self._offset = offset
         self._limit = limit
 
@@ -353,10 +379,21 @@ class SparseArrayUnionMatcher(ArrayUnionMatcher):
         score above 0) in docnum order and keeps the largest (score, -docnum) pairs: a tie
         goes to the lower docnum. Taking the largest pairs at once gives the same list,
         without three method calls and a heap operation per document collected.
+
+        Pairs are made only for the slots scoring at least the `limit`-th best score, which
+        every pair kept has: the scores alone are compared first, without a tuple each
+        (page queries at 10 011 documents score 200-7 000 documents for 30 kept).
         """
         a = self._a
         offset = self._offset
-        pairs = [(a[slot], -(slot + offset)) for slot in self._touched if a[slot] > 0]
+        touched = self._touched
+        if 0 < limit < len(touched):
+            floor = heapq.nlargest(limit, map(a.__getitem__, touched))[-1]
+            pairs = [
+                (a[slot], -(slot + offset)) for slot in touched if a[slot] >= floor and a[slot] > 0
+            ]
+        else:
+            pairs = [(a[slot], -(slot + offset)) for slot in touched if a[slot] > 0]
         return [(score, -negated) for score, negated in heapq.nlargest(limit, pairs)]
 
     def _find_next(self) -> None:
@@ -377,12 +414,10 @@ def _add_term(m, plan, a, touched: set, offset: int, limit: int, boost: float) -
     """Add a term's scores for the documents below `limit` into `a`, block by block.
 
     Each score is `BM25FScorer.score(m) * boost` computed as Whoosh computes it:
-    `bm25(idf, tf, fl, avgfl, B, K1)` with the field length of the document.
+    `bm25(idf, tf, fl, avgfl, B, K1)` with the field length of the document, whose part
+    that depends on the length alone is read from the reader's table (`length_norms`).
     """
-    lengths, idf, avgfl, B, K1, dfl = plan  # noqa: N806 - BM25's own names
-    k1_plus_1 = K1 + 1
-    one_minus_b = 1 - B
-    add = touched.add
+    norms, idf, k1_plus_1 = plan
     if type(m) is ListMatcher:
         ids = m._ids  # noqa: SLF001
         every = m._all_weights  # noqa: SLF001
@@ -394,11 +429,9 @@ def _add_term(m, plan, a, touched: set, offset: int, limit: int, boost: float) -
             if docnum >= limit:
                 break
             tf = every if every else (weights[j] if weights else 1.0)
-            lbyte = lengths[docnum]
-            fl = byte_to_length(lbyte) if lbyte else dfl(docnum)
             slot = docnum - offset
-            a[slot] += idf * ((tf * k1_plus_1) / (tf + K1 * (one_minus_b + B * fl / avgfl))) * boost
-            add(slot)
+            a[slot] += idf * ((tf * k1_plus_1) / (tf + norms[docnum])) * boost
+            touched.add(slot)
             j += 1
         m._i = j  # noqa: SLF001
         return
@@ -408,19 +441,16 @@ def _add_term(m, plan, a, touched: set, offset: int, limit: int, boost: float) -
         if m._weights is None:  # noqa: SLF001
             m._read_weights()  # noqa: SLF001
         ids = m._ids  # noqa: SLF001
-        weights = m._weights  # noqa: SLF001
         count = m._blocklength  # noqa: SLF001
-        for j in range(m._i, count):  # noqa: SLF001
-            docnum = ids[j]
-            if docnum >= limit:
-                m._i = j  # noqa: SLF001
-                return
-            tf = weights[j]
-            lbyte = lengths[docnum]
-            fl = byte_to_length(lbyte) if lbyte else dfl(docnum)
-            slot = docnum - offset
-            a[slot] += idf * ((tf * k1_plus_1) / (tf + K1 * (one_minus_b + B * fl / avgfl))) * boost
-            add(slot)
+        start = m._i  # noqa: SLF001
+        end = bisect_left(ids, limit, start, count)
+        docs = ids[start:end]
+        for docnum, tf in zip(docs, m._weights[start:end]):  # noqa: B905, SLF001
+            a[docnum - offset] += idf * ((tf * k1_plus_1) / (tf + norms[docnum])) * boost
+        touched.update([docnum - offset for docnum in docs] if offset else docs)
+        if end < count:
+            m._i = end  # noqa: SLF001 - the first posting at or past the limit
+            return
         m._i = count - 1  # noqa: SLF001
         m.next()  # on to the next block, or past the last
 
@@ -451,6 +481,7 @@ class SparseUnionOr(PreloadedOr):
             boost=self.boost,
             scored=scored,
             perdoc=perdoc,
+            top_only=lean,
         )
 
     def top_matcher(self, searcher, context):  # noqa: ANN001, ANN201

@@ -1,0 +1,120 @@
+"""Decoded posting blocks of common terms, kept by the reader (kb/search/reading.py
+`_LeafMatcher`, COMMON_SHARE): read back, they are Whoosh's ids and weights, block by block;
+a phrase over a kept block still gets its positions; the scores of a search that reads them
+from the cache are Whoosh's; and rare terms are never kept. Real index, temporary folder."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.query import And, Phrase, Term
+from whoosh.query.compound import PreloadedOr
+
+from kb.search import caches, rebuild_index
+
+DOCS = 500
+
+
+def _corpus() -> None:
+    from kb.models import Article
+
+    Article.objects.bulk_create(
+        Article(
+            slug=f"doc-{i}",
+            title=f"Doc {i:04d} pod restarts" + (" often" if i % 3 == 0 else ""),
+            lang="en",
+            markdown="",
+            symptoms=[f"pod restarts after {'oom' if i % 2 else 'probe'} kill"],
+            html=(
+                "<p>"
+                + " kubernetes" * (1 + i % 5)
+                + " pod" * (1 + i % 3)
+                + (" rareword" if i % 97 == 0 else "")
+                + " filler" * (i % 17)
+                + "</p>"
+            ),
+        )
+        for i in range(DOCS)
+    )
+
+
+def _whoosh_blocks(reader, fieldname: str, text: str) -> dict[int, tuple[list, list]]:  # noqa: ANN001
+    """{block data offset: (ids, weights)} as Whoosh's own posting reader decodes them."""
+    terms = reader._terms  # noqa: SLF001 - Whoosh's dictionary (outside one_query)
+    info = terms.term_info(fieldname, text.encode())
+    offset, length = info.extent()
+    postings = W3LeafMatcher(
+        terms._postfile,  # noqa: SLF001
+        offset,
+        length,
+        reader.schema[fieldname].format,
+        term=(fieldname, text.encode()),
+    )
+    blocks = {}
+    while postings.is_active():
+        postings._read_ids()  # noqa: SLF001
+        postings._read_weights()  # noqa: SLF001
+        blocks[postings._dataoffset] = (list(postings._ids), list(postings._weights))  # noqa: SLF001
+        postings._i = postings._blocklength - 1  # noqa: SLF001
+        postings.next()
+    return blocks
+
+
+def _top(searcher, clauses: list, limit: int = DOCS) -> tuple[list, list]:  # noqa: ANN001
+    from kb.search.lookup import top_hits
+    from kb.search.union import SparseUnionOr
+
+    ours = [(h.docnum, h.score) for h in top_hits(searcher, SparseUnionOr(clauses), limit=limit)]
+    whoosh = [(h.docnum, h.score) for h in searcher.search(PreloadedOr(clauses), limit=limit)]
+    return ours, whoosh
+
+
+@pytest.mark.django_db
+def test_kept_blocks_are_whoosh_blocks_and_score_as_whoosh() -> None:
+    _corpus()
+    rebuild_index()
+    searcher = caches.searchers.get()
+    reader = searcher.reader()
+    clauses = [
+        Term("body_text", "rareword"),
+        Term("body_text", "filler"),
+        And([Term("body_text", "kubernetes"), Term("body_text", "pod")], boost=1.5),
+    ]
+    first = _top(searcher, clauses)
+    decoded = reader._terms.__dict__["_kb_decoded"]  # noqa: SLF001
+    kept = dict(decoded)
+    expected = {}
+    for word in ("kubernetes", "pod", "filler"):
+        expected.update(_whoosh_blocks(reader, "body_text", word))
+    assert len(expected) >= 9  # several blocks per common term
+    assert set(kept) == set(expected)  # every block of the common terms, no other
+    for offset, (ids, weights) in kept.items():
+        assert (list(ids), list(weights)) == expected[offset], offset
+    # The same search again reads every block from the cache: the same scores, Whoosh's.
+    second = _top(searcher, clauses)
+    assert first[0] == first[1]
+    assert second[0] == second[1] == first[0]
+    assert len(first[0]) > 300
+    rare = _whoosh_blocks(reader, "body_text", "rareword")
+    assert not set(rare) & set(decoded)  # six documents: never kept
+
+
+@pytest.mark.django_db
+def test_a_phrase_over_kept_blocks_still_reads_their_positions() -> None:
+    _corpus()
+    rebuild_index()
+    searcher = caches.searchers.get()
+    reader = searcher.reader()
+    # A search over the common symptom words keeps their blocks...
+    warm = [Term("symptom_text", "pod"), Term("symptom_text", "restarts")]
+    assert _top(searcher, warm)[0]
+    kept = set(reader._terms.__dict__["_kb_decoded"])  # noqa: SLF001
+    assert kept & set(_whoosh_blocks(reader, "symptom_text", "restarts"))
+    # ...and a phrase then needs their positions, which the cache does not hold.
+    for clauses in (
+        [Phrase("symptom_text", ["restarts", "after", "oom"], boost=4.0), Term("body_text", "pod")],
+        [Phrase("title_text", ["pod", "restarts", "often"]), Term("symptom_text", "kill")],
+    ):
+        ours, whoosh = _top(searcher, clauses)
+        assert ours == whoosh, clauses
+        assert len(ours) > 100
