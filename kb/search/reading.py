@@ -66,6 +66,8 @@ _loading = threading.Lock()
 # kept by the reader, up to MAX_COMMON_BLOCKS of them (about 1.5 KB each).
 COMMON_SHARE = 0.1
 MAX_COMMON_BLOCKS = 4096
+# And their term entries, up to this many (about 300 bytes each).
+MAX_COMMON_ENTRIES = 8192
 
 # Whoosh's hash file layout (`whoosh/filedb/filetables.py`): a slot is (hash, position), an
 # item is (key length, value length), the key, the value.
@@ -161,8 +163,11 @@ def _entry(table, key: bytes) -> bytes | None:  # noqa: ANN001 - whoosh's HashRe
 class _TermsOnce:
     """A segment's term dictionary in which each term is looked up once (absent ones too).
 
-    Its posting readers of common terms (in COMMON_SHARE of the documents or more) share
-    the reader's cache of decoded blocks (`_LeafMatcher`).
+    The entries of common terms (in COMMON_SHARE of the documents or more) are kept by the
+    reader, as their posting readers keep their decoded blocks (`_LeafMatcher`): the same
+    common words are looked up by query after query (a hash, two reads and a decode each).
+    Whoosh only reads an entry (`W3TermInfo`); one of postings stored outside it is never
+    changed, so it is shared as it is.
     """
 
     def __init__(self, terms, doccount: int) -> None:  # noqa: ANN001 - whoosh's W3TermsReader
@@ -195,8 +200,18 @@ class _TermsOnce:
                 except TermNotFound:
                     info = None
             else:
-                value = _entry(table, terms._keycoder(fieldname, tbytes))  # noqa: SLF001
-                info = None if value is None else W3TermInfo.from_bytes(value)
+                kept = terms.__dict__.setdefault("_kb_common_entries", {})
+                info = kept.get(key)
+                if info is None:
+                    value = _entry(table, terms._keycoder(fieldname, tbytes))  # noqa: SLF001
+                    info = None if value is None else W3TermInfo.from_bytes(value)
+                    if (
+                        info is not None
+                        and info.doc_frequency() >= self._common
+                        and not info.is_inlined()
+                        and len(kept) < MAX_COMMON_ENTRIES
+                    ):
+                        kept[key] = info
             self._entries[key] = info
         if info is None:
             raise TermNotFound(f"No term {fieldname}:{tbytes!r}")

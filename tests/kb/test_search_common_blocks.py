@@ -118,3 +118,50 @@ def test_a_phrase_over_kept_blocks_still_reads_their_positions() -> None:
         ours, whoosh = _top(searcher, clauses)
         assert ours == whoosh, clauses
         assert len(ours) > 100
+
+
+def _fields(info) -> tuple:  # noqa: ANN001 - a W3TermInfo
+    return (
+        info.doc_frequency(),
+        info.weight(),
+        info.extent(),
+        info.max_weight(),
+        info.min_length(),
+        info.max_length(),
+        info.min_id(),
+        info.max_id(),
+    )
+
+
+@pytest.mark.django_db
+def test_kept_entries_are_whoosh_entries_of_common_terms_only() -> None:
+    from kb.search.reading import one_query
+
+    _corpus()
+    rebuild_index()
+    searcher = caches.searchers.get()
+    reader = searcher.reader()
+    clauses = [
+        Term("body_text", "rareword"),
+        Term("body_text", "filler"),
+        And([Term("body_text", "kubernetes"), Term("body_text", "pod")]),
+        Term("title_text", "often"),
+    ]
+    first = _top(searcher, clauses)
+    kept = dict(reader._terms.__dict__["_kb_common_entries"])  # noqa: SLF001
+    assert set(kept) == {
+        ("body_text", b"filler"),
+        ("body_text", b"kubernetes"),
+        ("body_text", b"pod"),
+        ("title_text", b"often"),
+    }
+    for (fieldname, tbytes), info in kept.items():
+        whoosh = reader._terms.term_info(fieldname, tbytes)  # noqa: SLF001 - outside one_query
+        assert _fields(info) == _fields(whoosh)
+        assert info.doc_frequency() == reader.doc_frequency(fieldname, tbytes.decode())
+    with one_query(searcher):
+        # A query reads them from the reader, not from the file: the same frequencies.
+        assert reader.doc_frequency("body_text", "pod") == DOCS
+        assert reader.doc_frequency("body_text", "rareword") == 6  # noqa: PLR2004
+    second = _top(searcher, clauses)
+    assert first[0] == first[1] == second[0] == second[1]
