@@ -220,8 +220,10 @@ def prepare(text: str) -> PreparedText:
     originals = tuple(line for _n, line in candidates)
     lowered_lines = [unicodedata.normalize("NFKC", line).lower() for line in originals]
     normalized = tuple(normalize(line) or line for line in lowered_lines)
+    # A line normalize() left as it was is tokenized once: the second copy's tokens are the
+    # first's again, and a frozenset built from a list ignores a repeat (same set, same order).
     line_tokens = tuple(
-        frozenset(tokens(n + " " + low)) | number_tokens(low)
+        frozenset(tokens(low) if n == low else tokens(n + " " + low)) | number_tokens(low)
         for n, low in zip(normalized, lowered_lines, strict=True)
     )
     return PreparedText(
@@ -396,6 +398,8 @@ class Index:
         self.article_slugs = tuple(
             dict.fromkeys(s for s in self.slugs if s not in self.neighbour_slugs)
         )
+        # (slug, whether it is a neighbour), in the order of ``slugs``.
+        self.kinds = tuple((s, s in self.neighbour_slugs) for s in self.slugs)
         # Greatest first: the best of the neighbours that tie is the greatest slug.
         self.neighbours_descending = tuple(sorted(self.neighbour_slugs, reverse=True))
         # Symptom and near-miss phrases: token -> [(phrase id)], each phrase's token count.

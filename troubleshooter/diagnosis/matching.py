@@ -290,18 +290,20 @@ def diagnose(
             nothing[key] = (features, model.confidence(features, params))
         return nothing[key]
 
+    # The tree's answer for a cause: its cause node reached (1.0), an option of a question it
+    # raised (0.4, articles only), else 0.0.
+    reached = {NEIGHBOUR_PREFIX + node_id for node_id in not_covered}
+    answers = dict.fromkeys(option_articles, 0.4) | dict.fromkeys(tree_article, 1.0)
     all_features: dict[str, dict[str, float]] = {}
     known: dict[str, float] = {}  # the model's output for the articles the text shows nothing of
-    for slug in index.slugs:
+    for slug, neighbour in index.kinds:
         found = evidence.get(slug)
-        neighbour = slug in neighbour_slugs
-        if neighbour:
-            tree_answer = 1.0 if slug.removeprefix(NEIGHBOUR_PREFIX) in not_covered else 0.0
-        else:
-            tree_answer = 1.0 if slug in tree_article else 0.4 if slug in option_articles else 0.0
+        tree_answer = (1.0 if slug in reached else 0.0) if neighbour else answers.get(slug, 0.0)
         if found is None:
-            features, output = nothing_shown(neighbour, tree_answer)
-            all_features[slug] = dict(features)
+            features, output = nothing.get((neighbour, tree_answer)) or nothing_shown(
+                neighbour, tree_answer
+            )
+            all_features[slug] = features.copy()
             if not neighbour:
                 known[slug] = output
             continue
@@ -339,7 +341,7 @@ def diagnose(
         (model.confidence(all_features[found.slug], params), found.slug)
         for found in shown_neighbours
     ]
-    for tree_answer, slug in _greatest_nothing_shown(index, evidence, not_covered):
+    for tree_answer, slug in _greatest_nothing_shown(index, evidence, reached):
         candidates.append((nothing_shown(True, tree_answer)[1], slug))
     if candidates:
         neighbour_best, neighbour_slug = max([(neighbour_best, neighbour_slug), *candidates])
@@ -350,7 +352,12 @@ def diagnose(
     scored = [(p, slug) for slug, p in confidences.items()]
     scored.sort(key=lambda item: (-item[0], item[1]))
     # What a person reads is the calibrated confidence; decisions below work on the output.
-    ranking = tuple((slug, round(model.calibrated(p, params), 3)) for p, slug in scored)
+    # Articles the text shows nothing of share one output: each output is mapped once.
+    shown_as: dict[float, float] = {}
+    for p, _slug in scored:
+        if p not in shown_as:
+            shown_as[p] = round(model.calibrated(p, params), 3)
+    ranking = tuple((slug, shown_as[p]) for p, slug in scored)
 
     threshold = params.threshold
     question: Question | None = None
@@ -423,11 +430,11 @@ def diagnose(
 
 
 def _greatest_nothing_shown(
-    index: Index, shown: Collection[str], not_covered: Collection[str]
+    index: Index, shown: Collection[str], reached: set[str]
 ) -> list[tuple[float, str]]:
     """Of the neighbours the text shows nothing of, the greatest slug of those whose
-    not-covered node the tree reached (tree answer 1.0) and of the others (0.0)."""
-    reached = {NEIGHBOUR_PREFIX + node_id for node_id in not_covered}
+    not-covered node the tree reached (tree answer 1.0; ``reached``: their slugs) and of the
+    others (0.0)."""
     result = []
     for tree_answer, order in (
         (0.0, index.neighbours_descending),
