@@ -502,8 +502,10 @@ class Index:
         self._term_keys = _TermKeys(self._term_places)
 
         # Both BM25 document sets as inverted lists, built here rather than in a request.
-        self._inverted = self._invert(self._doc_tf, self._lengths, self._avg)
-        self._prose_inverted = self._invert(self._prose_tf, self._prose_lengths, self._prose_avg)
+        self._inverted = self._invert(self._doc_tf, self._lengths, self._avg, self._idf)
+        self._prose_inverted = self._invert(
+            self._prose_tf, self._prose_lengths, self._prose_avg, self._prose_idf
+        )
 
     def idf(self, token: str) -> float:
         return self._idf.get(token, 0.0)
@@ -562,14 +564,14 @@ class Index:
         # the error line does. (A long paste was already cut to its error lines.)
         lines = prepared.line_tokens
         query = set().union(*lines) if lines else set()
-        scores = self._bm25(query, self._idf, self._inverted)
+        scores = self._bm25(query, self._inverted)
         # Only the causes with a score: every other cause's score, share and lead are 0.0.
         for slug, (score, share, top) in _shares(scores, self.neighbour_slugs).items():
             evidence = result.get(slug)
             if evidence is None:
                 evidence = result[slug] = CauseEvidence(slug)
             evidence.bm25, evidence.bm25_share, evidence.bm25_top = score, share, top
-        prose = self._bm25(query, self._prose_idf, self._prose_inverted)
+        prose = self._bm25(query, self._prose_inverted)
         for slug, (_score, share, _top) in _shares(prose, self.neighbour_slugs).items():
             evidence = result.get(slug)
             if evidence is None:
@@ -600,29 +602,32 @@ class Index:
         return result
 
     def _invert(
-        self, docs: dict[str, Counter], lengths: dict[str, int], average: float
+        self, docs: dict[str, Counter], lengths: dict[str, int], average: float, idf: dict
     ) -> dict[str, list[tuple[str, float]]]:
-        """token -> [(slug, BM25 term weight without the idf)] over one document set."""
+        """token -> [(slug, the token's BM25 term: idf x term weight)] over one document set;
+        a token without idf is left out (it adds nothing)."""
         inverted: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for slug in self.slugs:
             norm = self.K1 * (1 - self.B + self.B * lengths[slug] / average)
             for token, tf in docs[slug].items():
-                inverted[token].append((slug, tf * (self.K1 + 1) / (tf + norm)))
+                weight = idf.get(token)
+                if weight:
+                    inverted[token].append((slug, weight * (tf * (self.K1 + 1) / (tf + norm))))
         return dict(inverted)
 
     def _bm25(
-        self, query: set[str], idf: dict[str, float], inverted: dict[str, list[tuple[str, float]]]
+        self, query: set[str], inverted: dict[str, list[tuple[str, float]]]
     ) -> dict[str, float]:
         """The causes that hold a word of ``query`` and their scores (any other scores 0.0)."""
         scores: dict[str, float] = {}
         get = scores.get
         for token in query:
-            weight = idf.get(token)
-            if not weight:
+            postings = inverted.get(token)
+            if postings is None:
                 continue
-            for slug, part in inverted.get(token, ()):
-                # 0.0 + x is x: the same sums, in the same order, as from a table of zeros.
-                scores[slug] = get(slug, 0.0) + weight * part
+            # 0.0 + x is x: the same sums, in the same order, as from a table of zeros.
+            for slug, term in postings:
+                scores[slug] = get(slug, 0.0) + term
         return scores
 
     def best_line(self, prepared: PreparedText, slug: str) -> tuple[int, list[str]]:
@@ -710,14 +715,18 @@ def _shares(
 
     best, second = best_two(list(scores.values()))
     # A neighbour's best two among the articles and itself: among the articles' best two
-    # and itself.
-    articles = list(best_two([score for slug, score in scores.items() if slug not in neighbours]))
+    # and itself (the same values sorted() would give, ties included).
+    first, runner_up = best_two([score for slug, score in scores.items() if slug not in neighbours])
     result = {}
     for slug, score in scores.items():
-        if slug in neighbours:
-            top, runner = best_two([*articles, score])
-        else:
+        if slug not in neighbours:
             top, runner = best, second
+        elif score > first:
+            top, runner = score, first
+        elif score > runner_up:
+            top, runner = first, score
+        else:
+            top, runner = first, runner_up
         result[slug] = (
             score,
             score / top if top > 0 else 0.0,

@@ -146,9 +146,16 @@ class _Words:
 def _tree_hits(tree: Tree, prepared: PreparedText) -> list[tuple[Signature, int]]:
     """The tree's signatures that match a kept line: (signature, line index)."""
     hits = []
+    lines = prepared.normalized
     for signature in tree.signatures:
-        for index, line in enumerate(prepared.normalized):
-            if any(p in line for p in signature.probes) and signature.pattern.search(line):
+        probes = signature.probes
+        for index, line in enumerate(lines):
+            for probe in probes:  # a loop, not any(): no generator per signature and line
+                if probe in line:
+                    break
+            else:
+                continue
+            if signature.pattern.search(line):
                 hits.append((signature, index))
                 break
     return hits
@@ -296,8 +303,13 @@ def diagnose(
     answers = dict.fromkeys(option_articles, 0.4) | dict.fromkeys(tree_article, 1.0)
     all_features: dict[str, dict[str, float]] = {}
     known: dict[str, float] = {}  # the model's output for the articles the text shows nothing of
+    # Most causes are neighbours the text shows nothing of and the tree did not reach.
+    plain_neighbour = nothing_shown(True, 0.0)[0]
     for slug, neighbour in index.kinds:
         found = evidence.get(slug)
+        if found is None and neighbour and slug not in reached:
+            all_features[slug] = plain_neighbour.copy()
+            continue
         tree_answer = (1.0 if slug in reached else 0.0) if neighbour else answers.get(slug, 0.0)
         if found is None:
             features, output = nothing.get((neighbour, tree_answer)) or nothing_shown(
