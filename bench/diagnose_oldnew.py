@@ -60,6 +60,8 @@ def _language(text: str) -> str:
 def search_texts() -> dict[str, list[str]]:
     """Short texts by language: the articles' symptoms, reports, titles and summaries (one line
     each, as a search box gets them) and ``_PHRASES``."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from troubleshooter.diagnosis import load_articles_dir
 
     batches: dict[str, list[str]] = {lang: list(phrases) for lang, phrases in _PHRASES.items()}
