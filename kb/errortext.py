@@ -78,6 +78,13 @@ _SUBSTITUTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"  +", _A), " "),
 )
 _TRIM_RE = re.compile(r"^ | $", re.MULTILINE)
+# The substitutions above that can match text without an ASCII digit (``\\d`` is [0-9] under
+# re.ASCII; no replacement adds a digit): hex ids and UUIDs spelt in letters, paths and
+# spaces. Every other pattern needs a digit, so on a text without one it changes nothing:
+# most search queries and descriptions are words only.
+_NEEDS_NO_DIGIT = frozenset((6, 7, 10, 13, 14))  # indexes into _SUBSTITUTIONS
+_WITHOUT_DIGITS = tuple(s for i, s in enumerate(_SUBSTITUTIONS) if i in _NEEDS_NO_DIGIT)
+_DIGIT_RE = re.compile(r"[0-9]")
 
 
 def normalize(text: str) -> str:
@@ -90,7 +97,8 @@ def normalize(text: str) -> str:
     if any(len(line) > MAX_LINE_CHARS for line in lines):
         lines = [line[:MAX_LINE_CHARS] for line in lines]
     text = "\n".join(lines)
-    for pattern, replacement in _SUBSTITUTIONS:
+    substitutions = _SUBSTITUTIONS if _DIGIT_RE.search(text) else _WITHOUT_DIGITS
+    for pattern, replacement in substitutions:
         text = pattern.sub(replacement, text)
     text = _TRIM_RE.sub("", text)
     return "\n".join(line for line in text.split("\n") if line)

@@ -220,8 +220,10 @@ def prepare(text: str) -> PreparedText:
     originals = tuple(line for _n, line in candidates)
     lowered_lines = [unicodedata.normalize("NFKC", line).lower() for line in originals]
     normalized = tuple(normalize(line) or line for line in lowered_lines)
+    # A line normalize() left as it was is tokenized once: the second copy's tokens are the
+    # first's again, and a frozenset built from a list ignores a repeat (same set, same order).
     line_tokens = tuple(
-        frozenset(tokens(n + " " + low)) | number_tokens(low)
+        frozenset(tokens(low) if n == low else tokens(n + " " + low)) | number_tokens(low)
         for n, low in zip(normalized, lowered_lines, strict=True)
     )
     return PreparedText(
@@ -393,6 +395,13 @@ class Index:
         causes = (*knowledge.causes, *self.neighbours)
         self.slugs = tuple(c.slug for c in causes)
         self.neighbour_slugs = frozenset(c.slug for c in self.neighbours)
+        self.article_slugs = tuple(
+            dict.fromkeys(s for s in self.slugs if s not in self.neighbour_slugs)
+        )
+        # (slug, whether it is a neighbour), in the order of ``slugs``.
+        self.kinds = tuple((s, s in self.neighbour_slugs) for s in self.slugs)
+        # Greatest first: the best of the neighbours that tie is the greatest slug.
+        self.neighbours_descending = tuple(sorted(self.neighbour_slugs, reverse=True))
         # Symptom and near-miss phrases: token -> [(phrase id)], each phrase's token count.
         self._phrases: list[_Phrase] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
@@ -493,8 +502,10 @@ class Index:
         self._term_keys = _TermKeys(self._term_places)
 
         # Both BM25 document sets as inverted lists, built here rather than in a request.
-        self._inverted = self._invert(self._doc_tf, self._lengths, self._avg)
-        self._prose_inverted = self._invert(self._prose_tf, self._prose_lengths, self._prose_avg)
+        self._inverted = self._invert(self._doc_tf, self._lengths, self._avg, self._idf)
+        self._prose_inverted = self._invert(
+            self._prose_tf, self._prose_lengths, self._prose_avg, self._prose_idf
+        )
 
     def idf(self, token: str) -> float:
         return self._idf.get(token, 0.0)
@@ -506,7 +517,17 @@ class Index:
         return self._facets.get(slug, {}).get("component", ())
 
     def evidence(self, prepared: PreparedText) -> dict[str, CauseEvidence]:
-        result = {slug: CauseEvidence(slug) for slug in self.slugs}
+        """Every cause's evidence, in the order of ``slugs``."""
+        shown = self.shown(prepared)
+        return {slug: shown.get(slug) or CauseEvidence(slug) for slug in self.slugs}
+
+    def shown(self, prepared: PreparedText) -> dict[str, CauseEvidence]:
+        """The evidence of the causes the text shows anything of (a phrase word, a retrieval
+        word, a mechanism term); every other cause's is ``CauseEvidence(slug)``, all zero.
+
+        A short query touches a few of the causes: the others cost nothing here.
+        """
+        result: dict[str, CauseEvidence] = {}
         # 1. Symptom phrases, line by line: coverage of the phrase's tokens by the line.
         for line_index, line_tokens in enumerate(prepared.line_tokens):
             counts: Counter = Counter()
@@ -529,7 +550,9 @@ class Index:
                         coverage = OUT_OF_ORDER  # every word, but not the message
                 else:
                     coverage = min(0.999, weighed[phrase_id] / phrase.weight)
-                evidence = result[phrase.slug]
+                evidence = result.get(phrase.slug)
+                if evidence is None:
+                    evidence = result[phrase.slug] = CauseEvidence(phrase.slug)
                 if phrase.near_miss:
                     evidence.near_miss = max(evidence.near_miss, coverage)
                 elif coverage > evidence.symptom:
@@ -541,53 +564,70 @@ class Index:
         # the error line does. (A long paste was already cut to its error lines.)
         lines = prepared.line_tokens
         query = set().union(*lines) if lines else set()
-        scores = self._bm25(query, self._idf, self._inverted)
+        scores = self._bm25(query, self._inverted)
+        # Only the causes with a score: every other cause's score, share and lead are 0.0.
         for slug, (score, share, top) in _shares(scores, self.neighbour_slugs).items():
-            evidence = result[slug]
+            evidence = result.get(slug)
+            if evidence is None:
+                evidence = result[slug] = CauseEvidence(slug)
             evidence.bm25, evidence.bm25_share, evidence.bm25_top = score, share, top
-        prose = self._bm25(query, self._prose_idf, self._prose_inverted)
+        prose = self._bm25(query, self._prose_inverted)
         for slug, (_score, share, _top) in _shares(prose, self.neighbour_slugs).items():
-            result[slug].prose_share = share
+            evidence = result.get(slug)
+            if evidence is None:
+                evidence = result[slug] = CauseEvidence(slug)
+            evidence.prose_share = share
         # 3. Mechanism facets: only the terms whose key the text holds can occur in it.
         text = prepared.lowered
         positions: dict[str, int] = {}  # one look-up per distinct term: causes share many
-        places = set()
+        places: dict[str, set[str]] = {}  # cause -> facets with a term in the text
         for term in self._term_keys.candidates(text):
             positions[term] = position = find_term(text, term)
             if position != -1:
-                places.update(self._term_places[term])
-        for slug, facets in self._facets.items():
+                for slug, facet in self._term_places[term]:
+                    places.setdefault(slug, set()).add(facet)
+        for slug, facets_found in places.items():
             found = {}
-            for facet, terms in facets.items():
-                if (slug, facet) not in places:
+            for facet, terms in self._facets[slug].items():  # in FACETS order
+                if facet not in facets_found:
                     continue
                 hits = _words_found(text, terms, positions, missing=-1)
                 if hits:
                     found[facet] = hits
-            result[slug].facets = found
+            if found:
+                evidence = result.get(slug)
+                if evidence is None:
+                    evidence = result[slug] = CauseEvidence(slug)
+                evidence.facets = found
         return result
 
     def _invert(
-        self, docs: dict[str, Counter], lengths: dict[str, int], average: float
+        self, docs: dict[str, Counter], lengths: dict[str, int], average: float, idf: dict
     ) -> dict[str, list[tuple[str, float]]]:
-        """token -> [(slug, BM25 term weight without the idf)] over one document set."""
+        """token -> [(slug, the token's BM25 term: idf x term weight)] over one document set;
+        a token without idf is left out (it adds nothing)."""
         inverted: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for slug in self.slugs:
             norm = self.K1 * (1 - self.B + self.B * lengths[slug] / average)
             for token, tf in docs[slug].items():
-                inverted[token].append((slug, tf * (self.K1 + 1) / (tf + norm)))
+                weight = idf.get(token)
+                if weight:
+                    inverted[token].append((slug, weight * (tf * (self.K1 + 1) / (tf + norm))))
         return dict(inverted)
 
     def _bm25(
-        self, query: set[str], idf: dict[str, float], inverted: dict[str, list[tuple[str, float]]]
+        self, query: set[str], inverted: dict[str, list[tuple[str, float]]]
     ) -> dict[str, float]:
-        scores = dict.fromkeys(self.slugs, 0.0)
+        """The causes that hold a word of ``query`` and their scores (any other scores 0.0)."""
+        scores: dict[str, float] = {}
+        get = scores.get
         for token in query:
-            weight = idf.get(token)
-            if not weight:
+            postings = inverted.get(token)
+            if postings is None:
                 continue
-            for slug, part in inverted.get(token, ()):
-                scores[slug] += weight * part
+            # 0.0 + x is x: the same sums, in the same order, as from a table of zeros.
+            for slug, term in postings:
+                scores[slug] = get(slug, 0.0) + term
         return scores
 
     def best_line(self, prepared: PreparedText, slug: str) -> tuple[int, list[str]]:
@@ -664,6 +704,9 @@ def _shares(
     measured against the articles only: two neighbours that both explain the text (a mesh
     sidecar and a reverse proxy, for a lost client address) agree that it is not ours, and
     must not dilute each other's lead over the articles.
+
+    A cause left out of ``scores`` scores 0.0 (scores are never negative): only the two
+    best matter, and the missing zeros are the padding's.
     """
 
     def best_two(values: list[float]) -> tuple[float, float]:
@@ -671,13 +714,19 @@ def _shares(
         return ordered[0], ordered[1]
 
     best, second = best_two(list(scores.values()))
-    articles = [score for slug, score in scores.items() if slug not in neighbours]
+    # A neighbour's best two among the articles and itself: among the articles' best two
+    # and itself (the same values sorted() would give, ties included).
+    first, runner_up = best_two([score for slug, score in scores.items() if slug not in neighbours])
     result = {}
     for slug, score in scores.items():
-        if slug in neighbours:
-            top, runner = best_two([*articles, score])
-        else:
+        if slug not in neighbours:
             top, runner = best, second
+        elif score > first:
+            top, runner = score, first
+        elif score > runner_up:
+            top, runner = first, score
+        else:
+            top, runner = first, runner_up
         result[slug] = (
             score,
             score / top if top > 0 else 0.0,

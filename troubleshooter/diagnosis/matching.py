@@ -18,10 +18,17 @@ A question never comes together with a not-covered answer.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from troubleshooter.diagnosis import model
-from troubleshooter.diagnosis.evidence import Index, PreparedText, find_term, prepare
+from troubleshooter.diagnosis.evidence import (
+    CauseEvidence,
+    Index,
+    PreparedText,
+    find_term,
+    prepare,
+)
 from troubleshooter.diagnosis.knowledge import NEIGHBOUR_PREFIX, Knowledge, neighbours_of
 from troubleshooter.diagnosis.tree import (
     CauseNode,
@@ -36,6 +43,10 @@ __all__ = ["Diagnosis", "Evidence", "Match", "NotCovered", "Question", "diagnose
 
 # Above this confidence a cause is named even when the text leaves a tree question open.
 OPEN_QUESTION_OVERRIDE = 0.85
+
+# The features of a cause the text shows nothing of, before the tree's and the neighbours':
+# the same for every such cause (its symptom, 0.0, leads nothing).
+_NOTHING = {**CauseEvidence("").features(), "symptom_lead": 0.0}
 
 
 @dataclass(frozen=True)
@@ -135,9 +146,16 @@ class _Words:
 def _tree_hits(tree: Tree, prepared: PreparedText) -> list[tuple[Signature, int]]:
     """The tree's signatures that match a kept line: (signature, line index)."""
     hits = []
+    lines = prepared.normalized
     for signature in tree.signatures:
-        for index, line in enumerate(prepared.normalized):
-            if any(p in line for p in signature.probes) and signature.pattern.search(line):
+        probes = signature.probes
+        for index, line in enumerate(lines):
+            for probe in probes:  # a loop, not any(): no generator per signature and line
+                if probe in line:
+                    break
+            else:
+                continue
+            if signature.pattern.search(line):
                 hits.append((signature, index))
                 break
     return hits
@@ -213,7 +231,9 @@ def diagnose(
     if not prepared.originals:
         return Diagnosis()
     words = _Words(prepared.lowered)
-    evidence = index.evidence(prepared)
+    # Only the causes the text shows anything of: the others' features are ``_NOTHING``'s
+    # but for the tree's and the neighbours' (``nothing_shown`` below).
+    evidence = index.shown(prepared)
 
     # The tree: questions raised by signatures, answered by words where the text says which.
     tree_article: dict[str, tuple[str, str | None]] = {}  # article -> (cause node, via question)
@@ -238,36 +258,78 @@ def diagnose(
             if node.id not in not_covered:
                 not_covered[node.id] = NotCovered(node.id, node.title, node.advice)
 
-    all_features: dict[str, dict[str, float]] = {}
+    neighbour_slugs = index.neighbour_slugs
     features_of = {slug: found.features() for slug, found in evidence.items()}
-    # Padded with a zero: a knowledge base of one article leads nobody. A symptom that one of
+    # Padded with zeros: a knowledge base of one article leads nobody, and a cause the text
+    # shows nothing of scores 0.0 (only the two best scores are read). A symptom that one of
     # its article's own near misses fits as well is explained away: it leads nothing.
     # An article's lead is over the other articles only: a neighbour's message on the same
     # line (a scheduler line giving a taint and "Too many pods") weighs through the neighbour
     # features, and must not take the protection of the article's own exact message away.
     leading = [e for e in evidence.values() if not features_of[e.slug]["near_miss"]]
-    symptom_scores = [*sorted((e.symptom for e in leading), reverse=True), 0.0]
+    symptom_scores = [*sorted((e.symptom for e in leading), reverse=True), 0.0, 0.0]
     article_scores = [
-        *sorted((e.symptom for e in leading if e.slug not in index.neighbour_slugs), reverse=True),
+        *sorted((e.symptom for e in leading if e.slug not in neighbour_slugs), reverse=True),
+        0.0,
         0.0,
     ]
     # The neighbours (mechanisms next to ours that the tree describes) are weighed like the
     # articles; the best of them competes with every article (model.article_confidences).
-    neighbour_bm25 = max((evidence[s].bm25 for s in index.neighbour_slugs), default=0.0)
-    neighbour_symptom = max((evidence[s].symptom for s in index.neighbour_slugs), default=0.0)
-    for slug, found in evidence.items():
+    # Scores are never negative: a neighbour the text shows nothing of changes no maximum.
+    shown_neighbours = [found for found in evidence.values() if found.slug in neighbour_slugs]
+    neighbour_bm25 = max((found.bm25 for found in shown_neighbours), default=0.0)
+    neighbour_symptom = max((found.symptom for found in shown_neighbours), default=0.0)
+
+    # A cause the text shows nothing of: one set of features per tree answer, and one model
+    # output for it, shared by every such cause.
+    nothing: dict[tuple[bool, float], tuple[dict[str, float], float]] = {}
+    nothing_article = {
+        "not_covered": 1.0 if not_covered_lines else 0.0,  # its symptom is below 0.6
+        "neighbour_bm25": 0.0,  # its own BM25 is 0.0
+        "neighbour_symptom": neighbour_symptom if neighbour_symptom > 0.6 else 0.0,
+    }
+
+    def nothing_shown(neighbour: bool, tree_answer: float) -> tuple[dict[str, float], float]:
+        key = (neighbour, tree_answer)
+        if key not in nothing:
+            rest = {"not_covered": 0.0} if neighbour else nothing_article
+            features = {**_NOTHING, "tree": tree_answer, **rest}
+            nothing[key] = (features, model.confidence(features, params))
+        return nothing[key]
+
+    # The tree's answer for a cause: its cause node reached (1.0), an option of a question it
+    # raised (0.4, articles only), else 0.0.
+    reached = {NEIGHBOUR_PREFIX + node_id for node_id in not_covered}
+    answers = dict.fromkeys(option_articles, 0.4) | dict.fromkeys(tree_article, 1.0)
+    all_features: dict[str, dict[str, float]] = {}
+    known: dict[str, float] = {}  # the model's output for the articles the text shows nothing of
+    # Most causes are neighbours the text shows nothing of and the tree did not reach.
+    plain_neighbour = nothing_shown(True, 0.0)[0]
+    for slug, neighbour in index.kinds:
+        found = evidence.get(slug)
+        if found is None and neighbour and slug not in reached:
+            all_features[slug] = plain_neighbour.copy()
+            continue
+        tree_answer = (1.0 if slug in reached else 0.0) if neighbour else answers.get(slug, 0.0)
+        if found is None:
+            features, output = nothing.get((neighbour, tree_answer)) or nothing_shown(
+                neighbour, tree_answer
+            )
+            all_features[slug] = features.copy()
+            if not neighbour:
+                known[slug] = output
+            continue
         features = features_of[slug]
         # How far this cause's best symptom leads every other cause's (an article: every other
         # article's).
-        scores = symptom_scores if slug in index.neighbour_slugs else article_scores
+        scores = symptom_scores if neighbour else article_scores
         others = scores[1] if found.symptom == scores[0] else scores[0]
         features["symptom_lead"] = max(0.0, found.symptom - others) if found.symptom >= 0.6 else 0.0
-        if slug in index.neighbour_slugs:
-            features["tree"] = 1.0 if slug.removeprefix(NEIGHBOUR_PREFIX) in not_covered else 0.0
+        features["tree"] = tree_answer
+        if neighbour:
             features["not_covered"] = 0.0
             all_features[slug] = features
             continue
-        features["tree"] = 1.0 if slug in tree_article else 0.4 if slug in option_articles else 0.0
         # A mechanism we do not cover speaks against the articles whose evidence is on its line,
         # or spread over the whole text; in a log, another line's own symptom is its own story.
         against = bool(not_covered_lines) and (
@@ -283,19 +345,35 @@ def diagnose(
             neighbour_symptom if neighbour_symptom > max(found.symptom, 0.6) else 0.0
         )
         all_features[slug] = features
-    confidences, (neighbour_best, neighbour_slug) = model.article_confidences(
-        all_features, params, index.neighbour_slugs
+    # The best neighbour, (confidence, slug) as model.article_confidences finds it: among the
+    # neighbours the text shows nothing of, those of one tree answer tie, and of a tie the
+    # greatest slug is the best.
+    neighbour_best, neighbour_slug = 0.0, ""
+    candidates = [
+        (model.confidence(all_features[found.slug], params), found.slug)
+        for found in shown_neighbours
+    ]
+    for tree_answer, slug in _greatest_nothing_shown(index, evidence, reached):
+        candidates.append((nothing_shown(True, tree_answer)[1], slug))
+    if candidates:
+        neighbour_best, neighbour_slug = max([(neighbour_best, neighbour_slug), *candidates])
+    confidences = model.scaled_confidences(
+        all_features, params, index.article_slugs, neighbour_best, known
     )
     neighbour_id = neighbour_slug.removeprefix(NEIGHBOUR_PREFIX)
     scored = [(p, slug) for slug, p in confidences.items()]
     scored.sort(key=lambda item: (-item[0], item[1]))
     # What a person reads is the calibrated confidence; decisions below work on the output.
-    ranking = tuple((slug, round(model.calibrated(p, params), 3)) for p, slug in scored)
+    # Articles the text shows nothing of share one output: each output is mapped once.
+    shown_as: dict[float, float] = {}
+    for p, _slug in scored:
+        if p not in shown_as:
+            shown_as[p] = round(model.calibrated(p, params), 3)
+    ranking = tuple((slug, shown_as[p]) for p, slug in scored)
 
     threshold = params.threshold
     question: Question | None = None
     confident = [(p, slug) for p, slug in scored if p >= threshold]
-    primary = _primary_nodes(tree)
     matches: list[Match] = []
 
     if confident and open_questions and not all_features[confident[0][1]]["exact"]:
@@ -324,10 +402,12 @@ def diagnose(
         if separating is not None:
             question = _question(tree, separating)
             confident = []
+    primary = _primary_nodes(tree) if confident else {}
     for p, slug in confident:
         cause = knowledge.cause(slug)
         if cause is None:
             continue
+        found = evidence.get(slug) or CauseEvidence(slug)
         node_id, via = tree_article.get(slug, (primary.get(slug), None))
         node = tree.nodes.get(node_id) if node_id else None
         matches.append(
@@ -337,9 +417,9 @@ def diagnose(
                 confidence=round(model.calibrated(p, params), 2),
                 title=cause.title,
                 node=node_id,
-                evidence=_evidence_for(index, prepared, evidence[slug], via),
+                evidence=_evidence_for(index, prepared, found, via),
                 via_question=via,
-                software_note=_software_note(index, slug, words, params.software, evidence[slug]),
+                software_note=_software_note(index, slug, words, params.software, found),
             )
         )
     if not matches and question is None and open_questions:
@@ -359,6 +439,24 @@ def diagnose(
         cut=prepared.cut,
         features=all_features,
     )
+
+
+def _greatest_nothing_shown(
+    index: Index, shown: Collection[str], reached: set[str]
+) -> list[tuple[float, str]]:
+    """Of the neighbours the text shows nothing of, the greatest slug of those whose
+    not-covered node the tree reached (tree answer 1.0; ``reached``: their slugs) and of the
+    others (0.0)."""
+    result = []
+    for tree_answer, order in (
+        (0.0, index.neighbours_descending),
+        (1.0, sorted(reached & index.neighbour_slugs, reverse=True)),
+    ):
+        for slug in order:
+            if slug not in shown and (slug in reached) == bool(tree_answer):
+                result.append((tree_answer, slug))
+                break
+    return result
 
 
 def _separating_question(

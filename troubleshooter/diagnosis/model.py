@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -223,30 +223,53 @@ NOT_COVERED_FACTOR = 0.3
 
 
 def article_confidences(
-    features: dict[str, dict[str, float]], params: Parameters, neighbours: Collection[str]
+    features: dict[str, dict[str, float]],
+    params: Parameters,
+    neighbours: Collection[str],
+    *,
+    known: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, float], tuple[float, str]]:
     """Every article's confidence, and the best neighbour's (confidence, slug).
 
     ``features`` holds the articles' and the neighbours' features (``neighbours`` names the
     latter). An article the tree's not-covered answer speaks against, or that a neighbour
-    explains as well, is scaled down unless its own exact message leads."""
+    explains as well, is scaled down unless its own exact message leads. ``known``: the
+    model's output (``confidence``) for some of the causes, when the caller has it already."""
+    known = known or {}
     best = (0.0, "")
     for slug in neighbours:
         if slug in features:
-            best = max(best, (confidence(features[slug], params), slug))
+            p = known.get(slug)
+            if p is None:
+                p = confidence(features[slug], params)
+            best = max(best, (p, slug))
+    articles = (slug for slug in features if slug not in neighbours)
+    return scaled_confidences(features, params, articles, best[0], known), best
+
+
+def scaled_confidences(
+    features: dict[str, dict[str, float]],
+    params: Parameters,
+    articles: Iterable[str],
+    neighbour: float,
+    known: Mapping[str, float],
+) -> dict[str, float]:
+    """The confidence of each of ``articles`` (``article_confidences``), given the best
+    neighbour's confidence and the model's output where ``known``."""
     result = {}
-    for slug, own in features.items():
-        if slug in neighbours:
-            continue
-        p = confidence(own, params)
+    for slug in articles:
+        own = features[slug]
+        p = known.get(slug)
+        if p is None:
+            p = confidence(own, params)
         if own.get("not_covered") and not own.get("exact"):
             # The tree recognised a mechanism we do not cover (a shell glob, a CPU shortage):
             # only an article's own exact message outweighs that.
             p *= NOT_COVERED_FACTOR
-        elif outranked(p, own, best[0], params):
+        elif outranked(p, own, neighbour, params):
             p *= NOT_COVERED_FACTOR
         result[slug] = p
-    return result, best
+    return result
 
 
 def outranked(p: float, features: dict[str, float], neighbour: float, params: Parameters) -> bool:
@@ -256,9 +279,13 @@ def outranked(p: float, features: dict[str, float], neighbour: float, params: Pa
 
 
 def _logistic(features: dict[str, float], params: Parameters) -> float:
-    z = params.weights.get("bias", 0.0)
+    weights = params.weights
+    z = weights.get("bias", 0.0)
     for name, value in features.items():
-        z += params.weights.get(name, 0.0) * value
+        # A zero feature adds a zero (z + 0.0 is z, or -0.0 for 0.0, and exp gives the same):
+        # most features of most causes are zero, so they are left out.
+        if value:
+            z += weights.get(name, 0.0) * value
     z = max(-30.0, min(30.0, z))
     return 1.0 / (1.0 + math.exp(-z))
 
