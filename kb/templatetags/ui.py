@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -83,6 +84,20 @@ def _settings_changed(*, setting: str, **kwargs: object) -> None:
         _Keeping.generation += 1  # and forget what was kept under the old settings
 
 
+# A variable named by itself (`compact`, not `request.path` or `x|f`) is looked up directly: an
+# include that does not pass it would otherwise cost three caught exceptions (Variable tries a
+# key, an attribute and an index before it gives up).
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _vary_value(
+    variable: str | template.base.FilterExpression, context: template.Context
+) -> object:
+    if isinstance(variable, str):
+        return context.get(variable)
+    return variable.resolve(context)
+
+
 # Where a page's render keeps the language and script prefix its kept parts are looked up by.
 _PAGE_KEY = object()
 
@@ -93,17 +108,22 @@ class KeptNode(template.Node):
 
     What `{% cache None name vars using="fragments" %}` did, without its price: the cache tag
     works out an md5 key, looks the cache up through Django's per-thread cache handler and
-    unpickles the value, 25-30 µs a fragment; a dictionary on the node answers in 2-3 µs,
-    about what one `{% translate %}` or `{{ variable }}` costs, so even a short run of
-    constant markup is worth keeping. Only what is the same for every request of a language
-    may sit inside (no CSRF token, no query, no request path). A compiled template lives as
-    long as the cached loader keeps it, so the memory goes with it when templates reload.
+    unpickles the value, more than one `{% translate %}` costs; a dictionary on the node
+    answers in a thirtieth of the cache tag's time and a twentieth of a translate's (ten
+    fragments rendered 3 000 times), so even one translated label is worth keeping. Only
+    what is the same for every request of a language may sit inside (no CSRF token, query or
+    request path), and no `{% language %}` switch around it: the language is read once a page.
+    A compiled template lives as long as the cached loader keeps it, so the memory goes with
+    it when templates reload.
     """
 
     child_nodelists = ("nodelist",)
 
     def __init__(
-        self, nodelist: template.NodeList, name: str, vary_on: list[template.base.FilterExpression]
+        self,
+        nodelist: template.NodeList,
+        name: str,
+        vary_on: list[str | template.base.FilterExpression],
     ) -> None:
         self.nodelist = nodelist
         self.name = name
@@ -124,7 +144,7 @@ class KeptNode(template.Node):
         if key is None:
             key = first[_PAGE_KEY] = (get_language(), get_script_prefix())
         if self.vary_on:
-            key = (*key, *[v.resolve(context) for v in self.vary_on])
+            key = (*key, *[_vary_value(v, context) for v in self.vary_on])
         found = self.kept.get(key)
         if found is None:
             found = self.nodelist.render(context)
@@ -142,7 +162,10 @@ def kept(parser: template.base.Parser, token: template.base.Token) -> KeptNode:
         raise template.TemplateSyntaxError("'kept' needs a name for the fragment")
     nodelist = parser.parse(("endkept",))
     parser.delete_first_token()
-    return KeptNode(nodelist, bits[1], [parser.compile_filter(bit) for bit in bits[2:]])
+    vary_on = [
+        bit if _PLAIN_NAME.fullmatch(bit) else parser.compile_filter(bit) for bit in bits[2:]
+    ]
+    return KeptNode(nodelist, bits[1], vary_on)
 
 
 # BCP 47 tags for hreflang and lang attributes; Django's codes are lower-case.
