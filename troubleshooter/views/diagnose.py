@@ -147,15 +147,15 @@ def _search_fallback(text: str, ranking: tuple, knowledge: Knowledge, lang: str)
     results for the text's distinctive words (generic words, dotted names and one short word
     are not searched for).
     """
-    floor = diagnosis_model.parameters().related_floor
+    parameters = diagnosis_model.parameters()
     near = [
         slug
         for slug, confidence in ranking
-        if confidence >= floor and not slug.startswith(NEIGHBOUR_PREFIX)
+        if confidence >= parameters.related_floor and not slug.startswith(NEIGHBOUR_PREFIX)
     ]
     if not near:
         return []
-    generic = diagnosis_model.parameters().generic_words
+    generic = parameters.generic_words
     words = [
         w
         for w in errortext.query_text(text).split()
@@ -166,29 +166,18 @@ def _search_fallback(text: str, ranking: tuple, knowledge: Knowledge, lang: str)
     hits = search_articles(query=" ".join(words), limit=SEARCH_LIMIT) if searched else []
     found = {hit.slug: hit for hit in hits}
     first = [found.get(slug) or _near_hit(slug, knowledge, lang) for slug in near]
-    rest = [hit for hit in hits if hit.slug not in set(near)]
+    rest = [hit for hit in hits if hit.slug not in near]  # near: a few slugs
     return (first + rest)[:SEARCH_LIMIT]
 
 
 def _near_hit(slug: str, knowledge: Knowledge, lang: str) -> SearchHit:
-    """A result for a cause the search did not find: the article in the page's language when
-    it was translated, else as written."""
-    from django.db import DatabaseError
-
-    from kb.models import Article
-
-    try:
-        rows = list(
-            Article.objects.filter(slug=slug).only("title", "lang", "summary", "translation_of")
-        )
-    except DatabaseError:
-        rows = []
-    row = next((r for r in rows if r.lang == lang), None) or next(
-        (r for r in rows if r.translation_of_id is None), None
-    )
-    if row is not None:
-        title, summary, written_in = row.title, row.summary, row.lang
-    else:  # the causes came from files, not from the database
+    """A result for a cause the search did not find: its imported translation into the page's
+    language when there is one, else the cause as the diagnosis knows it (the causes are the
+    English originals)."""
+    translated = _translated(slug, lang)
+    if translated:
+        (title, summary), written_in = translated, lang
+    else:
         cause = knowledge.cause(slug)
         title, summary = (cause.title, cause.summary) if cause else (slug, "")
         written_in = "en"
