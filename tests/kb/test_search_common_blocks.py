@@ -38,6 +38,14 @@ def _corpus() -> None:
     )
 
 
+@pytest.fixture
+def searcher(db):  # noqa: ANN001, ANN201, ARG001 - the corpus needs the database
+    """A real index of the corpus in the test's temporary folder, and its searcher."""
+    _corpus()
+    rebuild_index()
+    return caches.searchers.get()
+
+
 def _whoosh_blocks(reader, fieldname: str, text: str) -> dict[int, tuple[list, list]]:  # noqa: ANN001
     """{block data offset: (ids, weights)} as Whoosh's own posting reader decodes them."""
     terms = reader._terms  # noqa: SLF001 - Whoosh's dictionary (outside one_query)
@@ -69,11 +77,7 @@ def _top(searcher, clauses: list, limit: int = DOCS) -> tuple[list, list]:  # no
     return ours, whoosh
 
 
-@pytest.mark.django_db
-def test_kept_blocks_are_whoosh_blocks_and_score_as_whoosh() -> None:
-    _corpus()
-    rebuild_index()
-    searcher = caches.searchers.get()
+def test_kept_blocks_are_whoosh_blocks_and_score_as_whoosh(searcher) -> None:  # noqa: ANN001
     reader = searcher.reader()
     clauses = [
         Term("body_text", "rareword"),
@@ -99,11 +103,7 @@ def test_kept_blocks_are_whoosh_blocks_and_score_as_whoosh() -> None:
     assert not set(rare) & set(decoded)  # six documents: never kept
 
 
-@pytest.mark.django_db
-def test_a_phrase_over_kept_blocks_still_reads_their_positions() -> None:
-    _corpus()
-    rebuild_index()
-    searcher = caches.searchers.get()
+def test_a_phrase_over_kept_blocks_still_reads_their_positions(searcher) -> None:  # noqa: ANN001
     reader = searcher.reader()
     # A search over the common symptom words keeps their blocks...
     warm = [Term("symptom_text", "pod"), Term("symptom_text", "restarts")]
@@ -133,13 +133,9 @@ def _fields(info) -> tuple:  # noqa: ANN001 - a W3TermInfo
     )
 
 
-@pytest.mark.django_db
-def test_kept_entries_are_whoosh_entries_of_common_terms_only() -> None:
+def test_kept_entries_are_whoosh_entries_of_common_terms_only(searcher) -> None:  # noqa: ANN001
     from kb.search.reading import one_query
 
-    _corpus()
-    rebuild_index()
-    searcher = caches.searchers.get()
     reader = searcher.reader()
     clauses = [
         Term("body_text", "rareword"),
