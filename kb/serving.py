@@ -19,6 +19,17 @@ concurrent 2 MB analyses made a search wait 40 s. Three pieces answer that, with
   `Retry-After` at once, before their body is read. The worker's own threads, and the
   interpreter lock they share, stay free for searches and pages.
 
+- **Connections spread over the workers** (`DeadlineThreadWorker.accept`): the workers share
+  one listening socket and each accepts whatever arrives while its main loop runs. A client
+  that opens its keep-alive connections in one burst (wrk, a proxy's upstream pool) could land
+  every one of them on the worker that happened to be scheduled, which then did all the work
+  while the other idled (`LOPSIDED` in bench/serving_bench.py: 11 of 50 short wrk runs on a
+  busy machine on 2026-12-02, each halving its requests/s). A worker that already holds a
+  connection and accepts another within `KB_ACCEPT_HOLD_MS` (10 ms by default) of its last
+  accept now stops accepting for that long, so the rest of the burst goes to a worker that is
+  free to take it (0 of 50 runs lopsided, the same machine taking turns). Connections that
+  arrive spread out are accepted at once, and with one worker nothing is held.
+
 What this does not do: hold thousands of idle connections cheaply the way an event-driven
 buffering proxy (nginx) does. An instance exposed to the internet at large should still sit
 behind such a proxy; `tests/hardening/test_slow_and_heavy_clients.py` proves the setup alone
@@ -42,6 +53,17 @@ def _seconds(name: str, default: float) -> float:
     except ValueError:
         raise SystemExit(f"{name}={raw!r} is not a number of seconds") from None
     return max(value, 0.5)
+
+
+def _milliseconds(name: str, default: float) -> float:
+    """A duration in seconds from an environment variable in milliseconds (0 turns it off,
+    at most one second)."""
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a number of milliseconds") from None
+    return min(max(value, 0.0), 1000.0) / 1000
 
 
 class SlowClient(ConnectionResetError):
@@ -154,6 +176,35 @@ class DeadlineThreadWorker(ThreadWorker):
 
     read_seconds = _seconds("KB_CLIENT_READ_SECONDS", 20.0)
     send_seconds = _seconds("KB_CLIENT_SEND_SECONDS", 30.0)
+    accept_hold = _milliseconds("KB_ACCEPT_HOLD_MS", 10.0)
+    _last_accept = float("-inf")
+    _hold_until = float("-inf")
+
+    def accept(self, listener):  # noqa: ANN001, ANN201 - gunicorn's signature
+        # A second connection so soon after the first is part of a burst: leave the rest of
+        # it to the other workers for a moment (module docstring).
+        before = self.nr_conns
+        super().accept(listener)
+        if self.nr_conns == before or self.cfg.workers < 2 or self.accept_hold <= 0:
+            return
+        now = time.monotonic()
+        if self.nr_conns > 1 and now - self._last_accept < self.accept_hold:
+            self._hold_until = now + self.accept_hold
+            self.set_accept_enabled(False)
+        self._last_accept = now
+
+    def set_accept_enabled(self, enabled):  # noqa: ANN001, ANN201 - gunicorn's signature
+        # gunicorn's loop re-enables accepting on every turn; a hold keeps it off until it ends.
+        if enabled and time.monotonic() < self._hold_until:
+            return
+        super().set_accept_enabled(enabled)
+
+    def wait_for_and_dispatch_events(self, timeout):  # noqa: ANN001, ANN201 - gunicorn's
+        # Wake when the hold ends, not a second later, so accepting resumes on time.
+        left = self._hold_until - time.monotonic()
+        if left > 0:
+            timeout = min(timeout, left)
+        return super().wait_for_and_dispatch_events(timeout)
 
     def handle(self, conn):  # noqa: ANN001, ANN201 - gunicorn's signature
         # TLS is terminated in front of us (README); ssl would need the real socket.
