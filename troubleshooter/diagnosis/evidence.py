@@ -345,6 +345,7 @@ class CauseEvidence:
     bm25_top: float = 0.0
     prose_share: float = 0.0  # BM25 over the article's own text in every language, / the best
     facets: dict[str, list[str]] = field(default_factory=dict)  # facet -> matched terms
+    off_context: bool = False  # the cause names its context words and the text holds none
     best_line: int = -1  # the line with most of this cause's words (when no symptom matched)
     line_words: list[str] = field(default_factory=list)
 
@@ -361,6 +362,7 @@ class CauseEvidence:
             "component": 1.0 if self.facets.get("component") else 0.0,
             "storage": 1.0 if self.facets.get("storage") else 0.0,
             "effect": 1.0 if self.facets.get("effect") else 0.0,
+            "off_context": 1.0 if self.off_context else 0.0,
         }
 
 
@@ -450,8 +452,9 @@ class Index:
             parts = [cause.title, cause.summary, *cause.symptoms, *cause.keywords]
             for lang_reports in cause.reports.values():
                 parts.extend(lang_reports)
-            for terms in cause.mechanism.values():
-                parts.extend(t.rstrip("*") for t in terms)
+            for facet, terms in cause.mechanism.items():
+                if facet != "context":  # the setting (Kubernetes) is no word of the cause
+                    parts.extend(t.rstrip("*") for t in terms)
             lowered = unicodedata.normalize("NFKC", "\n".join(parts)).lower()
             tf = Counter(tokens(lowered))
             self._doc_tf[cause.slug] = tf
@@ -491,6 +494,7 @@ class Index:
             for cause in causes
         }
 
+        self._with_context = tuple(s for s, facets in self._facets.items() if facets["context"])
         # Which (cause, facet) each distinct mechanism term belongs to, and the one key that
         # any text holding the term must hold (``_TermKeys``): a request looks up only the
         # terms whose key its text has, instead of scanning the text once per term.
@@ -599,6 +603,11 @@ class Index:
                 if evidence is None:
                     evidence = result[slug] = CauseEvidence(slug)
                 evidence.facets = found
+        for slug in self._with_context:
+            # A cause that names the setting it needs: the text holds none of those words.
+            evidence = result.get(slug)
+            if evidence is not None and "context" not in evidence.facets:
+                evidence.off_context = True
         return result
 
     def _invert(

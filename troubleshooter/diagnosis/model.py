@@ -48,9 +48,11 @@ FEATURES = (
     "component",
     "storage",
     "effect",
+    "off_context",
     "tree",
     "not_covered",
     "neighbour_bm25",
+    "neighbour_mechanism",
     "neighbour_symptom",
 )
 
