@@ -181,6 +181,17 @@ def _resolve(tree: Tree, node_id: str, words: _Words, places: dict[str, list[str
     return node, via
 
 
+def _text_answers(tree: Tree, node: QuestionNode, slug: str, words: _Words) -> bool:
+    """Whether the text names the option of ``node`` that leads to ``slug`` ("Bus error" with
+    huge pages): then the confident answer is the text's own answer to the question, even
+    when words of another option occur too (a /dev/shm volume mapped beside the huge pages).
+    """
+    return any(
+        _option_article(tree, o.target) == slug and any(word in words for word in o.when)
+        for o in node.options
+    )
+
+
 def _option_article(tree: Tree, target: str) -> str | None:
     node = tree.nodes.get(target)
     return node.article if isinstance(node, CauseNode) else None
@@ -390,8 +401,10 @@ def diagnose(
         # evidence is overwhelming, the tree's question is the honest answer.
         top_p, top_slug = confident[0]
         for node in open_questions:
-            if top_slug in {_option_article(tree, o.target) for o in node.options} and (
-                top_p < OPEN_QUESTION_OVERRIDE
+            if (
+                top_slug in {_option_article(tree, o.target) for o in node.options}
+                and top_p < OPEN_QUESTION_OVERRIDE
+                and not _text_answers(tree, node, top_slug, words)
             ):
                 question = _question(tree, node)
                 confident = []

@@ -207,6 +207,18 @@ def test_the_text_can_answer_the_question_itself(text, article):
     assert diagnosis.matches[0].article == article
 
 
+def test_a_text_that_answers_with_two_options_is_answered_by_the_confident_one():
+    # The huge pages option and the /dev/shm option are both named: the question stays open
+    # by its words alone, but the confident cause is the one the text itself points to.
+    text = (
+        "The database container dies with Bus error (core dumped) on nodes where hugepages are "
+        "enabled; /dev/shm is mounted as a volume too"
+    )
+    diagnosis = run(text)
+    assert diagnosis.question is None
+    assert diagnosis.matches[0].article == "php-opcache-hugepages"
+
+
 def test_it_gives_the_users_own_line_and_its_number_as_evidence():
     text = "Starting nginx\nsome noise here\n  /docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long\nexit 1"
     evidence = run(text).matches[0].evidence[0]
