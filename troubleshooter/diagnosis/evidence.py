@@ -331,6 +331,10 @@ class _TermKeys:
 # --- The index over the causes -----------------------------------------------------------------
 
 
+# The facets whose words are the cause's own vocabulary (its BM25 document, its evidence).
+_VOCABULARY = ("component", "storage", "effect")
+
+
 @dataclass
 class CauseEvidence:
     """What the text shows for one cause; ``features`` feed the confidence model."""
@@ -363,6 +367,7 @@ class CauseEvidence:
             "storage": 1.0 if self.facets.get("storage") else 0.0,
             "effect": 1.0 if self.facets.get("effect") else 0.0,
             "off_context": 1.0 if self.off_context else 0.0,
+            "fix_applied": 1.0 if self.facets.get("applied") else 0.0,
         }
 
 
@@ -453,7 +458,7 @@ class Index:
             for lang_reports in cause.reports.values():
                 parts.extend(lang_reports)
             for facet, terms in cause.mechanism.items():
-                if facet != "context":  # the setting (Kubernetes) is no word of the cause
+                if facet in _VOCABULARY:  # not the setting (Kubernetes), not the fix
                     parts.extend(t.rstrip("*") for t in terms)
             lowered = unicodedata.normalize("NFKC", "\n".join(parts)).lower()
             tf = Counter(tokens(lowered))

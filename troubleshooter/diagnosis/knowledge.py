@@ -51,8 +51,10 @@ __all__ = [
 LANGS = ("en", "ja", "zh")
 # component, storage, effect: words of the mechanism itself (en/ja/zh). context: the setting
 # the mechanism needs at all (kube-proxy's rewrite needs a Kubernetes Service): a text that
-# names none of an article's context words describes the effect somewhere else.
-FACETS = ("component", "storage", "effect", "context")
+# names none of an article's context words describes the effect somewhere else. applied: words
+# that say the article's fix is already in place (externalTrafficPolicy: Local, no subPath):
+# the trouble that remains is most often another one.
+FACETS = ("component", "storage", "effect", "context", "applied")
 DIAGNOSIS_KEYS = ("symptoms", "reports", "near_misses", "mechanism")
 # The slugs of the tree's neighbours (not-covered mechanisms weighed beside the articles).
 NEIGHBOUR_PREFIX = "not-covered/"

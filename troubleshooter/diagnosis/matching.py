@@ -515,9 +515,12 @@ def _evidence_for(
                 symptom=found.symptom_text,
             )
         )
-    # The context words (Kubernetes, a Service) say where, not what: not shown as the mechanism.
+    # The context words (Kubernetes, a Service) say where, not what, and the words of a fix
+    # already applied speak against the cause: neither is shown as the mechanism.
     facets = tuple(
-        (facet, tuple(terms)) for facet, terms in sorted(found.facets.items()) if facet != "context"
+        (facet, tuple(terms))
+        for facet, terms in sorted(found.facets.items())
+        if facet in ("component", "storage", "effect")
     )
     line_index, line_words = index.best_line(prepared, found.slug)
     if not items and line_index >= 0:

@@ -49,6 +49,7 @@ FEATURES = (
     "storage",
     "effect",
     "off_context",
+    "fix_applied",
     "tree",
     "not_covered",
     "neighbour_bm25",

@@ -519,3 +519,42 @@ def test_word_order_neighbours_of_a_message_stay_close_and_a_variable_part_may_b
     assert cut == (("sendfil", False), ("report", True), ("truncat", False))
     line = ["sendfil", "report", "var", "www", "static", "vendor", "bundl", "min", "js", "truncat"]
     assert _sequence_holds(cut, line)
+
+
+def test_context_and_an_applied_fix_are_evidence_of_their_own():
+    """An article's context words (the setting its mechanism needs) and the words of its fix
+    already in place are features of their own, neither shown as the mechanism's words."""
+    from troubleshooter.diagnosis.evidence import Index, prepare
+    from troubleshooter.diagnosis.knowledge import ArticleCause, knowledge_from
+
+    cause = ArticleCause(
+        slug="widget-share",
+        title="widget share",
+        reports={"en": ("the widget share froze",)},
+        mechanism={
+            "component": ("widget",),
+            "effect": ("froze",),
+            "context": ("gadget",),
+            "applied": ("thaw enabled",),
+        },
+    )
+    index = Index(knowledge_from([cause], "own"))
+
+    def features(text):
+        return index.evidence(prepare(text))["widget-share"].features()
+
+    assert features("the widget froze")["off_context"] == 1.0
+    assert features("the widget on the gadget froze")["off_context"] == 0.0
+    assert features("the widget froze with thaw enabled")["fix_applied"] == 1.0
+    assert features("the widget froze")["fix_applied"] == 0.0
+    # The context is the setting, not the cause's vocabulary: no retrieval score from it.
+    assert features("gadget")["bm25"] == 0.0
+
+
+def test_a_text_without_the_kubernetes_setting_is_not_the_service_rewrite():
+    """kube-proxy rewrites the source of traffic entering a Service: a text that names no
+    Kubernetes setting at all gets the context feature against that article."""
+    text = "behind our reverse proxy every visitor shows up with the proxy's address"
+    assert run(text).features["client-source-ip-external-traffic-policy"]["off_context"] == 1.0
+    text = "behind the NodePort service every pod logs the node address as the client"
+    assert run(text).features["client-source-ip-external-traffic-policy"]["off_context"] == 0.0
