@@ -608,11 +608,14 @@ class Index:
                 if evidence is None:
                     evidence = result[slug] = CauseEvidence(slug)
                 evidence.facets = found
-        for slug in self._with_context:
-            # A cause that names the setting it needs: the text holds none of those words.
-            evidence = result.get(slug)
-            if evidence is not None and "context" not in evidence.facets:
-                evidence.off_context = True
+        # A CJK pair is about half a word: a Japanese sentence has twice the tokens.
+        words = sum(1.0 if token < "\u3000" else 0.5 for token in query)
+        if words >= CONTEXT_WORDS:
+            for slug in self._with_context:
+                # A cause that names the setting it needs: the text holds none of those words.
+                evidence = result.get(slug)
+                if evidence is not None and "context" not in evidence.facets:
+                    evidence.off_context = True
         return result
 
     def _invert(
@@ -655,6 +658,10 @@ class Index:
         return best, sorted(best_words)
 
 
+# A text of fewer distinct words than this (a search-box query, one sentence) is not expected
+# to name its setting: only a longer description that names none of a cause's context words
+# counts against the cause.
+CONTEXT_WORDS = 16
 SHORT_PHRASE = 4  # distinct words: a phrase this short can be met by chance in a long line
 CLOSE = 2  # neighbouring words of a message may be this many tokens apart in a line
 OUT_OF_ORDER = 0.99  # a short phrase's words all in a line, not in its order: not exact (0.999)

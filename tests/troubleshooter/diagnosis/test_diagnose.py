@@ -543,8 +543,15 @@ def test_context_and_an_applied_fix_are_evidence_of_their_own():
     def features(text):
         return index.evidence(prepare(text))["widget-share"].features()
 
-    assert features("the widget froze")["off_context"] == 1.0
-    assert features("the widget on the gadget froze")["off_context"] == 0.0
+    # A description long enough to name its setting (16 words or more) that names none.
+    story = (
+        "every morning since the upgrade last week our widget froze solid while the office "
+        "team waited an hour for help from the vendor"
+    )
+    assert features(story)["off_context"] == 1.0
+    assert features(story + " on the gadget")["off_context"] == 0.0
+    # A query of a few words is not expected to name its setting.
+    assert features("the widget froze")["off_context"] == 0.0
     assert features("the widget froze with thaw enabled")["fix_applied"] == 1.0
     assert features("the widget froze")["fix_applied"] == 0.0
     # The context is the setting, not the cause's vocabulary: no retrieval score from it.
@@ -554,7 +561,13 @@ def test_context_and_an_applied_fix_are_evidence_of_their_own():
 def test_a_text_without_the_kubernetes_setting_is_not_the_service_rewrite():
     """kube-proxy rewrites the source of traffic entering a Service: a text that names no
     Kubernetes setting at all gets the context feature against that article."""
-    text = "behind our reverse proxy every visitor shows up with the proxy's address"
+    text = (
+        "since we put our own reverse proxy in front of the shop, every visitor in the "
+        "application's access log shows up with the proxy's address instead of the real one"
+    )
     assert run(text).features["client-source-ip-external-traffic-policy"]["off_context"] == 1.0
-    text = "behind the NodePort service every pod logs the node address as the client"
+    text = (
+        "since we put the shop behind a NodePort service, every visitor in the application's "
+        "access log shows up with the node address instead of the real one"
+    )
     assert run(text).features["client-source-ip-external-traffic-policy"]["off_context"] == 0.0
