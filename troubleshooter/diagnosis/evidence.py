@@ -331,6 +331,10 @@ class _TermKeys:
 # --- The index over the causes -----------------------------------------------------------------
 
 
+# The facets whose words are the cause's own vocabulary (its BM25 document, its evidence).
+_VOCABULARY = ("component", "storage", "effect")
+
+
 @dataclass
 class CauseEvidence:
     """What the text shows for one cause; ``features`` feed the confidence model."""
@@ -345,6 +349,7 @@ class CauseEvidence:
     bm25_top: float = 0.0
     prose_share: float = 0.0  # BM25 over the article's own text in every language, / the best
     facets: dict[str, list[str]] = field(default_factory=dict)  # facet -> matched terms
+    off_context: bool = False  # the cause names its context words and the text holds none
     best_line: int = -1  # the line with most of this cause's words (when no symptom matched)
     line_words: list[str] = field(default_factory=list)
 
@@ -361,6 +366,8 @@ class CauseEvidence:
             "component": 1.0 if self.facets.get("component") else 0.0,
             "storage": 1.0 if self.facets.get("storage") else 0.0,
             "effect": 1.0 if self.facets.get("effect") else 0.0,
+            "off_context": 1.0 if self.off_context else 0.0,
+            "fix_applied": 1.0 if self.facets.get("applied") else 0.0,
         }
 
 
@@ -450,8 +457,9 @@ class Index:
             parts = [cause.title, cause.summary, *cause.symptoms, *cause.keywords]
             for lang_reports in cause.reports.values():
                 parts.extend(lang_reports)
-            for terms in cause.mechanism.values():
-                parts.extend(t.rstrip("*") for t in terms)
+            for facet, terms in cause.mechanism.items():
+                if facet in _VOCABULARY:  # not the setting (Kubernetes), not the fix
+                    parts.extend(t.rstrip("*") for t in terms)
             lowered = unicodedata.normalize("NFKC", "\n".join(parts)).lower()
             tf = Counter(tokens(lowered))
             self._doc_tf[cause.slug] = tf
@@ -491,6 +499,7 @@ class Index:
             for cause in causes
         }
 
+        self._with_context = tuple(s for s, facets in self._facets.items() if facets["context"])
         # Which (cause, facet) each distinct mechanism term belongs to, and the one key that
         # any text holding the term must hold (``_TermKeys``): a request looks up only the
         # terms whose key its text has, instead of scanning the text once per term.
@@ -599,6 +608,14 @@ class Index:
                 if evidence is None:
                     evidence = result[slug] = CauseEvidence(slug)
                 evidence.facets = found
+        # A CJK pair is about half a word: a Japanese sentence has twice the tokens.
+        words = sum(1.0 if token < "\u3000" else 0.5 for token in query)
+        if words >= CONTEXT_WORDS:
+            for slug in self._with_context:
+                # A cause that names the setting it needs: the text holds none of those words.
+                evidence = result.get(slug)
+                if evidence is not None and "context" not in evidence.facets:
+                    evidence.off_context = True
         return result
 
     def _invert(
@@ -641,6 +658,10 @@ class Index:
         return best, sorted(best_words)
 
 
+# A text of fewer distinct words than this (a search-box query, one sentence) is not expected
+# to name its setting: only a longer description that names none of a cause's context words
+# counts against the cause.
+CONTEXT_WORDS = 16
 SHORT_PHRASE = 4  # distinct words: a phrase this short can be met by chance in a long line
 CLOSE = 2  # neighbouring words of a message may be this many tokens apart in a line
 OUT_OF_ORDER = 0.99  # a short phrase's words all in a line, not in its order: not exact (0.999)

@@ -6,7 +6,7 @@ troubleshooter can name::
     symptoms: ["exact machine string", ...]          # strongest evidence, matched tolerantly
     reports: {en: [...], ja: [...], zh: [...]}      # how people describe it, in our own words
     near_misses: ["looks alike but is not this", ...]
-    mechanism: {component: [...], storage: [...], effect: [...]}   # optional, en/ja/zh terms
+    mechanism: {component: [...], storage: [...], effect: [...], context: [...]}  # optional
 
 Nothing else is needed: a team that imports its own article with these keys teaches the
 troubleshooter a new cause. Every problem is reported at once with its file and line.
@@ -49,7 +49,12 @@ __all__ = [
 ]
 
 LANGS = ("en", "ja", "zh")
-FACETS = ("component", "storage", "effect")
+# component, storage, effect: words of the mechanism itself (en/ja/zh). context: the setting
+# the mechanism needs at all (kube-proxy's rewrite needs a Kubernetes Service): a text that
+# names none of an article's context words describes the effect somewhere else. applied: words
+# that say the article's fix is already in place (externalTrafficPolicy: Local, no subPath):
+# the trouble that remains is most often another one.
+FACETS = ("component", "storage", "effect", "context", "applied")
 DIAGNOSIS_KEYS = ("symptoms", "reports", "near_misses", "mechanism")
 # The slugs of the tree's neighbours (not-covered mechanisms weighed beside the articles).
 NEIGHBOUR_PREFIX = "not-covered/"

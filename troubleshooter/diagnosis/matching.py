@@ -181,6 +181,17 @@ def _resolve(tree: Tree, node_id: str, words: _Words, places: dict[str, list[str
     return node, via
 
 
+def _text_answers(tree: Tree, node: QuestionNode, slug: str, words: _Words) -> bool:
+    """Whether the text names the option of ``node`` that leads to ``slug`` ("Bus error" with
+    huge pages): then the confident answer is the text's own answer to the question, even
+    when words of another option occur too (a /dev/shm volume mapped beside the huge pages).
+    """
+    return any(
+        _option_article(tree, o.target) == slug and any(word in words for word in o.when)
+        for o in node.options
+    )
+
+
 def _option_article(tree: Tree, target: str) -> str | None:
     node = tree.nodes.get(target)
     return node.article if isinstance(node, CauseNode) else None
@@ -278,6 +289,11 @@ def diagnose(
     # Scores are never negative: a neighbour the text shows nothing of changes no maximum.
     shown_neighbours = [found for found in evidence.values() if found.slug in neighbour_slugs]
     neighbour_bm25 = max((found.bm25 for found in shown_neighbours), default=0.0)
+    # The same among the neighbours whose own mechanism words occur in the text: a neighbour
+    # that shares only common words ("limit", "node") with the text explains nothing.
+    neighbour_mechanism = max(
+        (found.bm25 for found in shown_neighbours if _mechanism_words(found)), default=0.0
+    )
     neighbour_symptom = max((found.symptom for found in shown_neighbours), default=0.0)
 
     # A cause the text shows nothing of: one set of features per tree answer, and one model
@@ -286,6 +302,7 @@ def diagnose(
     nothing_article = {
         "not_covered": 1.0 if not_covered_lines else 0.0,  # its symptom is below 0.6
         "neighbour_bm25": 0.0,  # its own BM25 is 0.0
+        "neighbour_mechanism": 0.0,
         "neighbour_symptom": neighbour_symptom if neighbour_symptom > 0.6 else 0.0,
     }
 
@@ -341,6 +358,9 @@ def diagnose(
         features["neighbour_bm25"] = (
             min(1.0, neighbour_bm25 / found.bm25) if found.bm25 > 0 else 0.0
         )
+        features["neighbour_mechanism"] = (
+            min(1.0, neighbour_mechanism / found.bm25) if found.bm25 > 0 else 0.0
+        )
         features["neighbour_symptom"] = (
             neighbour_symptom if neighbour_symptom > max(found.symptom, 0.6) else 0.0
         )
@@ -381,8 +401,10 @@ def diagnose(
         # evidence is overwhelming, the tree's question is the honest answer.
         top_p, top_slug = confident[0]
         for node in open_questions:
-            if top_slug in {_option_article(tree, o.target) for o in node.options} and (
-                top_p < OPEN_QUESTION_OVERRIDE
+            if (
+                top_slug in {_option_article(tree, o.target) for o in node.options}
+                and top_p < OPEN_QUESTION_OVERRIDE
+                and not _text_answers(tree, node, top_slug, words)
             ):
                 question = _question(tree, node)
                 confident = []
@@ -441,6 +463,12 @@ def diagnose(
     )
 
 
+def _mechanism_words(found: CauseEvidence) -> bool:
+    """Whether the text names the cause's program or its effect: its place alone (NFS, a
+    share), which many causes have in common, or its context does not tell it apart."""
+    return bool(found.facets.get("component") or found.facets.get("effect"))
+
+
 def _greatest_nothing_shown(
     index: Index, shown: Collection[str], reached: set[str]
 ) -> list[tuple[float, str]]:
@@ -487,7 +515,13 @@ def _evidence_for(
                 symptom=found.symptom_text,
             )
         )
-    facets = tuple((facet, tuple(terms)) for facet, terms in sorted(found.facets.items()))
+    # The context words (Kubernetes, a Service) say where, not what, and the words of a fix
+    # already applied speak against the cause: neither is shown as the mechanism.
+    facets = tuple(
+        (facet, tuple(terms))
+        for facet, terms in sorted(found.facets.items())
+        if facet in ("component", "storage", "effect")
+    )
     line_index, line_words = index.best_line(prepared, found.slug)
     if not items and line_index >= 0:
         items.append(

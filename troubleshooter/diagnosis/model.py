@@ -48,9 +48,12 @@ FEATURES = (
     "component",
     "storage",
     "effect",
+    "off_context",
+    "fix_applied",
     "tree",
     "not_covered",
     "neighbour_bm25",
+    "neighbour_mechanism",
     "neighbour_symptom",
 )
 

@@ -434,7 +434,7 @@ def _parse_node(item: Any, path: Path, problems: _Problems) -> Node | None:
     )
 
 
-FACET_NAMES = ("component", "storage", "effect")
+FACET_NAMES = ("component", "storage", "effect", "context", "applied")
 
 
 def _grouped(

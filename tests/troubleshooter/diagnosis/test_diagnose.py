@@ -207,6 +207,18 @@ def test_the_text_can_answer_the_question_itself(text, article):
     assert diagnosis.matches[0].article == article
 
 
+def test_a_text_that_answers_with_two_options_is_answered_by_the_confident_one():
+    # The huge pages option and the /dev/shm option are both named: the question stays open
+    # by its words alone, but the confident cause is the one the text itself points to.
+    text = (
+        "The database container dies with Bus error (core dumped) on nodes where hugepages are "
+        "enabled; /dev/shm is mounted as a volume too"
+    )
+    diagnosis = run(text)
+    assert diagnosis.question is None
+    assert diagnosis.matches[0].article == "php-opcache-hugepages"
+
+
 def test_it_gives_the_users_own_line_and_its_number_as_evidence():
     text = "Starting nginx\nsome noise here\n  /docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long\nexit 1"
     evidence = run(text).matches[0].evidence[0]
@@ -507,3 +519,55 @@ def test_word_order_neighbours_of_a_message_stay_close_and_a_variable_part_may_b
     assert cut == (("sendfil", False), ("report", True), ("truncat", False))
     line = ["sendfil", "report", "var", "www", "static", "vendor", "bundl", "min", "js", "truncat"]
     assert _sequence_holds(cut, line)
+
+
+def test_context_and_an_applied_fix_are_evidence_of_their_own():
+    """An article's context words (the setting its mechanism needs) and the words of its fix
+    already in place are features of their own, neither shown as the mechanism's words."""
+    from troubleshooter.diagnosis.evidence import Index, prepare
+    from troubleshooter.diagnosis.knowledge import ArticleCause, knowledge_from
+
+    cause = ArticleCause(
+        slug="widget-share",
+        title="widget share",
+        reports={"en": ("the widget share froze",)},
+        mechanism={
+            "component": ("widget",),
+            "effect": ("froze",),
+            "context": ("gadget",),
+            "applied": ("thaw enabled",),
+        },
+    )
+    index = Index(knowledge_from([cause], "own"))
+
+    def features(text):
+        return index.evidence(prepare(text))["widget-share"].features()
+
+    # A description long enough to name its setting (16 words or more) that names none.
+    story = (
+        "every morning since the upgrade last week our widget froze solid while the office "
+        "team waited an hour for help from the vendor"
+    )
+    assert features(story)["off_context"] == 1.0
+    assert features(story + " on the gadget")["off_context"] == 0.0
+    # A query of a few words is not expected to name its setting.
+    assert features("the widget froze")["off_context"] == 0.0
+    assert features("the widget froze with thaw enabled")["fix_applied"] == 1.0
+    assert features("the widget froze")["fix_applied"] == 0.0
+    # The context is the setting, not the cause's vocabulary: no retrieval score from it.
+    assert features("gadget")["bm25"] == 0.0
+
+
+def test_a_text_without_the_kubernetes_setting_is_not_the_service_rewrite():
+    """kube-proxy rewrites the source of traffic entering a Service: a text that names no
+    Kubernetes setting at all gets the context feature against that article."""
+    text = (
+        "since we put our own reverse proxy in front of the shop, every visitor in the "
+        "application's access log shows up with the proxy's address instead of the real one"
+    )
+    assert run(text).features["client-source-ip-external-traffic-policy"]["off_context"] == 1.0
+    text = (
+        "since we put the shop behind a NodePort service, every visitor in the application's "
+        "access log shows up with the node address instead of the real one"
+    )
+    assert run(text).features["client-source-ip-external-traffic-policy"]["off_context"] == 0.0

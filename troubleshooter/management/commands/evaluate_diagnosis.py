@@ -339,11 +339,20 @@ def calibration_for(results: list[dict], params: model_module.Parameters):
     return model_module.fit_calibration(pairs)
 
 
-def rates(results: list[dict], params: model_module.Parameters, threshold: float):
-    """(right first, on-topic items, refused, unrelated items)."""
+def rates(
+    results: list[dict],
+    params: model_module.Parameters,
+    threshold: float,
+    tops: list[tuple[float, str | None]] | None = None,
+):
+    """(right first, on-topic items, refused, unrelated items). ``tops``: each result's
+    ``top_output`` under ``params``, when the caller has them (they do not depend on the
+    threshold, so a sweep over thresholds computes them once)."""
     right = refused = on = off = 0
-    for r in results:
-        named = named_by(r, params, threshold)
+    if tops is None:
+        tops = [top_output(r, params) for r in results]
+    for r, (p, slug) in zip(results, tops, strict=True):
+        named = slug if p >= threshold else None
         if r["expect"]:
             on += 1
             right += named == r["expect"]
@@ -379,8 +388,9 @@ def fit_parameters(results: list[dict], article_rows: list) -> Fitted:
         params = model_module.Parameters(
             weights=weights, exact_confidence=exact_confidence, neighbour_margin=candidate
         )
+        tops = [top_output(r, params) for r in results]
         for step in range(20, 81, 2):
-            right, on, refused, off = rates(results, params, step / 100)
+            right, on, refused, off = rates(results, params, step / 100, tops)
             a, b = right / max(on, 1), refused / max(off, 1)
             score = min(a, b) + (a + b) / 100
             if score > best[0] + 1e-9:
