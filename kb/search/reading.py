@@ -181,16 +181,19 @@ class _TermsOnce:
     def __contains__(self, term) -> bool:  # noqa: ANN001
         # `Term.matcher` asks this before every posting reader: answered from the entry.
         fieldname, tbytes = term
-        try:
-            self.term_info(fieldname, tbytes)
-        except TermNotFound:
-            return False
-        return True
+        return self.entry(fieldname, tbytes) is not None
 
     def term_info(self, fieldname: str, tbytes: bytes):  # noqa: ANN201
+        info = self.entry(fieldname, tbytes)
+        if info is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        return info
+
+    def entry(self, fieldname: str, tbytes: bytes):  # noqa: ANN201
+        """The term's entry (`W3TermInfo`), or None when the dictionary lacks it."""
         key = (fieldname, tbytes)
         try:
-            info = self._entries[key]
+            return self._entries[key]
         except KeyError:
             terms = self._terms
             table = getattr(terms, "_tindex", None)
@@ -213,8 +216,6 @@ class _TermsOnce:
                     ):
                         kept[key] = info
             self._entries[key] = info
-        if info is None:
-            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
         return info
 
     def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
@@ -391,6 +392,30 @@ class _LeafMatcher(W3LeafMatcher):
             self._read_ids()
         # The block's largest id is >= targetid, so the position is inside the block.
         self._i = bisect_left(self._ids, targetid, self._i, self._blocklength)
+
+
+def doc_frequencies(reader, fieldname: str, texts: list[str]) -> dict[str, int]:  # noqa: ANN001
+    """`{text: reader.doc_frequency(fieldname, text)}`, the same numbers (and the same errors).
+
+    Query shaping asks this for each of a query's words in each field (kb/search/query.py),
+    most of them absent from the short fields; through Whoosh's reader each is three layers
+    of calls and, when absent, two exceptions raised and caught (`TermNotFound`, then
+    `KeyError`). Under `one_query` the term dictionary answers directly; on any other reader
+    Whoosh's own path is taken.
+    """
+    terms = getattr(reader, "_terms", None)
+    if type(terms) is not _TermsOnce or fieldname not in reader.schema:
+        return {text: reader.doc_frequency(fieldname, text) for text in texts}
+    field = reader.schema[fieldname]
+    if reader.is_closed:
+        raise ReaderClosed
+    if field.format is None:  # as `_test_field`: not indexed
+        raise TermNotFound(f"Field {fieldname!r} is not indexed")
+    frequencies = {}
+    for text in texts:
+        info = terms.entry(fieldname, field.to_bytes(text))
+        frequencies[text] = 0 if info is None else info.doc_frequency()
+    return frequencies
 
 
 def documents_with(searcher, fieldname: str, text: str) -> list[int]:  # noqa: ANN001
