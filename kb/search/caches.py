@@ -23,7 +23,7 @@ import threading
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 
-from kb.search.index import current_folder, storage
+from kb.search.index import current_folder, index_dir, storage
 
 
 class SearcherSlot:
@@ -33,6 +33,9 @@ class SearcherSlot:
         self.pid: int | None = None
         self.folder: Path | None = None
         self.searcher = None
+        # (the link's path, the folder name it held) when the searcher was opened through
+        # the index link, else None (`ThreadSearcher.get`).
+        self.link: tuple[Path, str] | None = None
 
 
 class ThreadSearcher:
@@ -70,8 +73,30 @@ class ThreadSearcher:
         return self._slot().folder
 
     def get(self):  # noqa: ANN201
-        """The searcher of the current index for this thread, or None when there is none."""
+        """The searcher of the current index for this thread, or None when there is none.
+
+        A rebuild writes a new folder, named for its start time and process, and swaps the
+        index link to it (kb/search/index.py); nothing writes into a folder once it is
+        linked. So while the link holds the name it held when this searcher was opened and
+        that folder is still there, the searcher is current, and two system calls say so
+        (`os.readlink`, `os.stat`). Resolving the path (a call per component) and Whoosh's
+        `up_to_date()` (a listing of the folder) were 2.5 % of a search page's CPU
+        (cProfile, 300 new queries at 10 011 documents), on every page.
+        """
         slot = self._slot()
+        link = index_dir()
+        try:
+            seen = (link, os.readlink(link))
+            os.stat(link)  # the folder is still there
+        except OSError:  # no link, a plain folder (an index from before links), or no folder
+            seen = None
+        if (
+            seen is not None
+            and seen == slot.link
+            and slot.searcher is not None
+            and slot.pid == os.getpid()
+        ):
+            return slot.searcher
         folder = current_folder()
         if folder is None:
             self.forget()
@@ -89,12 +114,14 @@ class ThreadSearcher:
                 return None
             slot.searcher = store.open_index().searcher()
             slot.pid, slot.folder = os.getpid(), folder
+        slot.link = seen
         return slot.searcher
 
     def forget(self) -> None:
         """Close and drop this thread's searcher (nobody else uses it now)."""
         slot = self._slot()
         searcher, slot.searcher = slot.searcher, None
+        slot.link = None
         if searcher is not None and slot.pid == os.getpid():
             with contextlib.suppress(Exception):
                 searcher.close()

@@ -20,6 +20,7 @@ from whoosh.query import And, Phrase, Prefix, Query, Term
 
 from kb import errortext
 from kb.analysis import bigram_terms, has_cjk, has_kana, lemma_terms
+from kb.search.reading import doc_frequencies
 from kb.search.union import SparseUnionOr
 
 # Queries are cut to this many distinct terms per field.
@@ -67,7 +68,7 @@ def _field_clauses(reader, field: str, terms: list[str], *, phrase: bool) -> lis
         frequency = dict.fromkeys(distinct, 1)
         rare_limit = 1
     else:
-        frequency = {term: reader.doc_frequency(field, term) for term in distinct}
+        frequency = doc_frequencies(reader, field, distinct)
         rare_limit = max(RARE_MIN, int(RARE_SHARE * reader.doc_count()))
     present = sorted((t for t in distinct if frequency[t]), key=frequency.__getitem__)
     if not present:

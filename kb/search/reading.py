@@ -181,16 +181,19 @@ class _TermsOnce:
     def __contains__(self, term) -> bool:  # noqa: ANN001
         # `Term.matcher` asks this before every posting reader: answered from the entry.
         fieldname, tbytes = term
-        try:
-            self.term_info(fieldname, tbytes)
-        except TermNotFound:
-            return False
-        return True
+        return self.entry(fieldname, tbytes) is not None
 
     def term_info(self, fieldname: str, tbytes: bytes):  # noqa: ANN201
+        info = self.entry(fieldname, tbytes)
+        if info is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        return info
+
+    def entry(self, fieldname: str, tbytes: bytes):  # noqa: ANN201
+        """The term's entry (`W3TermInfo`), or None when the dictionary lacks it."""
         key = (fieldname, tbytes)
         try:
-            info = self._entries[key]
+            return self._entries[key]
         except KeyError:
             terms = self._terms
             table = getattr(terms, "_tindex", None)
@@ -213,8 +216,6 @@ class _TermsOnce:
                     ):
                         kept[key] = info
             self._entries[key] = info
-        if info is None:
-            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
         return info
 
     def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
@@ -236,17 +237,17 @@ class _TermsOnce:
                 scorer=scorer,
             )
         offset, length = info.extent()
-        matcher = _LeafMatcher(
+        common = info.doc_frequency() >= self._common
+        return _LeafMatcher(
             terms._postfile,  # noqa: SLF001
             offset,
             length,
             format_,
             term=(fieldname, tbytes),
             scorer=scorer,
+            decoded=terms.__dict__.setdefault("_kb_decoded", {}) if common else None,
+            headers=terms.__dict__.setdefault("_kb_headers", {}) if common else None,
         )
-        if info.doc_frequency() >= self._common:
-            matcher._decoded = terms.__dict__.setdefault("_kb_decoded", {})  # noqa: SLF001
-        return matcher
 
 
 class _LeafMatcher(W3LeafMatcher):
@@ -268,8 +269,16 @@ class _LeafMatcher(W3LeafMatcher):
     # The reader's decoded blocks of common terms, by where their data starts in the postings
     # file; None for any other term.
     _decoded: dict[int, tuple[array, array]] | None = None
+    # And their blocks' headers, by where the block starts (`_goto`); None for other terms.
+    _headers: dict[int, tuple] | None = None
     _window = b""
     _window_start = 0
+
+    def __init__(self, *args, decoded=None, headers=None, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        # The reader's kept blocks and headers are known before the first block is read.
+        self._decoded = decoded
+        self._headers = headers
+        super().__init__(*args, **kwargs)
 
     def _read_header(self) -> None:
         # As W3LeafMatcher._read_header, from the first window of the postings.
@@ -297,15 +306,40 @@ class _LeafMatcher(W3LeafMatcher):
         return window[:length]
 
     def _goto(self, position: int) -> None:
-        # As W3LeafMatcher._goto, with the same fields set from one read of the block.
+        # As W3LeafMatcher._goto, with the same fields set from one read of the block; for a
+        # common term, from the header kept when the block was first read (the walk of an
+        # AND passes over most blocks of its common terms on their headers alone: 28 block
+        # headers read a page, 16 of other terms, over 200 new queries at 10 011 documents).
+        # Its data is then read only when asked for (`_read_data`), and where its ids and
+        # weights are kept (`_read_ids`), never.
         self._data = None
         self._pickled = b""
         self._ids = None
         self._weights = None
         self._values = None
         self._i = 0
+        headers = self._headers
+        if headers is not None:
+            kept = headers.get(position)
+            if kept is not None:
+                (
+                    last,
+                    self._nextoffset,
+                    self._dataoffset,
+                    self._blocklength,
+                    self._maxid,
+                    self._maxweight,
+                    self._compression,
+                    self._minlength,
+                    self._maxlength,
+                ) = kept
+                if last:
+                    self._lastblock = True
+                self._block_data = None
+                return
         length = unpack_int(self._bytes(position, _INT_SIZE))[0]
-        if length < 0:
+        last = length < 0
+        if last:
             self._lastblock = True
             length = -length
         self._nextoffset = position + _INT_SIZE + length
@@ -323,12 +357,23 @@ class _LeafMatcher(W3LeafMatcher):
         ) = info
         self._minlength = byte_to_length(mnlen)
         self._maxlength = byte_to_length(mxlen)
+        if headers is not None and len(headers) < MAX_COMMON_BLOCKS:
+            headers[position] = (
+                last,
+                self._nextoffset,
+                self._dataoffset,
+                *info[:4],
+                self._minlength,
+                self._maxlength,
+            )
 
     def _read_data(self) -> None:
         # The block's (ids, weights) without its values, which only phrases read: in the
         # fields with positions each value is a `bytes`, which pickle protocol 2 writes as a
         # call of `_codecs.encode` (about 2 us a posting to load, 0.2-0.4 ms a block).
         data = self._block_data
+        if data is None:  # a kept header (`_goto`): the data is read now
+            data = self._bytes(self._dataoffset, self._nextoffset - self._dataoffset)
         if self._compression:
             data = zlib.decompress(data)
         cut = data.find(_BYTES_VALUE) if self._fixedsize is None else -1
@@ -391,6 +436,30 @@ class _LeafMatcher(W3LeafMatcher):
             self._read_ids()
         # The block's largest id is >= targetid, so the position is inside the block.
         self._i = bisect_left(self._ids, targetid, self._i, self._blocklength)
+
+
+def doc_frequencies(reader, fieldname: str, texts: list[str]) -> dict[str, int]:  # noqa: ANN001
+    """`{text: reader.doc_frequency(fieldname, text)}`, the same numbers (and the same errors).
+
+    Query shaping asks this for each of a query's words in each field (kb/search/query.py),
+    most of them absent from the short fields; through Whoosh's reader each is three layers
+    of calls and, when absent, two exceptions raised and caught (`TermNotFound`, then
+    `KeyError`). Under `one_query` the term dictionary answers directly; on any other reader
+    Whoosh's own path is taken.
+    """
+    terms = getattr(reader, "_terms", None)
+    if type(terms) is not _TermsOnce or fieldname not in reader.schema:
+        return {text: reader.doc_frequency(fieldname, text) for text in texts}
+    field = reader.schema[fieldname]
+    if reader.is_closed:
+        raise ReaderClosed
+    if field.format is None:  # as `_test_field`: not indexed
+        raise TermNotFound(f"Field {fieldname!r} is not indexed")
+    frequencies = {}
+    for text in texts:
+        info = terms.entry(fieldname, field.to_bytes(text))
+        frequencies[text] = 0 if info is None else info.doc_frequency()
+    return frequencies
 
 
 def documents_with(searcher, fieldname: str, text: str) -> list[int]:  # noqa: ANN001

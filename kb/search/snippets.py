@@ -60,6 +60,11 @@ MAX_NEEDLES = 200
 
 
 _SPAN = re.Match.span
+# Where a match opens and closes in a snippet before it is escaped (`snippet_at`): control
+# characters html.escape leaves alone and that no whitespace class holds.
+_OPEN, _CLOSE = "\x00", "\x01"
+_ADJACENT_MARKS = re.compile(f"{_CLOSE}(\\s*){_OPEN}")
+_ADJACENT_TAGS = re.compile(r"</mark>(\s*)<mark>")
 
 
 @dataclass(frozen=True)
@@ -271,24 +276,44 @@ def snippet_at(text: str, found: Sequence[tuple[int, int]]) -> str:
             start, anchor = window_start, position
     start = _word_start(text, start, anchor)
     end = min(len(text), start + SNIPPET_CHARS)
+    shown = _marked(text, found[bisect.bisect_left(starts, start) :], start, end)
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    return f"{prefix}{shown.strip()}{suffix}"
+
+
+def _marked(text: str, found: Sequence[tuple[int, int]], start: int, end: int) -> str:
+    """`text[start:end]` escaped, on one line, the matches in `found` (from `start` on, in
+    text order) that fit wholly inside wrapped in <mark>, adjacent ones as one.
+
+    The text is written with a mark character before and after each match and escaped once
+    (html.escape replaces characters one by one, so escaping the whole is escaping each
+    piece), the marks then written as tags: a dozen escapes of short pieces a snippet were
+    2 % of a search page's CPU (cProfile, 300 new queries at 10 011 documents). A window
+    that holds a mark character itself is escaped piece by piece.
+    """
+    window = text[start:end]
+    plain = _OPEN not in window and _CLOSE not in window
     pieces = []
     cursor = start
-    # Only the matches inside the window are marked; those before it are skipped by bisection.
-    for match_start, match_end in found[bisect.bisect_left(starts, start) :]:
+    for match_start, match_end in found:
         if match_start >= end:
             break  # this one and every later one end past the window
         if match_start < cursor or match_end > end:
             continue
-        pieces.append(html.escape(text[cursor:match_start]))
-        pieces.append(f"<mark>{html.escape(text[match_start:match_end])}</mark>")
+        if plain:
+            pieces += (text[cursor:match_start], _OPEN, text[match_start:match_end], _CLOSE)
+        else:
+            pieces.append(html.escape(text[cursor:match_start]))
+            pieces.append(f"<mark>{html.escape(text[match_start:match_end])}</mark>")
         cursor = match_end
-    pieces.append(html.escape(text[cursor:end]))
-    shown = "".join(pieces).replace("\n", " ")
-    # Adjacent matched words read as one highlighted phrase.
-    shown = re.sub(r"</mark>(\s*)<mark>", r"\1", shown)
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if end < len(text) else ""
-    return f"{prefix}{shown.strip()}{suffix}"
+    if not plain:
+        pieces.append(html.escape(text[cursor:end]))
+        # Adjacent matched words read as one highlighted phrase.
+        return _ADJACENT_TAGS.sub(r"\1", "".join(pieces).replace("\n", " "))
+    pieces.append(text[cursor:end])
+    shown = _ADJACENT_MARKS.sub(r"\1", html.escape("".join(pieces)).replace("\n", " "))
+    return shown.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
 
 
 def _is_latin_word_char(char: str) -> bool:

@@ -16,14 +16,14 @@ the same way: its rarest term's postings lead, the others skip to each of them (
 inside a block), and a document holding them all is scored by the AND's own tree of sums.
 The sums are the same floats. For the top N (`SparseUnionOr.top_matcher`) such an AND is
 not built as Whoosh's matcher tree at all, whose construction already walks the postings to
-the first common document (`_LeanAnd`).
+the first common document (`_LeanAnd`), and no term gets Whoosh's scorer (`_lean_term`).
 """
 
 from __future__ import annotations
 
 import heapq
-from array import array
 from bisect import bisect_left, bisect_right
+from math import log
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.binary import IntersectionMatcher
@@ -32,10 +32,11 @@ from whoosh.matching.mcore import ListMatcher, NullMatcher
 from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.query import And, Phrase, Term
 from whoosh.query.compound import PreloadedOr
-from whoosh.scoring import BM25FScorer
+from whoosh.reading import ReaderClosed
+from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.util import make_weighted_tree
 
-from kb.search.reading import holds_all, length_norms
+from kb.search.reading import _TermsOnce, holds_all, length_norms
 
 
 def _term_plan(matcher, perdoc):  # noqa: ANN001, ANN202
@@ -131,7 +132,97 @@ class _LeanAnd:
         return min(m.id() for m in self._leaves)
 
 
-def _lean_and(query, searcher, context, perdoc):  # noqa: ANN001, ANN202
+class _Lean:
+    """What the top-N walk needs of a query, built without Whoosh's matchers and scorers:
+    the scored terms and how a document's BM25F is computed from them."""
+
+    def __init__(self, searcher, weighting, perdoc) -> None:  # noqa: ANN001
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.weighting = weighting
+        self.perdoc = perdoc
+        self._average: dict[str, float] = {}
+
+    def leaf(self, query) -> tuple | None:  # noqa: ANN001
+        """(posting reader, BM25F plan, document frequency) of a bare term, as `Term.matcher`
+        and `BM25FScorer` would give them; (None, None, 0) when the index lacks the term;
+        None when Whoosh must build it (another weighting, a boost, a field that is not
+        scored, no per-query term dictionary).
+
+        `Term.matcher` builds a `BM25FScorer` for every term (the term's document frequency
+        looked up twice more, its best score, the searcher's idf cache) and reaches the
+        posting reader through three layers of Whoosh's reader: 7 % of a search page's CPU
+        (cProfile, 300 new queries at 10 011 documents), for a scorer the walk never calls,
+        since it reads only idf, avgfl, B and K1 (`_term_plan`). They are computed here as
+        `BM25F.scorer` computes them (`whoosh/scoring.py`): the same floats.
+        """
+        reader, weighting = self.reader, self.weighting
+        terms = getattr(reader, "_terms", None)
+        if (
+            type(query) is not Term
+            or query.boost != 1.0
+            or query.minquality
+            or type(weighting) is not BM25F
+            or type(terms) is not _TermsOnce
+            or self.perdoc is None
+        ):
+            return None
+        fieldname = query.fieldname
+        if fieldname not in reader.schema:
+            return None
+        field = reader.schema[fieldname]
+        if not field.scorable:
+            return None
+        try:
+            tbytes = field.to_bytes(query.text)
+        except ValueError:
+            return None
+        if reader.is_closed:
+            raise ReaderClosed
+        info = terms.entry(fieldname, tbytes)
+        if info is None:
+            return (None, None, 0)
+        average = self._average.get(fieldname)
+        if average is None:
+            average = self._average[fieldname] = self.searcher.avg_field_length(fieldname) or 1
+        B = weighting._field_B.get(fieldname, weighting.B)  # noqa: N806, SLF001 - BM25's name
+        norms = length_norms(self.perdoc, fieldname, average, B, weighting.K1)
+        if norms is None:
+            return None
+        frequency = info.doc_frequency()
+        # `WeightingModel.idf`: the searcher's documents, the term's document frequency.
+        idf = log(self.searcher.doc_count_all() / (frequency + 1)) + 1
+        matcher = terms.matcher(fieldname, tbytes, field.format)
+        return (matcher, (norms, idf, weighting.K1 + 1), frequency)
+
+
+class _LeanTerm:
+    """A bare term for `SparseArrayUnionMatcher.top`: its posting reader and BM25F plan."""
+
+    __slots__ = ("matcher", "plan")
+
+    def __init__(self, matcher, plan) -> None:  # noqa: ANN001
+        self.matcher = matcher
+        self.plan = plan
+
+    def is_active(self) -> bool:
+        return self.matcher.is_active()
+
+    def id(self) -> int:
+        return self.matcher.id()
+
+
+def _lean_term(query, lean: _Lean):  # noqa: ANN001, ANN202
+    """A `_LeanTerm` for a bare term, a `NullMatcher` when the index lacks it (as
+    `Term.matcher` gives), else None (Whoosh builds its own matcher)."""
+    leaf = lean.leaf(query)
+    if leaf is None:
+        return None
+    matcher, plan, _ = leaf
+    return NullMatcher() if matcher is None else _LeanTerm(matcher, plan)
+
+
+def _lean_and(query, lean: _Lean):  # noqa: ANN001, ANN202
     """A `_LeanAnd` for an `And` of two or more terms whose postings can all be scored in
     bulk, else None (Whoosh builds its own matcher).
 
@@ -144,12 +235,12 @@ def _lean_and(query, searcher, context, perdoc):  # noqa: ANN001, ANN202
     subs = query.subqueries
     if len(subs) < 2 or any(type(q) is not Term for q in subs):
         return None
-    reader = searcher.reader()
-    matchers = [q.matcher(searcher, context) for q in subs]
-    plans = {id(m): _term_plan(m, perdoc) for m in matchers}
-    if any(plan is None for plan in plans.values()):
-        return None
-    weighted = [(0 - q.estimate_size(reader), m) for q, m in zip(subs, matchers, strict=True)]
+    found = [lean.leaf(q) for q in subs]
+    if any(leaf is None or leaf[0] is None for leaf in found):
+        return None  # Whoosh's own matcher: another weighting, or a term the index lacks
+    plans = {id(m): plan for m, plan, _ in found}
+    # As `Term.estimate_size`: the term's document frequency.
+    weighted = [(0 - frequency, m) for m, _, frequency in found]
     root = make_weighted_tree(_AndNode, weighted)
     leaves: list = []
 
@@ -326,14 +417,23 @@ class SparseArrayUnionMatcher(ArrayUnionMatcher):
         self._top_only = top_only
         self._scored = scored
         self._plans = [
-            (m.plan if type(m) is _LeanAnd else (_term_plan(m, perdoc) or _and_plan(m, perdoc)))
+            (
+                m.plan
+                if type(m) in (_LeanAnd, _LeanTerm)
+                else (_term_plan(m, perdoc) or _and_plan(m, perdoc))
+            )
             if scored
             else None
             for m in submatchers
         ]
         self._doccount = doccount
         self._partsize = max(1, doccount)
-        self._a = array("d", bytes(8 * self._partsize))
+        # The scores as a list of floats, not Whoosh's array("d"): every `a[slot] += score`
+        # on a typed array parses the float back into a C double through PyArg_Parse
+        # (callgrind of the top N over 30 new queries at 10 011 documents: the argument
+        # parsing 5 % of it) and makes a float object to read it. The same doubles either
+        # way; every slot holds a float (0.0 to start, sums of floats, 1.0 when unscored).
+        self._a = [0.0] * self._partsize
         self._touched: list[int] = []
         # For `top` alone, the part starts at document 0 (the array holds every document):
         # the first document of every clause (`_min_id`) is not needed, and asking it reads
@@ -349,7 +449,7 @@ class SparseArrayUnionMatcher(ArrayUnionMatcher):
         offset = self._docnum
         a = self._a
         for slot in self._touched:
-            a[slot] = 0
+            a[slot] = 0.0
         touched = set()
         # As ArrayUnionMatcher._read_part: clause by clause, so each sum is the same float.
         for m, plan in zip(self._submatchers, self._plans, strict=True):
@@ -357,14 +457,15 @@ class SparseArrayUnionMatcher(ArrayUnionMatcher):
                 if plan[0] == "and":
                     _add_and(plan, a, touched, offset, limit, boost)
                 else:
-                    _add_term(m, plan, a, touched, offset, limit, boost)
+                    leaf = m.matcher if type(m) is _LeanTerm else m
+                    _add_term(leaf, plan, a, touched, offset, limit, boost)
                 continue
             while m.is_active() and m.id() < limit:
                 slot = m.id() - offset
                 if scored:
                     a[slot] += m.score() * boost
                 else:
-                    a[slot] = 1
+                    a[slot] = 1.0
                 touched.add(slot)
                 m.next()
         # `_find_next` visits the scored slots in order; `top` takes them in any order.
@@ -463,9 +564,13 @@ class SparseUnionOr(PreloadedOr):
     def _matcher(self, subs, searcher, context, *, lean: bool = False):  # noqa: ANN001, ANN202
         scored = context.weighting is not None if context else True
         perdoc = getattr(searcher.reader(), "_perdoc", None)
+        weighting = context.weighting if context else searcher.weighting
+        plain = _Lean(searcher, weighting, perdoc) if lean and scored else None
         matchers = []
         for sub in subs:
-            m = _lean_and(sub, searcher, context, perdoc) if lean and scored else None
+            m = None
+            if plain is not None:
+                m = _lean_term(sub, plain) if type(sub) is Term else _lean_and(sub, plain)
             if (
                 lean
                 and type(sub) is Phrase

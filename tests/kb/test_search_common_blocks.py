@@ -161,3 +161,48 @@ def test_kept_entries_are_whoosh_entries_of_common_terms_only(searcher) -> None:
         assert reader.doc_frequency("body_text", "rareword") == 6  # noqa: PLR2004
     second = _top(searcher, clauses)
     assert first[0] == first[1] == second[0] == second[1]
+
+
+def _whoosh_headers(reader, fieldname: str, text: str) -> dict[int, tuple]:  # noqa: ANN001
+    """{block position: the block's header fields} as Whoosh's own posting reader reads them."""
+    terms = reader._terms  # noqa: SLF001 - Whoosh's dictionary (outside one_query)
+    offset, length = terms.term_info(fieldname, text.encode()).extent()
+    postings = W3LeafMatcher(terms._postfile, offset, length, reader.schema[fieldname].format)  # noqa: SLF001
+    headers, position = {}, postings._baseoffset  # noqa: SLF001
+    while True:
+        headers[position] = (
+            postings._lastblock,  # noqa: SLF001
+            postings._nextoffset,  # noqa: SLF001
+            postings._dataoffset,  # noqa: SLF001
+            postings._blocklength,  # noqa: SLF001
+            postings._maxid,  # noqa: SLF001
+            postings._maxweight,  # noqa: SLF001
+            postings._compression,  # noqa: SLF001
+            postings._minlength,  # noqa: SLF001
+            postings._maxlength,  # noqa: SLF001
+        )
+        if postings._lastblock:  # noqa: SLF001
+            return headers
+        position = postings._nextoffset  # noqa: SLF001
+        postings._next_block()  # noqa: SLF001
+
+
+def test_kept_block_headers_are_whoosh_headers_of_common_terms_only(searcher) -> None:  # noqa: ANN001
+    reader = searcher.reader()
+    clauses = [
+        Term("body_text", "rareword"),
+        Term("body_text", "filler"),
+        And([Term("body_text", "kubernetes"), Term("body_text", "pod")], boost=1.5),
+    ]
+    first = _top(searcher, clauses)
+    kept = dict(reader._terms.__dict__["_kb_headers"])  # noqa: SLF001
+    expected = {}
+    for word in ("kubernetes", "pod", "filler"):
+        expected.update(_whoosh_headers(reader, "body_text", word))
+    assert set(kept) == set(expected)
+    assert kept == expected
+    assert any(header[0] for header in kept.values())  # the last blocks, marked so
+    assert not set(_whoosh_headers(reader, "body_text", "rareword")) & set(kept)
+    # Read again from the kept headers: the same answer, Whoosh's.
+    assert _top(searcher, clauses) == first
+    assert first[0] == first[1]
