@@ -130,10 +130,39 @@ class _QuickTableProcessor(TableProcessor):
         return super().test(parent, block)
 
 
+class _ListedRegistry(util.Registry):
+    """Markdown's registry, listing its items once per change instead of once per iteration.
+
+    The block parser iterates over its block processors for every block of a document, and
+    `Registry.__iter__` sorts and builds a new list of them each time. cProfile of rendering
+    1 002 real documents: 43 854 iterations, 1.15 s of 28.9 s. The list is rebuilt after any
+    register or deregister; an iteration already running keeps the list it started with, as
+    before (a new list replaces the old one, none is changed in place)."""
+
+    _listed: list | None = None
+
+    def __iter__(self):  # noqa: ANN204 (Markdown's API)
+        listed = self._listed
+        if listed is None or not self._is_sorted:
+            self._sort()
+            listed = self._listed = [self._data[k] for k, _ in self._priority]
+        return iter(listed)
+
+    def register(self, item, name: str, priority: float) -> None:  # noqa: ANN001
+        self._listed = None
+        super().register(item, name, priority)
+
+    def deregister(self, name: str, strict: bool = True) -> None:  # noqa: FBT001, FBT002
+        self._listed = None
+        super().deregister(name, strict)
+
+
 class _HeadingExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
         md.treeprocessors.register(_QuickInlineProcessor(md), "inline", 20)
         blocks = md.parser.blockprocessors
+        if type(blocks) is util.Registry:
+            blocks.__class__ = _ListedRegistry  # same state, listed once per change
         tables = blocks["table"] if "table" in blocks else None  # noqa: SIM401 - no get()
         if type(tables) is TableProcessor:  # the tables extension, loaded before this one
             quick = _QuickTableProcessor(md.parser, tables.config)

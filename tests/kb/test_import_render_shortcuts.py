@@ -2,9 +2,10 @@
 
 Each shortcut (kb/rendering, kb/writeups.py, kb/frontmatter.py) skips work whose result is
 known: text no inline pattern can match, a block whose first line cannot open a table, a
-lexer class looked up again, lines no error word occurs in, lines checked one by one for
-nesting, front matter read for aliases it cannot hold. Each test runs the real code both
-ways on inputs chosen to hit the edges of the shortcut.
+list of block processors built again, a lexer class looked up again, lines no error word
+occurs in, lines checked one by one for nesting, front matter read for aliases it cannot
+hold. Each test runs the real code both ways on inputs chosen to hit the edges of the
+shortcut.
 """
 
 from __future__ import annotations
@@ -108,6 +109,23 @@ def test_quick_table_test_renders_as_the_tables_extension_does(text):
     assert type(quick.parser.blockprocessors["table"]).__name__ == "_QuickTableProcessor"
     assert type(stock.parser.blockprocessors["table"]) is TableProcessor
     assert quick.convert(text) == stock.convert(text)
+
+
+def test_block_processors_are_listed_again_after_a_change():
+    md = _new_markdown()
+    blocks = md.parser.blockprocessors
+    assert type(blocks).__name__ == "_ListedRegistry"
+    before = list(blocks)
+    assert [type(p).__name__ for p in before] == [
+        type(blocks[i]).__name__ for i in range(len(blocks))
+    ]
+    paragraph = blocks["paragraph"]
+    blocks.deregister("paragraph")
+    assert paragraph not in list(blocks)
+    blocks.register(paragraph, "paragraph", 200)
+    assert list(blocks)[0] is paragraph
+    # The paragraph processor now comes first and takes the table's lines as a paragraph.
+    assert "<table>" not in md.convert("| a | b |\n|---|---|\n| 1 | 2 |")
 
 
 @pytest.mark.parametrize("alias", ["python", "bash", "TEXT", "c", "console", "yaml", "Text"])
