@@ -1,7 +1,8 @@
 """The importer's rendering shortcuts give exactly what the long way gives.
 
 Each shortcut (kb/rendering, kb/writeups.py, kb/frontmatter.py) skips work whose result is
-known: text no inline pattern can match, a lexer class looked up again, lines no error word
+known: text no inline pattern can match, a block whose first line cannot open a table, a
+list of block processors built again, a lexer class looked up again, lines no error word
 occurs in, lines checked one by one for nesting, front matter read for aliases it cannot
 hold. Each test runs the real code both ways on inputs chosen to hit the edges of the
 shortcut.
@@ -14,6 +15,7 @@ import re
 import markdown
 import pytest
 import yaml
+from markdown.extensions.tables import TableProcessor
 from markdown.inlinepatterns import SimpleTagInlineProcessor
 from markdown.treeprocessors import InlineProcessor
 from pygments.lexers import get_lexer_by_name
@@ -75,6 +77,55 @@ def test_an_unknown_inline_pattern_turns_the_shortcut_off():
     md.inlinePatterns.register(SimpleTagInlineProcessor(r"()zz(.+?)zz", "del"), "zz", 65)
     assert "<del>gone</del>" in md.convert("text zzgonezz here")
     assert md.treeprocessors["inline"].kb_quick is False
+
+
+TABLE_SAMPLES = [
+    *MARKDOWN_SAMPLES,
+    "| one column |\n| --- |\n| row |",
+    "| left border only\n|---\n| row",
+    "right border only |\n---|\nrow |",
+    "a | b\n--|--\n1 | 2",
+    "no pipe in the first line\n| a | b |\n|---|---|\n| 1 | 2 |",
+    "`a | b` | c\n---|---\nx | y",
+    "\\| escaped | pipe\n---|---\nx | y",
+    "| a | b |\n| not a separator |\n| 1 | 2 |",
+    "   | indented | table |\n   |---|---|\n   | 1 | 2 |",
+    "text before\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\ntext after",
+]
+
+
+def _stock_tables() -> markdown.Markdown:
+    """Our pipeline with the tables extension's own block processor put back."""
+    md = _new_markdown()
+    md.parser.blockprocessors.register(
+        TableProcessor(md.parser, md.parser.blockprocessors["table"].config), "table", 75
+    )
+    return md
+
+
+@pytest.mark.parametrize("text", TABLE_SAMPLES)
+def test_quick_table_test_renders_as_the_tables_extension_does(text):
+    quick, stock = _new_markdown(), _stock_tables()
+    assert type(quick.parser.blockprocessors["table"]).__name__ == "_QuickTableProcessor"
+    assert type(stock.parser.blockprocessors["table"]) is TableProcessor
+    assert quick.convert(text) == stock.convert(text)
+
+
+def test_block_processors_are_listed_again_after_a_change():
+    md = _new_markdown()
+    blocks = md.parser.blockprocessors
+    assert type(blocks).__name__ == "_ListedRegistry"
+    before = list(blocks)
+    assert [type(p).__name__ for p in before] == [
+        type(blocks[i]).__name__ for i in range(len(blocks))
+    ]
+    paragraph = blocks["paragraph"]
+    blocks.deregister("paragraph")
+    assert paragraph not in list(blocks)
+    blocks.register(paragraph, "paragraph", 200)
+    assert list(blocks)[0] is paragraph
+    # The paragraph processor now comes first and takes the table's lines as a paragraph.
+    assert "<table>" not in md.convert("| a | b |\n|---|---|\n| 1 | 2 |")
 
 
 @pytest.mark.parametrize("alias", ["python", "bash", "TEXT", "c", "console", "yaml", "Text"])
