@@ -25,6 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from common import settings_environment
+
 BENCH = Path(__file__).resolve().parent
 
 _SIDE = r"""
@@ -78,9 +80,6 @@ def _side(root: Path, data: Path, trials: int, *, busy: bool) -> list[list[int]]
     with tempfile.TemporaryDirectory(prefix="kb-landing-") as tmp:
         var = Path(tmp) / "var"
         shutil.copytree(data, var)
-        sys.path.insert(0, str(BENCH))
-        from common import settings_environment
-
         env = {**os.environ, **settings_environment(var), "PYTHONPATH": str(root)}
         out = subprocess.run(  # noqa: S603 - our own interpreter and script
             [sys.executable, "-c", _SIDE, str(root), str(var), str(trials)]

@@ -68,6 +68,15 @@ def _whoosh_blocks(reader, fieldname: str, text: str) -> dict[int, tuple[list, l
     return blocks
 
 
+def _common_and_rare() -> list:
+    """A rare word, a common one, and an AND of two common ones: every kind of kept block."""
+    return [
+        Term("body_text", "rareword"),
+        Term("body_text", "filler"),
+        And([Term("body_text", "kubernetes"), Term("body_text", "pod")], boost=1.5),
+    ]
+
+
 def _top(searcher, clauses: list, limit: int = DOCS) -> tuple[list, list]:  # noqa: ANN001
     from kb.search.lookup import top_hits
     from kb.search.union import SparseUnionOr
@@ -79,11 +88,7 @@ def _top(searcher, clauses: list, limit: int = DOCS) -> tuple[list, list]:  # no
 
 def test_kept_blocks_are_whoosh_blocks_and_score_as_whoosh(searcher) -> None:  # noqa: ANN001
     reader = searcher.reader()
-    clauses = [
-        Term("body_text", "rareword"),
-        Term("body_text", "filler"),
-        And([Term("body_text", "kubernetes"), Term("body_text", "pod")], boost=1.5),
-    ]
+    clauses = _common_and_rare()
     first = _top(searcher, clauses)
     decoded = reader._terms.__dict__["_kb_decoded"]  # noqa: SLF001
     kept = dict(decoded)
@@ -189,11 +194,7 @@ def _whoosh_headers(reader, fieldname: str, text: str) -> dict[int, tuple]:  # n
 
 def test_kept_block_headers_are_whoosh_headers_of_common_terms_only(searcher) -> None:  # noqa: ANN001
     reader = searcher.reader()
-    clauses = [
-        Term("body_text", "rareword"),
-        Term("body_text", "filler"),
-        And([Term("body_text", "kubernetes"), Term("body_text", "pod")], boost=1.5),
-    ]
+    clauses = _common_and_rare()
     first = _top(searcher, clauses)
     kept = dict(reader._terms.__dict__["_kb_headers"])  # noqa: SLF001
     expected = {}
