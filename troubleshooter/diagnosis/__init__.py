@@ -3,7 +3,6 @@
 - ``knowledge``: what a cause looks like, from the articles' front matter (one place);
 - ``tree``: the questions and not-covered answers (``troubleshooter/data/tree.yaml``);
 - ``evidence``: symptom strings, mechanism words and a BM25 score per article, linear in time;
-- ``examples``: similarity to the labelled reports of the development set's tuning part;
 - ``model``: the logistic confidence model (``troubleshooter/data/diagnosis.yaml``);
 - ``matching``: ``diagnose(text)`` turns pasted text into causes, a question, or a refusal.
 """

@@ -21,7 +21,6 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from troubleshooter.diagnosis import examples as examples_module
 from troubleshooter.diagnosis import model
 from troubleshooter.diagnosis.evidence import (
     CauseEvidence,
@@ -224,18 +223,11 @@ def _primary_nodes(tree: Tree) -> dict[str, str]:
 
 
 def diagnose(
-    text: str,
-    *,
-    knowledge: Knowledge | None = None,
-    tree: Tree | None = None,
-    examples: examples_module.ExampleView | None = None,
+    text: str, *, knowledge: Knowledge | None = None, tree: Tree | None = None
 ) -> Diagnosis:
     """The diagnosis of pasted text (a line, a log, ``kubectl describe`` output, a description).
 
     ``knowledge`` defaults to the imported articles (``troubleshooter.diagnosis.source``).
-    ``examples``: the labelled reports the text is compared with (``examples.py``); by
-    default every tuning item of the development set. Evaluation passes a view without the
-    item's own source; ``examples.NO_EXAMPLES`` weighs the articles' own evidence alone.
     """
     tree = tree or get_tree()
     if knowledge is None:
@@ -253,10 +245,6 @@ def diagnose(
     # Only the causes the text shows anything of: the others' features are ``_NOTHING``'s
     # but for the tree's and the neighbours' (``nothing_shown`` below).
     evidence = index.shown(prepared)
-    if examples is None:
-        examples = examples_module.index_for(knowledge).whole
-    # The labelled reports' features of the articles some report shares a word with.
-    by_example = examples.features(prepared)
 
     # The tree: questions raised by signatures, answered by words where the text says which.
     tree_article: dict[str, tuple[str, str | None]] = {}  # article -> (cause node, via question)
@@ -344,17 +332,11 @@ def diagnose(
             features, output = nothing.get((neighbour, tree_answer)) or nothing_shown(
                 neighbour, tree_answer
             )
-            if not neighbour and slug in by_example:
-                # Nothing of the article's own words, yet a report of it is like the text.
-                all_features[slug] = {**features, **by_example[slug]}
-                continue
             all_features[slug] = features.copy()
             if not neighbour:
                 known[slug] = output
             continue
         features = features_of[slug]
-        if slug in by_example:
-            features.update(by_example[slug])
         # How far this cause's best symptom leads every other cause's (an article: every other
         # article's).
         scores = symptom_scores if neighbour else article_scores

@@ -17,7 +17,6 @@ from pathlib import Path
 import yaml
 
 from troubleshooter.diagnosis.evidence import Index
-from troubleshooter.diagnosis.examples import EXAMPLE_FEATURES
 from troubleshooter.diagnosis.knowledge import ArticleCause, Knowledge
 from troubleshooter.diagnosis.tree import TreeError, TreeProblem
 
@@ -56,7 +55,6 @@ FEATURES = (
     "neighbour_bm25",
     "neighbour_mechanism",
     "neighbour_symptom",
-    *EXAMPLE_FEATURES,
 )
 
 

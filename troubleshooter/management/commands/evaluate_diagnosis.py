@@ -23,13 +23,16 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from troubleshooter.diagnosis import diagnose, load_articles_dir
-from troubleshooter.diagnosis import examples as examples_module
 from troubleshooter.diagnosis import model as model_module
-from troubleshooter.diagnosis.examples import is_held_out
 from troubleshooter.diagnosis.knowledge import NEIGHBOUR_PREFIX
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "devset"
 BINS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
+
+
+def is_held_out(source: str) -> bool:
+    """The contract's split: by a hash of the item's source URL."""
+    return int(hashlib.sha256(source.encode()).hexdigest(), 16) % 10 < 4
 
 
 def load_items(paths: list[Path]) -> list[dict]:
@@ -47,31 +50,12 @@ def load_items(paths: list[Path]) -> list[dict]:
     return items
 
 
-def evaluate(
-    items: list[dict],
-    *,
-    knowledge=None,  # noqa: ANN001
-    examples: examples_module.ExampleIndex | None = None,
-    use_examples: bool = True,
-) -> dict:
-    """Diagnose every item and gather the figures (no texts).
-
-    Each item is compared with the labelled examples (``examples``, by default the tuning
-    items of the development set) WITHOUT the examples of its own source: an item must never
-    see itself or its thread's other items. ``use_examples=False``: no examples at all."""
+def evaluate(items: list[dict], *, knowledge=None) -> dict:  # noqa: ANN001
+    """Diagnose every item and gather the figures (no texts)."""
     results = []
     floor = model_module.parameters().related_floor
-    if use_examples and examples is None:
-        from troubleshooter.diagnosis.source import current_knowledge
-
-        examples = examples_module.index_for(knowledge or current_knowledge())
     for item in items:
-        view = (
-            examples.view([str(item["source"])])
-            if use_examples and examples is not None
-            else examples_module.NO_EXAMPLES
-        )
-        diagnosis = diagnose(item["text"], knowledge=knowledge, examples=view)
+        diagnosis = diagnose(item["text"], knowledge=knowledge)
         top, confidence = diagnosis.ranking[0] if diagnosis.ranking else (None, 0.0)
         # What a refusal would offer first (troubleshooter.views.diagnose._search_fallback).
         near = next(
@@ -110,11 +94,6 @@ class Command(BaseCommand):
             "--show-errors", action="store_true", help="print the missed TUNING items"
         )
         parser.add_argument(
-            "--no-examples",
-            action="store_true",
-            help="weigh the articles' own evidence alone, without the labelled examples",
-        )
-        parser.add_argument(
             "--cv",
             type=int,
             metavar="K",
@@ -136,8 +115,7 @@ class Command(BaseCommand):
         if not items:
             raise CommandError(f"no items in the {part} part")
         knowledge = load_articles_dir(options["articles"]) if options["articles"] else None
-        self.use_examples = not options["no_examples"]
-        report = evaluate(items, knowledge=knowledge, use_examples=self.use_examples)
+        report = evaluate(items, knowledge=knowledge)
         self._print(report, part)
         if options["show_errors"]:
             self._errors(report)
@@ -240,31 +218,16 @@ class Command(BaseCommand):
     def _cross_validate(self, report: dict, knowledge, folds: int) -> None:  # noqa: ANN001
         from troubleshooter.diagnosis.source import current_knowledge
 
-        knowledge = knowledge or current_knowledge()
-        articles = {c.slug for c in knowledge.causes}
-        use_examples = self.use_examples
-
-        def refeature(train_items: list[dict], test_items: list[dict]):  # noqa: ANN202
-            if not use_examples:
-                train = evaluate(train_items, knowledge=knowledge, use_examples=False)
-                test = evaluate(test_items, knowledge=knowledge, use_examples=False)
-                return train["results"], test["results"], symptom_rows(knowledge)
-            index = fold_examples(train_items, test_items, articles)
-            train = evaluate(train_items, knowledge=knowledge, examples=index)
-            test = evaluate(test_items, knowledge=knowledge, examples=index)
-            return train["results"], test["results"], symptom_rows(knowledge, index.whole)
-
+        article_rows = symptom_rows(knowledge or current_knowledge())
         answers: list[dict] = []
         outcomes: list[dict] = []
         right, on, refused, off = cross_validate(
-            report["results"], [], folds, answers, refeature=refeature, outcomes=outcomes
+            report["results"], article_rows, folds, answers, outcomes=outcomes
         )
         w = self.stdout.write
-        where = "examples from the training folds only" if use_examples else "no examples"
         w(
             f"\n{folds}-fold cross-validation on the tuning part (weights and threshold refitted"
-            f" per fold, {where}"
-            f", questions aside): right cause first {right}/{on} = "
+            f" per fold, questions aside): right cause first {right}/{on} = "
             f"{right / max(on, 1):.1%}; unrelated refused {refused}/{off} = "
             f"{refused / max(off, 1):.1%}"
         )
@@ -286,14 +249,7 @@ class Command(BaseCommand):
     def _fit(self, report: dict, knowledge) -> None:  # noqa: ANN001
         from troubleshooter.diagnosis.source import current_knowledge
 
-        knowledge = knowledge or current_knowledge()
-        # The articles' symptoms are compared with every example, as they are at runtime.
-        whole = (
-            examples_module.index_for(knowledge).whole
-            if self.use_examples
-            else examples_module.NO_EXAMPLES
-        )
-        article_rows = symptom_rows(knowledge, whole)
+        article_rows = symptom_rows(knowledge or current_knowledge())
         fitted = fit_parameters(report["results"], article_rows)
         weights, exact_confidence, best = fitted.weights, fitted.exact_confidence, fitted.best
         exact_hits, exact_all = fitted.exact_counts
@@ -353,20 +309,15 @@ class Fitted:
 MARGINS = (-0.3, -0.2, -0.1, 0.0, 0.1, 0.2)
 
 
-def symptom_rows(
-    knowledge,  # noqa: ANN001
-    examples: examples_module.ExampleView = examples_module.NO_EXAMPLES,
-) -> list[tuple[dict[str, float], int]]:
+def symptom_rows(knowledge) -> list[tuple[dict[str, float], int]]:  # noqa: ANN001
     """The articles' own symptoms and near misses as fitting rows: an exact symptom must name
-    its article, a near miss must not. ``examples``: what they are compared with (in a
-    cross-validation, the training folds' examples only)."""
+    its article, a near miss must not."""
     rows = []
     for cause in knowledge.causes:
         for text, own in [(s, True) for s in cause.symptoms] + [
             (n, False) for n in cause.near_misses
         ]:
-            found = diagnose(text, knowledge=knowledge, examples=examples).features
-            for slug, features in found.items():
+            for slug, features in diagnose(text, knowledge=knowledge).features.items():
                 if not _neighbour(slug):
                     rows.append((features, int(own and slug == cause.slug)))
     return rows
@@ -467,49 +418,28 @@ def fold_of(source: str, folds: int) -> int:
     return int(digest, 16) % folds
 
 
-def fold_examples(
-    train_items: list[dict],
-    test_items: list[dict],
-    articles=None,  # noqa: ANN001
-) -> examples_module.ExampleIndex:
-    """The example index of one fold: the training items only. Refuses (ValueError) an index
-    that would hold an example of a held-back item's source."""
-    index = examples_module.fold_index(train_items, articles)
-    leaked = index.sources() & {str(i["source"]) for i in test_items}
-    if leaked:
-        raise ValueError(f"fold examples hold a held-back source: {sorted(leaked)[0]}")
-    return index
-
-
 def cross_validate(
     results: list[dict],
     article_rows: list,
     folds: int,
     answers: list | None = None,
     *,
-    refeature=None,  # noqa: ANN001
     outcomes: list | None = None,
 ) -> tuple[int, ...]:
     """Refit on all folds but one and count on that one, for each fold (folds by a hash of
     the source, ``fold_of``). Questions are left aside.
 
-    ``refeature``, when given, is called per fold as ``refeature(train_items, test_items)``
-    and returns (training results, held-back results, article rows) with features computed
-    afresh for that fold: the labelled examples are then the training folds' only
-    (``fold_examples``), each training item without its own source's.
     ``answers``, when given, receives one entry per answer given on a held-back fold: its
     calibrated confidence (knots fitted on the other folds) and whether it was right.
-    ``outcomes``, when given, receives every held-back item with what was named."""
+    ``outcomes``, when given, receives every held-back item with what was named (for the
+    figures per language and kind)."""
     totals = [0, 0, 0, 0]
     for k in range(folds):
         train = [r for r in results if fold_of(str(r["item"]["source"]), folds) != k]
         test = [r for r in results if fold_of(str(r["item"]["source"]), folds) == k]
         if not train or not test:
             continue
-        rows = article_rows
-        if refeature is not None:
-            train, test, rows = refeature([r["item"] for r in train], [r["item"] for r in test])
-        fitted = fit_parameters(train, rows)
+        fitted = fit_parameters(train, article_rows)
         found = rates(test, fitted.parameters, fitted.best[1])
         params = replace(fitted.parameters, calibration=calibration_for(train, fitted.parameters))
         for r in test:
