@@ -220,18 +220,31 @@ class Command(BaseCommand):
 
         article_rows = symptom_rows(knowledge or current_knowledge())
         answers: list[dict] = []
-        right, on, refused, off = cross_validate(report["results"], article_rows, folds, answers)
-        self.stdout.write(
+        outcomes: list[dict] = []
+        right, on, refused, off = cross_validate(
+            report["results"], article_rows, folds, answers, outcomes=outcomes
+        )
+        w = self.stdout.write
+        w(
             f"\n{folds}-fold cross-validation on the tuning part (weights and threshold refitted"
             f" per fold, questions aside): right cause first {right}/{on} = "
             f"{right / max(on, 1):.1%}; unrelated refused {refused}/{off} = "
             f"{refused / max(off, 1):.1%}"
         )
-        self.stdout.write(
+        breakdown = (("lang", ("en", "ja", "zh")), ("kind", ("error", "log", "description")))
+        for key, values in breakdown:
+            w(f"By {key}, held-back folds (on-topic right / unrelated refused):")
+            for value in values:
+                own = [o for o in outcomes if o["expect"] and o["item"].get(key) == value]
+                other = [o for o in outcomes if not o["expect"] and o["item"].get(key) == value]
+                a = f"{sum(o['named'] == o['expect'] for o in own)}/{len(own)}"
+                b = f"{sum(not o['named'] for o in other)}/{len(other)}"
+                w(f"  {value:<11}: {a:>8}  {b:>8}")
+        w(
             "Answers given on the held-back folds: the calibrated confidence (knots fitted on"
             " the other folds) against how often it is right"
         )
-        _calibration(self.stdout.write, answers, answer="named")
+        _calibration(w, answers, answer="named")
 
     def _fit(self, report: dict, knowledge) -> None:  # noqa: ANN001
         from troubleshooter.diagnosis.source import current_knowledge
@@ -398,41 +411,50 @@ def fit_parameters(results: list[dict], article_rows: list) -> Fitted:
     return Fitted(weights, exact_confidence, (exact_hits, exact_all), best, len(rows), margin)
 
 
+def fold_of(source: str, folds: int) -> int:
+    """The cross-validation fold of an item: by a hash of its source, so the items of one
+    thread stay together."""
+    digest = hashlib.sha256(("cv:" + source).encode()).hexdigest()
+    return int(digest, 16) % folds
+
+
 def cross_validate(
-    results: list[dict], article_rows: list, folds: int, answers: list | None = None
+    results: list[dict],
+    article_rows: list,
+    folds: int,
+    answers: list | None = None,
+    *,
+    outcomes: list | None = None,
 ) -> tuple[int, ...]:
     """Refit on all folds but one and count on that one, for each fold (folds by a hash of
-    the source, so the items of one thread stay together). Questions are left aside.
+    the source, ``fold_of``). Questions are left aside.
 
     ``answers``, when given, receives one entry per answer given on a held-back fold: its
-    calibrated confidence (knots fitted on the other folds) and whether it was right."""
-
-    def fold(r: dict) -> int:
-        digest = hashlib.sha256(("cv:" + str(r["item"]["source"])).encode()).hexdigest()
-        return int(digest, 16) % folds
-
+    calibrated confidence (knots fitted on the other folds) and whether it was right.
+    ``outcomes``, when given, receives every held-back item with what was named (for the
+    figures per language and kind)."""
     totals = [0, 0, 0, 0]
     for k in range(folds):
-        train = [r for r in results if fold(r) != k]
-        test = [r for r in results if fold(r) == k]
+        train = [r for r in results if fold_of(str(r["item"]["source"]), folds) != k]
+        test = [r for r in results if fold_of(str(r["item"]["source"]), folds) == k]
         if not train or not test:
             continue
         fitted = fit_parameters(train, article_rows)
         found = rates(test, fitted.parameters, fitted.best[1])
-        if answers is not None:
-            params = replace(
-                fitted.parameters, calibration=calibration_for(train, fitted.parameters)
-            )
-            for r in test:
-                p, slug = top_output(r, params)
-                if slug is not None and p >= params.threshold:
-                    answers.append(
-                        {
-                            "confidence": model_module.calibrated(p, params),
-                            "named": slug,
-                            "expect": r["expect"],
-                        }
-                    )
+        params = replace(fitted.parameters, calibration=calibration_for(train, fitted.parameters))
+        for r in test:
+            p, slug = top_output(r, params)
+            named = slug if slug is not None and p >= params.threshold else None
+            if outcomes is not None:
+                outcomes.append({"item": r["item"], "expect": r["expect"], "named": named})
+            if answers is not None and named:
+                answers.append(
+                    {
+                        "confidence": model_module.calibrated(p, params),
+                        "named": slug,
+                        "expect": r["expect"],
+                    }
+                )
         totals = [a + b for a, b in zip(totals, found, strict=True)]
     return tuple(totals)
 
