@@ -188,6 +188,7 @@ def test_boosted_or_and_limits_score_as_whoosh(searcher) -> None:  # noqa: ANN00
         assert ours == whoosh, limit
     boosted = SparseUnionOr(clauses, boost=2.5)
     ours = [(h.docnum, h.score) for h in top_hits(searcher, boosted, limit=50)]
-    whoosh = [(h.docnum, h.score) for h in searcher.search(PreloadedOr(clauses, boost=2.5), limit=50)]
+    found = searcher.search(PreloadedOr(clauses, boost=2.5), limit=50)
+    whoosh = [(h.docnum, h.score) for h in found]
     assert ours == whoosh
     assert len(ours) == 50  # noqa: PLR2004
