@@ -26,6 +26,10 @@ and valgrind runs slower than the machine), is left to the warm-up page
 (KB_INDEX_CHECK_SECONDS set past the run's length), so it never falls inside the count.
 `--repeat N` counts each side N times, taking turns, to show how far a count moves.
 
+The uncounted run before them writes each side's `--pages` pages (their bytes, CSRF tokens
+blanked), and the two sides' pages are compared: "pages identical" says whether a change
+kept every byte of every page.
+
 Slow: callgrind runs Python about 50 times slower (about a second a page at 10 000
 documents).
 """
@@ -80,6 +84,14 @@ for query in queries:
     pages.append(client.get("/search/", {"q": query}).status_code)
 marks.kb_count_stop()
 assert pages == [200] * len(queries), pages
+if len(sys.argv) > 6:  # the uncounted run: each page's bytes, its CSRF tokens blanked
+    import re
+    token = re.compile(rb'(name="csrfmiddlewaretoken" value="|"x-csrftoken": ")[^"]*')
+    with open(sys.argv[6], "wb") as out:
+        for query in queries:
+            caches.results.clear(); caches.diagnoses.clear()
+            body = Client().get("/search/", {"q": query}).content
+            out.write(token.sub(rb"\1", body) + b"\n\0\n")
 """
 
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
@@ -100,7 +112,7 @@ def compile_marks(folder: Path) -> Path:
 
 
 def _loop(
-    root: Path, var: Path, pages: int, marks: Path, *, counted: bool
+    root: Path, var: Path, pages: int, marks: Path, *, counted: bool, bodies: Path | None = None
 ) -> subprocess.CompletedProcess:
     command = [
         sys.executable,
@@ -111,6 +123,7 @@ def _loop(
         str(pages),
         str(BENCH),
         str(marks),
+        *([str(bodies)] if bodies is not None else []),
     ]
     if counted:
         command = [
@@ -132,10 +145,14 @@ def _loop(
     )
 
 
-def prepare(root: Path, var: Path, marks: Path) -> None:
+def prepare(root: Path, var: Path, marks: Path, pages: int, bodies: Path) -> None:
     """One uncounted run first: the migration check and collectstatic then find nothing to
-    do in the counted runs (the first collectstatic into a new var copies every file)."""
-    result = _loop(root, var, 0, marks, counted=False)
+    do in the counted runs (the first collectstatic into a new var copies every file).
+
+    It also writes the bytes of the `pages` pages the counted runs ask for into `bodies`
+    (each page asked again from a client without cookies, the caches cleared first), every
+    CSRF token blanked: a token is random on every page. `main` compares the two sides."""
+    result = _loop(root, var, pages, marks, counted=False, bodies=bodies)
     if result.returncode != 0:
         raise SystemExit(f"page loop failed ({root}):\n{result.stderr[-2000:]}")
 
@@ -166,8 +183,17 @@ def main(argv: list[str] | None = None) -> int:
         for name, root in (("old", args.old.resolve()), ("new", ROOT)):
             var = Path(scratch) / name
             shutil.copytree(args.data, var, ignore=shutil.ignore_patterns("static", "*.lua"))
-            prepare(root, var, marks)
+            prepare(root, var, marks, args.pages, Path(scratch) / f"{name}.pages")
             sides[name] = (root, var)
+        old_pages, new_pages = (
+            (Path(scratch) / f"{name}.pages").read_bytes() for name in ("old", "new")
+        )
+        same = old_pages == new_pages
+        print(
+            f"pages identical (CSRF tokens blanked): {'yes' if same else 'NO'}, "
+            f"{old_pages.count(b'</html>')} pages, {len(new_pages):,} bytes",
+            flush=True,
+        )
         for run in range(1, args.repeat + 1):
             for name, (root, var) in sides.items():
                 counted = instructions(root, var, args.pages, marks)
@@ -180,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     old, new = min(counts["old"]), min(counts["new"])
     print(f"old {old / 1e6:.2f} M, new {new / 1e6:.2f} M a page (least of each side's runs)")
     print(f"new / old: {new / old:.3f}")
-    return 0
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
