@@ -13,7 +13,6 @@ Japanese lemma field, searched together with phrases, found 17/17; either alone 
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import re
 import threading
@@ -89,34 +88,28 @@ def bigram_terms(text: str) -> list[str]:
 # queries, 3 011 documents). Lent from a pool, a worker whose searches take turns keeps one.
 _pool_lock = threading.Lock()
 _free_taggers: list = []
-# Taggers printing each word as one line, "surface<TAB>features" (`index_lemmas`), pooled alike.
-_free_line_taggers: list = []
 _pool_pid: int | None = None
-_LINE_TAGGER_ARGS = r'-O "" -F "%m\t%H\n" -U "%m\t%H\n" -E ""'
 
 
 @contextlib.contextmanager
-def _borrowed_tagger(*, lines: bool = False) -> Iterator:
-    """A tagger for this caller alone while the block runs (never shared across a fork);
-    with `lines`, one whose `parse` prints a line per word (`_LINE_TAGGER_ARGS`)."""
+def _borrowed_tagger() -> Iterator:
+    """A tagger for this caller alone while the block runs (never shared across a fork)."""
     global _pool_pid  # noqa: PLW0603 - the pool belongs to one process
-    free = _free_line_taggers if lines else _free_taggers
     with _pool_lock:
         if _pool_pid != os.getpid():
             _free_taggers.clear()
-            _free_line_taggers.clear()
             _pool_pid = os.getpid()
-        tagger = free.pop() if free else None
+        tagger = _free_taggers.pop() if _free_taggers else None
     if tagger is None:
         import fugashi
 
-        tagger = fugashi.Tagger(_LINE_TAGGER_ARGS) if lines else fugashi.Tagger()
+        tagger = fugashi.Tagger()
     try:
         yield tagger
     finally:
         with _pool_lock:
             if _pool_pid == os.getpid():
-                free.append(tagger)
+                _free_taggers.append(tagger)
 
 
 def word_term(pos1: str | None, lemma: str | None, surface: str) -> str:
@@ -195,46 +188,7 @@ _BY_SURFACE = "\x00by surface"
 
 
 def index_lemmas(folded: str) -> list[str]:
-    """The lemmas `lemma_spans` yields for already-folded text, without their offsets.
-
-    MeCab prints the words as lines, "surface<TAB>features", in one string (one call), and
-    a word's term is a pure function of its line, looked up in `_lemma_by_line`: no node
-    object per word. Per word, fugashi's nodes cost more than MeCab's parse itself (87
-    Japanese texts of 1 002 real articles, one process: parse alone 0.86 s of CPU, the
-    nodes and their features 1.03 s, `index_lemmas` as it was 1.66 s). A text holding a NUL
-    goes through the nodes: MeCab reads a node parse only up to the NUL, a printed one past it.
-    """
-    if "\x00" in folded:
-        return _index_lemmas_by_node(folded)
-    by_line = _lemma_by_line
-    if len(by_line) > _LEMMA_CACHE_MAX:
-        by_line.clear()
-    with _borrowed_tagger(lines=True) as tagger:
-        lines = tagger.parse(folded).split("\n")
-    terms = list(map(by_line.get, lines))
-    if None in terms:
-        for number, line in enumerate(lines):
-            if terms[number] is None:
-                terms[number] = by_line[line] = _line_term(line)
-    return list(filter(None, terms))
-
-
-_lemma_by_line: dict[str, str] = {}
-
-
-def _line_term(line: str) -> str:
-    """`word_term` of one word printed by a line tagger ("" for the empty last line)."""
-    surface, tab, raw = line.partition("\t")
-    if not tab:
-        return ""
-    # fugashi reads the features as one CSV row (quoted fields hold commas: "1,0,3");
-    # UniDic's pos1 is the first field, the lemma the eighth (an unknown word has six).
-    fields = next(csv.reader([raw]))
-    return word_term(fields[0], fields[7] if len(fields) > 7 else None, surface)
-
-
-def _index_lemmas_by_node(folded: str) -> list[str]:
-    """`index_lemmas` through fugashi's nodes (for a text holding a NUL)."""
+    """The lemmas `lemma_spans` yields for already-folded text, without their offsets."""
     by_feature = _lemma_by_feature
     by_surface = _lemma_by_surface
     if len(by_feature) > _LEMMA_CACHE_MAX or len(by_surface) > _LEMMA_CACHE_MAX:
