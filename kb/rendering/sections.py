@@ -92,18 +92,26 @@ _SIMPLE_TAG = re.compile(
 )
 # HTMLParser reads the content of these raw, up to their end tag.
 _RAW_CONTENT = re.compile(r"<(?:script|style)\b", re.IGNORECASE)
+# A "<" that does not open a `_SIMPLE_TAG`: such a tag holds no other "<", so this finds one
+# exactly when `_SIMPLE_TAG.sub("", html)` would leave a "<", without building that string
+# (0.17 against 0.07 s for the HTML of 1 002 real articles).
+_STRAY_OPENING = re.compile(
+    r"<(?!/?[a-zA-Z][a-zA-Z0-9]*(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*=\"[^\"<>]*\")*\s*/?>)"
+)
 _RELEVANT = ("a", *sorted(_BLOCK_TAGS | _HEADINGS, key=lambda t: (-len(t), t)))
+# Only the tag names are compared ignoring case: every tag here is a `_SIMPLE_TAG`, whose
+# names are ASCII (a pattern ignoring case everywhere also took the long s and the Kelvin
+# sign for letters, and ran slower: 0.27 against 0.22 s, same sample).
 _INERT_TAG = re.compile(
-    rf"</?(?!(?:{'|'.join(_RELEVANT)})[\s/>])[a-zA-Z][a-zA-Z0-9]*"
-    r"(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*=\"[^\"<>]*\")*\s*/?>",
-    re.IGNORECASE,
+    rf"</?(?!(?i:{'|'.join(_RELEVANT)})[\s/>])[a-zA-Z][a-zA-Z0-9]*"
+    r"(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*=\"[^\"<>]*\")*\s*/?>"
 )
 _ATTRIBUTE = re.compile(r'([a-zA-Z_:][-a-zA-Z0-9_:.]*)="([^"]*)"')
 
 
 def _split_simple(html_text: str) -> list[list] | None:
     """`_SectionParser(...).sections` for simple HTML (above), or None for anything else."""
-    if _RAW_CONTENT.search(html_text) or "<" in _SIMPLE_TAG.sub("", html_text):
+    if _RAW_CONTENT.search(html_text) or _STRAY_OPENING.search(html_text):
         return None
     # Tags the parser does nothing with (span, code, em...) only end a run of text: dropped
     # first. Sanitized text has every "&" of an entity complete, so joining the text around

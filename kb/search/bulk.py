@@ -112,6 +112,9 @@ def _collector_paused(task):  # noqa: ANN001, ANN201
 _term, _frequency, _weight, _encoded = (itemgetter(n) for n in range(4))
 
 
+_term_of_posting = itemgetter(1)  # a posting: (field, term, document, weight, value, length)
+
+
 class _Row:
     """The columns `document` reads, sent to a worker instead of a model instance."""
 
@@ -131,7 +134,7 @@ def analyse_chunk(
     from kb.search.index import document
 
     fields = _schema()
-    postings: list[tuple] = []
+    by_field: dict[str, list[tuple]] = {}
     docs = []
     records = []
     for number, row in enumerate(rows):
@@ -152,6 +155,9 @@ def analyse_chunk(
                 # A posting per term, built in C (a loop per term was 7 % of analysing, by
                 # py-spy of 3 003 real articles). add_document multiplies a weight by the
                 # document's field boost, 1.0 here: float() gives the same value.
+                postings = by_field.get(name)
+                if postings is None:
+                    postings = by_field[name] = []
                 postings.extend(
                     zip(
                         repeat(name),
@@ -164,7 +170,16 @@ def analyse_chunk(
                 )
             entries.append((name, value if field.stored else None, length))
         docs.append(entries)
-    postings.sort()  # keys are unique: (field, term, document) decides
+    # In (field, term, document) order, as Whoosh sorts them. A field's postings hold each
+    # term once per document, in document order: a stable sort by term alone gives that
+    # order, comparing bytes in C, where sorting the tuples compared the equal field names
+    # first each time (one sort of all the tuples was 8 % of analysing a chunk, cProfile of
+    # 1 002 real articles: 0.79 of 9.9 s).
+    postings = []
+    for name in sorted(by_field):
+        group = by_field[name]
+        group.sort(key=_term_of_posting)
+        postings.extend(group)
     handle, path = tempfile.mkstemp(prefix=f"run-{docbase}-", dir=folder)
     pages = []
     with os.fdopen(handle, "wb") as out:
