@@ -478,10 +478,9 @@ class _LeafMatcher(W3LeafMatcher):
         if self._byteids:
             self._ids = ids
             return
-        if decoded is None or not decoded.room():
-            self._ids = tuple(accumulate(ids))
-            return
         self._ids = tuple(accumulate(ids))
+        if decoded is None or not decoded.room():
+            return
         if self._weights is None:
             self._read_weights()
         # Kept compact (4 + 8 bytes a posting); they read back as the same numbers. The

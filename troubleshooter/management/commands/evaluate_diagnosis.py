@@ -434,16 +434,18 @@ def cross_validate(
     ``outcomes``, when given, receives every held-back item with what was named (for the
     figures per language and kind)."""
     totals = [0, 0, 0, 0]
+    fold = [fold_of(str(r["item"]["source"]), folds) for r in results]
     for k in range(folds):
-        train = [r for r in results if fold_of(str(r["item"]["source"]), folds) != k]
-        test = [r for r in results if fold_of(str(r["item"]["source"]), folds) == k]
+        train = [r for r, f in zip(results, fold, strict=True) if f != k]
+        test = [r for r, f in zip(results, fold, strict=True) if f == k]
         if not train or not test:
             continue
         fitted = fit_parameters(train, article_rows)
-        found = rates(test, fitted.parameters, fitted.best[1])
+        # The calibration changes what is shown, never the model's output or what is named.
         params = replace(fitted.parameters, calibration=calibration_for(train, fitted.parameters))
-        for r in test:
-            p, slug = top_output(r, params)
+        tops = [top_output(r, params) for r in test]
+        found = rates(test, params, params.threshold, tops)
+        for r, (p, slug) in zip(test, tops, strict=True):
             named = slug if slug is not None and p >= params.threshold else None
             if outcomes is not None:
                 outcomes.append({"item": r["item"], "expect": r["expect"], "named": named})
