@@ -10,9 +10,9 @@ from __future__ import annotations
 from array import array
 
 import pytest
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.query import And, Term
 from whoosh.query.compound import PreloadedOr
+from whoosh_reference import top_against_whoosh, whoosh_blocks
 
 from kb.search import caches, rebuild_index
 from kb.search.reading import _Kept
@@ -54,35 +54,8 @@ def searcher(db):  # noqa: ANN001, ANN201, ARG001 - the corpus needs the databas
     return caches.searchers.get()
 
 
-def _whoosh_blocks(reader, fieldname: str, text: str) -> dict[int, tuple[list, list]]:  # noqa: ANN001
-    """{block data offset: (ids, weights)} as Whoosh's own posting reader decodes them."""
-    terms = reader._terms  # noqa: SLF001 - Whoosh's dictionary (outside one_query)
-    info = terms.term_info(fieldname, text.encode())
-    offset, length = info.extent()
-    postings = W3LeafMatcher(
-        terms._postfile,  # noqa: SLF001
-        offset,
-        length,
-        reader.schema[fieldname].format,
-        term=(fieldname, text.encode()),
-    )
-    blocks = {}
-    while postings.is_active():
-        postings._read_ids()  # noqa: SLF001
-        postings._read_weights()  # noqa: SLF001
-        blocks[postings._dataoffset] = (list(postings._ids), list(postings._weights))  # noqa: SLF001
-        postings._i = postings._blocklength - 1  # noqa: SLF001
-        postings.next()
-    return blocks
-
-
 def _top(searcher, clauses: list, limit: int = DOCS) -> tuple[list, list]:  # noqa: ANN001
-    from kb.search.lookup import top_hits
-    from kb.search.union import SparseUnionOr
-
-    ours = [(h.docnum, h.score) for h in top_hits(searcher, SparseUnionOr(clauses), limit=limit)]
-    whoosh = [(h.docnum, h.score) for h in searcher.search(PreloadedOr(clauses), limit=limit)]
-    return ours, whoosh
+    return top_against_whoosh(searcher, clauses, limit)
 
 
 RARER = ("sidecar", "finalizer", "tolerations")
@@ -108,7 +81,7 @@ def test_rarer_terms_blocks_are_kept_as_whoosh_decodes_them(searcher) -> None:  
     kept = dict(stored["_kb_other_decoded"])
     expected = {}
     for word in RARER:
-        expected.update(_whoosh_blocks(reader, "body_text", word))
+        expected.update(whoosh_blocks(reader, "body_text", word))
     assert set(expected) <= set(kept)
     for offset, (ids, weights) in expected.items():
         kept_ids, kept_weights = kept[offset]
@@ -117,7 +90,7 @@ def test_rarer_terms_blocks_are_kept_as_whoosh_decodes_them(searcher) -> None:  
         assert (list(kept_ids), list(kept_weights)) == (ids, weights), offset
     # Common terms stay in their own stores, the rarer ones never go there.
     assert not set(expected) & set(stored["_kb_decoded"])
-    assert set(_whoosh_blocks(reader, "body_text", "kubernetes")) <= set(stored["_kb_decoded"])
+    assert set(whoosh_blocks(reader, "body_text", "kubernetes")) <= set(stored["_kb_decoded"])
     # Read again from the stores: the same scores, Whoosh's.
     second = _top(searcher, _clauses())
     assert second == first

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.query import And, Phrase, Term
-from whoosh.query.compound import PreloadedOr
+from whoosh_reference import top_against_whoosh, whoosh_blocks
 
 from kb.search import caches, rebuild_index
 
@@ -46,28 +46,6 @@ def searcher(db):  # noqa: ANN001, ANN201, ARG001 - the corpus needs the databas
     return caches.searchers.get()
 
 
-def _whoosh_blocks(reader, fieldname: str, text: str) -> dict[int, tuple[list, list]]:  # noqa: ANN001
-    """{block data offset: (ids, weights)} as Whoosh's own posting reader decodes them."""
-    terms = reader._terms  # noqa: SLF001 - Whoosh's dictionary (outside one_query)
-    info = terms.term_info(fieldname, text.encode())
-    offset, length = info.extent()
-    postings = W3LeafMatcher(
-        terms._postfile,  # noqa: SLF001
-        offset,
-        length,
-        reader.schema[fieldname].format,
-        term=(fieldname, text.encode()),
-    )
-    blocks = {}
-    while postings.is_active():
-        postings._read_ids()  # noqa: SLF001
-        postings._read_weights()  # noqa: SLF001
-        blocks[postings._dataoffset] = (list(postings._ids), list(postings._weights))  # noqa: SLF001
-        postings._i = postings._blocklength - 1  # noqa: SLF001
-        postings.next()
-    return blocks
-
-
 def _common_and_rare() -> list:
     """A rare word, a common one, and an AND of two common ones: every kind of kept block."""
     return [
@@ -78,12 +56,7 @@ def _common_and_rare() -> list:
 
 
 def _top(searcher, clauses: list, limit: int = DOCS) -> tuple[list, list]:  # noqa: ANN001
-    from kb.search.lookup import top_hits
-    from kb.search.union import SparseUnionOr
-
-    ours = [(h.docnum, h.score) for h in top_hits(searcher, SparseUnionOr(clauses), limit=limit)]
-    whoosh = [(h.docnum, h.score) for h in searcher.search(PreloadedOr(clauses), limit=limit)]
-    return ours, whoosh
+    return top_against_whoosh(searcher, clauses, limit)
 
 
 def test_kept_blocks_are_whoosh_blocks_and_score_as_whoosh(searcher) -> None:  # noqa: ANN001
@@ -94,7 +67,7 @@ def test_kept_blocks_are_whoosh_blocks_and_score_as_whoosh(searcher) -> None:  #
     kept = dict(decoded)
     expected = {}
     for word in ("kubernetes", "pod", "filler"):
-        expected.update(_whoosh_blocks(reader, "body_text", word))
+        expected.update(whoosh_blocks(reader, "body_text", word))
     assert len(expected) >= 9  # several blocks per common term
     assert set(kept) == set(expected)  # every block of the common terms, no other
     for offset, (ids, weights) in kept.items():
@@ -104,7 +77,7 @@ def test_kept_blocks_are_whoosh_blocks_and_score_as_whoosh(searcher) -> None:  #
     assert first[0] == first[1]
     assert second[0] == second[1] == first[0]
     assert len(first[0]) > 300
-    rare = _whoosh_blocks(reader, "body_text", "rareword")
+    rare = whoosh_blocks(reader, "body_text", "rareword")
     assert not set(rare) & set(decoded)  # six documents: never kept
 
 
@@ -114,7 +87,7 @@ def test_a_phrase_over_kept_blocks_still_reads_their_positions(searcher) -> None
     warm = [Term("symptom_text", "pod"), Term("symptom_text", "restarts")]
     assert _top(searcher, warm)[0]
     kept = set(reader._terms.__dict__["_kb_decoded"])  # noqa: SLF001
-    assert kept & set(_whoosh_blocks(reader, "symptom_text", "restarts"))
+    assert kept & set(whoosh_blocks(reader, "symptom_text", "restarts"))
     # ...and a phrase then needs their positions, which the cache does not hold.
     for clauses in (
         [Phrase("symptom_text", ["restarts", "after", "oom"], boost=4.0), Term("body_text", "pod")],

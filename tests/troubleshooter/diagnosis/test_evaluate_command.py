@@ -79,16 +79,22 @@ def test_it_refuses_items_without_a_source(tmp_path):
         run(str(path))
 
 
-def test_it_cross_validates_on_the_tuning_part(articles, tmp_path):
-    # Each fixture item under several sources, kept only where the source is a tuning one.
-    items = [
+def _tuning_copies(items: list[dict], path) -> list[dict]:  # noqa: ANN001
+    """Each item under several sources, kept only where the source is a tuning one, written
+    to ``path``."""
+    copies = [
         {**item, "id": f"{item['id']}{n}", "source": f"{item['source']}/{n}"}
-        for item in ITEMS
+        for item in items
         for n in range(6)
         if not is_held_out(f"{item['source']}/{n}")
     ]
+    path.write_text(yaml.safe_dump(copies, allow_unicode=True), encoding="utf-8")
+    return copies
+
+
+def test_it_cross_validates_on_the_tuning_part(articles, tmp_path):
     path = tmp_path / "tuning.yaml"
-    path.write_text(yaml.safe_dump(items, allow_unicode=True), encoding="utf-8")
+    items = _tuning_copies(ITEMS, path)
     output = run(str(path), "--part", "tuning", "--articles", "articles", "--cv", "3")
     on_topic = sum(1 for i in items if i["expect"])
     unrelated = len(items) - on_topic
@@ -101,6 +107,36 @@ def test_it_cross_validates_on_the_tuning_part(articles, tmp_path):
         run(str(path), "--part", "held-out", "--cv", "3")
     with pytest.raises(CommandError, match="from 2 to 20"):
         run(str(path), "--part", "tuning", "--cv", "1")
+
+
+# Every language and every kind among the on-topic and the unrelated items.
+CV_ITEMS = [
+    ITEMS[0],
+    ITEMS[1],
+    {**ITEMS[2], "kind": "log"},
+    {"id": "f", "text": "コンテナが root で動かないと起動できない", "lang": "ja",
+     "expect": "run-as-non-root", "kind": "description", "source": "https://example.org/f"},
+]  # fmt: skip
+
+
+def test_the_cross_validation_counts_every_item_once_per_language_and_kind(articles, tmp_path):
+    path = tmp_path / "tuning.yaml"
+    items = _tuning_copies(CV_ITEMS, path)
+    output = run(str(path), "--part", "tuning", "--articles", "articles", "--cv", "3")
+    lines = output.split("cross-validation")[1].splitlines()
+    for key, values in (("lang", ("en", "ja", "zh")), ("kind", ("error", "log", "description"))):
+        start = next(i for i, x in enumerate(lines) if x.startswith(f"By {key}, held-back"))
+        on_total = off_total = 0
+        for line in lines[start + 1 : start + 1 + len(values)]:
+            value, figures = line.split(":", 1)
+            own, other = figures.split()
+            expected_own = [i for i in items if i["expect"] and i[key] == value.strip()]
+            expected_other = [i for i in items if not i["expect"] and i[key] == value.strip()]
+            assert own.endswith(f"/{len(expected_own)}"), line
+            assert other.endswith(f"/{len(expected_other)}"), line
+            on_total += len(expected_own)
+            off_total += len(expected_other)
+        assert on_total + off_total == len(items)
 
 
 def test_the_fit_counts_exact_leads_and_fits_rows_of_articles_only():
