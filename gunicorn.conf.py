@@ -54,8 +54,7 @@ _limit_malloc_arenas()
 
 def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook
     """Start the worker's analysis process, open the index and read the causes, before the
-    worker accepts its first connection (kb.views.warm_search_page says why); then freeze
-    what that built (kb/heap.py)."""
+    worker accepts its first connection (kb.views.warm_search_page says why)."""
     application = getattr(worker, "wsgi", None)
     if hasattr(application, "warm"):
         application.warm()
@@ -65,10 +64,6 @@ def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook
         warm_search_page()
     except Exception:  # noqa: BLE001 - the first request does it then, or reports the error
         worker.log.exception("warming the search page failed; the first search will do it")
-    # What the warm-up built lives as long as the worker: out of the collector's way.
-    from kb.heap import freeze_warm_objects
-
-    freeze_warm_objects()
 
 
 def worker_exit(server, worker):  # noqa: ANN001, ANN201 - gunicorn's hook

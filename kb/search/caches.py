@@ -23,7 +23,6 @@ import threading
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 
-from kb import heap
 from kb.search.index import current_folder, index_dir, storage
 
 
@@ -126,9 +125,6 @@ class ThreadSearcher:
         if searcher is not None and slot.pid == os.getpid():
             with contextlib.suppress(Exception):
                 searcher.close()
-            # The reader may have been frozen after the worker's warm-up (kb/heap.py): let
-            # the collector find its cycles.
-            heap.thaw()
 
 
 class BoundedCache:
