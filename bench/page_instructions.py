@@ -11,7 +11,10 @@ queries (`serving_bench.distinct_queries()`, the same slice on both sides), afte
 uncounted run. Pages go through Django's test client, production settings (DEBUG off), the
 result and diagnosis caches cleared before each page; `PYTHONHASHSEED=0` on both sides.
 `--data` (an imported `kb.sqlite3` and its `index/`, such as `bench/run.py`'s var) is copied
-once per side and never written.
+once per side and never written. Each side's copy then gets the index of its own schema
+version from the same database (`rebuild_index --if-changed`: a side whose schema is the
+copied index's keeps it, the other builds its own from the same documents), before anything
+is counted; the size of each side's index folder is printed.
 
 Only the page loop is counted. The loop tells callgrind where it starts and ends through
 callgrind's client requests (`valgrind/callgrind.h`, compiled here into a small library that
@@ -145,6 +148,30 @@ def _loop(
     )
 
 
+def index_for_side(root: Path, var: Path) -> int:
+    """Build the index of `root`'s schema version from `var`'s database when `var` lacks it
+    (`rebuild_index --if-changed`); return the bytes of that side's index folder."""
+    result = subprocess.run(  # noqa: S603 - our interpreter and that side's manage.py
+        [sys.executable, "manage.py", "rebuild_index", "--if-changed"],
+        cwd=root,
+        env={**os.environ, **settings_environment(var)},
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"index rebuild failed ({root}):\n{result.stderr[-2000:]}")
+    # The index of a schema version is `v<N>`: a link to the folder of its latest rebuild.
+    folders = [path for path in (var / "index").iterdir() if re.fullmatch(r"v\d+", path.name)]
+    return sum(
+        item.stat().st_size
+        for folder in folders
+        for item in folder.resolve().iterdir()
+        if item.is_file()
+    )
+
+
 def prepare(root: Path, var: Path, marks: Path, pages: int, bodies: Path) -> None:
     """One uncounted run first: the migration check and collectstatic then find nothing to
     do in the counted runs (the first collectstatic into a new var copies every file).
@@ -182,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         sides = {}
         for name, root in (("old", args.old.resolve()), ("new", ROOT)):
             var = Path(scratch) / name
-            shutil.copytree(args.data, var, ignore=shutil.ignore_patterns("static", "*.lua"))
+            shutil.copytree(
+                args.data, var, symlinks=True, ignore=shutil.ignore_patterns("static", "*.lua")
+            )
+            size = index_for_side(root, var)
+            print(f"{name}: index folder {size / 1e6:.1f} MB", flush=True)
             prepare(root, var, marks, args.pages, Path(scratch) / f"{name}.pages")
             sides[name] = (root, var)
         old_pages, new_pages = (

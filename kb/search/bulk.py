@@ -10,7 +10,8 @@ changes how Whoosh matches (it picks its union matcher by a segment's documents)
 every search visit several segments.
 
 This module writes the same single segment, byte for byte (every file inside the
-compound segment of 3 011 and of 10 011 real articles was equal to Whoosh's own):
+compound segment of 3 011 and of 10 011 real articles was equal to Whoosh's own; the blocks
+are now kb/search/codec.py's, which Whoosh's writer writes through `BlockCodec`):
 
 1. Workers analyse chunks of articles (`document()` and each field's analyzer), as before,
    but keep the postings: each chunk's postings, sorted as Whoosh sorts them (field, term,
@@ -40,7 +41,6 @@ import marshal
 import os
 import shutil
 import tempfile
-import zlib
 from bisect import bisect_left
 from itertools import repeat
 from operator import itemgetter
@@ -200,7 +200,7 @@ def encode_range(
     encoded by Whoosh's W3PostingsWriter into a file of their own. Returns the file and, per
     term in key order, (field, term, its W3TermInfo's bytes without the extent, offset in
     that file, length): see `_write_postings`."""
-    from whoosh.codec import default_codec
+    from kb.search.codec import BlockCodec
 
     fields = _schema()
     postings: list[tuple] = []
@@ -221,35 +221,28 @@ def encode_range(
     postings.sort()  # keys are unique: (field, term, document) decides
     handle, out_path = tempfile.mkstemp(prefix="postings-", dir=folder)
     with os.fdopen(handle, "wb") as out:
-        terms = _write_postings(out, postings, fields, default_codec())
+        terms = _write_postings(out, postings, fields, BlockCodec())
     return out_path, terms
 
 
 _EXTENT_BYTES = 12  # W3TermInfo.to_bytes ends with pack_long(offset) + pack_int(length)
-
-# Most terms occur in one document or a few: their single block of postings is the same
-# bytes for every term found in the same documents with the same weights (in a field without
-# positions). Compressing such a block again gives the same bytes, so each distinct block is
-# compressed once (zlib.compress sets up about 256 KB of state per call: 28 us, and several
-# times that when other processes compete for memory).
-_COMPRESSED_MAX = 200_000
-
 
 # A term found in a few documents is written as bytes that depend only on its postings
 # (document, weight, value, length) and its field, not on the term: every word a document
 # holds once in its body gives the same bytes. Counted in the postings of 1 002 real articles:
 # 89 129 terms, 82 074 of them in at most 8 documents, with 29 346 distinct
 # posting lists among those; at 3 337 articles 154 941 and 65 315. Those terms are encoded
-# once per distinct list and written again from this cache (bounded like `compressed`).
+# once per distinct list and written again from this cache (at most _REPEATED_MAX lists).
 _REPEATED_MAX_POSTINGS = 8
 _REPEATED_MAX = 200_000
 _posting_tail = itemgetter(2, 3, 4, 5)  # (document, weight, value, length) of a posting
 
 
 def _write_postings(out, postings: list[tuple], fields, codec) -> list[tuple]:  # noqa: ANN001
-    """Each term's posting list, as Whoosh's `W3PostingsWriter` writes it (blocks of up to
-    `blocklimit` postings: a header, then per block its length, a pickled summary and the
-    pickled, compressed ids, weights and values), with the same `W3TermInfo` statistics.
+    """Each term's posting list, as `BlockCodec`'s postings writer writes it (blocks of up
+    to `blocklimit` postings: a header, then per block its length, a pickled summary and the
+    pickled ids, weights and values: kb/search/codec.py), with the same `W3TermInfo`
+    statistics.
 
     Whoosh's writer does this a posting at a time (a method call, four asserts, an array
     append each) and a block at a time through a dozen small methods; here each block is a
@@ -261,24 +254,21 @@ def _write_postings(out, postings: list[tuple], fields, codec) -> list[tuple]:  
     """
     from array import array
 
-    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
-    from whoosh.compat import dumps
-    from whoosh.system import pack_int
-    from whoosh.util.numeric import length_to_byte
+    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 
-    if type(codec) is not W3Codec:
-        raise AssertionError("kb.search.bulk writes Whoosh 3 postings only")
+    from kb.search.codec import BlockCodec, block_bytes, block_data, block_summary
+
+    if type(codec) is not BlockCodec:
+        raise AssertionError("kb.search.bulk writes kb.search.codec's blocks only")
     if codec._inlinelimit > 1:
         raise AssertionError("kb.search.bulk does not inline postings")
     blocklimit = codec._blocklimit
-    compression = codec._compression
     write = out.write
     offset = 0
     terms: list[tuple] = []
     count = len(postings)
     start = 0
     fixed_sizes = {}
-    compressed: dict[bytes, bytes] = {}
     repeated: dict[tuple, tuple[bytes, bytes]] = {}
     while start < count:
         name, text = postings[start][0], postings[start][1]
@@ -329,50 +319,17 @@ def _write_postings(out, postings: list[tuple], fields, codec) -> list[tuple]:  
             if info._minid is None:
                 info._minid = ids[0]
             info._maxid = ids[-1]
-            # W3PostingsWriter._mini_ids, _mini_weights, _mini_values
-            base = 0
-            deltas = []
-            for docnum in ids:
-                deltas.append(docnum - base)
-                base = docnum
-            if all(weight == 1.0 for weight in weights):
-                mini_weights = None
-            elif all(weight == weights[0] for weight in weights):
-                mini_weights = weights[0]
-            else:
-                mini_weights = tuple(weights)
             if fixedsize is None or fixedsize < 0:
                 values = tuple(p[4] for p in block if p[4])
             elif fixedsize == 0:
                 values = None
             else:
                 values = b"".join(p[4] for p in block if p[4])
-            data = dumps((tuple(deltas), mini_weights, values), 2)
-            if compression:
-                packed = compressed.get(data)
-                if packed is None:
-                    if len(compressed) >= _COMPRESSED_MAX:
-                        compressed.clear()
-                    packed = compressed[data] = zlib.compress(data, compression)
-                data = packed
-            summary = dumps(
-                (
-                    len(ids),
-                    ids[-1],
-                    maxweight,
-                    compression,
-                    length_to_byte(minlength),
-                    length_to_byte(maxlength),
-                ),
-                2,
-            )
-            size = len(summary) + len(data)
-            if first + blocklimit >= end:
-                size = -size  # the last block of the term
-            put(pack_int(size))
-            put(summary)
-            put(data)
-            offset += 4 + len(summary) + len(data)
+            data = block_data(ids, weights, values)
+            summary = block_summary(len(ids), ids[-1], maxweight, minlength, maxlength)
+            block_written = block_bytes(summary, data, last=first + blocklimit >= end)
+            put(block_written)
+            offset += len(block_written)
         info.set_extent(startoffset, offset - startoffset)
         # to_bytes ends with the extent, pack_long(offset) + pack_int(length).
         stats = info.to_bytes()[:-_EXTENT_BYTES]

@@ -18,6 +18,8 @@ kb/search/healing.py). Facts it relies on:
 - Whoosh pickles the schema, analyzers included, into the index (kb/analysis.py): bump
   SCHEMA_VERSION whenever the schema or what an analyzer emits changes, and the next
   rebuild writes a new folder.
+- Posting blocks are written by kb/search/codec.py (`BlockCodec`: Whoosh's layout without
+  zlib); the segment keeps its codec, so readers read them with it.
 - Segment files are read, not memory-mapped: Whoosh mmaps segments by default, and a
   truncated mapped file kills the process with SIGBUS where a read raises an error we can
   answer. Measured (2 200 documents, uncached queries, a loaded 2-core machine): median
@@ -50,13 +52,15 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 
 from kb.analysis import bigram_analyzer, has_kana, japanese_analyzer
+from kb.search.codec import BlockCodec
 from kb.search.sections import SECTIONS_FILE, SectionsFile, SectionsWriter, section_record
 
 logger = logging.getLogger(__name__)
 
-# Bump when the schema or an analyzer changes what it emits: the index is then rebuilt in a
-# new folder next to the old one.
-SCHEMA_VERSION = 5
+# Bump when the schema, an analyzer or the stored form of postings (kb/search/codec.py)
+# changes: the index is then rebuilt in a new folder next to the old one. 6: posting blocks
+# without zlib, long lists as arrays (kb/search/codec.py).
+SCHEMA_VERSION = 6
 
 
 def schema() -> Schema:
@@ -393,7 +397,7 @@ def _write_here(ix, articles: Iterable | None) -> int:  # noqa: ANN001
     if rows is None:
         rows = Article.objects.only(*_INDEXED_FIELDS).iterator(chunk_size=500)
     count = 0
-    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB, codec=BlockCodec())
     sections = SectionsWriter(Path(ix.storage.folder))
     try:
         for article in rows:
@@ -423,7 +427,7 @@ def _write_in_parallel(ix, workers: int) -> int:  # noqa: ANN001
 
     rows = Article.objects.values(*_INDEXED_FIELDS).iterator(chunk_size=500)
     count = 0
-    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB, codec=BlockCodec())
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),

@@ -40,7 +40,6 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
-from functools import lru_cache
 from itertools import accumulate
 
 from whoosh.codec.whoosh3 import (
@@ -58,15 +57,19 @@ from whoosh.reading import ReaderClosed, TermNotFound
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
+from kb.search.codec import VALUES_MARK
+
 # The fields a query searches (kb/search/index.py `schema()`): their lengths are scored.
 SCORED_FIELDS = ("title_text", "symptom_text", "keyword_text", "body_text", "ja_text")
 
 _loading = threading.Lock()
 
 # A term in at least this share of the documents is common: its decoded posting blocks are
-# kept by the reader, up to MAX_COMMON_BLOCKS of them (about 1.5 KB each).
+# kept by the reader, up to MAX_COMMON_BLOCKS of them and MAX_COMMON_BLOCK_BYTES in all (a
+# full block of 128 postings: 1 024 bytes of numbers, about 1.2 KB with its objects).
 COMMON_SHARE = 0.1
 MAX_COMMON_BLOCKS = 4096
+MAX_COMMON_BLOCK_BYTES = 5 << 20
 # And their term entries, up to this many (about 300 bytes each).
 MAX_COMMON_ENTRIES = 8192
 # The rarer terms' decoded blocks, block headers and entries (absent terms too) are kept as
@@ -74,39 +77,50 @@ MAX_COMMON_ENTRIES = 8192
 # shares many of its rarer words with recent ones (100 new page queries at 10 011
 # documents: 615 of 1 404 blocks read were read before, 417 of 1 307 entries looked up).
 MAX_OTHER_BLOCKS = 2048
+MAX_OTHER_BLOCK_BYTES = 5 << 19
 MAX_OTHER_ENTRIES = 8192
+# What a kept block costs beyond its numbers (8 bytes a posting): two arrays, a tuple, a key.
+_BLOCK_BYTES = 200
 # What a kept store holds for a term the dictionary lacks (None means "not kept").
 _ABSENT = False
 
 
 class _Kept(dict):
     """A reader's store of decoded blocks, block headers or term entries, of at most `limit`
-    items. Full, it either keeps what it holds (`renew` false: the common terms' stores,
-    filled by the first queries) or starts again empty (the rarer terms': whatever recent
-    queries read). Its items are read, never changed."""
+    items and, when `max_bytes` is given, items of at most that many bytes in all (as the
+    callers of `room` count them). Full, it either keeps what it holds (`renew` false: the
+    common terms' stores, filled by the first queries) or starts again empty (the rarer
+    terms': whatever recent queries read). Its items are read, never changed."""
 
-    __slots__ = ("limit", "renew")
+    __slots__ = ("limit", "max_bytes", "renew", "used")
 
-    def __init__(self, limit: int, *, renew: bool) -> None:
+    def __init__(self, limit: int, *, renew: bool, max_bytes: int | None = None) -> None:
         super().__init__()
         self.limit = limit
         self.renew = renew
+        self.max_bytes = max_bytes
+        self.used = 0
 
-    def room(self) -> bool:
-        """Whether one more item may be kept (making room when this store renews)."""
-        if len(self) < self.limit:
+    def room(self, size: int = 0) -> bool:
+        """Whether one more item of `size` bytes may be kept (making room when this store
+        renews); when it may, the caller keeps it."""
+        if len(self) < self.limit and (
+            self.max_bytes is None or self.used + size <= self.max_bytes
+        ):
+            self.used += size
             return True
         if self.renew:
             self.clear()
+            self.used = size
             return True
         return False
 
 
-def _kept(terms, name: str, limit: int, *, renew: bool) -> _Kept:  # noqa: ANN001
+def _kept(terms, name: str, limit: int, *, renew: bool, max_bytes: int | None = None) -> _Kept:  # noqa: ANN001
     """The store `name` of a term dictionary (Whoosh's W3TermsReader, one per reader)."""
     store = terms.__dict__.get(name)
     if store is None:
-        store = terms.__dict__[name] = _Kept(limit, renew=renew)
+        store = terms.__dict__[name] = _Kept(limit, renew=renew, max_bytes=max_bytes)
     return store
 
 
@@ -126,12 +140,6 @@ _POSTINGS_WINDOW = 16384
 _BYTES_VALUE = b"c_codecs\nencode\n"
 _OTHER_GLOBAL = b"c__builtin__\n"  # an empty `bytes`: never a posting's positions
 _NO_VALUES = b"N\x87."
-
-
-@lru_cache(maxsize=256)
-def _DOUBLES(count: int) -> struct.Struct:  # noqa: N802 - a struct, as the others
-    """`count` doubles in this machine's order, as an array("d") holds them."""
-    return struct.Struct(f"={count}d")
 
 
 def _positional_reader(structfile):  # noqa: ANN001, ANN202 - whoosh's StructFile
@@ -309,11 +317,23 @@ class _TermsOnce:
         terms = self._terms
         if info.doc_frequency() >= self._common:
             return (
-                _kept(terms, "_kb_decoded", MAX_COMMON_BLOCKS, renew=False),
+                _kept(
+                    terms,
+                    "_kb_decoded",
+                    MAX_COMMON_BLOCKS,
+                    renew=False,
+                    max_bytes=MAX_COMMON_BLOCK_BYTES,
+                ),
                 _kept(terms, "_kb_headers", MAX_COMMON_BLOCKS, renew=False),
             )
         return (
-            _kept(terms, "_kb_other_decoded", MAX_OTHER_BLOCKS, renew=True),
+            _kept(
+                terms,
+                "_kb_other_decoded",
+                MAX_OTHER_BLOCKS,
+                renew=True,
+                max_bytes=MAX_OTHER_BLOCK_BYTES,
+            ),
             _kept(terms, "_kb_other_headers", MAX_OTHER_BLOCKS, renew=True),
         )
 
@@ -444,6 +464,14 @@ class _LeafMatcher(W3LeafMatcher):
             data = self._bytes(self._dataoffset, self._nextoffset - self._dataoffset)
         if self._compression:
             data = zlib.decompress(data)
+        if self._fixedsize is None:
+            # The positions of kb/search/codec.py's blocks start at its mark, the last item
+            # of the tuple: cut there, the tuple ends with None.
+            cut = data.find(VALUES_MARK)
+            if cut >= 0:
+                self._pickled = data
+                self._data = pickle.loads(data[:cut] + _NO_VALUES)
+                return
         cut = data.find(_BYTES_VALUE) if self._fixedsize is None else -1
         if cut < 0 or data.find(_OTHER_GLOBAL, 0, cut) >= 0:
             self._data = pickle.loads(data)
@@ -474,30 +502,42 @@ class _LeafMatcher(W3LeafMatcher):
                 return
         if self._data is None:
             self._read_data()
-        ids = self._data[0]
+        ids = self._data[0]  # deltas: a tuple, or an array in long blocks (kb/search/codec.py)
         if self._byteids:
             self._ids = ids
             return
         self._ids = tuple(accumulate(ids))
-        if decoded is None or not decoded.room():
+        if decoded is None:
             return
         if self._weights is None:
             self._read_weights()
-        # Kept compact (4 + 8 bytes a posting); they read back as the same numbers. The
-        # weights go through `struct` (a float's value read directly), not `array("d", ...)`,
-        # which parses each one as an argument: 17 000 of 33 000 instructions a block of 128
-        # (callgrind).
+        # Kept compact (4 + 4 bytes a posting: the weights are float32 on disk); they read
+        # back as the same numbers.
         weights = self._weights
-        block = (array("I", self._ids), array("d", _DOUBLES(len(weights)).pack(*weights)))
+        if type(weights) is not array or weights.typecode != "f":
+            weights = array("f", weights)
+        if not decoded.room(_BLOCK_BYTES + 8 * len(weights)):
+            return
+        block = (array("I", self._ids), weights)
         decoded[self._dataoffset] = block
         self._ids, self._weights = block
 
     def _read_weights(self) -> None:
+        # As W3LeafMatcher._read_weights, a block's equal weights repeated in C (Whoosh fills
+        # the array from a generator, a Python step per posting).
         decoded = self._decoded
         if decoded is not None and self._data is None and self._dataoffset in decoded:
             self._read_ids()
             return
-        super()._read_weights()
+        if self._data is None:
+            self._read_data()
+        weights = self._data[1]
+        if weights is None:
+            weights = 1.0
+        if isinstance(weights, float):
+            self._weights = array("f", (weights,)) * self._blocklength
+        else:
+            self._weights = weights
 
     def skip_to(self, targetid: int) -> None:
         if not self.is_active():
