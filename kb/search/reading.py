@@ -57,7 +57,7 @@ from whoosh.reading import ReaderClosed, TermNotFound
 from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
-from kb.search.codec import VALUES_MARK
+from kb.search.codec import VALUES_MARK, Ids
 
 # The fields a query searches (kb/search/index.py `schema()`): their lengths are scored.
 SCORED_FIELDS = ("title_text", "symptom_text", "keyword_text", "body_text", "ja_text")
@@ -502,11 +502,11 @@ class _LeafMatcher(W3LeafMatcher):
                 return
         if self._data is None:
             self._read_data()
-        ids = self._data[0]  # deltas: a tuple, or an array in long blocks (kb/search/codec.py)
+        ids = self._data[0]  # deltas, or a long block's ids as they are (kb/search/codec.py)
         if self._byteids:
             self._ids = ids
             return
-        self._ids = tuple(accumulate(ids))
+        self._ids = ids.ids if type(ids) is Ids else tuple(accumulate(ids))
         if decoded is None:
             return
         if self._weights is None:
@@ -516,9 +516,10 @@ class _LeafMatcher(W3LeafMatcher):
         weights = self._weights
         if type(weights) is not array or weights.typecode != "f":
             weights = array("f", weights)
-        if not decoded.room(_BLOCK_BYTES + 8 * len(weights)):
+        if not decoded.room(_BLOCK_BYTES + 8 * len(weights)):  # at most 4 + 4 bytes a posting
             return
-        block = (array("I", self._ids), weights)
+        ids = self._ids
+        block = (ids if type(ids) is array else array("I", ids), weights)
         decoded[self._dataoffset] = block
         self._ids, self._weights = block
 

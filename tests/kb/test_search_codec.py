@@ -18,7 +18,14 @@ from whoosh.qparser import QueryParser
 from whoosh.query import And, Or, Phrase, Term
 
 from kb.search import reading
-from kb.search.codec import ARRAY_MIN, VALUES_MARK, BlockCodec, block_data, block_summary
+from kb.search.codec import (
+    ARRAY_MIN,
+    VALUES_MARK,
+    BlockCodec,
+    Ids,
+    block_data,
+    block_summary,
+)
 
 _NO_VALUES = b"N\x87."  # None, TUPLE3, STOP: a block's tuple cut before its positions
 
@@ -57,7 +64,7 @@ def test_a_block_reads_back_as_written(ids: list[int], weights: list[float]) -> 
     assert not data.startswith(b"x\x9c")  # not zlib
     assert _decode(data) == (ids, list(stored), None)
     steps = pickle.loads(data)[0]  # noqa: S301
-    assert (type(steps) is array) == (len(ids) >= ARRAY_MIN)
+    assert (type(steps) is Ids) == (len(ids) >= ARRAY_MIN)
 
 
 def test_a_ids_past_32_bits_are_refused() -> None:
