@@ -55,6 +55,7 @@ FEATURES = (
     "neighbour_bm25",
     "neighbour_mechanism",
     "neighbour_symptom",
+    "facets_together",
 )
 
 
