@@ -19,7 +19,8 @@ Each figure is wall clock beside CPU time: the process's own and its children's
 other processes moves far less than the wall clock. The load average is printed beside each.
 Outputs are compared between every run: a digest of every column of every Article row
 (timestamps aside) in id order, of every rendered HTML, of the index (every stored field,
-term, posting and field length), of the sections file beside it (byte for byte) and of the
+term, posting and field length), of the sections file beside it (what its records decode to;
+its bytes are compared between the rounds of one side) and of the
 answers to the queries (slug, language, section, score and snippet of every hit).
 
 For a quick pair, `--corpus` may be a folder holding a subset of the files (copies or
@@ -77,16 +78,41 @@ def _rows_digest() -> tuple[str, str, int]:
     return rows.hexdigest(), html.hexdigest(), count
 
 
-def _sections_digest() -> str:
-    """The sections file beside the segment (kb/search/sections.py), byte for byte."""
+def _sections_digest() -> tuple[str, str]:
+    """The sections file beside the segment (kb/search/sections.py): a digest of what its
+    records decode to (marshal's flags aside) and one of its bytes.
+
+    Two sides whose records hold the same values may write different bytes (a string marked
+    interned, an object marked for back-references); the bytes of one side's builds must
+    not differ (tests/kb/test_sections_deterministic.py)."""
+    import marshal
+    import struct
+    from array import array
+
     from kb.search.index import current_folder
     from kb.search.sections import SECTIONS_FILE
 
-    digest = hashlib.sha256()
-    with open(current_folder() / SECTIONS_FILE, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    data = (current_folder() / SECTIONS_FILE).read_bytes()
+    raw = hashlib.sha256(data).hexdigest()
+    prefix, trailer = struct.Struct("<IIII"), struct.Struct("<QQQ8s")
+    count, _, table, _ = trailer.unpack_from(data, len(data) - trailer.size)
+    starts = array("Q", data[table : table + 8 * (count + 1)])
+    # The articles' versions (where the records start and their heads' lengths follow from
+    # the bytes), then each record's values.
+    digest = hashlib.sha256(data[table + 12 * count + 8 : len(data) - trailer.size])
+    for start, stop in zip(starts[:-1], starts[1:], strict=True):
+        header, words, entries, _ = prefix.unpack_from(data, start)
+        at = start + prefix.size
+        values = [marshal.loads(data[at : at + header])]
+        at += header
+        values.append(data[at : at + 4 * words])  # the words' CRC-32s
+        ends = array("I", data[at + 4 * words : at + 8 * words])
+        at += 8 * words
+        bounds = zip((0, *ends[:-1]), ends, strict=True)
+        values.extend(marshal.loads(data[at + begin : at + end]) for begin, end in bounds)
+        values.append(data[at + entries : stop])  # the texts
+        digest.update(repr(values).encode())
+    return digest.hexdigest(), raw
 
 
 def _index_digest() -> str:
@@ -152,7 +178,7 @@ def child(tree: Path, var: Path, corpus: Path, workers: int | None, queries: Pat
     result["summary"] = reports[0].summary_line()
     result["rows"], result["html"], result["count"] = _rows_digest()
     result["index_digest"] = _index_digest()
-    result["sections"] = _sections_digest()
+    result["sections"], result["sections_raw"] = _sections_digest()
     result["answers"], result["top3"], result["queries"] = _answers_digest(queries)
     print(json.dumps(result))
 
@@ -248,7 +274,8 @@ def main() -> None:
             )
             print(
                 f"  rows {result['rows'][:12]} html {result['html'][:12]} ({result['count']}), "
-                f"index {result['index_digest'][:12]}, sections {result['sections'][:12]}, "
+                f"index {result['index_digest'][:12]}, sections {result['sections'][:12]} "
+                f"(bytes {result['sections_raw'][:12]}), "
                 f"answers {result['answers'][:12]} "
                 f"top3 {result['top3']}/{result['queries']}",
                 flush=True,
@@ -257,6 +284,10 @@ def main() -> None:
     for key in ("rows", "html", "index_digest", "sections", "answers"):
         values = {r[key] for r in every}
         print(f"{key}: {'identical' if len(values) == 1 else 'DIFFERENT ' + str(values)}")
+    for name, runs in results.items():
+        if len(runs) > 1:
+            same = len({r["sections_raw"] for r in runs}) == 1
+            print(f"sections bytes of {name}'s builds: {'identical' if same else 'DIFFERENT'}")
     if results["old"] and results["new"]:
         for phase in ("import", "index"):
             for measure in ("wall", "cpu"):

@@ -176,10 +176,18 @@ def section_record(sections: Sequence[tuple[str, str, str]]) -> bytes:
     dumps = marshal.dumps
     entries = [dumps((word, tuple(table[word]))) for word in ordered_words]
     entry_ends = array("I", accumulate(map(len, entries)))
+    # Anchors and titles interned, every one: marshal writes a string as interned or not,
+    # and a one-character string is one object per process, interned or not by whatever the
+    # worker ran before (a literal or a string built at run time differs the same way).
+    # Interned, equal strings are one object, each held by the caller's tuples or by whoever
+    # interned it first as well as by the header: marshal then marks every one of them for
+    # back-references and writes a repeated one as a reference, whatever the history. The
+    # entries' words are new strings of two characters or more, never interned.
+    intern = sys.intern
     header = marshal.dumps(
         (
-            tuple(section_id for section_id, _, _ in sections),
-            tuple(title for _, title, _ in sections),
+            tuple(intern(section_id) for section_id, _, _ in sections),
+            tuple(intern(title) for _, title, _ in sections),
             tuple(ends),
             bytes(tabled),
         )

@@ -1,0 +1,78 @@
+"""The sections file's records (kb/search/sections.py) depend on the documents alone.
+
+`marshal` marks a string it writes as interned or not, and a one-character string is one
+object per process, interned or not by whatever ran before (an import, a `getattr`): two
+builds of the same documents could write different bytes. The records must come out the
+same whatever the process did before and wherever the strings came from, and decode to the
+values the format has always held.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import struct
+import sys
+from array import array
+
+import pytest
+from test_search_bulk_records import RECORDED
+
+from kb.search.sections import section_record
+
+_PREFIX = struct.Struct("<IIII")
+
+
+def decoded(record: bytes) -> tuple:
+    """What a record holds, whatever marshal's flags: header, CRC-32s, entries, texts."""
+    header, words, entries, _ = _PREFIX.unpack_from(record)
+    at = _PREFIX.size
+    values = marshal.loads(record[at : at + header])
+    at += header
+    hashes = array("I", record[at : at + 4 * words]).tolist()
+    ends = array("I", record[at + 4 * words : at + 8 * words]).tolist()
+    at += 8 * words
+    data = record[at : at + entries]
+    bounds = zip((0, *ends[:-1]), ends, strict=True)
+    found = [marshal.loads(data[begin:end]) for begin, end in bounds]
+    return values, hashes, found, record[at + entries :]
+
+
+def _not_interned_character() -> str:
+    """A one-character string this process has not interned yet (marshal tells)."""
+    for code in range(0xA1, 0x100):
+        character = chr(code)
+        if marshal.dumps(character)[0] & 0x7F == ord("u"):  # TYPE_UNICODE, not TYPE_INTERNED
+            return character
+    pytest.skip("every candidate character is interned already")
+    raise AssertionError  # not reached
+
+
+def test_a_character_interned_between_two_builds_changes_nothing():
+    character = _not_interned_character()
+    sections = [
+        ("", character, f"Before {character} and after"),
+        (character, "Title", "text of the second section"),
+        ("third", character, "the same title again"),
+    ]
+    before = section_record(sections)
+    sys.intern(character)  # what an import or an attribute name may do in a worker
+    assert section_record(sections) == before
+
+
+def test_strings_built_at_run_time_give_the_bytes_of_literals():
+    literal = [("usage", "Usage", "words"), ("notes", "Usage", "more words")]
+    built = [
+        ("".join(["us", "age"]), "".join(["Us", "age"]), "words"),
+        ("".join(["no", "tes"]), "".join(["Us", "age"]), "more words"),
+    ]
+    assert section_record(built) == section_record(literal)
+
+
+def test_records_decode_to_the_values_of_the_format():
+    # Digests of the decoded records of the code before the records were made deterministic
+    # (and faster): the values are the same, only marshal's flags may differ.
+    forward = hashlib.sha256(repr(decoded(section_record(RECORDED))).encode()).hexdigest()
+    backward = hashlib.sha256(repr(decoded(section_record(RECORDED[::-1]))).encode()).hexdigest()
+    assert forward == "339c20569576c89b6fb778e673102d9e4727a9234fccd249bca4a66cf52c0767"
+    assert backward == "3ae40d706d8a93f1f671bd6facace79e6b1c72b7b9d4e6ef72128c389aee6910"
