@@ -53,14 +53,16 @@ import struct
 import sys
 import zlib
 from array import array
+from collections import Counter
 from collections.abc import Sequence
-from itertools import accumulate
+from itertools import accumulate, count, repeat
+from operator import add, itemgetter
 from pathlib import Path
 
 from whoosh.reading import ReaderClosed
 
 from kb.analysis import _CJK
-from kb.search.snippets import reachable
+from kb.search.snippets import WINDOW_CANDIDATES, reachable
 
 SECTIONS_FILE = "sections.kb"
 _MAGIC = b"kbsect1" + sys.byteorder[0].encode("ascii")
@@ -78,12 +80,15 @@ def _hash(word: str) -> int:
     return zlib.crc32(word.encode(*_ENCODING))
 
 
-def _section_words(text: str, latin_words: dict[str, bool]) -> dict[str, tuple] | None:
-    """word -> (matches, spellings, starts) of one section; None when its lower case has
-    another length (no table: scanned at search time)."""
+def _add_section(
+    table: dict[str, list[tuple]], number: int, text: str, latin_words: dict[str, bool]
+) -> bool:
+    """Add section `number`'s words to the record's table: word -> [(section, matches,
+    spellings, starts as array I bytes), ...]. False (nothing added) when the section's
+    lower case has another length: no table, scanned at search time."""
     lowered = text.lower()
     if len(lowered) != len(text):
-        return None
+        return False
     # The runs and what lies between them, alternately: where each run starts and ends
     # follows from the lengths, without a Match object per run (finditer was a quarter of
     # building a record: 0.97 of about 4 ms an article, 2 003 real articles).
@@ -98,74 +103,87 @@ def _section_words(text: str, latin_words: dict[str, bool]) -> dict[str, tuple] 
             starts[run] = [start]
         else:
             found.append(start)
-    spellings: dict[str, set[str]] = {}
+    # A word's spellings as written ("The" and "the" are two), counted from the set of
+    # distinct (run, as written) pairs, built in C; when there are as many pairs as runs,
+    # every run is written one way.
+    spelled: Counter[str] | None = None
     if lowered != text:  # otherwise every word is written in lower case: one spelling each
-        slices = map(slice, run_starts, offsets[2::2])
-        for run, written in zip(runs, map(text.__getitem__, slices), strict=True):
-            spellings.setdefault(run, set()).add(written)
-    words: dict[str, tuple] = {}
+        written = map(text.__getitem__, map(slice, run_starts, offsets[2::2]))
+        pairs = set(zip(runs, written, strict=True))
+        if len(pairs) != len(starts):
+            spelled = Counter(map(_first, pairs))
+    one_start = _ONE_START.pack
     for run, found in starts.items():
         wanted = latin_words.get(run)
         if wanted is None:
             wanted = latin_words[run] = _LATIN_WORD.fullmatch(run) is not None
-        if wanted:
-            written = spellings.get(run)
-            words[run] = (len(found), len(written) if written else 1, reachable(found))
+        if not wanted:
+            continue
+        # Nothing else may hold the starts' bytes: marshal flags an object for
+        # back-references by its reference count, so a name still bound to the last bytes
+        # object would change the record's bytes.
+        matches = len(found)
+        if matches == 1:
+            entry = (number, 1, 1, one_start(found[0]))
+        else:
+            entry = (
+                number,
+                matches,
+                spelled[run] if spelled is not None else 1,
+                array("I", found if matches <= WINDOW_CANDIDATES else reachable(found)).tobytes(),
+            )
+        entries = table.get(run)
+        if entries is None:
+            table[run] = [entry]
+        else:
+            entries.append(entry)
+    # CJK bigrams: every start (they can overlap, the search resolves the matches).
     bigrams: dict[str, list[int]] = {}
     for match in _CJK_RUN.finditer(lowered):
-        run, base = match.group(), match.start()
-        for i in range(len(run) - 1):
-            bigram = run[i : i + 2]
+        run = match.group()
+        # Each bigram as one character plus the next, in C.
+        for bigram, start in zip(map(add, run, run[1:]), count(match.start())):
             found = bigrams.get(bigram)
             if found is None:
-                bigrams[bigram] = [base + i]
+                bigrams[bigram] = [start]
             else:
-                found.append(base + i)
+                found.append(start)
     for bigram, found in bigrams.items():
-        words[bigram] = (len(found), 1, found)
-    return words
+        matches = len(found)
+        entry = (
+            number,
+            matches,
+            1,
+            one_start(found[0]) if matches == 1 else array("I", found).tobytes(),
+        )
+        entries = table.get(bigram)
+        if entries is None:
+            table[bigram] = [entry]
+        else:
+            entries.append(entry)
+    return True
 
 
 _ONE_START = struct.Struct("=I")  # what array("I", [start]).tobytes() gives, without the array
+_first = itemgetter(0)
 
 
 def section_record(sections: Sequence[tuple[str, str, str]]) -> bytes:
     """One document's record in the sections file: its sections and their words' table."""
     texts = [text.encode(*_ENCODING) for _, _, text in sections]
-    ends = []
-    total = 0
-    for data in texts:
-        total += len(data)
-        ends.append(total)
-    tabled = bytearray()
+    ends = list(accumulate(map(len, texts)))
     table: dict[str, list[tuple]] = {}
     latin_words: dict[str, bool] = {}
-    one_start = _ONE_START.pack
-    for number, (_, _, text) in enumerate(sections):
-        words = _section_words(text, latin_words)
-        tabled.append(words is not None)
-        if not words:
-            continue
-        for word, (matches, spellings, starts) in words.items():
-            # Nothing else may hold the starts' bytes: marshal flags an object for
-            # back-references by its reference count, so a name still bound to the last
-            # bytes object would change the record's bytes.
-            entry = (
-                number,
-                matches,
-                spellings,
-                one_start(starts[0]) if len(starts) == 1 else array("I", starts).tobytes(),
-            )
-            found = table.get(word)
-            if found is None:
-                table[word] = [entry]
-            else:
-                found.append(entry)
+    tabled = bytes(
+        _add_section(table, number, text, latin_words)
+        for number, (_, _, text) in enumerate(sections)
+    )
     # The entries go in order of (CRC-32, word). Without two words of one CRC (nearly
     # always), sorting the CRCs alone gives that order: integers compare in C, pairs do not
     # (sorting the pairs was a tenth of building a record).
-    # The hash is `_hash`'s, the one rule the reader looks words up by.
-    by_hash = dict(zip(map(_hash, table), table, strict=True))
+    # The hash is `_hash`'s, the one rule the reader looks words up by, computed in C.
+    encoded = map(str.encode, table, repeat(_ENCODING[0]), repeat(_ENCODING[1]))
+    by_hash = dict(zip(map(zlib.crc32, encoded), table, strict=True))
     if len(by_hash) == len(table):
         hashes = sorted(by_hash)
         ordered_words = list(map(by_hash.__getitem__, hashes))
@@ -173,8 +191,16 @@ def section_record(sections: Sequence[tuple[str, str, str]]) -> bytes:
         pairs = sorted((_hash(word), word) for word in table)
         hashes = [h for h, _ in pairs]
         ordered_words = [word for _, word in pairs]
-    dumps = marshal.dumps
-    entries = [dumps((word, tuple(table[word]))) for word in ordered_words]
+    # Each entry (word, (its sections' entries, ...)) marshalled on its own: a hit reads
+    # only the query's words. The pairs come from zip, which hands the same tuple back while
+    # nobody else holds it: marshal marks each one for back-references, the same way for
+    # every entry.
+    entries = list(
+        map(
+            marshal.dumps,
+            zip(ordered_words, map(tuple, map(table.__getitem__, ordered_words)), strict=True),
+        )
+    )
     entry_ends = array("I", accumulate(map(len, entries)))
     # Anchors and titles interned, every one: marshal writes a string as interned or not,
     # and a one-character string is one object per process, interned or not by whatever the
@@ -189,7 +215,7 @@ def section_record(sections: Sequence[tuple[str, str, str]]) -> bytes:
             tuple(intern(section_id) for section_id, _, _ in sections),
             tuple(intern(title) for _, title, _ in sections),
             tuple(ends),
-            bytes(tabled),
+            tabled,
         )
     )
     entries_data = b"".join(entries)
