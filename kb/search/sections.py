@@ -137,6 +137,8 @@ def _add_section(
             table[run] = [entry]
         else:
             entries.append(entry)
+    if lowered.isascii():  # a flag of the string, read in constant time: no CJK run
+        return True
     # CJK bigrams: every start (they can overlap, the search resolves the matches).
     bigrams: dict[str, list[int]] = {}
     for match in _CJK_RUN.finditer(lowered):
