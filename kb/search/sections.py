@@ -76,8 +76,13 @@ _CJK_RUN = re.compile(rf"[{_CJK}]{{2,}}")
 _LATIN_WORD = re.compile(rf"[^\W_{_CJK}]{{2,}}")
 
 
+# The hash of a word's encoded bytes: the one rule the writer sorts entries by and the
+# reader looks words up by (a name of its own, so a test can make every word collide).
+_crc = zlib.crc32
+
+
 def _hash(word: str) -> int:
-    return zlib.crc32(word.encode(*_ENCODING))
+    return _crc(word.encode(*_ENCODING))
 
 
 def _add_section(
@@ -185,7 +190,7 @@ def section_record(sections: Sequence[tuple[str, str, str]]) -> bytes:
     # (sorting the pairs was a tenth of building a record).
     # The hash is `_hash`'s, the one rule the reader looks words up by, computed in C.
     encoded = map(str.encode, table, repeat(_ENCODING[0]), repeat(_ENCODING[1]))
-    by_hash = dict(zip(map(zlib.crc32, encoded), table, strict=True))
+    by_hash = dict(zip(map(_crc, encoded), table, strict=True))
     if len(by_hash) == len(table):
         hashes = sorted(by_hash)
         ordered_words = list(map(by_hash.__getitem__, hashes))

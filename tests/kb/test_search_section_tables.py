@@ -155,8 +155,9 @@ def test_a_dense_run_after_many_matches_is_still_the_snippet(both) -> None:  # n
 
 
 def test_a_word_is_checked_against_its_entry_when_hashes_collide(tmp_path, monkeypatch) -> None:  # noqa: ANN001
-    # Every word gets the same hash: only the word stored with each entry tells them apart.
-    monkeypatch.setattr(sections_module, "_hash", lambda word: 7)
+    # Every word gets the same hash, in the writer and the reader: only the word stored with
+    # each entry tells them apart.
+    monkeypatch.setattr(sections_module, "_crc", lambda data: 7)
     sections = [("a", "A", "alpha beta"), ("b", "B", "gamma gamma delta")]
     record = _records(tmp_path, [sections]).record(0)
     assert record.entry("epsilon") is None
