@@ -11,6 +11,7 @@ log, `rebuild_index` writes the index from the database (import and management c
 - kb/search/query.py: from typed or pasted text to a Whoosh query object;
 - kb/search/union.py: the query's OR, visiting only the documents it scored;
 - kb/search/reading.py: a term looked up once per query, field lengths read once per reader;
+- kb/search/codec.py: how a posting block is stored (Whoosh's layout, no zlib, arrays);
 - kb/search/sections.py: each article's sections and a table of their words, beside the index;
 - kb/search/snippets.py: the best section of a hit and the snippet shown from it;
 - kb/search/languages.py: one hit per article, in the reader's language;
