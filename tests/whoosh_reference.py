@@ -1,5 +1,6 @@
 """Whoosh's own answers, to compare the search's kept posting blocks and top N against
-(tests/kb/test_search_common_blocks.py, tests/kb/test_page29_kept_stores.py)."""
+(tests/kb/test_search_common_blocks.py, tests/kb/test_page29_kept_stores.py), and a walk
+over any matcher's postings (tests/kb/test_search_block_values.py, test_search_codec.py)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,12 @@ def top_against_whoosh(searcher, clauses: list, limit: int) -> tuple[list, list]
     ours = [(h.docnum, h.score) for h in top_hits(searcher, SparseUnionOr(clauses), limit=limit)]
     whoosh = [(h.docnum, h.score) for h in searcher.search(PreloadedOr(clauses), limit=limit)]
     return ours, whoosh
+
+
+def walk(matcher) -> list[tuple[int, float, bytes]]:  # noqa: ANN001
+    """Every posting a matcher yields, as (document number, weight, value)."""
+    found = []
+    while matcher.is_active():
+        found.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    return found

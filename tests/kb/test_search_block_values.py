@@ -5,6 +5,7 @@ positions as Whoosh's own reader, on a real index in a temporary folder."""
 from __future__ import annotations
 
 import pytest
+from whoosh_reference import walk
 
 from kb.search import caches, rebuild_index
 
@@ -40,14 +41,6 @@ def _corpus() -> None:
     )
 
 
-def _walk(matcher) -> list[tuple[int, float, bytes]]:  # noqa: ANN001
-    found = []
-    while matcher.is_active():
-        found.append((matcher.id(), matcher.weight(), matcher.value()))
-        matcher.next()
-    return found
-
-
 @pytest.mark.django_db
 def test_blocks_give_whoosh_ids_weights_and_positions() -> None:
     from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -65,7 +58,7 @@ def test_blocks_give_whoosh_ids_weights_and_positions() -> None:
                 continue
             whoosh = reader.postings(field, word)
             assert type(whoosh) is W3LeafMatcher
-            expected = _walk(whoosh)
+            expected = walk(whoosh)
             with reading.one_query(searcher):
                 ours = reader.postings(field, word)
                 assert type(ours) is reading._LeafMatcher  # noqa: SLF001
@@ -73,7 +66,7 @@ def test_blocks_give_whoosh_ids_weights_and_positions() -> None:
                 ours._read_ids()  # noqa: SLF001
                 ours._read_weights()  # noqa: SLF001
                 assert ours._pickled, (field, word)  # noqa: SLF001
-                assert _walk(ours) == expected, (field, word)
+                assert walk(ours) == expected, (field, word)
                 ours = reader.postings(field, word)
                 assert [(ours.id(), ours.weight())] == [expected[0][:2]]
             checked += 1

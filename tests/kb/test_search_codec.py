@@ -16,6 +16,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.qparser import QueryParser
 from whoosh.query import And, Or, Phrase, Term
+from whoosh_reference import walk
 
 from kb.search import reading
 from kb.search.codec import (
@@ -151,14 +152,6 @@ def indexes(tmp_path_factory):  # noqa: ANN001, ANN201
     return _index(root / "whoosh", default_codec()), _index(root / "ours", BlockCodec())
 
 
-def _walk(matcher) -> list[tuple[int, float, bytes]]:  # noqa: ANN001
-    found = []
-    while matcher.is_active():
-        found.append((matcher.id(), matcher.weight(), matcher.value()))
-        matcher.next()
-    return found
-
-
 TERMS = [
     ("title", "volume"),
     ("title", "fails"),
@@ -176,12 +169,12 @@ def test_every_posting_reads_as_with_whoosh_default_codec(indexes) -> None:  # n
     with whoosh.reader() as expected_reader, ours.reader() as reader:
         assert type(reader._segment.codec()) is BlockCodec  # noqa: SLF001 - kept in the TOC
         for field, word in TERMS:
-            expected = _walk(expected_reader.postings(field, word))
+            expected = walk(expected_reader.postings(field, word))
             assert expected, (field, word)
             # Whoosh's own reader on our blocks
             plain = reader.postings(field, word)
             assert type(plain) is W3LeafMatcher
-            assert _walk(plain) == expected, (field, word)
+            assert walk(plain) == expected, (field, word)
             # ours, ids and weights first (positions cut off), then positions
             terms = reader._terms  # noqa: SLF001
             info = terms.term_info(field, word.encode())
@@ -199,7 +192,7 @@ def test_every_posting_reads_as_with_whoosh_default_codec(indexes) -> None:  # n
             mine._read_weights()  # noqa: SLF001
             if field == "title":
                 assert mine._pickled  # noqa: SLF001 - positions not loaded yet
-            assert _walk(mine) == expected, (field, word)
+            assert walk(mine) == expected, (field, word)
             assert decoded  # kept, as float32: the same numbers
 
 
