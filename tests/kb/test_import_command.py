@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from io import StringIO
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from kb.models import Article
 from kb.search import index_exists
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docs"
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +99,20 @@ def test_it_takes_slugs_from_titles_when_asked(tmp_path, db):
     assert Article.objects.get().slug == "nginx-exits-at-start"
     with pytest.raises(CommandError):
         call_command("import_articles", str(folder), "--slug-from", "nonsense", stdout=out)
+
+
+def test_it_explains_a_database_without_tables(tmp_path):
+    # As a new user meets it: a fresh KB_VAR_DIR, the import run before `migrate`.
+    env = {"KB_VAR_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"}
+    (tmp_path / "var").mkdir()
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_articles", str(FIXTURES / "good"), "--no-index"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "unapplied migration(s); run `manage.py migrate` first" in result.stderr
+    assert "Traceback" not in result.stderr

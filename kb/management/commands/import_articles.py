@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 
 from kb.importer import SLUG_SOURCES, display_name, import_paths
 from kb.search import rebuild_index
@@ -67,6 +69,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
+        _require_migrated()
         paths = options["paths"] or [Path(settings.KB_ARTICLES_DIR)]
         quiet = bool(options["quiet"])
         verbose = int(options.get("verbosity", 1)) >= 2
@@ -115,3 +118,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"search index rebuilt: {count} articles")
         if report.failed:
             raise CommandError(f"{len(report.failed)} file(s) failed to import", returncode=1)
+
+
+def _require_migrated() -> None:
+    """Stop with one clear line, not a traceback, before a database without our tables.
+
+    Importing into a fresh database before `manage.py migrate` is the usual first mistake.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        raise CommandError(
+            f"the database has {len(plan)} unapplied migration(s); run `manage.py migrate` first"
+        )
