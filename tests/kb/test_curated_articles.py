@@ -72,6 +72,7 @@ def test_it_has_a_valid_front_matter(slug: str) -> None:
     assert meta["sources"], "every article cites at least one source"
     for url in meta["sources"]:
         assert URL.match(url), url
+    assert len(set(meta["sources"])) == len(meta["sources"]), "a source listed twice"
     allowed = {
         *("title", "slug", "lang", "summary", "tags"),
         *("keywords", "symptoms", "sources", "date"),
