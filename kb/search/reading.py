@@ -34,6 +34,7 @@ import contextlib
 import io
 import os
 import pickle
+import re
 import struct
 import threading
 import zlib
@@ -140,6 +141,10 @@ _POSTINGS_WINDOW = 16384
 _BYTES_VALUE = b"c_codecs\nencode\n"
 _OTHER_GLOBAL = b"c__builtin__\n"  # an empty `bytes`: never a posting's positions
 _NO_VALUES = b"N\x87."
+# A block's summary as Whoosh and kb/search/codec.py write it: the pickle (protocol 2) of a
+# tuple of six numbers, each one opcode and its payload (small ints, a float, or None), then
+# TUPLE, BINPUT 0 and STOP. Where it matches, its end is the match's end (`_goto`).
+_SUMMARY = re.compile(rb"\x80\x02\((?:K.|M..|J....|G.{8}|N){6}tq\x00\.", re.DOTALL)
 
 
 def _positional_reader(structfile):  # noqa: ANN001, ANN202 - whoosh's StructFile
@@ -431,10 +436,21 @@ class _LeafMatcher(W3LeafMatcher):
             self._lastblock = True
             length = -length
         self._nextoffset = position + _INT_SIZE + length
-        block = io.BytesIO(self._bytes(position + _INT_SIZE, length))
-        info = pickle.load(block)
-        self._dataoffset = position + _INT_SIZE + block.tell()
-        self._block_data = block.read()
+        data = self._bytes(position + _INT_SIZE, length)
+        # `pickle.loads` stops at the summary's STOP and ignores the data after it, but does
+        # not tell where that was; the summary's pattern does. A file object for
+        # `pickle.load` and `tell` cost twice as much (2.2 against 1.1 us a block header, 22
+        # such headers a search page at 10 011 documents). Any other layout: as Whoosh reads it.
+        summary = _SUMMARY.match(data)
+        if summary is None:
+            block = io.BytesIO(data)
+            info = pickle.load(block)
+            size = block.tell()
+        else:
+            info = pickle.loads(data)
+            size = summary.end()
+        self._dataoffset = position + _INT_SIZE + size
+        self._block_data = data[size:]
         (
             self._blocklength,
             self._maxid,
