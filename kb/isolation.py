@@ -20,6 +20,17 @@ How: `IsolatingApplication` wraps the WSGI application. For a heavy request it r
 - answers 503 if the child runs past KB_HEAVY_TIMEOUT_SECONDS (it is killed, a fresh one
   started) or dies (memory, a signal): the worker itself never does.
 
+Children are renewed in the background, never on a request's path. A pool that has served
+KB_HEAVY_RENEW_AFTER_TASKS requests, or one of whose children holds more than
+RENEW_ABOVE_MB of resident memory (a big parse fragments the heap, and CPython rarely gives
+it back), is replaced: a thread starts a fresh pool, lets every new child run a small
+analysis and a diagnosis (so imports, templates and the diagnosis's knowledge are loaded),
+then new requests go to the fresh pool while the old one finishes what it holds and exits.
+Why (measured on this project, 2 cores, `bench/serving_bench.py`'s `POST /api/analyze/`
+row): with the executor's own `max_tasks_per_child=100`, the child that reached its count
+was replaced when the next request came, and that request waited for a new interpreter to
+start Django: p50 13-29 ms but p99 0.8-1.6 s.
+
 Everything else is served in the worker's own threads, as before. Under the test client and
 `runserver` nothing changes: they do not go through kb.wsgi.
 """
@@ -51,6 +62,28 @@ HEAVY_BODY_BYTES = 64 * 1024
 RETRY_AFTER_SECONDS = 5
 # How long a new child may take to start Django before requests give up on it.
 CHILD_START_SECONDS = 120
+# A child holding more resident memory than this is renewed (the check runs every
+# RSS_CHECK_EVERY requests of a pool: reading /proc costs about 0.1 ms a child).
+RENEW_ABOVE_MB = 200
+RSS_CHECK_EVERY = 10
+# A small manifest each new child analyses before it serves (a Deployment with an NFS
+# volume and huge pages: several checks have work on it).
+WARM_MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: warm-up}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: php:8.3-apache
+          resources: {limits: {memory: 256Mi, hugepages-2Mi: 64Mi}}
+          volumeMounts: [{name: docroot, mountPath: /var/www/html}]
+      volumes:
+        - {name: docroot, nfs: {server: nfs.example.internal, path: /export}}
+"""
+WARM_TEXT = "envsubst: Argument list too long"
 
 
 def content_length(environ: dict) -> int:
@@ -123,6 +156,11 @@ def _child_init() -> None:
     from django.core.wsgi import get_wsgi_application
 
     _child_application = get_wsgi_application()
+    try:
+        _warm_child()
+    except Exception:
+        # A warm-up that fails costs the first request its speed, nothing else.
+        logger.exception("warming an analysis child failed")
 
 
 def _serve_in_child(environ: dict, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -143,8 +181,31 @@ def _serve_in_child(environ: dict, body: bytes) -> tuple[str, list[tuple[str, st
     return str(started["status"]), started["headers"], content
 
 
+def _warm_child() -> None:
+    """Run one analysis and one diagnosis, so the child's first request pays for no import."""
+    from troubleshooter.analyzer import analyze_manifest
+    from troubleshooter.diagnosis import diagnose
+
+    analyze_manifest(text=WARM_MANIFEST)
+    diagnose(WARM_TEXT)
+
+
 def _warm() -> int:
+    """Which child ran this (the parent waits until each child of a fresh pool has answered)."""
+    time.sleep(0.05)  # long enough that one child does not take every warm-up task
     return os.getpid()
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
 
 
 # --- the worker side ------------------------------------------------------------------------
@@ -160,6 +221,52 @@ def _portable(environ: dict) -> dict:
     }
 
 
+class _Pool:
+    """One executor of spawned children, and how many requests it has served."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.executor = concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers,
+            # spawn: a fresh interpreter, never a fork of this threaded process.
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_child_init,
+        )
+        self.served = 0
+        # Started now; a request waits for it before its own time starts counting.
+        self.ready = self.executor.submit(_warm)
+
+    def pids(self) -> list[int]:
+        # The executor keeps its processes by pid; there is no public accessor.
+        return list(getattr(self.executor, "_processes", None) or {})
+
+    def wait_warm(self, timeout: float) -> None:
+        """Return once every child has started (run its warm-up); TimeoutError past `timeout`."""
+        deadline = time.monotonic() + timeout
+        self.ready.result(timeout=timeout)
+        seen: set[int] = set()
+        while len(seen) < self.workers:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise concurrent.futures.TimeoutError
+            batch = [self.executor.submit(_warm) for _ in range(self.workers)]
+            seen.update(future.result(timeout=left) for future in batch)
+
+    def largest_rss_mb(self) -> float:
+        return max((_rss_mb(pid) for pid in self.pids()), default=0.0)
+
+    def kill(self) -> None:
+        """Stop at once, tasks in flight included (a task past its time, a broken pool)."""
+        # The executor has no public way to stop a running task: kill its processes.
+        for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+            process.kill()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def retire(self) -> None:
+        """Take no new work; the children finish what they hold, then exit."""
+        self.executor.shutdown(wait=False)
+
+
 class IsolatingApplication:
     """Serve heavy requests in a gated pool of child processes (module docstring)."""
 
@@ -170,9 +277,10 @@ class IsolatingApplication:
             queued=settings.KB_HEAVY_QUEUE,
             wait=settings.KB_HEAVY_WAIT_SECONDS,
         )
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
-        self._ready: concurrent.futures.Future | None = None
+        self._pool: _Pool | None = None
+        self._renewing: _Pool | None = None
         self._pool_lock = threading.Lock()
+        self.renew_after = settings.KB_HEAVY_RENEW_AFTER_TASKS
         self._headers = [
             ("Content-Security-Policy", settings.KB_CONTENT_SECURITY_POLICY),
             ("X-Content-Type-Options", "nosniff"),
@@ -181,30 +289,57 @@ class IsolatingApplication:
             ("Cache-Control", "no-store"),
         ]
 
-    def _get_pool(self) -> tuple[concurrent.futures.ProcessPoolExecutor, concurrent.futures.Future]:
+    def _get_pool(self) -> _Pool:
         with self._pool_lock:
             if self._pool is None:
-                self._pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=settings.KB_HEAVY_CONCURRENCY,
-                    # spawn: a fresh interpreter, never a fork of this threaded process.
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_child_init,
-                    # A child is replaced now and then, so memory one request fragmented
-                    # is given back.
-                    max_tasks_per_child=100,
-                )
-                # Started now; a request waits for it before its own time starts counting.
-                self._ready = self._pool.submit(_warm)
-            return self._pool, self._ready
+                self._pool = _Pool(settings.KB_HEAVY_CONCURRENCY)
+            return self._pool
 
-    def _discard_pool(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    def _discard_pool(self, pool: _Pool) -> None:
         with self._pool_lock:
             if self._pool is pool:
                 self._pool = None
-        # The executor has no public way to stop a running task: kill its processes.
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.kill()
+
+    def _served_one(self, pool: _Pool) -> None:
+        """Count a request `pool` served; start its renewal when it is due (module docstring)."""
+        with self._pool_lock:
+            pool.served += 1
+            if self._pool is not pool or self._renewing is not None:
+                return
+            due = pool.served >= self.renew_after
+            check_memory = pool.served % RSS_CHECK_EVERY == 0
+        if not due and check_memory:
+            due = pool.largest_rss_mb() > RENEW_ABOVE_MB
+        if not due:
+            return
+        with self._pool_lock:
+            if self._pool is not pool or self._renewing is not None:
+                return
+            self._renewing = fresh = _Pool(settings.KB_HEAVY_CONCURRENCY)
+        threading.Thread(
+            target=self._renew, args=(pool, fresh), name="kb-renew-children", daemon=True
+        ).start()
+
+    def _renew(self, old: _Pool, fresh: _Pool) -> None:
+        """Warm `fresh`, then send new requests to it and retire `old` (a thread of its own)."""
+        try:
+            fresh.wait_warm(CHILD_START_SECONDS)
+        except Exception:
+            logger.exception("a fresh pool of analysis children did not start; keeping the old")
+            with self._pool_lock:
+                self._renewing = None
+            fresh.kill()
+            return
+        with self._pool_lock:
+            self._renewing = None
+            if self._pool is old:
+                self._pool = fresh
+                fresh = None
+        if fresh is None:
+            old.retire()
+        else:
+            fresh.kill()  # the old pool was discarded meanwhile; its replacement is already up
 
     def warm(self) -> None:
         """Start the children now (gunicorn's post_worker_init), not on the first analysis."""
@@ -213,9 +348,11 @@ class IsolatingApplication:
     def shutdown(self) -> None:
         """Stop the children (gunicorn's worker_exit)."""
         with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pools = [self._pool, self._renewing]
+            self._pool = self._renewing = None
+        for pool in pools:
+            if pool is not None:
+                pool.executor.shutdown(wait=False, cancel_futures=True)
 
     def _answer(
         self, environ: dict, start_response: StartResponse, status: str, message: str
@@ -272,10 +409,16 @@ class IsolatingApplication:
             self.gate.leave()
 
     def _serve(self, environ: dict, start_response: StartResponse, body: bytes) -> list[bytes]:
-        pool, ready = self._get_pool()
+        pool = self._get_pool()
         try:
-            ready.result(timeout=CHILD_START_SECONDS)
-            future = pool.submit(_serve_in_child, _portable(environ), body)
+            pool.ready.result(timeout=CHILD_START_SECONDS)
+            try:
+                future = pool.executor.submit(_serve_in_child, _portable(environ), body)
+            except RuntimeError:
+                # Retired between our look and our submit: its successor is up and warm.
+                pool = self._get_pool()
+                pool.ready.result(timeout=CHILD_START_SECONDS)
+                future = pool.executor.submit(_serve_in_child, _portable(environ), body)
             status, headers, content = future.result(timeout=settings.KB_HEAVY_TIMEOUT_SECONDS)
         except concurrent.futures.TimeoutError:
             self._discard_pool(pool)
@@ -303,5 +446,6 @@ class IsolatingApplication:
                 "503 Service Unavailable",
                 "The input could not be processed right now; try again later.",
             )
+        self._served_one(pool)
         start_response(status, headers)
         return [content]

@@ -185,6 +185,8 @@ KB_HEAVY_CONCURRENCY = env_int("KB_HEAVY_CONCURRENCY", 1, minimum=1)
 KB_HEAVY_QUEUE = env_int("KB_HEAVY_QUEUE", 2, minimum=0)
 KB_HEAVY_WAIT_SECONDS = env_int("KB_HEAVY_WAIT_SECONDS", 10, minimum=0)
 KB_HEAVY_TIMEOUT_SECONDS = env_int("KB_HEAVY_TIMEOUT_SECONDS", 60, minimum=1)
+# After this many heavy requests a worker's children are replaced, in the background.
+KB_HEAVY_RENEW_AFTER_TASKS = env_int("KB_HEAVY_RENEW_AFTER_TASKS", 100, minimum=1)
 # Every this many Japanese queries a worker unmaps the MeCab dictionary's pages it touched
 # (kb/dictionary_pages.py: its resident set, not the answers); 0 never.
 KB_DICTIONARY_RELEASE_EVERY = env_int("KB_DICTIONARY_RELEASE_EVERY", 4, minimum=0)
