@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 READ_SECONDS = 30.0
@@ -138,6 +139,11 @@ def paced(
 ) -> PacedResult:
     """Offer `rate` requests a second for `seconds` over `connections` keep-alive connections."""
     began = time.monotonic()
-    result = asyncio.run(_run(host, port, paths, rate, seconds, connections))
+    # A thread of its own: asyncio.run refuses to start inside a thread whose loop is already
+    # running (a caller that drives a browser, for one).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        result = pool.submit(
+            asyncio.run, _run(host, port, paths, rate, seconds, connections)
+        ).result()
     result.seconds = max(seconds, time.monotonic() - began - 0.2)
     return result
