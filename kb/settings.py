@@ -190,9 +190,6 @@ KB_HEAVY_RENEW_AFTER_TASKS = env_int("KB_HEAVY_RENEW_AFTER_TASKS", 100, minimum=
 # Every this many Japanese queries a worker unmaps the MeCab dictionary's pages it touched
 # (kb/dictionary_pages.py: its resident set, not the answers); 0 never.
 KB_DICTIONARY_RELEASE_EVERY = env_int("KB_DICTIONARY_RELEASE_EVERY", 4, minimum=0)
-# After every this many requests a worker hands its heap's freed pages back to the kernel
-# (kb/heap.py: glibc's malloc_trim; its resident set, not what it holds); 0 never.
-KB_HEAP_TRIM_EVERY = env_int("KB_HEAP_TRIM_EVERY", 32, minimum=0)
 # Admin login attempts per client address and window (kb.middleware.AdminLoginThrottle).
 KB_ADMIN_LOGIN_ATTEMPTS = env_int("KB_ADMIN_LOGIN_ATTEMPTS", 10, minimum=1)
 KB_ADMIN_LOGIN_WINDOW_SECONDS = env_int("KB_ADMIN_LOGIN_WINDOW_SECONDS", 300, minimum=1)
