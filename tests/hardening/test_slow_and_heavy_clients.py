@@ -34,8 +34,9 @@ READ_DEADLINE = 6  # KB_CLIENT_READ_SECONDS for this server: short, so the test 
 SEARCH = "/api/search/?q=" + quote("envsubst: Argument list too long") + "&limit=5"
 
 
-def two_mb_manifest(target: int = 1_950_000) -> bytes:
-    """Deployments with NFS docroots and hugepages: every check has work on every object."""
+def heavy_manifest(target: int = 1_950_000) -> bytes:
+    """About `target` bytes (2 MB by default) of Deployments with NFS docroots and hugepages:
+    every check has work on every object."""
     docs = []
     size = 0
     n = 0
@@ -109,7 +110,7 @@ def trickle(server: Server, whole: bytes, trickled: bytes, stop: threading.Event
 
 
 def test_searches_are_answered_while_slow_clients_and_twenty_2mb_analyses_run(served):
-    manifest = two_mb_manifest()
+    manifest = heavy_manifest()
     assert 1_900_000 < len(manifest) <= 2_000_000
     stop = threading.Event()
     slow_header = b"GET /search/?q=envsubst HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200
@@ -251,7 +252,7 @@ def test_an_analysis_past_its_time_is_stopped_and_the_worker_lives_on(tmp_path):
     The deadline's floor is one second, and a warm child analyses the 2 MB manifest in less on
     a fast machine. So the operator here raised the size limits, and the analysis of an 8 MB
     manifest (about 15 000 objects, four times the work) runs well past the second."""
-    manifest = two_mb_manifest(target=8_000_000)
+    manifest = heavy_manifest(target=8_000_000)
     limits = {
         "KB_MAX_REQUEST_BYTES": "9000000",
         "KB_MAX_MANIFEST_BYTES": "8500000",

@@ -8,9 +8,12 @@ carry its delay; timed from their send they would look fast.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -102,8 +105,6 @@ def test_a_slow_answer_makes_the_requests_behind_it_late(server):
 
 def test_a_refused_connection_is_reported_not_hidden():
     # A port nobody listens on: the run fails loudly rather than printing a latency.
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -114,15 +115,11 @@ def test_a_refused_connection_is_reported_not_hidden():
 def test_runs_inside_a_thread_whose_event_loop_is_running(server):
     # The test suite's browser tests leave such a loop behind them; the bench may be driven
     # from one too.
-    import asyncio
-
     async def caller():
         return paced("127.0.0.1", server, ["/fast"], rate=20, seconds=0.3, connections=2)
 
     # The caller's loop runs in a thread of its own, so this test works whether or not the
     # suite's main thread already runs one.
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(max_workers=1) as pool:
         result = pool.submit(lambda: asyncio.run(caller())).result()
     assert result.errors == 0
