@@ -161,6 +161,37 @@ def test_the_language_switch_is_remembered(live_server, site, _browser) -> None:
     context.close()
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_search_pages_cause_card_looks_like_the_troubleshooters(
+    live_server, site, _browser, scheme
+) -> None:
+    """One card, two pages: the search page shows the cause card the troubleshooter shows, with
+    its frame, its confidence badge and its shaded fix, in either colour scheme."""
+    context = _browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    styles = {}
+    style_of_card = """() => {
+        const card = document.querySelector('.cause-card');
+        const style = (el) => getComputedStyle(el);
+        return [style(card).borderTopWidth, style(card).borderTopStyle,
+                style(card.querySelector('.confidence')).backgroundColor,
+                style(card.querySelector('.fix pre')).backgroundColor];
+    }"""
+    page.goto(f"{live_server.url}/search/?q=envsubst%3A+Argument+list+too+long")
+    styles["search"] = page.evaluate(style_of_card)
+    page.goto(f"{live_server.url}/troubleshoot/")
+    page.fill("textarea[name=text]", "envsubst: Argument list too long")
+    page.locator("form.paste-box button[type=submit]").click()
+    page.locator("#diagnosis .cause-card").wait_for()
+    styles["troubleshoot"] = page.evaluate(style_of_card)
+    context.close()
+    assert styles["search"] == styles["troubleshoot"]
+    width, line, badge, fix = styles["search"]
+    assert width != "0px" and line == "solid", "the card has its frame"
+    assert badge != "rgba(0, 0, 0, 0)", "the confidence is a badge"
+    assert fix != "rgba(0, 0, 0, 0)", "the fix is shaded like code"
+
+
 def test_copy_buttons_sit_above_code_and_section_links_copy(live_server, site, browser_page):
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
