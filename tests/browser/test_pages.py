@@ -236,6 +236,37 @@ def test_the_article_list_filters_by_text_and_language(live_server, site, browse
     assert page.errors == []
 
 
+def test_tree_feedback_asks_about_the_step_reached(live_server, site, browser_page) -> None:
+    """ "Did this solve it?" belongs to an answer, not to a question: the start page has none,
+    and after walking to a cause in place (htmx swaps the step), the vote is about that cause."""
+    from troubleshooter.models import Feedback
+
+    page = browser_page
+    page.goto(f"{live_server.url}/troubleshoot/start/")
+    page.evaluate("window.sameDocument = true")
+    assert page.locator("#feedback").count() == 0
+    page.locator('a.answer[href$="/troubleshoot/argument-list-too-long/"]').click()
+    page.wait_for_url("**/troubleshoot/argument-list-too-long/")
+    page.locator('a.answer[href$="/troubleshoot/service-links-env-too-long/"]').wait_for()
+    assert page.locator("#feedback").count() == 0
+    page.locator('a.answer[href$="/troubleshoot/service-links-env-too-long/"]').click()
+    page.wait_for_url("**/troubleshoot/service-links-env-too-long/")
+    page.locator("#feedback").wait_for()
+    assert page.evaluate("window.sameDocument") is True, "each step came in place"
+    assert page.locator("#feedback input[name=target]").get_attribute("value") == (
+        "service-links-env-too-long"
+    )
+    page.locator("#feedback button[value=yes]").click()
+    page.locator("#feedback .feedback-thanks").wait_for()
+    stored = Feedback.objects.get()
+    assert (stored.kind, stored.target, stored.helpful) == (
+        "node",
+        "service-links-env-too-long",
+        True,
+    )
+    assert page.errors == []
+
+
 def test_feedback_is_answered_in_place(live_server, site, browser_page) -> None:
     from troubleshooter.models import Feedback
 

@@ -526,11 +526,28 @@ def test_the_cause_card_uses_an_imported_translation_of_the_article(client, arti
     assert body["matches"][0]["article"] == "kubelet-max-pods"
 
 
-@pytest.mark.parametrize("node", ["argument-list-too-long", "service-links-env-too-long"])
-def test_a_tree_node_unfurls_in_a_wiki_and_asks_for_feedback(client, articles, node):
+@pytest.mark.parametrize(
+    ("node", "asks"),
+    [
+        ("argument-list-too-long", False),
+        ("service-links-env-too-long", True),
+        ("shell-glob-too-many-files", True),
+    ],
+)
+def test_a_tree_node_unfurls_in_a_wiki_and_an_answer_asks_for_feedback(
+    client, articles, node, asks
+):
     html = client.get(reverse("troubleshooter:node", args=[node])).content.decode()
     title = html.split('<meta property="og:title" content="', 1)[1].split('"', 1)[0]
     description = html.split('<meta name="description" content="', 1)[1].split('"', 1)[0]
     assert title.strip() and "Container pitfalls" not in title
     assert description.strip() and "Paste an error or a log" not in description
-    assert f'<input type="hidden" name="target" value="{node}">' in html
+    # A cause or a not-covered answer asks "Did this solve it?"; a question does not.
+    assert (f'<input type="hidden" name="target" value="{node}">' in html) is asks
+    assert ('id="feedback"' in html) is asks
+    # The vote comes with the step when htmx swaps it in.
+    fragment = client.get(
+        reverse("troubleshooter:node", args=[node]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in fragment
+    assert (f'<input type="hidden" name="target" value="{node}">' in fragment) is asks
