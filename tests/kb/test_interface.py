@@ -192,3 +192,22 @@ def test_a_disallowed_host_still_gets_the_400_page(client, db, settings) -> None
     html = response.content.decode()
     assert "evil.example" not in html
     assert '<link rel="alternate" hreflang="ja" href="/articles/?lang=ja">' in html
+
+
+@pytest.mark.parametrize("lang", ["en", "ja", "zh"])
+def test_no_table_of_contents_names_two_sections_alike(client, articles, lang) -> None:
+    """The contents list an article's own headings and then the page's sections (original
+    reports, sources): in every language a reader can tell each entry apart."""
+    from kb.models import Article
+
+    slugs = sorted(set(Article.objects.values_list("slug", flat=True)))
+    assert len(slugs) >= 11
+    for slug in slugs:
+        html = client.get(f"/articles/{slug}/?lang={lang}").content.decode()
+        contents = html.split('<aside aria-label="', 1)[1].split("</aside>", 1)[0]
+        entries = [
+            re.sub(r"<[^>]+>|\s+", " ", text).strip()
+            for text in re.findall(r'<a href="#[^"]+">(.*?)</a>', contents, re.S)
+        ]
+        assert len(entries) >= 4, (slug, lang)
+        assert len(entries) == len(set(entries)), (slug, lang, entries)

@@ -29,7 +29,7 @@ def test_a_neighbours_page_shows_its_advice_and_sources_in_the_readers_language(
     page = html_lib.unescape(response.content.decode())
     assert node.i18n["title"][lang] in page
     assert node.i18n["advice"][lang] in page
-    heading = {"en": "Sources", "ja": "参考資料", "zh": "参考资料"}[lang]
+    heading = {"en": "Sources", "ja": "出典", "zh": "出处"}[lang]
     assert f"<h2>{heading}</h2>" in page
     for source in node.sources:
         assert f'href="{source}"' in page
