@@ -17,6 +17,8 @@ WRITE_UPS = REPO / "tests" / "kb" / "fixtures" / "docs" / "good"
 MANIFEST = REPO / "tests" / "troubleshooter" / "fixtures" / "faces" / "aks-pvc.yaml"
 ENVSUBST = "nginx-envsubst-argument-list-too-long"
 WIDTHS = {"phone": 390, "desktop": 1366}
+QUESTION_PASTE = "Bus error (core dumped)"
+ANSWER_PASTE = "mmap(HUGETLB) failed: Cannot allocate memory (12)"
 
 # name → (path, action run before measuring)
 PAGES = {
@@ -33,6 +35,8 @@ PAGES = {
     "analyze-results": ("/analyze/", "analyze"),
     "shared-results": ("/analyze/", "share"),
     "troubleshoot": ("/troubleshoot/", None),
+    "troubleshoot-question": ("/troubleshoot/", "question"),
+    "troubleshoot-answer": ("/troubleshoot/", "diagnose"),
     "tree-node": ("/troubleshoot/start/", None),
     "not-found": ("/articles/nginx-envsubst-too-long/", None),
 }
@@ -60,6 +64,12 @@ def open_page(page, base: str, name: str) -> None:
     if action == "share":
         page.locator("button[data-share]").click()
         page.wait_for_url("**/analyze/shared/*/")
+    if action in ("question", "diagnose"):
+        # A paste the troubleshooter asks about, and one it names a cause for.
+        text = QUESTION_PASTE if action == "question" else ANSWER_PASTE
+        page.fill("textarea[name=text]", text)
+        page.click("form.paste-box button[type=submit]")
+        page.locator("#diagnosis .question, #diagnosis .cause-card").first.wait_for()
 
 
 def run_axe(page) -> list[dict]:
