@@ -60,6 +60,7 @@ def _pages(base: str) -> list[tuple[str, str, str | None]]:
         ("shared-results", f"{base}/analyze/", "share"),
         ("troubleshoot", f"{base}/troubleshoot/", None),
         ("troubleshoot-results", f"{base}/troubleshoot/", "troubleshoot"),
+        ("troubleshoot-question", f"{base}/troubleshoot/", "question"),
         ("tree-node", f"{base}/troubleshoot/start/", None),
         ("not-found", f"{base}/articles/nginx-envsubst-too-long/", None),
     ]
@@ -81,6 +82,10 @@ def _act(page, action: str | None) -> None:
         )
         page.click("main form button[type=submit]")
         page.wait_for_load_state("networkidle")
+    elif action == "question":
+        page.fill("textarea[name=text]", "Bus error (core dumped)")
+        page.click("main form button[type=submit]")
+        page.locator("#diagnosis .question").wait_for()
 
 
 def main() -> int:
