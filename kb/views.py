@@ -164,21 +164,36 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@vary_on_headers("Accept-Language", "Cookie")
 def article_list(request: HttpRequest) -> HttpResponse:
-    """Every article (translations are reached from their original): title, language, tags."""
-    articles = (
+    """Every article once, in the reader's language where it has a translation (else as
+    written), with every language it can be read in: title, languages, tags."""
+    wanted = requested_language(request)
+    fields = ("slug", "title", "lang", "summary", "updated_at")
+    articles = list(
         Article.objects.filter(translation_of__isnull=True)
-        .only("slug", "title", "lang", "tags", "summary")
+        .only(*fields, "tags")
         .order_by("lang", "title")
     )
-    translated: dict[int, list[str]] = {}
-    for original_id, lang in Article.objects.filter(translation_of__isnull=False).values_list(
-        "translation_of_id", "lang"
+    translations: dict[int, dict[str, Article]] = {}
+    for translation in Article.objects.filter(translation_of__isnull=False).only(
+        *fields, "translation_of_id"
     ):
-        translated.setdefault(original_id, []).append(lang)
-    for article in articles:
-        article.translation_langs = sorted(translated.get(article.pk, []))
-    return render(request, "kb/article_list.html", {"articles": articles})
+        translations.setdefault(translation.translation_of_id, {})[translation.lang] = translation
+    rows = []
+    for original in articles:
+        versions = {**translations.get(original.pk, {}), original.lang: original}
+        shown = versions.get(wanted, original)
+        rows.append(
+            {
+                "original": original,
+                "shown": shown,
+                "langs": sorted(versions),
+                # The filter finds an article by its title in any of its languages.
+                "titles": " ".join(v.title for v in versions.values() if v is not shown),
+            }
+        )
+    return render(request, "kb/article_list.html", {"rows": rows})
 
 
 @require_GET

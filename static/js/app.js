@@ -382,7 +382,9 @@
       var shown = 0;
       rows.forEach(function (row) {
         var haystack = (row.getAttribute("data-text") || "").toLowerCase();
-        var ok = (!wanted || row.getAttribute("data-lang") === wanted) &&
+        // data-lang lists every language the article can be read in.
+        var langs = (row.getAttribute("data-lang") || "").split(" ");
+        var ok = (!wanted || langs.indexOf(wanted) !== -1) &&
           words.every(function (word) { return haystack.indexOf(word) !== -1; });
         row.hidden = !ok;
         if (ok) shown += 1;

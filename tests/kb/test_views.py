@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils.html import escape
 
 
 def test_it_serves_the_home_page_with_a_search_box(client, search_index) -> None:
@@ -61,6 +62,27 @@ def test_it_lists_all_articles(client, articles) -> None:
     assert response.status_code == 200
     for article in articles:
         assert f'href="/articles/{article.slug}/"' in html
+
+
+@pytest.mark.parametrize("lang", ["en", "ja", "zh"])
+def test_the_list_shows_each_article_once_in_the_readers_language(client, articles, lang) -> None:
+    from kb.models import Article
+
+    html = client.get("/articles/", {"lang": lang}).content.decode()
+    rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr ")[1:]
+    originals = Article.objects.filter(translation_of__isnull=True)
+    assert len(rows) == originals.count()
+    for original in originals:
+        shown = original.translations.filter(lang=lang).first() or original
+        row = next(r for r in rows if f"/articles/{original.slug}/" in r)
+        assert f">{escape(shown.title)}</a>" in row, (lang, original.slug)
+        if shown.lang != original.lang:
+            assert f'href="/articles/{original.slug}/?lang={lang}"' in row
+            assert f">{escape(original.title)}</a>" not in row
+        # Every language the article can be read in, for the filter and for the reader.
+        langs = sorted({original.lang, *original.translations.values_list("lang", flat=True)})
+        assert f'data-lang="{" ".join(langs)}"' in row
+        assert all(f'<span class="badge">{code}</span>' in row for code in langs)
 
 
 def test_it_serves_an_article_with_toc_and_sources(client, articles) -> None:
