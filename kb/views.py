@@ -217,17 +217,34 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     original = next((v for v in versions if v.translation_of_id is None), versions[0])
     wanted = requested_language(request)
     article = next((v for v in versions if v.lang == wanted), original)
+    title_html, body_html = _title_and_body(article.html)
     return render(
         request,
         "kb/article_detail.html",
         {
             "article": article,
+            "title_html": title_html,
+            "body_html": body_html,
             "original": original,
             "alternates": _alternates(original, versions),
             "original_reports": _original_reports(original),
             "curated_by": _curated_articles_citing(original),
         },
     )
+
+
+def _title_and_body(html: str) -> tuple[str, str]:
+    """The rendered article's leading ``<h1>`` (its title and anchor) and the rest, so the page
+    can put the title above the contents box; ``("", html)`` when the HTML does not open with
+    one. The HTML is already sanitized (kb.rendering): an ``<h1>`` holds no other, so cutting
+    after its first ``</h1>`` leaves two well-formed parts."""
+    stripped = html.lstrip()
+    if stripped.startswith("<h1"):
+        end = stripped.find("</h1>")
+        if end != -1:
+            end += len("</h1>")
+            return stripped[:end], stripped[end:]
+    return "", html
 
 
 def _alternates(original: Article, versions: list[Article]) -> list[dict]:

@@ -202,6 +202,27 @@ def test_the_search_pages_cause_card_looks_like_the_troubleshooters(
     assert fix != "rgba(0, 0, 0, 0)", "the fix is shaded like code"
 
 
+@pytest.mark.parametrize("width_name", WIDTHS)
+def test_an_article_opens_with_its_title(live_server, site, _browser, width_name) -> None:
+    """A reader arriving from a wiki link reads the title first: on a phone the contents come
+    after it (and before the body); on a wide screen they stand beside it."""
+    context = _browser.new_context(viewport={"width": WIDTHS[width_name], "height": 900})
+    page = context.new_page()
+    for path in (f"/articles/{ENVSUBST}/", f"/articles/{ENVSUBST}/?lang=ja"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.locator("h1").count() == 1
+        title = page.locator("h1").bounding_box()
+        contents = page.locator(".article-layout > aside").bounding_box()
+        body = page.locator(".article-body").bounding_box()
+        if width_name == "phone":
+            assert title["y"] + title["height"] <= contents["y"], path
+            assert contents["y"] + contents["height"] <= body["y"], path
+        else:
+            assert contents["x"] >= title["x"] + title["width"], path
+            assert abs(contents["y"] - title["y"]) < 120, path
+    context.close()
+
+
 def test_copy_buttons_sit_above_code_and_section_links_copy(live_server, site, browser_page):
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
