@@ -284,6 +284,9 @@ def test_answering_the_question_in_place_keeps_the_paste(client, articles):
     )
     assert 'data-article="php-opcache-hugepages"' in html  # the cause card, fix inline
     assert '<pre id="fix-php-opcache-hugepages">' in html
+    # The person's answer named the cause, not a score: no confidence badge, no empty "%".
+    card = html.split('class="cause-card"', 1)[1].split("</article>", 1)[0]
+    assert 'class="confidence"' not in card and "Known cause" in card
     # "Start over" posts the same paste again (no answer): back to the question.
     assert 'class="start-over"' in html and 'value="Bus error (core dumped)"' in html
     back = client.post(TROUBLESHOOT, {"text": text}).content.decode()
