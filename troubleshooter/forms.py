@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from troubleshooter.analyzer import Limits, registry
 from troubleshooter.analyzer.cli import too_large_notice
@@ -52,8 +53,11 @@ class AnalyzeForm(forms.Form):
                 "spellcheck": "false",
                 "autocomplete": "off",
                 "class": "code",
-                "placeholder": "Paste one or more YAML or JSON documents (kubectl get -o yaml, "
-                "helm template output…), or drop a file here.",
+                # Lazy: the form class is built once, the page is read in three languages.
+                "placeholder": gettext_lazy(
+                    "Paste one or more YAML or JSON documents (kubectl get -o yaml, "
+                    "helm template output…), or drop a file here."
+                ),
             }
         ),
     )

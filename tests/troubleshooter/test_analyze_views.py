@@ -48,6 +48,16 @@ def test_it_shows_the_form_and_the_documented_limit(client):
     assert "up to 2 MB / 5\u202f000 objects" in html
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "Paste one or more YAML"), ("ja", "YAML または JSON"), ("zh", "YAML 或 JSON")],
+)
+def test_the_paste_box_invites_in_the_readers_language(client, lang, words):
+    html = client.get(URL, {"lang": lang}).content.decode()
+    placeholder = re.search(r'<textarea name="manifest"[^>]*placeholder="([^"]*)"', html).group(1)
+    assert words in placeholder
+
+
 def test_it_pins_a_finding_under_its_line_on_a_full_page(client):
     response = post(client, {"manifest": fixture("aks-pvc.yaml")})
     html = response.content.decode()
