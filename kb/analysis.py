@@ -81,6 +81,30 @@ def bigram_terms(text: str) -> list[str]:
     return [token for token, _, _ in bigram_spans(fold(text))]
 
 
+# English words that carry no subject: Whoosh's own stop list (whoosh.analysis.STOP_WORDS)
+# and the other pronouns, question words and auxiliaries of a question typed in plain English.
+# They stay in the index and in phrase matches (an error string is matched as it is written);
+# a query does not find, rank or mark articles by them alone (kb/search/query.py, snippets.py).
+# Negations (not, no, cannot) are in Whoosh's list only as "not"; they are kept out of it here,
+# since "no such file" and "not found" say what went wrong.
+QUERY_STOP_WORDS = frozenset(
+    {
+        *("a", "an", "and", "are", "as", "at", "be", "by", "can", "for", "from", "have", "if"),
+        *("in", "is", "it", "may", "of", "on", "or", "that", "the", "this", "to", "us", "we"),
+        *("when", "will", "with", "yet", "you", "your", "i", "me", "my", "our", "its", "they"),
+        *("them", "their", "how", "what", "why", "which", "who", "do", "does", "did", "has"),
+        *("had", "was", "were", "been", "am", "but", "so", "there", "these", "those", "into"),
+        *("than", "then", "would", "should", "could", "about", "also", "just"),
+    }
+)
+
+
+def content_terms(terms: list[str]) -> list[str]:
+    """`terms` without the stop words, or all of them when nothing else is left."""
+    kept = [t for t in terms if t not in QUERY_STOP_WORDS]
+    return kept or terms
+
+
 # Taggers lent to one caller at a time: a MeCab tagger keeps parse state between calls, so
 # two threads must never use one at once, but one thread after another may. A tagger holds
 # about 9 MB; one per thread made a gunicorn worker of 16 threads grow to 16 of them once

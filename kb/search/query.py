@@ -19,7 +19,7 @@ from django.conf import settings
 from whoosh.query import And, Phrase, Prefix, Query, Term
 
 from kb import errortext
-from kb.analysis import bigram_terms, has_cjk, has_kana, lemma_terms
+from kb.analysis import bigram_terms, content_terms, has_cjk, has_kana, lemma_terms
 from kb.search.reading import doc_frequencies
 from kb.search.union import SparseUnionOr
 
@@ -64,18 +64,22 @@ def _field_clauses(reader, field: str, terms: list[str], *, phrase: bool) -> lis
             # A single CJK character is indexed only inside bigrams: match them by prefix.
             return [Term(field, term), Prefix(field, term)]
         return [Term(field, term)]
+    # The words that find, rank and AND articles: not "the" or "how" (kb.analysis), which in a
+    # knowledge base of tens of articles count as rare and matched every one. The phrase below
+    # keeps every word, as written.
+    words = content_terms(distinct)
     if reader is None:
-        frequency = dict.fromkeys(distinct, 1)
+        frequency = dict.fromkeys(words, 1)
         rare_limit = 1
     else:
-        frequency = doc_frequencies(reader, field, distinct)
+        frequency = doc_frequencies(reader, field, words)
         rare_limit = max(RARE_MIN, int(RARE_SHARE * reader.doc_count()))
-    present = sorted((t for t in distinct if frequency[t]), key=frequency.__getitem__)
+    present = sorted((t for t in words if frequency[t]), key=frequency.__getitem__)
     if not present:
         return []
     rare = [t for t in present if frequency[t] <= rare_limit]
     clauses: list[Query] = [Term(field, t) for t in rare]
-    if len(present) == len(distinct):
+    if len(present) == len(words):
         # Every word occurs in this field somewhere: reward documents holding them together.
         if phrase and len(terms) <= PHRASE_TERMS:
             # Error strings are matched as phrases.

@@ -3,6 +3,8 @@ queries, and answers equal to an exhaustive scoring of every document."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from whoosh.query import Or
 
@@ -136,3 +138,26 @@ def test_the_sparse_union_scores_as_whoosh_array_union() -> None:
         whoosh = searcher.search(PreloadedOr(query.subqueries), limit=None)
         assert [(h.docnum, h.score) for h in ours] == [(h.docnum, h.score) for h in whoosh], text
         assert len(ours) > 0 or text == "zzz"
+
+
+QUESTION = (
+    "I have 3 nginx pods behind a Kubernetes service, how can nginx read the real client "
+    "IP addresses of the HTTP requests?"
+)
+
+
+def test_a_question_in_plain_english_is_not_matched_by_its_little_words(search_index) -> None:
+    """At the knowledge base's own size (tens of articles) no word is rare by count, so "the",
+    "of" and "can" were matched and marked in every article's snippet. They are left to the
+    phrase match; the words that carry the question find and mark the sections."""
+    caches.results.clear()
+    hits = search_articles(QUESTION)
+    assert hits and hits[0].slug == "client-source-ip-external-traffic-policy"
+    for hit in hits:
+        marked = {m.lower() for m in re.findall(r"<mark>(.*?)</mark>", hit.snippet)}
+        assert not marked & {"the", "of", "have", "can", "a", "the client"}, (hit.slug, marked)
+
+
+def test_a_query_of_little_words_only_still_searches_them(search_index) -> None:
+    caches.results.clear()
+    assert search_articles("how to")  # nothing else to look for: the words themselves

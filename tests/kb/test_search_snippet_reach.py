@@ -15,7 +15,7 @@ from kb.search.snippets import (
     snippet_at,
 )
 
-WORDS = ["the", "The", "list", "in", "pod", "filler", "other", "x", "\n", "巨页", "设置", "页面"]
+WORDS = ["node", "Node", "list", "ip", "pod", "filler", "other", "x", "\n", "巨页", "设置", "页面"]
 
 
 def _plain_window(found: list[tuple[int, int]]) -> tuple[int, int]:
@@ -33,7 +33,7 @@ def test_the_window_is_the_one_counted_over_every_match() -> None:
     rng = random.Random(14)
     for _ in range(300):
         text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 1500)))
-        for query in ("the list in", "pod", "巨页 设置", "the"):
+        for query in ("node list ip", "pod", "巨页 设置", "node"):
             found = needles(query).spans(text)
             if not found:
                 continue
@@ -47,8 +47,8 @@ def test_the_window_is_the_one_counted_over_every_match() -> None:
 
 
 def test_matches_past_the_reach_change_no_snippet() -> None:
-    text = "the " * 100 + "filler " * 60 + "the list in " * 50
-    found = needles("the list in").spans(text)
+    text = "node " * 100 + "filler " * 60 + "node list ip " * 50
+    found = needles("node list ip").spans(text)
     assert len(found) > WINDOW_CANDIDATES
     reach = found[WINDOW_CANDIDATES - 1][0] + SNIPPET_CHARS
     within = [span for span in found if span[0] < reach]

@@ -41,9 +41,9 @@ def test_a_word_counts_only_where_no_word_character_comes_before_it() -> None:
 
 def test_the_matches_are_those_of_a_plain_scan_on_random_text() -> None:
     rng = random.Random(4711)
-    vocabulary = ["the", "The", "in", "IN", "list", "lists", "x", "_", "-", " ", "é", "3", "\n"]
-    words = ["the", "in", "list"]
-    pattern = needles("the list in")
+    vocabulary = ["node", "Node", "ip", "IP", "list", "lists", "x", "_", "-", " ", "é", "3", "\n"]
+    words = ["node", "ip", "list"]
+    pattern = needles("node list ip")
     for _ in range(300):
         text = "".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 40)))
         assert pattern.spans(text) == _reference(words, text), text
