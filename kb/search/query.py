@@ -9,6 +9,9 @@
 - Terms are weighed by how many documents hold them (the index reader's document
   frequencies): rare terms are OR-ed, the few rarest of the common ones AND-ed, and the
   whole sequence is matched as a phrase in the short fields (title, symptoms, keywords).
+- English stop words ("the", "how": kb.analysis.QUERY_STOP_WORDS) are left to that phrase:
+  in a knowledge base of tens of articles every word is "rare" by count, and a question in
+  plain English matched every article by them.
 """
 
 from __future__ import annotations
