@@ -288,6 +288,8 @@ def test_tree_feedback_asks_about_the_step_reached(live_server, site, browser_pa
     page.wait_for_url("**/troubleshoot/service-links-env-too-long/")
     page.locator("#feedback").wait_for()
     assert page.evaluate("window.sameDocument") is True, "each step came in place"
+    # The tab and the history entry name the step shown, as a fresh load of its URL does.
+    walked_title = page.title()
     assert page.locator("#feedback input[name=target]").get_attribute("value") == (
         "service-links-env-too-long"
     )
@@ -300,6 +302,10 @@ def test_tree_feedback_asks_about_the_step_reached(live_server, site, browser_pa
         True,
     )
     assert page.errors == []
+    page.goto(f"{live_server.url}/troubleshoot/service-links-env-too-long/")
+    assert walked_title == page.title()
+    page.goto(f"{live_server.url}/troubleshoot/start/")
+    assert page.title() != walked_title
 
 
 def test_feedback_is_answered_in_place(live_server, site, browser_page) -> None:

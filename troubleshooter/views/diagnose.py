@@ -316,10 +316,14 @@ def node(request: HttpRequest, node: str) -> HttpResponse:
     context: dict[str, object] = {"node": found, "is_start": found.id == tree.start}
     if isinstance(found, QuestionNode):
         context["options"] = _question_dict(found, lang)["options"]
+        context["step_title"] = found.text
     elif isinstance(found, CauseNode):
         card = _cause_card(found.article, found.section, found.id, lang)
         context["card"] = card
         context["article_url"] = card["url"]
+        context["step_title"] = card["title"]
+    else:
+        context["step_title"] = found.title
     template = "troubleshooter/node.html"
     if request.htmx:
         template += "#node"
