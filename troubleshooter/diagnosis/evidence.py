@@ -218,7 +218,7 @@ def prepare(text: str) -> PreparedText:
             ][-MAX_LINES:]
     numbers = tuple(n for n, _line in candidates)
     originals = tuple(line for _n, line in candidates)
-    lowered_lines = [unicodedata.normalize("NFKC", line).lower() for line in originals]
+    lowered_lines = [spaced_cjk(unicodedata.normalize("NFKC", line).lower()) for line in originals]
     normalized = tuple(normalize(line) or line for line in lowered_lines)
     # A line normalize() left as it was is tokenized once: the second copy's tokens are the
     # first's again, and a frozenset built from a list ignores a repeat (same set, same order).
@@ -264,6 +264,24 @@ def find_term(text: str, term: str) -> int:
             return position
         position = text.find(needle, position + 1)
     return -1
+
+
+# Between a CJK character and a Latin letter or digit, Japanese and Chinese writers set a space
+# or not as they please ("クライアント IP", "客户端IP"). Every text is read with exactly one
+# space there (``spaced_cjk``), and so is every mechanism word: then "ノードのip" finds
+# "ノードの IP", and a tree signature's ``\bprovider(create)?failed\b`` finds
+# "ProviderFailedのまま" (``\b`` sees no boundary between two word characters, and Python
+# counts CJK as word characters). Zero-width at most one character of look-around: linear.
+_CJK_LATIN_GAP_RE = re.compile(
+    r"(?<=[\u3040-\u30ff\u3400-\u9fff])[ \t]*(?=[0-9a-z])"
+    r"|(?<=[0-9a-z])[ \t]*(?=[\u3040-\u30ff\u3400-\u9fff])"
+)
+
+
+def spaced_cjk(lowered: str) -> str:
+    """``lowered`` (NFKC, lower case) with one space between each CJK character and a Latin
+    letter or digit next to it."""
+    return _CJK_LATIN_GAP_RE.sub(" ", lowered)
 
 
 # The runs of word characters exactly as ``_is_word_char`` sees them (``\\w`` is
@@ -492,7 +510,10 @@ class Index:
         self._facets = {
             cause.slug: {
                 facet: tuple(
-                    unicodedata.normalize("NFKC", t).lower() for t in cause.mechanism.get(facet, ())
+                    dict.fromkeys(
+                        spaced_cjk(unicodedata.normalize("NFKC", t).lower())
+                        for t in cause.mechanism.get(facet, ())
+                    )
                 )
                 for facet in FACETS
             }
