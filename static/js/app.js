@@ -224,7 +224,12 @@
     if (!region) return;
     var searchPath = new URL(form.action, location.href).pathname;
     var startUrl = location.pathname + location.search;
-    if (new URLSearchParams(location.search).has("q")) startUrl = location.pathname;
+    // Emptied, the box returns to this page without a query: its address and its title.
+    var startTitle = document.title;
+    if (new URLSearchParams(location.search).has("q")) {
+      startUrl = location.pathname;
+      startTitle = form.getAttribute("data-empty-title") || startTitle;
+    }
     var lastQuery = box.value.trim();
     var timer = null;
     var emptyTimer = null;
@@ -250,6 +255,12 @@
     }
 
     function show(fragment) {
+      // The fragment names the search it answers (kb/search.html): the tab follows the URL.
+      var title = fragment.querySelector("title");
+      if (title) {
+        document.title = title.textContent;
+        title.remove();
+      }
       region.replaceChildren(fragment);
       region.removeAttribute("aria-busy");
       enhanceCodeBlocks(region);
@@ -264,6 +275,7 @@
       if (!query.trim()) {
         controller = null;
         region.replaceChildren();
+        document.title = startTitle;
         return;
       }
       controller = new AbortController();

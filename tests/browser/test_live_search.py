@@ -39,6 +39,7 @@ def test_it_shows_live_results_while_typing_and_the_url_follows(
     page = browser_page
     page.goto(f"{live_server.url}/")
     page.evaluate("window.sameDocument = true")
+    home_title = page.title()
     box = page.locator("main textarea[data-search-box]")
     assert box.evaluate("el => el === document.activeElement"), "the box has focus"
     box.type("envsubst: Argument list too long", delay=15)
@@ -53,14 +54,25 @@ def test_it_shows_live_results_while_typing_and_the_url_follows(
     assert urlsplit(page.url).path == "/search/"
     assert query_of(page.url) == "envsubst: Argument list too long"
     assert page.evaluate("window.sameDocument") is True, "results came in place"
+    # The tab names the search, as the loaded search page does.
+    page.wait_for_function("() => document.title.startsWith('envsubst: Argument list too long')")
+    live_title = page.title()
     page.go_back()
     page.wait_for_function("() => location.pathname === '/' && !location.search")
     assert page.evaluate("window.sameDocument") is True
     assert box.input_value() == ""
     assert page.locator("#results ol.results").count() == 0
-    # Loading the shared address shows the same results.
+    assert page.title() == home_title
+    # Loading the shared address shows the same results, under the same title.
     page.goto(f"{live_server.url}/search/?q=envsubst%3A+Argument+list+too+long")
     assert ENVSUBST in page.locator("#results a.title").first.get_attribute("href")
+    assert page.title() == live_title
+    # Emptied there, the box leaves the search page's own title, not the query's.
+    page.locator("main textarea[data-search-box]").fill("")
+    page.wait_for_function("() => !location.search")
+    empty_title = page.title()
+    page.goto(f"{live_server.url}/search/")
+    assert page.title() == empty_title
     assert page.errors == []
 
 
