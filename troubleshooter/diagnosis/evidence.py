@@ -218,7 +218,9 @@ def prepare(text: str) -> PreparedText:
             ][-MAX_LINES:]
     numbers = tuple(n for n, _line in candidates)
     originals = tuple(line for _n, line in candidates)
-    lowered_lines = [spaced_cjk(unicodedata.normalize("NFKC", line).lower()) for line in originals]
+    lowered_lines = [
+        canonical_cjk(unicodedata.normalize("NFKC", line).lower()) for line in originals
+    ]
     normalized = tuple(normalize(line) or line for line in lowered_lines)
     # A line normalize() left as it was is tokenized once: the second copy's tokens are the
     # first's again, and a frozenset built from a list ignores a repeat (same set, same order).
@@ -268,7 +270,7 @@ def find_term(text: str, term: str) -> int:
 
 # Between a CJK character and a Latin letter or digit, Japanese and Chinese writers set a space
 # or not as they please ("クライアント IP", "客户端IP"). Every text is read with exactly one
-# space there (``spaced_cjk``), and so is every mechanism word: then "ノードのip" finds
+# space there (``canonical_cjk``), and so is every mechanism word: then "ノードのip" finds
 # "ノードの IP", and a tree signature's ``\bprovider(create)?failed\b`` finds
 # "ProviderFailedのまま" (``\b`` sees no boundary between two word characters, and Python
 # counts CJK as word characters). Zero-width at most one character of look-around: linear.
@@ -278,10 +280,19 @@ _CJK_LATIN_GAP_RE = re.compile(
 )
 
 
-def spaced_cjk(lowered: str) -> str:
-    """``lowered`` (NFKC, lower case) with one space between each CJK character and a Latin
-    letter or digit next to it."""
-    return _CJK_LATIN_GAP_RE.sub(" ", lowered)
+# A katakana word's closing long-vowel mark is written or left out by house style ("サーバー"
+# and "サーバ", "ロードバランサー" and "ロードバランサ": JIS Z 8301 drops it, the newer
+# government style keeps it). It is dropped after two katakana or more, both in texts and in
+# mechanism words, so either spelling finds the other ("キー" keeps its mark: one letter alone
+# would be found inside too many words). One character of look-ahead, two of look-behind.
+_CLOSING_LONG_VOWEL_RE = re.compile("(?<=[\u30a1-\u30fc][\u30a1-\u30fa])\u30fc+(?![\u30a1-\u30fc])")
+
+
+def canonical_cjk(lowered: str) -> str:
+    """``lowered`` (NFKC, lower case) as the diagnosis reads it: one space between each CJK
+    character and a Latin letter or digit next to it, and no closing long-vowel mark on a
+    katakana word."""
+    return _CLOSING_LONG_VOWEL_RE.sub("", _CJK_LATIN_GAP_RE.sub(" ", lowered))
 
 
 # The runs of word characters exactly as ``_is_word_char`` sees them (``\\w`` is
@@ -434,7 +445,7 @@ class Index:
             for text, near in [(s, False) for s in cause.symptoms] + [
                 (n, True) for n in cause.near_misses
             ]:
-                lowered = unicodedata.normalize("NFKC", constant_part(text)).lower()
+                lowered = canonical_cjk(unicodedata.normalize("NFKC", constant_part(text)).lower())
                 phrase_tokens = {
                     t for t in tokens(normalize(lowered) or lowered) if not _generated_name(t)
                 }
@@ -478,7 +489,7 @@ class Index:
             for facet, terms in cause.mechanism.items():
                 if facet in _VOCABULARY:  # not the setting (Kubernetes), not the fix
                     parts.extend(t.rstrip("*") for t in terms)
-            lowered = unicodedata.normalize("NFKC", "\n".join(parts)).lower()
+            lowered = canonical_cjk(unicodedata.normalize("NFKC", "\n".join(parts)).lower())
             tf = Counter(tokens(lowered))
             self._doc_tf[cause.slug] = tf
             lengths[cause.slug] = sum(tf.values())
@@ -496,7 +507,7 @@ class Index:
         self._prose_tf: dict[str, Counter] = {}
         prose_df: Counter = Counter()
         for cause in causes:
-            lowered = unicodedata.normalize("NFKC", "\n".join(cause.prose)).lower()
+            lowered = canonical_cjk(unicodedata.normalize("NFKC", "\n".join(cause.prose)).lower())
             tf = Counter(tokens(lowered))
             self._prose_tf[cause.slug] = tf
             prose_df.update(tf.keys())
@@ -511,7 +522,7 @@ class Index:
             cause.slug: {
                 facet: tuple(
                     dict.fromkeys(
-                        spaced_cjk(unicodedata.normalize("NFKC", t).lower())
+                        canonical_cjk(unicodedata.normalize("NFKC", t).lower())
                         for t in cause.mechanism.get(facet, ())
                     )
                 )
@@ -694,7 +705,7 @@ def _phrase_order(text: str, kept: set[str]) -> tuple[tuple[str, bool], ...] | N
     words = [t for t in kept if not t.isdigit()]
     if not words or len(kept) > SHORT_PHRASE:
         return None
-    lowered = unicodedata.normalize("NFKC", text).lower()
+    lowered = canonical_cjk(unicodedata.normalize("NFKC", text).lower())
     sequence = tokens(normalize(lowered) or lowered)
     first = {}
     for position, token in enumerate(sequence):

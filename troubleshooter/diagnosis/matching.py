@@ -26,6 +26,7 @@ from troubleshooter.diagnosis.evidence import (
     CauseEvidence,
     Index,
     PreparedText,
+    canonical_cjk,
     find_term,
     prepare,
 )
@@ -146,7 +147,8 @@ class _Words:
 
     def __contains__(self, word: str) -> bool:
         if word not in self._cache:
-            self._cache[word] = find_term(self._text, word) != -1
+            # The text is read as canonical_cjk reads it; a word of the tree is spelled so too.
+            self._cache[word] = find_term(self._text, canonical_cjk(word)) != -1
         return self._cache[word]
 
 

@@ -605,3 +605,27 @@ def test_a_space_between_cjk_and_latin_changes_no_answer():
                     )
                 assert answers[0] == answers[1], (cause.slug, report)
     assert checked > 100
+
+
+def test_a_katakana_words_closing_long_vowel_mark_changes_no_answer():
+    """Every Japanese report of every article, its katakana words written with their closing
+    long-vowel mark and without it ("サーバー", "サーバ"), gets the same answer."""
+    import re
+
+    closing = re.compile("(?<=[\u30a1-\u30fc][\u30a1-\u30fa])\u30fc+(?![\u30a1-\u30fc])")
+    checked = 0
+    for cause in KNOWLEDGE.causes:
+        for report in cause.reports.get("ja", ()):
+            short = closing.sub("", report)
+            if short == report:
+                continue
+            checked += 1
+            answers = []
+            for text in (report, short):
+                result = run(text)
+                answers.append(
+                    [(m.article, round(m.confidence, 6)) for m in result.matches]
+                    or [("refused", round(c, 6)) for _s, c in result.ranking[:1]]
+                )
+            assert answers[0] == answers[1], (cause.slug, report)
+    assert checked > 20
