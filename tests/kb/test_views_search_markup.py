@@ -145,7 +145,8 @@ def test_the_frames_blocks_are_the_ones_a_walk_finds(settings) -> None:
 OLD_SEARCH_FORM = """{% load i18n ui %}
 <form class="search-form{% if compact %} compact{% endif %}" action="{% path_to 'kb:search' %}" \
 method="get" role="search"
-      data-search-form{% if live %} data-live-search="results"{% endif %}>
+      data-search-form{% if live %} data-live-search="results" \
+data-empty-title="{% translate "Search" %} · KB"{% endif %}>
   <label class="offscreen" for="{{ box_id|default:'q' }}">\
 {% translate "Error message, log or search terms" %}</label>
   <textarea id="{{ box_id|default:'q' }}" name="q" rows="1" data-search-box spellcheck="false" \
