@@ -70,6 +70,13 @@ def open_page(page, base: str, name: str) -> None:
         page.fill("textarea[name=text]", text)
         page.click("form.paste-box button[type=submit]")
         page.locator("#diagnosis .question, #diagnosis .cause-card").first.wait_for()
+    if action:
+        # An htmx indicator fades out over 0.2 s after the answer: measured mid-fade, its
+        # half-transparent text fails axe's contrast rule. Wait until every one is hidden.
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.htmx-indicator')]"
+            ".every((el) => getComputedStyle(el).opacity === '0')"
+        )
 
 
 def run_axe(page) -> list[dict]:
