@@ -18,7 +18,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from whoosh.analysis import Token, Tokenizer
 
@@ -99,8 +99,9 @@ QUERY_STOP_WORDS = frozenset(
 )
 
 
-def content_terms(terms: list[str]) -> list[str]:
-    """`terms` without the stop words, or all of them when nothing else is left."""
+def content_terms(terms: Iterable[str]) -> list[str]:
+    """`terms` without the stop words, or all of them when nothing else is left (in order)."""
+    terms = list(terms)
     kept = [t for t in terms if t not in QUERY_STOP_WORDS]
     return kept or terms
 

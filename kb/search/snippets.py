@@ -48,7 +48,7 @@ from functools import cached_property
 from itertools import starmap
 from operator import itemgetter
 
-from kb.analysis import QUERY_STOP_WORDS, bigram_spans, fold, has_cjk
+from kb.analysis import bigram_spans, content_terms, fold, has_cjk
 
 SNIPPET_CHARS = 240
 # A snippet's window opens this many characters before the match it is built around.
@@ -105,8 +105,9 @@ def needles(prepared: str) -> Needles | None:
     words = {
         token for token, _, _ in bigram_spans(fold(prepared)) if len(token) > 1 or has_cjk(token)
     }
-    # Marked as the query finds: not by "the" or "how" unless nothing else was asked.
-    words = {w for w in words if w not in QUERY_STOP_WORDS} or words
+    # Marked as the query finds (kb/search/query.py): not by "the" or "how" unless nothing
+    # else was asked.
+    words = set(content_terms(words))
     if not words:
         return None
     chosen = sorted(words, key=len, reverse=True)[:MAX_NEEDLES]

@@ -6,6 +6,7 @@ These tests read the articles from articles/ (no database); tests/troubleshooter
 test_diagnose_views.py runs the same diagnosis on the imported rows through the real views.
 """
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -573,59 +574,61 @@ def test_a_text_without_the_kubernetes_setting_is_not_the_service_rewrite():
     assert run(text).features["client-source-ip-external-traffic-policy"]["off_context"] == 0.0
 
 
+CJK, LATIN = r"[\u3040-\u30ff\u3400-\u9fff]", r"[0-9A-Za-z]"
+# A katakana word's closing long-vowel mark, after two katakana or more ("サーバー").
+CLOSING_LONG_VOWEL = re.compile("(?<=[\u30a1-\u30fc][\u30a1-\u30fa])\u30fc+(?![\u30a1-\u30fc])")
+
+
 def _spaced(text: str, gap: str) -> str:
     """The text with `gap` between every CJK character and a neighbouring Latin letter or
     digit (and nothing else changed): how one writer sets "クライアント IP", another "客户端IP"."""
-    import re
-
-    cjk, latin = r"[\u3040-\u30ff\u3400-\u9fff]", r"[0-9A-Za-z]"
-    text = re.sub(rf"(?<={cjk})[ \t]+(?={latin})|(?<={latin})[ \t]+(?={cjk})", "", text)
+    text = re.sub(rf"(?<={CJK})[ \t]+(?={LATIN})|(?<={LATIN})[ \t]+(?={CJK})", "", text)
     if gap:
-        text = re.sub(rf"(?<={cjk})(?={latin})|(?<={latin})(?={cjk})", gap, text)
+        text = re.sub(rf"(?<={CJK})(?={LATIN})|(?<={LATIN})(?={CJK})", gap, text)
     return text
+
+
+def _answer(text: str) -> list[tuple[str, object]]:
+    """What a person is shown: the named causes with their confidence, else the question asked,
+    else a refusal with the closest cause's confidence."""
+    result = run(text)
+    if result.matches:
+        return [(m.article, round(m.confidence, 6)) for m in result.matches]
+    if result.question is not None:
+        return [("question", result.question.node)]
+    return [("refused", round(c, 6)) for _s, c in result.ranking[:1]]
+
+
+def _same_answer_both_ways(langs: tuple[str, ...], spellings) -> int:  # noqa: ANN001
+    """For every report of every article in `langs`, the answer to each of its `spellings`
+    (a function giving the variants of one text) is the same; the number of reports that had
+    a variant to compare."""
+    checked = 0
+    for cause in KNOWLEDGE.causes:
+        for lang in langs:
+            for report in cause.reports.get(lang, ()):
+                variants = list(dict.fromkeys(spellings(report)))
+                if len(variants) < 2:
+                    continue
+                checked += 1
+                answers = [_answer(text) for text in variants]
+                assert all(a == answers[0] for a in answers), (cause.slug, report, answers)
+    return checked
 
 
 def test_a_space_between_cjk_and_latin_changes_no_answer():
     """Every Japanese and Chinese report of every article, written with and without the space
     between a CJK character and a Latin word, gets the same answer at the same confidence."""
-    checked = 0
-    for cause in KNOWLEDGE.causes:
-        for lang in ("ja", "zh"):
-            for report in cause.reports.get(lang, ()):
-                tight, spaced = _spaced(report, ""), _spaced(report, " ")
-                if tight == spaced:
-                    continue
-                checked += 1
-                answers = []
-                for text in (tight, spaced):
-                    result = run(text)
-                    answers.append(
-                        [(m.article, round(m.confidence, 6)) for m in result.matches]
-                        or [("refused", round(c, 6)) for _s, c in result.ranking[:1]]
-                    )
-                assert answers[0] == answers[1], (cause.slug, report)
+    checked = _same_answer_both_ways(
+        ("ja", "zh"), lambda report: (_spaced(report, ""), _spaced(report, " "))
+    )
     assert checked > 100
 
 
 def test_a_katakana_words_closing_long_vowel_mark_changes_no_answer():
     """Every Japanese report of every article, its katakana words written with their closing
     long-vowel mark and without it ("サーバー", "サーバ"), gets the same answer."""
-    import re
-
-    closing = re.compile("(?<=[\u30a1-\u30fc][\u30a1-\u30fa])\u30fc+(?![\u30a1-\u30fc])")
-    checked = 0
-    for cause in KNOWLEDGE.causes:
-        for report in cause.reports.get("ja", ()):
-            short = closing.sub("", report)
-            if short == report:
-                continue
-            checked += 1
-            answers = []
-            for text in (report, short):
-                result = run(text)
-                answers.append(
-                    [(m.article, round(m.confidence, 6)) for m in result.matches]
-                    or [("refused", round(c, 6)) for _s, c in result.ranking[:1]]
-                )
-            assert answers[0] == answers[1], (cause.slug, report)
+    checked = _same_answer_both_ways(
+        ("ja",), lambda report: (report, CLOSING_LONG_VOWEL.sub("", report))
+    )
     assert checked > 20
