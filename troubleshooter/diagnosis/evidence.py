@@ -218,9 +218,7 @@ def prepare(text: str) -> PreparedText:
             ][-MAX_LINES:]
     numbers = tuple(n for n, _line in candidates)
     originals = tuple(line for _n, line in candidates)
-    lowered_lines = [
-        canonical_cjk(unicodedata.normalize("NFKC", line).lower()) for line in originals
-    ]
+    lowered_lines = [reading(line) for line in originals]
     normalized = tuple(normalize(line) or line for line in lowered_lines)
     # A line normalize() left as it was is tokenized once: the second copy's tokens are the
     # first's again, and a frozenset built from a list ignores a repeat (same set, same order).
@@ -293,6 +291,11 @@ def canonical_cjk(lowered: str) -> str:
     character and a Latin letter or digit next to it, and no closing long-vowel mark on a
     katakana word."""
     return _CLOSING_LONG_VOWEL_RE.sub("", _CJK_LATIN_GAP_RE.sub(" ", lowered))
+
+
+def reading(text: str) -> str:
+    """``text`` as the diagnosis reads it: NFKC, lower case, then ``canonical_cjk``."""
+    return canonical_cjk(unicodedata.normalize("NFKC", text).lower())
 
 
 # The runs of word characters exactly as ``_is_word_char`` sees them (``\\w`` is
@@ -445,7 +448,7 @@ class Index:
             for text, near in [(s, False) for s in cause.symptoms] + [
                 (n, True) for n in cause.near_misses
             ]:
-                lowered = canonical_cjk(unicodedata.normalize("NFKC", constant_part(text)).lower())
+                lowered = reading(constant_part(text))
                 phrase_tokens = {
                     t for t in tokens(normalize(lowered) or lowered) if not _generated_name(t)
                 }
@@ -489,7 +492,7 @@ class Index:
             for facet, terms in cause.mechanism.items():
                 if facet in _VOCABULARY:  # not the setting (Kubernetes), not the fix
                     parts.extend(t.rstrip("*") for t in terms)
-            lowered = canonical_cjk(unicodedata.normalize("NFKC", "\n".join(parts)).lower())
+            lowered = reading("\n".join(parts))
             tf = Counter(tokens(lowered))
             self._doc_tf[cause.slug] = tf
             lengths[cause.slug] = sum(tf.values())
@@ -507,7 +510,7 @@ class Index:
         self._prose_tf: dict[str, Counter] = {}
         prose_df: Counter = Counter()
         for cause in causes:
-            lowered = canonical_cjk(unicodedata.normalize("NFKC", "\n".join(cause.prose)).lower())
+            lowered = reading("\n".join(cause.prose))
             tf = Counter(tokens(lowered))
             self._prose_tf[cause.slug] = tf
             prose_df.update(tf.keys())
@@ -520,12 +523,7 @@ class Index:
         # Mechanism terms per cause and facet (lower case, NFKC).
         self._facets = {
             cause.slug: {
-                facet: tuple(
-                    dict.fromkeys(
-                        canonical_cjk(unicodedata.normalize("NFKC", t).lower())
-                        for t in cause.mechanism.get(facet, ())
-                    )
-                )
+                facet: tuple(dict.fromkeys(reading(t) for t in cause.mechanism.get(facet, ())))
                 for facet in FACETS
             }
             for cause in causes
@@ -705,7 +703,7 @@ def _phrase_order(text: str, kept: set[str]) -> tuple[tuple[str, bool], ...] | N
     words = [t for t in kept if not t.isdigit()]
     if not words or len(kept) > SHORT_PHRASE:
         return None
-    lowered = canonical_cjk(unicodedata.normalize("NFKC", text).lower())
+    lowered = reading(text)
     sequence = tokens(normalize(lowered) or lowered)
     first = {}
     for position, token in enumerate(sequence):
