@@ -22,6 +22,8 @@ from collections.abc import Iterable, Iterator
 
 from whoosh.analysis import Token, Tokenizer
 
+from kb.hanzi import simplified
+
 # A "word" is a run of Latin letters/digits (error strings keep their words: `mmap(HUGETLB)
 # failed` → mmap hugetlb failed) or a run of CJK characters (Han, kana incl. the prolonged
 # sound mark, Hangul). Everything else (punctuation, spaces, symbols) separates tokens.
@@ -61,9 +63,11 @@ def bigram_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """Yield (token, start, end): Latin words whole, CJK runs as overlapping bigrams.
 
     A CJK run of one character is yielded as itself, so a one-character query has a term.
-    Offsets are into `text` as given; callers fold the text first.
+    Traditional Chinese characters are yielded in their Simplified form (kb/hanzi.py: a query
+    in either script finds an article in either). Offsets are into `text` as given (the fold
+    keeps lengths); callers fold the text first.
     """
-    for match in _WORD_RE.finditer(text):
+    for match in _WORD_RE.finditer(simplified(text)):
         word = match.group(0)
         start = match.start()
         if _CJK_RE.match(word):
@@ -188,6 +192,7 @@ def lemma_terms(text: str) -> list[str]:
 
 def index_bigrams(folded: str) -> list[str]:
     """The tokens `bigram_spans` yields for already-folded text, without their offsets."""
+    folded = simplified(folded)
     if _CJK_RE.search(folded) is None:
         return _WORD_RE.findall(folded)  # no CJK run: every match is a whole word
     tokens: list[str] = []

@@ -105,14 +105,16 @@ def normalize(text: str) -> str:
 
 
 # How error-like a line is. Weights are rough: a strong word (failed, denied, ...) outranks a
-# weak one (warning, exit), a Warning row in an Events table outranks a Normal one.
+# weak one (warning, exit), a Warning row in an Events table outranks a Normal one. Chinese
+# words are listed in both scripts (错误 and 錯誤): lines are scored before kb/hanzi.py folds them.
 _STRONG_RE = re.compile(
     r"error|fail|fatal|panic|denied|forbidden|refused|cannot|can't|unable|unsupported"
     r"|too long|too many|insufficient|not responding|timed out|stale file handle|no space"
     r"|bus error|segmentation fault|core dumped|sigbus|sigsegv|killed|crashloop|backoff"
     r"|not a directory|no such file|violates|requires|emerg|crit|outofpods|hugepages_total"
     r"|providerfailed|providercreatefailed|e2big"
-    r"|エラー|失敗|できません|長すぎ|不足|拒否|バス|错误|失败|无法|过长|不足|拒绝|总线",
+    r"|エラー|失敗|できません|長すぎ|不足|拒否|バス|错误|失败|无法|过长|不足|拒绝|总线"
+    r"|錯誤|無法|過長|拒絕|總線",
 )
 
 _WEAK_RE = re.compile(r"warn|exit|not |invalid|missing|unknown|timeout|pending|empty|警告|告警")

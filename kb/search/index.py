@@ -59,8 +59,9 @@ logger = logging.getLogger(__name__)
 
 # Bump when the schema, an analyzer or the stored form of postings (kb/search/codec.py)
 # changes: the index is then rebuilt in a new folder next to the old one. 6: posting blocks
-# without zlib, long lists as arrays (kb/search/codec.py).
-SCHEMA_VERSION = 6
+# without zlib, long lists as arrays (kb/search/codec.py). 7: Traditional Chinese indexed
+# in its Simplified form (kb/hanzi.py).
+SCHEMA_VERSION = 7
 
 
 def schema() -> Schema:

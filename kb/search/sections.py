@@ -62,6 +62,7 @@ from pathlib import Path
 from whoosh.reading import ReaderClosed
 
 from kb.analysis import _CJK
+from kb.hanzi import simplified
 from kb.search.snippets import WINDOW_CANDIDATES, reachable
 
 SECTIONS_FILE = "sections.kb"
@@ -91,7 +92,8 @@ def _add_section(
     """Add section `number`'s words to the record's table: word -> [(section, matches,
     spellings, starts as array I bytes), ...]. False (nothing added) when the section's
     lower case has another length: no table, scanned at search time."""
-    lowered = text.lower()
+    # Keyed as the query's words are (Traditional Chinese folded, kb/hanzi.py: same length).
+    lowered = simplified(text.lower())
     if len(lowered) != len(text):
         return False
     # The runs and what lies between them, alternately: where each run starts and ends

@@ -49,6 +49,7 @@ from itertools import starmap
 from operator import itemgetter
 
 from kb.analysis import bigram_spans, content_terms, fold, has_cjk
+from kb.hanzi import simplified
 
 SNIPPET_CHARS = 240
 # A snippet's window opens this many characters before the match it is built around.
@@ -94,9 +95,11 @@ class Needles:
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every match in `text`, left to right, offsets into `text` as given."""
-        lowered = text.lower()
+        # The query's words are Simplified (kb/hanzi.py); so is what they are looked for in,
+        # with the same length, so the spans mark the text as written.
+        lowered = simplified(text.lower())
         if len(lowered) != len(text):
-            return list(map(_SPAN, self.anycase.finditer(text)))
+            return list(map(_SPAN, self.anycase.finditer(simplified(text))))
         return list(map(_SPAN, self.lower.finditer(lowered)))
 
 

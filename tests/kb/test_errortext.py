@@ -77,6 +77,14 @@ def test_it_ranks_all_seed_errors_above_the_noise():
     assert sorted(line.split("Z ", 1)[1] for line in found) == sorted(SEED_ERRORS)
 
 
+@pytest.mark.parametrize(
+    "error", ["容器啟動失敗：無法掛載 NFS 卷", "錯誤：參數列表過長", "程序因總線錯誤退出"]
+)
+def test_it_finds_an_error_written_in_traditional_chinese_in_a_noisy_log(error):
+    """Error words are listed in both Chinese scripts: a Traditional line is not noise."""
+    assert error_lines(noisy_log([error]), limit=3)[0].endswith(error)
+
+
 def test_it_deduplicates_lines_that_differ_only_by_noise():
     log = "\n".join(
         f"[{100 + i}.000001] nfs: server 10.0.0.{i} not responding, still trying" for i in range(50)
