@@ -26,11 +26,11 @@ from troubleshooter.diagnosis.evidence import (
     CauseEvidence,
     Index,
     PreparedText,
-    canonical_cjk,
     find_term,
     prepare,
 )
 from troubleshooter.diagnosis.knowledge import NEIGHBOUR_PREFIX, Knowledge, neighbours_of
+from troubleshooter.diagnosis.spelling import canonical_cjk
 from troubleshooter.diagnosis.tree import (
     CauseNode,
     NotCoveredNode,

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from kb.errortext import normalize
+from troubleshooter.diagnosis.spelling import canonical_cjk, reading
 
 __all__ = [
     "ARTICLES_DIR",
@@ -465,8 +466,11 @@ def _grouped(
 
 
 def _light_normalize(text: str) -> str:
-    """Normalize a phrase's literal part the way ``normalize`` treats a line, noise aside."""
-    return " ".join(normalize(text).split()) if text.strip() else text.replace("\t", " ")
+    """Normalize a phrase's literal part the way the diagnosis reads a line (``reading``,
+    then ``normalize``), noise aside."""
+    if not text.strip():
+        return text.replace("\t", " ")
+    return " ".join(normalize(reading(text)).split())
 
 
 def _compile_phrase(phrase: str) -> tuple[re.Pattern[str], tuple[str, ...], int]:
@@ -537,7 +541,18 @@ def _parse_signature(item: Any, path: Path, problems: _Problems) -> Signature | 
         except re.error as error:
             problems.add(path, _line(item, "regex"), f"{what}: bad regex: {error}")
             return None
-        probes = _probes(anchors)
+        # Lines are matched as the diagnosis reads them (troubleshooter/diagnosis/spelling.py).
+        # A phrase is read so too; a regex cannot be (its syntax is not text), so it must be
+        # written as read: lower case, Simplified, a space between CJK and Latin, no closing
+        # long-vowel mark on a katakana word. One that is not could never match: refused here.
+        if canonical_cjk(text) != text:
+            problems.add(
+                path,
+                _line(item, "regex"),
+                f"{what}: write the regex as the diagnosis reads a line: {canonical_cjk(text)!r}",
+            )
+            return None
+        probes = _probes(reading(a) for a in anchors)
         specificity = min(len(a) for a in anchors) + 12
     return Signature(
         id=item["id"],

@@ -117,6 +117,20 @@ def test_the_real_tree_has_every_text_in_three_languages():
             "regex:",
             "bad regex",
         ),
+        (
+            # Lines are read with no closing long-vowel mark on a katakana word and a space
+            # between CJK and Latin: a regex spelled otherwise could never match.
+            'phrase: "widget {name} exploded"',
+            "regex: 'ウィジェットエラー'\n    anchors: [ウィジェット]",
+            "regex:",
+            "write the regex as the diagnosis reads a line: 'ウィジェットエラ'",
+        ),
+        (
+            'phrase: "widget {name} exploded"',
+            "regex: '挂载failed'\n    anchors: [挂载]",
+            "regex:",
+            "write the regex as the diagnosis reads a line: '挂载 failed'",
+        ),
         ("- id: known-cause\n", "- id: Known_Cause\n", "Known_Cause", "not kebab-case"),
         ("section: fix", "section: appendix", "section: appendix", "unknown section 'appendix'"),
         ("kind: not-covered", "kind: maybe", "kind: maybe", "node kind 'maybe'"),
@@ -180,3 +194,25 @@ def test_it_names_the_file_among_several(tmp_path):
 def test_it_reports_yaml_syntax_errors_with_their_line(tmp_path):
     found = problems(tmp_path, VALID + "  - id: [unclosed\n")
     assert any(p.startswith(f"{tmp_path / 'tree.yaml'}:") and "YAML" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("phrase", "line"),
+    [
+        ("バスエラー", "バスエラ (コアダンプ)"),
+        ("バスエラ", "バスエラー (コアダンプ)"),
+        ("掛載失敗", "nfs 挂载失败"),
+        ("挂载失败", "NFS 掛載失敗"),
+    ],
+)
+def test_a_phrase_is_read_as_the_lines_it_is_matched_with(tmp_path, phrase, line):
+    """A tree phrase is spelled as the diagnosis reads a pasted line (a katakana word's
+    closing mark, Traditional Chinese): either spelling of the phrase finds either of the
+    line. Before, "バスエラー" in the tree never matched, as every line lost that mark."""
+    from troubleshooter.diagnosis.evidence import prepare
+
+    text = VALID.replace('phrase: "widget {name} exploded"', f'phrase: "{phrase}"').replace(
+        'examples: ["widget w1 exploded"]', f'examples: ["{line}"]'
+    )
+    (signature,) = load_tree([write(tmp_path, text)], known_articles=ARTICLES).signatures
+    assert any(signature.pattern.search(n) for n in prepare(line).normalized)

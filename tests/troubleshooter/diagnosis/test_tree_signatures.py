@@ -2,8 +2,8 @@
 
 import pytest
 
-from kb.errortext import normalize
 from troubleshooter.diagnosis import NODE_ID_RE, SECTIONS, CauseNode, article_slugs, load_tree
+from troubleshooter.diagnosis.evidence import prepare
 
 TREE = load_tree()
 CASES = [
@@ -18,7 +18,12 @@ CASES = [
 
 
 def _matches(signature, text: str) -> bool:
-    return any(signature.pattern.search(line) for line in normalize(text).split("\n"))
+    # The lines as the diagnosis reads them (NFKC, lower case, Traditional Chinese folded,
+    # then normalized), probes first, as troubleshooter/diagnosis/matching.py matches them.
+    return any(
+        any(probe in line for probe in signature.probes) and signature.pattern.search(line)
+        for line in prepare(text).normalized
+    )
 
 
 @pytest.mark.parametrize(("signature", "text", "expected"), CASES)
