@@ -108,7 +108,8 @@ def _sections_digest() -> tuple[str, str]:
         values.append(data[at : at + 4 * words])  # the words' CRC-32s
         ends = array("I", data[at + 4 * words : at + 8 * words])
         at += 8 * words
-        bounds = zip((0, *ends[:-1]), ends, strict=True)
+        # A record with no words (a document with no text) has no entries either.
+        bounds = zip((0, *ends[:-1]) if ends else (), ends, strict=True)
         values.extend(marshal.loads(data[at + begin : at + end]) for begin, end in bounds)
         values.append(data[at + entries : stop])  # the texts
         digest.update(repr(values).encode())
