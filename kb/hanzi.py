@@ -9,8 +9,9 @@ answer in the troubleshooter (OpenCC's s2tw conversion of each report, 2026-12-0
 So every reader that compares Chinese (the diagnosis, the search index's bigrams) folds each
 Traditional character to its Simplified form before it compares. The fold is per character
 and keeps the text's length, so offsets into a folded text stay offsets into the text before
-it. Where the two scripts differ in vocabulary rather than in glyphs (Taiwan's 伺服器 for
-服务器) nothing is folded: that needs phrase tables and changes lengths.
+it. Where Taiwan and the mainland differ in vocabulary rather than in glyphs (伺服器 for 服务器,
+檔案 for 文件), ``mainland_words`` reads a short list of IT words (kb/data/zh_tw_words.txt)
+the mainland way; that changes lengths, so only the diagnosis uses it, not the search index.
 
 Japanese is folded too, wherever Chinese is: a Japanese kanji that OpenCC treats as
 Traditional (開, 時間) becomes its Simplified form on both sides of every comparison, so a
@@ -57,3 +58,32 @@ def simplified(text: str) -> str:
     if text.isascii():
         return text
     return _TRADITIONAL_RE.sub(_fold, text)
+
+
+WORDS_PATH = Path(__file__).resolve().parent / "data" / "zh_tw_words.txt"
+
+
+def _load_words(path: Path) -> dict[str, str]:
+    words = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            taiwan, mainland = line.split(" ")[:2]
+            words[simplified(taiwan)] = mainland
+    return words
+
+
+_MAINLAND = _load_words(WORDS_PATH)
+# Longest first, so 设定档 is read before a shorter word inside it could be.
+_TAIWAN_RE = re.compile("|".join(map(re.escape, sorted(_MAINLAND, key=len, reverse=True))))
+
+
+def _mainland(match: re.Match[str]) -> str:
+    return _MAINLAND[match.group()]
+
+
+def mainland_words(folded: str) -> str:
+    """``folded`` (through ``simplified``) with Taiwan's IT words in their mainland form
+    (kb/data/zh_tw_words.txt: 档案 -> 文件, 逾时 -> 超时). Lengths change."""
+    if folded.isascii():
+        return folded
+    return _TAIWAN_RE.sub(_mainland, folded)

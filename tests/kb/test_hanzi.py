@@ -50,6 +50,20 @@ def test_the_fold_keeps_every_length_and_every_character_outside_the_table() -> 
     assert all(0x3400 <= ord(b) < 0xA000 for _a, b in changed)
 
 
+def test_each_taiwan_word_of_the_list_is_read_the_mainland_way() -> None:
+    """Every pair of kb/data/zh_tw_words.txt, written in Traditional characters as in Taiwan,
+    reads as the mainland word, inside a sentence too (no shorter word of the list cuts a
+    longer one: 設定檔 is 配置文件, not 设定文件)."""
+    pairs = [
+        line.split(" ")[:2]
+        for line in hanzi.WORDS_PATH.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert len(pairs) > 20
+    for taiwan, mainland in pairs:
+        assert hanzi.mainland_words(hanzi.simplified(f"看到{taiwan}了")) == f"看到{mainland}了"
+
+
 @pytest.mark.django_db
 def test_a_query_in_either_script_finds_an_article_in_either_and_marks_its_words() -> None:
     from kb.models import Article

@@ -657,6 +657,19 @@ def test_a_report_written_in_traditional_chinese_gets_the_simplified_reports_ans
         ),
         ("EFS 上的 NFS 卷在 Pod 裡報 Stale file handle", "nfs-efs-mount-options"),
         ("上傳檔案時 PHP 說找不到臨時資料夾", "php-upload-tmp-dir"),
+        # With Taiwan's own words for what the articles call 文件, 总线, 地址, 客户端, 临时.
+        (
+            "網站根目錄放在 Azure Files 上，Apache 送出的檔案常常被截斷",
+            "httpd-network-docroot-sendfile-mmap",
+        ),
+        ("伺服器上 PHP 一執行就出現匯流排錯誤，節點有設定大分頁", "php-opcache-hugepages"),
+        (
+            "Pod 裡的應用程式拿到的來源位址是節點的 IP，不是用戶端的",
+            "client-source-ip-external-traffic-policy",
+        ),
+        ("EFS 掛載後 Pod 讀取檔案逾時，卡住不動", "nfs-efs-mount-options"),
+        ("上傳檔案時 PHP 找不到暫存資料夾", "php-upload-tmp-dir"),
+        ("主機重新開機後，容器裡掛載的 NAS 目錄是空的", "nas-hostpath-mount-race"),
     ],
 )
 def test_a_report_written_by_hand_in_traditional_chinese_is_named(text, slug):
