@@ -5,7 +5,9 @@
 `--old` is a checkout of the code to compare with (`git worktree add /tmp/kb-main <commit>`,
 with `.venv` linked into it); the new code is this checkout. `--data` is a folder holding an
 imported database (`kb.sqlite3`) and its index (`index/`), such as the `var/` that
-`bench/run.py` builds; it is copied once per side and never written. The rows alternate (old,
+`bench/run.py` builds; it is copied once per side and never written. After a schema change
+give the old side its own (`--old-data`, the same database with the old code's index), or it
+would serve while it rebuilds. The rows alternate (old,
 new, old, new...) with the same serving benchmark, queries and settings on both sides, and
 each row prints the load average: on a shared machine only the comparison within one run
 means something.
@@ -115,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", type=Path, required=True, help="checkout of the old code")
     parser.add_argument("--data", type=Path, required=True, help="var/ with kb.sqlite3, index/")
+    parser.add_argument(
+        "--old-data",
+        type=Path,
+        default=None,
+        help="the old side's var/ when it needs another index (a schema change); else --data",
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--floor", action="store_true", help="also the CPU per page (module doc)")
@@ -123,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="kb-serving-oldnew-"))
     try:
         sides = {}
-        for name, root in (("old", args.old.resolve()), ("new", ROOT)):
+        old_data = args.old_data or args.data
+        for name, root, data in (("old", args.old.resolve(), old_data), ("new", ROOT, args.data)):
             var = scratch / name
-            shutil.copytree(args.data, var, ignore=shutil.ignore_patterns("static", "*.lua"))
+            shutil.copytree(data, var, ignore=shutil.ignore_patterns("static", "*.lua"))
             sides[name] = (root, var)
         for round_ in range(1, args.rounds + 1):
             for name, (root, var) in sides.items():
