@@ -161,7 +161,6 @@ class Signature:
     pattern: re.Pattern[str]  # matched against one normalized line
     probes: tuple[str, ...]  # at least one occurs in any matching line: a cheap pre-filter
     specificity: int  # literal characters, minus a penalty per wildcard
-    context: tuple[str, ...]
     examples: tuple[str, ...]
     near_misses: tuple[str, ...]
     path: Path = field(default=Path(), compare=False)
@@ -252,7 +251,7 @@ _NODE_KEYS = {
 }
 _SIGNATURE_KEYS = (
     {"id", "goto", "examples", "near_misses"},
-    {"phrase", "regex", "anchors", "context"},
+    {"phrase", "regex", "anchors"},
 )
 _OPTION_KEYS = ({"label", "goto"}, {"when"})
 
@@ -515,7 +514,6 @@ def _parse_signature(item: Any, path: Path, problems: _Problems) -> Signature | 
         problems.add(path, _line(item, "examples"), f"{what} has no example")
     if not near_misses:
         problems.add(path, _line(item, "near_misses"), f"{what} has no near miss")
-    context = tuple(c.lower() for c in _strings(item, "context", path, problems, what))
     if ("phrase" in item) == ("regex" in item):
         problems.add(path, item.line, f"{what} needs exactly one of 'phrase' or 'regex'")
         return None
@@ -561,7 +559,6 @@ def _parse_signature(item: Any, path: Path, problems: _Problems) -> Signature | 
         pattern=pattern,
         probes=probes,
         specificity=specificity,
-        context=context,
         examples=examples,
         near_misses=near_misses,
         path=path,

@@ -131,6 +131,14 @@ def test_the_real_tree_has_every_text_in_three_languages():
             "regex:",
             "write the regex as the diagnosis reads a line: '挂载 failed'",
         ),
+        (
+            # A signature's `context` words once raised its confidence; nothing has read them
+            # since causes came from the articles, so the key is refused rather than ignored.
+            "goto: start\n    examples",
+            "goto: start\n    context: [kubernetes]\n    examples",
+            "context:",
+            "has unknown key 'context'",
+        ),
         ("- id: known-cause\n", "- id: Known_Cause\n", "Known_Cause", "not kebab-case"),
         ("section: fix", "section: appendix", "section: appendix", "unknown section 'appendix'"),
         ("kind: not-covered", "kind: maybe", "kind: maybe", "node kind 'maybe'"),
