@@ -2,9 +2,9 @@
 
 Every text a person pastes and every word, symptom and signature it is compared with goes
 through ``reading`` (or ``canonical_cjk`` when already NFKC and lower case), so that two
-spellings of one thing compare equal: Traditional and Simplified Chinese (and a few words
-Taiwan and the mainland write differently), a space or none
-between CJK and Latin, a katakana word with or without its closing long-vowel mark.
+spellings of one thing compare equal: Traditional and Simplified Chinese (and a few IT words
+Taiwan and the mainland write differently), a space or none between CJK and Latin, a katakana
+word with or without its closing long-vowel mark.
 """
 
 from __future__ import annotations
@@ -36,10 +36,9 @@ _CLOSING_LONG_VOWEL_RE = re.compile("(?<=[\u30a1-\u30fc][\u30a1-\u30fa])\u30fc+(
 
 def canonical_cjk(lowered: str) -> str:
     """``lowered`` (NFKC, lower case) as the diagnosis reads it: Traditional Chinese characters
-    in their Simplified form and Taiwan's IT words in the mainland's (kb/hanzi.py: "掛載"
-    finds "挂载", "檔案" finds "文件"), one space between each CJK
-    character and a Latin letter or digit next to it, and no closing long-vowel mark on a
-    katakana word."""
+    in their Simplified form and Taiwan's IT words in the mainland's (kb/hanzi.py: "掛載" finds
+    "挂载", "檔案" finds "文件"), one space between each CJK character and a Latin letter or
+    digit next to it, and no closing long-vowel mark on a katakana word."""
     chinese = mainland_words(simplified(lowered))
     return _CLOSING_LONG_VOWEL_RE.sub("", _CJK_LATIN_GAP_RE.sub(" ", chinese))
 

@@ -541,8 +541,9 @@ def _parse_signature(item: Any, path: Path, problems: _Problems) -> Signature | 
             return None
         # Lines are matched as the diagnosis reads them (troubleshooter/diagnosis/spelling.py).
         # A phrase is read so too; a regex cannot be (its syntax is not text), so it must be
-        # written as read: lower case, Simplified, a space between CJK and Latin, no closing
-        # long-vowel mark on a katakana word. One that is not could never match: refused here.
+        # written as read: in lower case (not checked: \S and \W are syntax), Simplified, a
+        # space between CJK and Latin, no closing long-vowel mark on a katakana word. One that
+        # canonical_cjk would change could never match: refused here.
         if canonical_cjk(text) != text:
             problems.add(
                 path,
