@@ -10,7 +10,7 @@ Japanese queries one process had 101 MB of the dictionary mapped (`sys.dic` 68, 
 33), and a gunicorn worker's peak RSS followed how much Japanese it had tagged (140-172 MB
 against the 150 MB target, 50-70 MB of it the dictionary).
 
-Every `KB_DICTIONARY_RELEASE_EVERY` queries holding kana (4 by default; 0 never), the worker
+Every `KB_DICTIONARY_RELEASE_EVERY` queries holding kana (1 by default; 0 never), the worker
 drops its page-table entries for the dictionary (`madvise(MADV_DONTNEED)` on each read-only
 mapping of a file of the dictionary's folder). The pages stay in the kernel's page cache,
 shared with the other workers; the next look-up maps back what it needs from there (a minor
@@ -21,7 +21,11 @@ What this costs (bench/memory_dictionary.py: one process tags the 654 Japanese s
 in turn, load 3-11): MeCab took 0.26-0.56 ms a query with no release; with a release every 4
 queries 0.77-1.23 ms (the pages mapped back) plus 2.2-3.0 ms a release, about 1-1.4 ms more a
 Japanese query in all, and the dictionary's mapped pages peaked at 30 MB instead of growing to
-107 MB.
+107 MB. On the machine of 2026-12-04 (load 1.7-2.9, two rounds): with a release after every
+Japanese query MeCab took 0.70-0.80 ms plus 0.77-0.88 ms a release, about 0.7 ms a query more
+than every 4 (0.52-0.56 ms plus 1.26-1.41 ms every fourth query), and the mapped pages peaked
+at 19.7 MB against 30.3. In the serving benchmark that took a worker's peak RSS from 137-141
+to 127-130 MB (two runs each), the target's tightest margin, so 1 is the default since.
 
 What this does not do: free memory the machine needs. The pages were clean, shared and
 reclaimable before too, and a container's memory cgroup counts the page cache either way; what

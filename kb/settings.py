@@ -188,8 +188,9 @@ KB_HEAVY_TIMEOUT_SECONDS = env_int("KB_HEAVY_TIMEOUT_SECONDS", 60, minimum=1)
 # After this many heavy requests a worker's children are replaced, in the background.
 KB_HEAVY_RENEW_AFTER_TASKS = env_int("KB_HEAVY_RENEW_AFTER_TASKS", 100, minimum=1)
 # Every this many Japanese queries a worker unmaps the MeCab dictionary's pages it touched
-# (kb/dictionary_pages.py: its resident set, not the answers); 0 never.
-KB_DICTIONARY_RELEASE_EVERY = env_int("KB_DICTIONARY_RELEASE_EVERY", 4, minimum=0)
+# (kb/dictionary_pages.py: its resident set, not the answers); 0 never. 1 since 2026-12-04:
+# peak RSS 127-130 MB a worker against 137-141 MB with 4 (bench/RESULTS.md).
+KB_DICTIONARY_RELEASE_EVERY = env_int("KB_DICTIONARY_RELEASE_EVERY", 1, minimum=0)
 # Admin login attempts per client address and window (kb.middleware.AdminLoginThrottle).
 KB_ADMIN_LOGIN_ATTEMPTS = env_int("KB_ADMIN_LOGIN_ATTEMPTS", 10, minimum=1)
 KB_ADMIN_LOGIN_WINDOW_SECONDS = env_int("KB_ADMIN_LOGIN_WINDOW_SECONDS", 300, minimum=1)
