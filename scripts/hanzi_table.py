@@ -20,6 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
+# kb.hanzi.TABLE_PATH, not imported: importing kb.hanzi reads the table this script rewrites.
 TABLE = Path(__file__).resolve().parent.parent / "kb" / "data" / "hanzi_t2s.txt"
 BLOCKS = ((0x3400, 0x4DC0), (0x4E00, 0xA000))
 

@@ -69,22 +69,11 @@ def test_a_query_in_either_script_finds_an_article_in_either_and_marks_its_words
     from kb.models import Article
 
     Article.objects.bulk_create(
-        [
-            Article(
-                slug="simplified-nfs",
-                title="NFS 卷挂载超时",
-                lang="zh",
-                markdown="",
-                html="<p>节点重启后 NFS 挂载一直超时，Pod 卡在 ContainerCreating。</p>",
-            ),
-            Article(
-                slug="traditional-upload",
-                title="上傳檔案失敗",
-                lang="zh",
-                markdown="",
-                html="<p>PHP 無法寫入臨時目錄，表單上傳一律失敗。</p>",
-            ),
-            Article(slug="other", title="网络", lang="zh", markdown="", html="<p>连接被拒绝</p>"),
+        Article(slug=slug, title=title, lang="zh", markdown="", html=f"<p>{body}</p>")
+        for slug, title, body in [
+            ("simplified-nfs", "NFS 卷挂载超时", "节点重启后 NFS 挂载一直超时，Pod 无法启动。"),
+            ("traditional-upload", "上傳檔案失敗", "PHP 無法寫入臨時目錄，表單上傳一律失敗。"),
+            ("other", "网络", "连接被拒绝"),
         ]
     )
     rebuild_index()

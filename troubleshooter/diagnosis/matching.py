@@ -17,7 +17,6 @@ A question never comes together with a not-covered answer.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -565,9 +564,7 @@ def _software_note(index: Index, slug: str, words: _Words, software, found) -> s
     """Name the software when the mechanism is this article's but the program is another."""
     if found.symptom >= 0.999 or found.facets.get("component"):
         return ""
-    components = {
-        unicodedata.normalize("NFKC", t).lower().rstrip("*") for t in index.component_terms(slug)
-    }
+    components = {t.rstrip("*") for t in index.component_terms(slug)}  # read as texts are
     if not components & set(software):
         return ""  # the article is not about one program (a ConfigMap, a Service)
     others = [name for name in software if name not in components and name in words]
