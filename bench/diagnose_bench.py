@@ -74,6 +74,11 @@ def run(results: Results, *, workdir: Path, quick: bool) -> None:
     timed("1 MB single line", "error " * 170_000, 200.0)
     timed("100k error lines", "\n".join(f"error {i}: failed" for i in range(100_000)), 200.0)
     timed("1 MB CJK", "挂载失败无法分配内存" * 100_000, 200.0)
+    # What errortext.plain_text reads before anything else: a coloured log, and a JSON log
+    # whose every character is an escape (one callback each, the costliest shape).
+    coloured = "\n".join(f"\x1b[31m{line}\x1b[0m" for line in big.splitlines())
+    timed("1 MB coloured log", coloured[:1_000_000], 200.0)
+    timed("1 MB of JSON escapes", "\\u9519\\u8bef" * 83_333, 200.0)
     seconds = median_time(lambda: query_text(big), runs=runs)
     results.figure("errortext.query_text(1 MB log)", seconds * 1000, "ms")
     results.target("query_text of a 1 MB log", seconds * 1000, 200.0, "ms")

@@ -21,6 +21,7 @@ __all__ = [
     "error_lines",
     "errorness",
     "normalize",
+    "plain_text",
     "query_text",
     "reduce_to_error_lines",
     "words",
@@ -102,6 +103,43 @@ def normalize(text: str) -> str:
         text = pattern.sub(replacement, text)
     text = _TRIM_RE.sub("", text)
     return "\n".join(line for line in text.split("\n") if line)
+
+
+# Terminal control sequences, as a log copied from a coloured terminal or a CI page's raw log
+# holds them ("\x1b[31mERROR\x1b[0m"): ECMA-48 CSI (colours, cursor moves), OSC (window
+# titles, links; ended by BEL or ST, else by the line's end) and the short escapes ("\x1b(B",
+# which tput sgr0 writes). No pattern runs past the next escape or line end: linear.
+_ESCAPE_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[ -/]*[0-~])")
+# The same colours with the escape character lost on the way (a web page, `cat -v`'s "^["):
+# "[31mERROR[0m". Only removed from a text that holds the reset "[0m", which no message does.
+_BARE_COLOUR_RE = re.compile(r"(?:\^\[)?\[(?:[0-9]{1,3};){0,4}[0-9]{0,3}m")
+# JSON's escapes of characters beyond ASCII (Python's json.dumps writes "\u5f15\u6570" for
+# 引数 by default; Docker's json-file log writes the escape character as "\u001b"). Surrogate
+# halves and ASCII controls other than ESC stay as written: decoding "\u000a" would add a line.
+_JSON_ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _json_character(match: re.Match[str]) -> str:
+    code = int(match.group(1), 16)
+    if code == 0x1B or (code >= 0x80 and not 0xD800 <= code <= 0xDFFF):
+        return chr(code)
+    return match.group(0)
+
+
+def plain_text(text: str) -> str:
+    """``text`` as a person reads it: JSON's ``\\uXXXX`` escapes of non-ASCII characters
+    decoded, terminal colour and control sequences removed. Lines stay where they were (no
+    line break is added or removed), so a line number in the result is one in ``text``.
+
+    Linear; a text without a backslash, an escape character or "[0m" is returned as it is.
+    """
+    if "\\u" in text:
+        text = _JSON_ESCAPE_RE.sub(_json_character, text)
+    if "\x1b" in text:
+        text = _ESCAPE_RE.sub("", text)
+    if "[0m" in text:
+        text = _BARE_COLOUR_RE.sub("", text)
+    return text
 
 
 # How error-like a line is. Weights are rough: a strong word (failed, denied, ...) outranks a

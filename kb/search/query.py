@@ -42,7 +42,7 @@ PHRASE_TERMS = 16
 
 def prepare_query(text: str) -> str:
     """Reduce what the user typed or pasted to the words worth searching for."""
-    text = text[: settings.KB_MAX_QUERY_CHARS]
+    text = errortext.plain_text(text[: settings.KB_MAX_QUERY_CHARS])
     if "\n" in text.strip() or len(text) > 300:
         return errortext.query_text(text, max_terms=MAX_QUERY_TERMS)
     return errortext.normalize(text)

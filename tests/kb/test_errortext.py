@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from kb.errortext import error_lines, normalize, query_text
+from kb.errortext import error_lines, normalize, plain_text, query_text
 
 # One real error line per seed document (the source write-ups the project started from,
 # found through KB_SEEDS_DIR).
@@ -130,3 +130,45 @@ def test_it_survives_pathological_lines():
     evil = "/a" * 100_000 + "\n" + "1." * 200_000 + "\n" + ":1" * 200_000
     assert isinstance(normalize(evil), str)
     assert isinstance(error_lines(evil), list)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "read"),
+    [
+        # Colours (SGR), a cursor move, tput sgr0's "\x1b(B", a window title (OSC, ended by BEL
+        # or by ST) and a hyperlink as terminals write them.
+        ("\x1b[1;31mERROR\x1b[0m: Too many pods", "ERROR: Too many pods"),
+        ("\x1b[2K\x1b[1Gdone\x1b(B\x1b[m", "done"),
+        ("\x1b]0;kubectl logs\x07Bus error", "Bus error"),
+        ("\x1b]8;;https://example.com\x1b\\link\x1b]8;;\x1b\\ text", "link text"),
+        # An OSC never ended stops at the line's end: the next line is kept.
+        ("\x1b]0;title without end\nBus error", "\nBus error"),
+        # The escape character lost on a web page, or shown as "^[" by cat -v.
+        ("[31mERROR[0m envsubst: Argument list too long", "ERROR envsubst: Argument list too long"),
+        ("^[[33mWARN^[[0m slow", "WARN slow"),
+        # Without the reset, brackets are the message's own ("[5m]" is a duration).
+        ("retry in [5m] (attempt [3m])", "retry in [5m] (attempt [3m])"),
+        # JSON's escapes of non-ASCII characters and of ESC; ASCII ones, surrogates and a
+        # line break stay as written (decoding "\u000a" would move every later line).
+        ("envsubst: \\u5f15\\u6570\\u30ea\\u30b9\\u30c8", "envsubst: 引数リスト"),
+        ('{"log":"\\u001b[31mfailed\\u001b[0m\\n"}', '{"log":"failed\\n"}'),
+        ("a\\u000ab \\u003c \\ud83d\\ude00 C:\\users", "a\\u000ab \\u003c \\ud83d\\ude00 C:\\users"),
+        ("plain text, nothing to do", "plain text, nothing to do"),
+    ],
+)
+def test_plain_text_reads_a_paste_as_a_person_reads_it(pasted, read) -> None:
+    assert plain_text(pasted) == read
+
+
+def test_plain_text_keeps_every_line_where_it_was() -> None:
+    pasted = "\n".join(f"\x1b[3{i % 8}mline {i}\x1b[0m \\u00e9" for i in range(500))
+    read = plain_text(pasted)
+    assert read.count("\n") == pasted.count("\n")
+    assert read.splitlines()[321] == "line 321 é"
+
+
+def test_plain_text_of_unended_escapes_is_the_text_between_them() -> None:
+    # Worst cases of the patterns: escapes that never end, and digits that never become "m".
+    assert plain_text("\x1b]" * 50_000) == ""
+    assert plain_text("\x1b[" + "1;" * 50_000) == "1;" * 50_000
+    assert plain_text("[0m" + "[1;2;3;4;5;6" * 10_000) == "[1;2;3;4;5;6" * 10_000

@@ -323,6 +323,41 @@ def test_the_search_page_shows_the_cause_card_and_ranks_that_article_first(clien
     assert troubleshooter["matches"][0]["article"] == hits[0].slug
 
 
+# `docker compose up` in a terminal: every service's lines coloured; the error is Japanese.
+COLOURED_LOG = "\n".join(
+    [f"\x1b[36mweb-1  |\x1b[0m 10.0.0.{i} - - \"GET /healthz HTTP/1.1\" 200 2" for i in range(40)]
+    + [
+        "\x1b[36mweb-1  |\x1b[0m \x1b[31m/docker-entrypoint.d/20-envsubst-on-templates.sh: 26:"
+        " envsubst: 引数リストが長すぎます\x1b[0m",
+        "\x1b[36mweb-1 exited with code 1\x1b[0m",
+    ]
+)
+
+
+def test_a_coloured_log_is_read_without_its_colours_on_every_page(client, search_index):
+    response = client.post(reverse("kb:search"), {"q": COLOURED_LOG})
+    html = response.content.decode()
+    assert 'class="cause-card" data-article="nginx-envsubst-argument-list-too-long"' in html
+    assert response.context["hits"][0].slug == "nginx-envsubst-argument-list-too-long"
+    # The paste box keeps the paste as it was; the answer shows the line as a person reads it.
+    card = html[html.index('class="cause-card"') : html.index('<ol class="results">')]
+    assert "envsubst: 引数リストが長すぎます" in card
+    assert "\x1b" not in card and "[31m" not in card
+    answer = client.post(API, data=COLOURED_LOG, content_type="text/plain").json()
+    evidence = answer["matches"][0]["evidence"][0]
+    assert evidence["line_number"] == 41
+    assert evidence["line"].startswith("web-1  | /docker-entrypoint.d/20-envsubst-on-templates.sh")
+
+
+def test_a_json_log_record_with_escaped_characters_is_read_as_its_message(client, search_index):
+    # Python's json.dumps writes every non-ASCII character as \uXXXX.
+    record = json.dumps({"level": "error", "message": "envsubst: 参数列表过长"})
+    assert "\\u53c2" in record
+    answer = client.post(API, data=record, content_type="text/plain").json()
+    assert answer["matches"][0]["article"] == "nginx-envsubst-argument-list-too-long"
+    assert "参数列表过长" in answer["matches"][0]["evidence"][0]["line"]
+
+
 def test_the_search_page_reduces_a_long_log_to_its_error_lines_before_cutting(
     client, search_index, settings
 ):

@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from kb.errortext import MAX_LINE_CHARS, candidate_lines, errorness, normalize
+from kb.errortext import MAX_LINE_CHARS, candidate_lines, errorness, normalize, plain_text
 from troubleshooter.diagnosis.knowledge import FACETS, ArticleCause, Knowledge
 from troubleshooter.diagnosis.spelling import reading
 
@@ -182,7 +182,11 @@ class PreparedText:
 
 
 def prepare(text: str) -> PreparedText:
-    """Keep the lines worth reading: all of a short paste, the error lines of a long one."""
+    """Keep the lines worth reading: all of a short paste, the error lines of a long one.
+
+    The paste is read as a person reads it (``plain_text``: no terminal colours, JSON's
+    escapes of non-ASCII characters decoded); its line numbers are the paste's."""
+    text = plain_text(text)
     raw_lines = text.splitlines() if text.count("\n") <= _WHOLE_LINES else None
     if raw_lines is not None:
         candidates = [(i + 1, line.strip()[:MAX_LINE_CHARS]) for i, line in enumerate(raw_lines)]

@@ -6,6 +6,7 @@ These tests read the articles from articles/ (no database); tests/troubleshooter
 test_diagnose_views.py runs the same diagnosis on the imported rows through the real views.
 """
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -49,6 +50,37 @@ def test_every_symptom_an_article_lists_diagnoses_to_that_article(slug, symptom)
     assert diagnosis.matches, (symptom, diagnosis.ranking[:3])
     assert diagnosis.matches[0].article == slug
     assert diagnosis.question is None and not diagnosis.not_covered
+
+
+# How a log line reaches us when it was not copied as plain text: from a coloured terminal or
+# a CI page's raw log (ANSI colours, or what is left of them when the escape character was
+# lost), or as a JSON log record (Python's json.dumps escapes every non-ASCII character).
+PASTED_FORMS = {
+    "terminal colours": lambda s: f"\x1b[31;1mERROR\x1b[0m \x1b[2m{s}\x1b[0m",
+    "colours without the escape": lambda s: f"[31m{s}[0m",
+    "a JSON log record": lambda s: json.dumps({"level": "error", "msg": s}),
+}
+
+
+@pytest.mark.parametrize("form", PASTED_FORMS)
+def test_every_symptom_is_recognised_in_colour_and_in_a_json_log_record(form):
+    missed = []
+    for cause in KNOWLEDGE.causes:
+        for symptom in cause.symptoms:
+            diagnosis = run(PASTED_FORMS[form](symptom))
+            if not diagnosis.matches or diagnosis.matches[0].article != cause.slug:
+                missed.append((cause.slug, symptom, diagnosis.ranking[:1]))
+    assert not missed
+
+
+def test_the_evidence_line_is_shown_without_terminal_colours():
+    text = "\x1b[36mstarting\x1b[0m\n\x1b[31m/docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long\x1b[0m"
+    evidence = run(text).matches[0].evidence[0]
+    assert evidence.line_number == 2
+    assert (
+        evidence.line
+        == "/docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long"
+    )
 
 
 @pytest.mark.parametrize(("slug", "text"), NEAR_MISSES)
