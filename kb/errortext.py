@@ -115,13 +115,15 @@ _ESCAPE_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1
 _BARE_COLOUR_RE = re.compile(r"(?:\^\[)?\[(?:[0-9]{1,3};){0,4}[0-9]{0,3}m")
 # JSON's escapes of characters beyond ASCII (Python's json.dumps writes "\u5f15\u6570" for
 # 引数 by default; Docker's json-file log writes the escape character as "\u001b"). Surrogate
-# halves and ASCII controls other than ESC stay as written: decoding "\u000a" would add a line.
+# halves, ASCII controls other than ESC and the characters str.splitlines() breaks at stay as
+# written: decoding "\u000a" or "\u2028" would add a line and move every line after it.
 _JSON_ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_LINE_BREAKS = frozenset((0x85, 0x2028, 0x2029))
 
 
 def _json_character(match: re.Match[str]) -> str:
     code = int(match.group(1), 16)
-    if code == 0x1B or (code >= 0x80 and not 0xD800 <= code <= 0xDFFF):
+    if code == 0x1B or (code >= 0x80 and not 0xD800 <= code <= 0xDFFF and code not in _LINE_BREAKS):
         return chr(code)
     return match.group(0)
 

@@ -152,7 +152,11 @@ def test_it_survives_pathological_lines():
         # line break stay as written (decoding "\u000a" would move every later line).
         ("envsubst: \\u5f15\\u6570\\u30ea\\u30b9\\u30c8", "envsubst: 引数リスト"),
         ('{"log":"\\u001b[31mfailed\\u001b[0m\\n"}', '{"log":"failed\\n"}'),
-        ("a\\u000ab \\u003c \\ud83d\\ude00 C:\\users", "a\\u000ab \\u003c \\ud83d\\ude00 C:\\users"),
+        (
+            "a\\u000ab \\u003c \\ud83d\\ude00 C:\\users",
+            "a\\u000ab \\u003c \\ud83d\\ude00 C:\\users",
+        ),
+        ("a\\u0085b\\u2028c\\u2029d", "a\\u0085b\\u2028c\\u2029d"),
         ("plain text, nothing to do", "plain text, nothing to do"),
     ],
 )
@@ -164,6 +168,9 @@ def test_plain_text_keeps_every_line_where_it_was() -> None:
     pasted = "\n".join(f"\x1b[3{i % 8}mline {i}\x1b[0m \\u00e9" for i in range(500))
     read = plain_text(pasted)
     assert read.count("\n") == pasted.count("\n")
+    # No decoded character is one str.splitlines() breaks at (U+0085, U+2028, U+2029, ...).
+    every = "".join(f"x\\u{code:04x}" for code in range(0x10000))
+    assert len(plain_text(every).splitlines()) == 1
     assert read.splitlines()[321] == "line 321 é"
 
 

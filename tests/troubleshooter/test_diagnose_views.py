@@ -325,7 +325,7 @@ def test_the_search_page_shows_the_cause_card_and_ranks_that_article_first(clien
 
 # `docker compose up` in a terminal: every service's lines coloured; the error is Japanese.
 COLOURED_LOG = "\n".join(
-    [f"\x1b[36mweb-1  |\x1b[0m 10.0.0.{i} - - \"GET /healthz HTTP/1.1\" 200 2" for i in range(40)]
+    [f'\x1b[36mweb-1  |\x1b[0m 10.0.0.{i} - - "GET /healthz HTTP/1.1" 200 2' for i in range(40)]
     + [
         "\x1b[36mweb-1  |\x1b[0m \x1b[31m/docker-entrypoint.d/20-envsubst-on-templates.sh: 26:"
         " envsubst: 引数リストが長すぎます\x1b[0m",
