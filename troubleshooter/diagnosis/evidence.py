@@ -385,6 +385,9 @@ class _Phrase:
     # For a short phrase, its words in order, each with whether it must follow the one
     # before closely (they are neighbours in the message, with no variable part between).
     order: tuple[tuple[str, bool], ...] | None = None
+    # The words the message holds more than once, with how often ("pod" twice in "Pod Node
+    # didn't have enough resource: pods"): an exact match holds each as often.
+    repeated: tuple[tuple[str, int], ...] = ()
 
 
 class Index:
@@ -421,9 +424,11 @@ class Index:
                 (n, True) for n in cause.near_misses
             ]:
                 lowered = reading(constant_part(text))
-                phrase_tokens = {
+                sequence = [
                     t for t in tokens(normalize(lowered) or lowered) if not _generated_name(t)
-                }
+                ]
+                phrase_tokens = set(sequence)
+                repeated = tuple(sorted((t, n) for t, n in Counter(sequence).items() if n > 1))
                 if not phrase_tokens:
                     continue
                 if len(phrase_tokens) <= 2:
@@ -431,7 +436,7 @@ class Index:
                 index = len(self._phrases)
                 order = _phrase_order(text, phrase_tokens)
                 self._phrases.append(
-                    _Phrase(cause.slug, text, len(phrase_tokens), near, 1.0, order)
+                    _Phrase(cause.slug, text, len(phrase_tokens), near, 1.0, order, repeated)
                 )
                 for token in phrase_tokens:
                     self._postings[token].append(index)
@@ -450,7 +455,7 @@ class Index:
             for phrase_id in ids:
                 weights[phrase_id] += self._phrase_idf[token]
         self._phrases = [
-            _Phrase(p.slug, p.text, p.size, p.near_miss, weights[i] or 1.0, p.order)
+            _Phrase(p.slug, p.text, p.size, p.near_miss, weights[i] or 1.0, p.order, p.repeated)
             for i, p in enumerate(self._phrases)
         ]
         # BM25 documents: each cause's own words.
@@ -539,6 +544,7 @@ class Index:
         A short query touches a few of the causes: the others cost nothing here.
         """
         result: dict[str, CauseEvidence] = {}
+        line_sequences: dict[int, _Sequences] = {}  # _line_sequences' cache
         # 1. Symptom phrases, line by line: coverage of the phrase's tokens by the line.
         for line_index, line_tokens in enumerate(prepared.line_tokens):
             counts: Counter = Counter()
@@ -555,10 +561,12 @@ class Index:
                 # open files ... more pods").
                 if hits >= phrase.size:
                     coverage = 1.0
-                    if phrase.order is not None and not _in_order(
-                        phrase.order, prepared, line_index
-                    ):
-                        coverage = OUT_OF_ORDER  # every word, but not the message
+                    if phrase.order is not None or phrase.repeated:
+                        sequences = _line_sequences(prepared, line_index, line_sequences)
+                        if (
+                            phrase.order is not None and not _in_order(phrase.order, sequences)
+                        ) or (phrase.repeated and not _repeats_hold(phrase.repeated, sequences)):
+                            coverage = OUT_OF_ORDER  # every word, but not the message
                 else:
                     coverage = min(0.999, weighed[phrase_id] / phrase.weight)
                 evidence = result.get(phrase.slug)
@@ -690,13 +698,31 @@ def _phrase_order(text: str, kept: set[str]) -> tuple[tuple[str, bool], ...] | N
     return tuple(order)
 
 
-def _in_order(order: tuple[tuple[str, bool], ...], prepared: PreparedText, line: int) -> bool:
-    """Whether one of the line's two token sequences (normalized, as written) holds the
-    phrase's words in order, neighbours of the message close together."""
-    for text in dict.fromkeys((prepared.normalized[line], prepared.lowered_lines[line])):
-        if _sequence_holds(order, tokens(text)):
-            return True
-    return False
+_Sequences = list[tuple[list[str], Counter]]
+
+
+def _line_sequences(prepared: PreparedText, line: int, cache: dict[int, _Sequences]) -> _Sequences:
+    """The line's two token sequences (normalized, as written; one when they are the same)
+    with their token counts, made once per line however many phrases the line covers."""
+    sequences = cache.get(line)
+    if sequences is None:
+        texts = dict.fromkeys((prepared.normalized[line], prepared.lowered_lines[line]))
+        sequences = cache[line] = [(seq := tokens(text), Counter(seq)) for text in texts]
+    return sequences
+
+
+def _in_order(order: tuple[tuple[str, bool], ...], sequences: _Sequences) -> bool:
+    """Whether one of the line's token sequences holds the phrase's words in order,
+    neighbours of the message close together."""
+    return any(_sequence_holds(order, sequence) for sequence, _counts in sequences)
+
+
+def _repeats_hold(repeated: tuple[tuple[str, int], ...], sequences: _Sequences) -> bool:
+    """Whether one of the line's token sequences holds each repeated word of a message as
+    often as the message does (its first "pod" is the pod, its second the resource)."""
+    return any(
+        all(counts[token] >= times for token, times in repeated) for _seq, counts in sequences
+    )
 
 
 def _sequence_holds(order: tuple[tuple[str, bool], ...], sequence: list[str]) -> bool:

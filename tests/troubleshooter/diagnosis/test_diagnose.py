@@ -533,6 +533,25 @@ def test_a_short_symptom_is_exact_only_in_its_own_word_order():
         assert [m.article for m in diagnosis.matches] == ["kubelet-max-pods"], line
 
 
+def test_a_word_the_message_holds_twice_must_be_there_twice():
+    """The kubelet refuses a pod for the resource it names: "pods" is max pods' message;
+    the same words with memory or cpu in that place hold "pod" only once (the pod itself)."""
+    pods = diagnose(
+        "Pod Node didn't have enough resource: pods, requested: 1, used: 250, capacity: 250",
+        knowledge=KNOWLEDGE,
+    )
+    assert pods.features["kubelet-max-pods"]["exact"] == 1.0
+    assert [m.article for m in pods.matches] == ["kubelet-max-pods"]
+    for resource in ("memory", "cpu", "ephemeral-storage"):
+        line = (
+            f"OutOf{resource}: Pod Node didn't have enough resource: {resource},"
+            " requested: 2254438400, used: 57302581248, capacity: 57639522304"
+        )
+        diagnosis = diagnose(line, knowledge=KNOWLEDGE)
+        assert diagnosis.features["kubelet-max-pods"]["exact"] == 0.0, line
+        assert not diagnosis.matches, (line, diagnosis.ranking[:1])
+
+
 def test_word_order_neighbours_of_a_message_stay_close_and_a_variable_part_may_be_long():
     from troubleshooter.diagnosis.evidence import _phrase_order, _sequence_holds
 
