@@ -598,6 +598,11 @@ class Index:
             evidence.prose_share = share
         # 3. Mechanism facets: only the terms whose key the text holds can occur in it.
         text = prepared.lowered
+        if "_" in text:
+            # An identifier's parts are words: MAP_HUGETLB holds hugetlb, php_admin_value php.
+            # Terms are looked for in the text as written, then in a copy with the underscores
+            # read as spaces (a term written with one, upload_tmp_dir, is found in the first).
+            text = text + "\n" + text.replace("_", " ")
         positions: dict[str, int] = {}  # one look-up per distinct term: causes share many
         places: dict[str, set[str]] = {}  # cause -> facets with a term in the text
         for term in self._term_keys.candidates(text):

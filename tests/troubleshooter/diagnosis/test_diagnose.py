@@ -270,6 +270,23 @@ def test_it_names_the_mechanism_words_of_a_description():
     assert {"azure files", "truncated"} <= words
 
 
+def test_an_identifiers_parts_are_words_of_the_mechanism():
+    """MAP_HUGETLB names huge pages as plainly as "hugetlb"; a term written with an
+    underscore (huge_code_pages) is still found as written."""
+    line = "mmap(NULL, 268435456, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB, -1, 0) = -1"
+    assert run(line).features["php-opcache-hugepages"]["storage"] == 1.0
+    assert (
+        run(line.replace("MAP_HUGETLB", "MAP_SHARED"))
+        .features.get("php-opcache-hugepages", {})
+        .get("storage", 0.0)
+        == 0.0
+    )
+    assert (
+        run("opcache.huge_code_pages=1 in php.ini").features["php-opcache-hugepages"]["component"]
+        == 1.0
+    )
+
+
 def test_it_finds_the_error_on_the_last_line_of_a_long_log():
     noise = "\n".join(
         f"2024-05-01T10:00:{i % 60:02d}Z INFO request {i} served in 3ms" for i in range(30_000)
