@@ -73,6 +73,18 @@ def test_every_symptom_is_recognised_in_colour_and_in_a_json_log_record(form):
     assert not missed
 
 
+def test_a_greeting_and_thanks_around_a_report_change_nothing():
+    """People write to a forum: the words around the report say nothing about the cause."""
+    for cause in KNOWLEDGE.causes:
+        for report in cause.reports["en"]:
+            plain = run(report)
+            polite = run(
+                f"Hi everyone, hope someone can help. {report} Any ideas? Thanks in advance!"
+            )
+            assert polite.ranking == plain.ranking, report
+            assert [m.article for m in polite.matches] == [m.article for m in plain.matches]
+
+
 def test_the_evidence_line_is_shown_without_terminal_colours():
     text = "\x1b[36mstarting\x1b[0m\n\x1b[31m/docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long\x1b[0m"
     evidence = run(text).matches[0].evidence[0]
@@ -615,7 +627,7 @@ def test_context_and_an_applied_fix_are_evidence_of_their_own():
     # A description long enough to name its setting (16 words or more) that names none.
     story = (
         "every morning since the upgrade last week our widget froze solid while the office "
-        "team waited an hour for help from the vendor"
+        "team waited an hour for support from the vendor engineers"
     )
     assert features(story)["off_context"] == 1.0
     assert features(story + " on the gadget")["off_context"] == 0.0
