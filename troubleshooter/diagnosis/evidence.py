@@ -543,6 +543,10 @@ class Index:
                             phrase.order is not None and not _in_order(phrase.order, sequences)
                         ) or (phrase.repeated and not _repeats_hold(phrase.repeated, sequences)):
                             coverage = OUT_OF_ORDER  # every word, but not the message
+                elif phrase.order is not None:
+                    # Every word of a short message is the message: "nodes are available:
+                    # Insufficient" without "pods" is the scheduler's template, not max pods.
+                    coverage = min(SHORT_PARTIAL, weighed[phrase_id] / phrase.weight)
                 else:
                     coverage = min(0.999, weighed[phrase_id] / phrase.weight)
                 evidence = result.get(phrase.slug)
@@ -655,6 +659,7 @@ class Index:
 CONTEXT_WORDS = 16
 SHORT_PHRASE = 4  # distinct words: a phrase this short can be met by chance in a long line
 CLOSE = 2  # neighbouring words of a message may be this many tokens apart in a line
+SHORT_PARTIAL = 0.5  # the most a short phrase's words count when some are missing (< 0.6)
 OUT_OF_ORDER = 0.99  # a short phrase's words all in a line, not in its order: not exact (0.999)
 
 

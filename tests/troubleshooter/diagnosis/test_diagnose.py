@@ -560,6 +560,11 @@ def test_a_short_symptom_is_exact_only_in_its_own_word_order():
         diagnosis = diagnose(line, knowledge=KNOWLEDGE)
         assert diagnosis.features["kubelet-max-pods"]["exact"] == 1.0, line
         assert [m.article for m in diagnosis.matches] == ["kubelet-max-pods"], line
+    # A short message with a word missing is not partly that message: the scheduler's
+    # template with another resource holds three of "Insufficient pods"'s four words.
+    other = diagnose("0/4 nodes are available: 4 Insufficient hugepages-2Mi.", knowledge=KNOWLEDGE)
+    assert other.features["kubelet-max-pods"]["symptom"] == 0.0
+    assert [m.article for m in other.matches] == ["php-opcache-hugepages"]
 
 
 def test_a_word_the_message_holds_twice_must_be_there_twice():
