@@ -49,9 +49,9 @@ _STOP = frozenset(
     # they say nothing about a mechanism, and in a knowledge base of a few dozen causes
     # the one cause whose reports happen to use "help" or "anyone" would gain by them.
     + """
-    about advance all also am any anybody anyone appreciate appreciated be been being can
+    about advance all also am any anybody anyone appreciate appreciated been being can
     could dear did do does doing everyone folks guys had he hello help helps her here hey
-    hi him his hope how idea ideas if into just kindly know let me might mine much must
+    hi him his hope how idea ideas if into just kindly know let might mine much must
     please regards she should some somebody someone suggestion suggestions than thank
     thanks their them then there these they those thx us very what which who whom why will
     would
