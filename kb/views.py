@@ -38,17 +38,19 @@ MAX_REDIRECT_QUERY_BYTES = 2_000
 
 
 def _raw_query(request: HttpRequest) -> str:
+    """?q= or a posted `q`, read as a person reads it (errortext.plain_text: no terminal
+    colours, JSON's escapes decoded) once, before anything picks its error lines."""
     source = request.POST if request.method == "POST" else request.GET
-    return source.get("q") or ""
+    return errortext.plain_text(source.get("q") or "")
 
 
-def _query_from(request: HttpRequest) -> tuple[str, bool]:
-    """The query from ?q= or a posted `q`, and whether it was cut.
+def _query_from(raw: str) -> tuple[str, bool]:
+    """The query from the paste, and whether it was cut.
 
     A long paste is reduced to its error lines *before* it is cut to KB_MAX_QUERY_CHARS, so the
     error on the last line of a long log survives.
     """
-    return errortext.reduce_to_error_lines(_raw_query(request), settings.KB_MAX_QUERY_CHARS)
+    return errortext.reduce_to_error_lines(raw, settings.KB_MAX_QUERY_CHARS)
 
 
 def _diagnosis_text(raw: str, query: str) -> str:
@@ -139,7 +141,7 @@ def search(request: HttpRequest) -> HttpResponse:
     shown above the results and its article is ranked first (one answer on every page).
     """
     raw = _raw_query(request)
-    query, cut = _query_from(request)
+    query, cut = _query_from(raw)
     # One page at a time per worker process (kb/search/caches.py, Turns).
     with page_turns.turn():
         hits = search_articles(query, limit=10) if query.strip() else None
@@ -298,8 +300,8 @@ def lookup(request: HttpRequest) -> HttpResponse:
     The troubleshooter decides (the same answer as on every page): a named cause goes to its
     article section, a question to the troubleshooter, anything else to the search page.
     """
-    raw = request.GET.get("error") or ""
-    error, _cut = errortext.reduce_to_error_lines(raw, settings.KB_MAX_QUERY_CHARS)
+    raw = errortext.plain_text(request.GET.get("error") or "")
+    error, _cut = _query_from(raw)
     if error.strip():
         found = _answer(_diagnosis_text(raw, error))
         if found["matches"]:
@@ -326,7 +328,7 @@ def api_search(request: HttpRequest) -> JsonResponse:
     When the diagnosis names a cause, its article comes first in ``results`` too.
     """
     raw = _raw_query(request)
-    query, cut = _query_from(request)
+    query, cut = _query_from(raw)
     raw_limit = request.GET.get("limit", "10")
     try:
         limit = int(raw_limit)

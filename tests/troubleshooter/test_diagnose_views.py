@@ -349,6 +349,21 @@ def test_a_coloured_log_is_read_without_its_colours_on_every_page(client, search
     assert evidence["line"].startswith("web-1  | /docker-entrypoint.d/20-envsubst-on-templates.sh")
 
 
+def test_a_long_coloured_log_is_cut_to_its_error_lines_without_their_colours(
+    client, search_index, settings
+):
+    # Longer than a query may be: its error lines are picked from the text as read.
+    noise = "\n".join(f"\x1b[32mINFO\x1b[0m request {i} served" for i in range(3000))
+    text = noise + "\n\x1b[31mError: container has runAsNonRoot and image will run as root\x1b[0m"
+    assert len(text) > settings.KB_MAX_QUERY_CHARS
+    response = client.post(reverse("kb:search"), {"q": text})
+    assert response.context["query_cut"] is True
+    query = response.context["query"]
+    assert "Error: container has runAsNonRoot and image will run as root" in query
+    assert "\x1b" not in query
+    assert response.context["hits"][0].slug == "run-as-non-root"
+
+
 def test_a_json_log_record_with_escaped_characters_is_read_as_its_message(client, search_index):
     # Python's json.dumps writes every non-ASCII character as \uXXXX.
     record = json.dumps({"level": "error", "message": "envsubst: 参数列表过长"})

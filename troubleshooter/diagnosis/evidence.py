@@ -659,7 +659,9 @@ class Index:
 CONTEXT_WORDS = 16
 SHORT_PHRASE = 4  # distinct words: a phrase this short can be met by chance in a long line
 CLOSE = 2  # neighbouring words of a message may be this many tokens apart in a line
-SHORT_PARTIAL = 0.5  # the most a short phrase's words count when some are missing (< 0.6)
+# The most the words of a phrase whose order is checked (two to four words, _phrase_order) count
+# when some are missing: below the 0.6 a symptom needs.
+SHORT_PARTIAL = 0.5
 OUT_OF_ORDER = 0.99  # a short phrase's words all in a line, not in its order: not exact (0.999)
 
 
