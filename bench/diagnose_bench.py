@@ -14,6 +14,12 @@ from common import Results, median_time
 from corpus import log
 
 ROOT = Path(__file__).resolve().parents[1]
+# An issue template's environment block in front of a report (evidence.setting_lines).
+ENVIRONMENT = (
+    "**Environment**:\n- Kubernetes version: v1.29.4\n- Cloud provider: bare metal\n"
+    "- OS: Ubuntu 22.04.4 LTS\n- Kernel: 5.15.0-105-generic\n"
+    "- Container runtime: containerd 1.7\n\n"
+)
 PASTE = "\n".join(
     [
         "Name:         web-7d9f8c6b5-x2k4q",
@@ -67,6 +73,7 @@ def run(results: Results, *, workdir: Path, quick: bool) -> None:
     timed("paste-size text", PASTE, 20.0)
     timed("one-line error", "0/3 nodes are available: 3 Too many pods.", 20.0)
     timed("description", "after editing the configmap the pods keep the old settings", 20.0)
+    timed("report after an environment block", ENVIRONMENT + PASTE, 20.0)
     big = log(1_000_000)
     runs = 3 if quick else 5
     timed("1 MB log", big, 200.0)
@@ -79,6 +86,10 @@ def run(results: Results, *, workdir: Path, quick: bool) -> None:
     coloured = "\n".join(f"\x1b[31m{line}\x1b[0m" for line in big.splitlines())
     timed("1 MB coloured log", coloured[:1_000_000], 200.0)
     timed("1 MB of JSON escapes", "\\u9519\\u8bef" * 83_333, 200.0)
+    # What evidence.setting_lines reads in every kept line: bullets it takes atomically, and
+    # a label followed by spaces and no colon (the longest failing match, 40 starts).
+    bullets = "\n".join(("- " * 1000) if i % 2 else ("os" + " " * 1990 + "x") for i in range(40))
+    timed("40 bullet and label lines of 2 000 characters", bullets, 200.0)
     seconds = median_time(lambda: query_text(big), runs=runs)
     results.figure("errortext.query_text(1 MB log)", seconds * 1000, "ms")
     results.target("query_text of a 1 MB log", seconds * 1000, 200.0, "ms")

@@ -144,6 +144,71 @@ def tokens(lowered: str) -> list[str]:
     return out
 
 
+# A report's environment block: "Kubernetes version: v1.28.3", "- OS: Ubuntu 22.04",
+# "**Kernel**: 5.15.0-91-generic", "環境: ...", or a header ("Environment:", "Versions:") and
+# the bullets or "label: value" lines under it. The label says the line describes where the
+# problem happened (the issue templates of most projects ask for it), not what happened: its
+# words are not evidence for any cause. One anchored match per line, linear: the bullets and
+# bold marks in front are taken atomically (never given back), the label is at most 40
+# characters, and what may stand between it and its colon (a few spaces, bold marks) is taken
+# possessively. The label holds no punctuation a name would not: not a Kubernetes label key
+# (beta.kubernetes.io/os: linux), not a clause ("init db, db version:13"); a value opening with
+# "[" is a log line's timestamp ("kernel: [16068.48] mount.nfs ...").
+_SETTING_RE = re.compile(
+    r"(?>[-*•>\s]*)([^:：\n*.,/=]{1,40}?)\s{0,3}+\**+\s{0,3}+[:：](?!\s*\[)\s*(.*)"
+)
+_LIST_ITEM_RE = re.compile(r"^\s*[-*•]\s")
+_SETTING_LABEL_WORDS = frozenset(
+    """
+    environment env os kernel version versions runtime provider platform setup distro
+    distribution install tools plugin cni hardware 環境 环境 系统 版本 バージョン 运行环境
+    """.split()  # noqa: SIM905
+)
+_LABEL_SPLIT_RE = re.compile(r"[\s_/()（）-]+")
+
+
+def _setting_value(line: str) -> str | None:
+    """The value when ``line`` (lower case) is "label: value" with a setting label."""
+    match = _SETTING_RE.match(line)
+    if match is None:
+        return None
+    label, value = match.group(1), match.group(2)
+    words = [w for w in _LABEL_SPLIT_RE.split(label) if w]
+    if not 0 < len(words) <= 4:
+        return None
+    # A CJK label is one run of characters: 運用環境, 系统版本.
+    if not any(w in _SETTING_LABEL_WORDS for w in words) and not any(
+        key in label for key in _SETTING_LABEL_WORDS if key[0] >= "\u3000"
+    ):
+        return None
+    return value
+
+
+def setting_lines(lowered_lines: Sequence[str], numbers: Sequence[int] = ()) -> set[int]:
+    """Indexes of the lines that describe the environment (``_SETTING_RE``), never a line
+    with an error word: "OS: ... fails to mount" reports, it does not describe. A header's
+    block is its bullets, up to a blank line (``numbers``: the lines' numbers in the paste,
+    a gap is a blank line) or a line that is neither a bullet nor labelled."""
+    found: set[int] = set()
+    in_block = False
+    for index, line in enumerate(lowered_lines):
+        if index and numbers and numbers[index] != numbers[index - 1] + 1:
+            in_block = False
+        if errorness(line) > 0:
+            in_block = False
+            continue
+        value = _setting_value(line)
+        if value is not None:
+            found.add(index)
+            # A header opens a block; a labelled line inside one keeps it open.
+            in_block = in_block or not value.strip()
+        elif in_block and _LIST_ITEM_RE.match(line):
+            found.add(index)
+        else:
+            in_block = False
+    return found
+
+
 @dataclass(frozen=True)
 class PreparedText:
     """The paste reduced to the lines worth reading, with their line numbers in the paste."""
@@ -199,6 +264,9 @@ def prepare(text: str) -> PreparedText:
     numbers = tuple(n for n, _line in candidates)
     originals = tuple(line for _n, line in candidates)
     lowered_lines = [reading(line) for line in originals]
+    # The environment block is shown and numbered like any line, but read as nothing.
+    for index in setting_lines(lowered_lines, numbers):
+        lowered_lines[index] = ""
     normalized = tuple(normalize(line) or line for line in lowered_lines)
     # A line normalize() left as it was is tokenized once: the second copy's tokens are the
     # first's again, and a frozenset built from a list ignores a repeat (same set, same order).

@@ -85,6 +85,45 @@ def test_a_greeting_and_thanks_around_a_report_change_nothing():
             assert [m.article for m in polite.matches] == [m.article for m in plain.matches]
 
 
+# How a report says where it happened: an issue template's environment block, or one labelled
+# line, in each language. None of it is evidence (evidence.setting_lines).
+ENVIRONMENT_BLOCKS = (
+    "**Environment**:\n- Kubernetes version (use `kubectl version`): v1.28.3\n"
+    "- Cloud provider or hardware configuration: bare metal\n- OS: Ubuntu 22.04.3 LTS\n"
+    "- Kernel (e.g. `uname -a`): 5.15.0-91-generic\n- Container runtime: containerd://1.7.2\n"
+    "- Install tools: kubeadm, Helm 3.14, Calico as CNI, MetalLB for load balancers",
+    "Environment: Traefik ingress on MicroK8s 1.28, Docker 24.0.7, three workers on Rocky Linux 9",
+    "環境: Ubuntu 22.04、Kubernetes 1.28、containerd 1.7、OpenShift 4.14",
+    "系统版本：CentOS 7，k8s 1.23，kubeadm 搭的三节点集群，Helm 部署",
+)
+
+
+def test_an_environment_block_in_front_of_a_report_changes_no_answer():
+    """The same ranking, the same answer and the same evidence line (moved down by the
+    block's lines) for every report and every symptom of every article."""
+    texts = [r for c in KNOWLEDGE.causes for lang in ("en", "ja", "zh") for r in c.reports[lang]]
+    texts += [s for c in KNOWLEDGE.causes for s in c.symptoms]
+    changed = []
+    for number, text in enumerate(texts):
+        block = ENVIRONMENT_BLOCKS[number % len(ENVIRONMENT_BLOCKS)]
+        plain, described = run(text), run(block + "\n\n" + text)
+        shift = block.count("\n") + 2  # the block's lines and the blank line after it
+        if (
+            described.ranking != plain.ranking
+            or described.question != plain.question
+            or _evidence_lines(described, shift) != _evidence_lines(plain, 0)
+        ):
+            changed.append(text)
+    assert not changed
+
+
+def _evidence_lines(diagnosis, shift: int) -> list:
+    return [
+        (m.article, [(e.line_number and e.line_number - shift, e.line) for e in m.evidence])
+        for m in diagnosis.matches
+    ]
+
+
 def test_the_evidence_line_is_shown_without_terminal_colours():
     text = "\x1b[36mstarting\x1b[0m\n\x1b[31m/docker-entrypoint.d/20-envsubst-on-templates.sh: 26: envsubst: Argument list too long\x1b[0m"
     evidence = run(text).matches[0].evidence[0]
