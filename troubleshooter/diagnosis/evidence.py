@@ -447,6 +447,7 @@ class Index:
         *,
         neighbours: Sequence[ArticleCause] = (),
         weak_words: Collection[str] = (),
+        setup_words: Collection[str] = (),
     ):
         self.knowledge = knowledge
         self.neighbours = tuple(neighbours)
@@ -521,7 +522,9 @@ class Index:
         count = max(1, len(causes))
         self._avg = (sum(lengths.values()) / count) if lengths else 1.0
         self._lengths = lengths
-        weak = set(tokens(" ".join(weak_words)))
+        # A setup's names weigh like the weak words: "Ubuntu 22.04, containerd 1.7, Helm" in
+        # front of a report says where it happened, not what happened.
+        weak = set(tokens(" ".join((*weak_words, *setup_words))))
         self._idf = {
             t: math.log(1 + (count - n + 0.5) / (n + 0.5)) * (self.WEAK if t in weak else 1.0)
             for t, n in df.items()
@@ -541,10 +544,18 @@ class Index:
             t: math.log(1 + (count - n + 0.5) / (n + 0.5)) * (self.WEAK if t in weak else 1.0)
             for t, n in prose_df.items()
         }
-        # Mechanism terms per cause and facet (lower case, NFKC).
+        # Mechanism terms per cause and facet (lower case, NFKC). A setup's name is not one:
+        # containerd runs every node, so it cannot tell an image pull from anything else.
+        setup = {reading(w) for w in setup_words}
         self._facets = {
             cause.slug: {
-                facet: tuple(dict.fromkeys(reading(t) for t in cause.mechanism.get(facet, ())))
+                facet: tuple(
+                    dict.fromkeys(
+                        reading(t)
+                        for t in cause.mechanism.get(facet, ())
+                        if facet == "context" or reading(t) not in setup
+                    )
+                )
                 for facet in FACETS
             }
             for cause in causes

@@ -77,6 +77,9 @@ class Parameters:
     # close: the cause that came closest first, then search results for the text's words.
     related_floor: float = 0.0
     weak_words: frozenset[str] = field(default_factory=frozenset)
+    # Names of a setup (a distribution, an installer, a network plugin, a deployment tool):
+    # damped like the weak words, and never a mechanism term (evidence.Index).
+    setup_words: frozenset[str] = field(default_factory=frozenset)
 
 
 def load_parameters(path: Path = MODEL_FILE) -> Parameters:
@@ -108,6 +111,7 @@ def load_parameters(path: Path = MODEL_FILE) -> Parameters:
         generic_words=frozenset(str(s).lower() for s in data.get("generic_words") or ()),
         related_floor=float(data.get("related_floor", 0.0)),
         weak_words=frozenset(str(s).lower() for s in data.get("weak_words") or ()),
+        setup_words=frozenset(str(s).lower() for s in data.get("setup_words") or ()),
     )
 
 
@@ -308,7 +312,13 @@ def index_for(knowledge: Knowledge, neighbours: tuple[ArticleCause, ...] = ()) -
         or index.knowledge is not knowledge
         and index.knowledge != knowledge
     ):
-        index = Index(knowledge, neighbours=neighbours, weak_words=parameters().weak_words)
+        params = parameters()
+        index = Index(
+            knowledge,
+            neighbours=neighbours,
+            weak_words=params.weak_words,
+            setup_words=params.setup_words,
+        )
         with _lock:
             if len(_indexes) > 8:
                 _indexes.clear()
