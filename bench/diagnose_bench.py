@@ -20,6 +20,37 @@ ENVIRONMENT = (
     "- OS: Ubuntu 22.04.4 LTS\n- Kernel: 5.15.0-105-generic\n"
     "- Container runtime: containerd 1.7\n\n"
 )
+# A description followed by the manifest it is about (evidence.structure_lines).
+MANIFEST_REPORT = "\n".join(
+    [
+        "After editing the ConfigMap the pod keeps serving the old nginx.conf.",
+        "```yaml",
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata:",
+        "  name: web",
+        "spec:",
+        "  replicas: 2",
+        "  template:",
+        "    spec:",
+        "      containers:",
+        "        - name: web",
+        "          image: nginx:1.25",
+        "          volumeMounts:",
+        "            - name: conf",
+        "              mountPath: /etc/nginx/nginx.conf",
+        "              subPath: nginx.conf",
+        "          resources:",
+        "            limits:",
+        "              cpu: 500m",
+        "              memory: 256Mi",
+        "      volumes:",
+        "        - name: conf",
+        "          configMap:",
+        "            name: web-conf",
+        "```",
+    ]
+)
 PASTE = "\n".join(
     [
         "Name:         web-7d9f8c6b5-x2k4q",
@@ -74,6 +105,7 @@ def run(results: Results, *, workdir: Path, quick: bool) -> None:
     timed("one-line error", "0/3 nodes are available: 3 Too many pods.", 20.0)
     timed("description", "after editing the configmap the pods keep the old settings", 20.0)
     timed("report after an environment block", ENVIRONMENT + PASTE, 20.0)
+    timed("report with a manifest", MANIFEST_REPORT, 20.0)
     big = log(1_000_000)
     runs = 3 if quick else 5
     timed("1 MB log", big, 200.0)
@@ -90,6 +122,12 @@ def run(results: Results, *, workdir: Path, quick: bool) -> None:
     # a label followed by spaces and no colon (the longest failing match, 40 starts).
     bullets = "\n".join(("- " * 1000) if i % 2 else ("os" + " " * 1990 + "x") for i in range(40))
     timed("40 bullet and label lines of 2 000 characters", bullets, 200.0)
+    # What evidence.structure_lines reads: manifest keys with long values (each line then
+    # looked up for the articles' mechanism terms), and a table whose rows are all gaps.
+    keys = "\n".join(f"key{i}: " + "nfs mount value " * 124 for i in range(40))
+    timed("40 manifest lines of 2 000 characters", "the pods hang\n" + keys, 200.0)
+    table = "NAME  READY  STATUS  " + "COLUMN  " * 240 + "\n" + "\n".join(["a  " * 666] * 40)
+    timed("40-row table of 2 000-character rows", table + "\nthe pods hang", 200.0)
     seconds = median_time(lambda: query_text(big), runs=runs)
     results.figure("errortext.query_text(1 MB log)", seconds * 1000, "ms")
     results.target("query_text of a 1 MB log", seconds * 1000, 200.0, "ms")

@@ -15,7 +15,7 @@ import bisect
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from kb.errortext import MAX_LINE_CHARS, candidate_lines, errorness, normalize, plain_text
@@ -209,6 +209,62 @@ def setting_lines(lowered_lines: Sequence[str], numbers: Sequence[int] = ()) -> 
     return found
 
 
+# The shapes of pasted structure: a manifest or `kubectl describe` line ("key: value", a key
+# of up to three words, or "- key: value"), a table of `kubectl get` (a header of capitalised
+# column names), a command after a shell prompt. Anchored, no nested quantifiers.
+_KEY_LINE_RE = re.compile(r"(?:- )?[a-z][\w.-]{0,60}(?: [a-z][\w.-]{0,30}){0,2}:(?: |$)")
+_PROMPT_RE = re.compile(
+    r"(?:[\w@.~:/-]{0,60}[$#%>] )(?:sudo )?(?:kubectl|docker|helm|oc|k|podman|crictl) "
+)
+_CELL_SPLIT_RE = re.compile(r" {2,}")
+_HEADER_CELL_RE = re.compile(r"[A-Z][A-Z0-9()/ -]*")  # NAME, EXTERNAL-IP, PORT(S), NOMINATED NODE
+_TABLE_GAP_RE = re.compile(r"\S {2,}(?=\S)")  # a row's cells are apart by two spaces or more
+STRUCTURE_BLOCK = 3  # key lines in a row: fewer is a sentence with a colon
+
+
+def _table_header(line: str) -> bool:
+    """Three or more capitalised column names, two spaces or more apart."""
+    cells = _CELL_SPLIT_RE.split(line)
+    return len(cells) >= 3 and all(_HEADER_CELL_RE.fullmatch(cell) for cell in cells)
+
+
+def structure_lines(
+    originals: Sequence[str], lowered_lines: Sequence[str], numbers: Sequence[int] = ()
+) -> set[int]:
+    """Indexes of the lines that are pasted structure rather than what went wrong: a run of
+    at least ``STRUCTURE_BLOCK`` manifest or describe lines, the rows under a table header,
+    a command after a prompt; never a line with an error word."""
+    found: set[int] = set()
+    run: list[int] = []
+    table = False
+    for index, line in enumerate(lowered_lines):
+        gap = index and numbers and numbers[index] != numbers[index - 1] + 1
+        if gap:
+            table = False
+        if errorness(line) > 0:
+            continue  # inside a block, an error line is read and does not end the block
+        if _table_header(originals[index]):
+            found.add(index)
+            table = True
+            continue
+        if table and len(_TABLE_GAP_RE.findall(originals[index])) >= 2:
+            found.add(index)
+            continue
+        table = False
+        if _PROMPT_RE.match(line):
+            found.add(index)
+            continue
+        if _KEY_LINE_RE.match(line) and not (gap and run):
+            run.append(index)
+            continue
+        if len(run) >= STRUCTURE_BLOCK:
+            found.update(run)
+        run = [index] if gap and _KEY_LINE_RE.match(line) else []
+    if len(run) >= STRUCTURE_BLOCK:
+        found.update(run)
+    return found
+
+
 @dataclass(frozen=True)
 class PreparedText:
     """The paste reduced to the lines worth reading, with their line numbers in the paste."""
@@ -222,11 +278,14 @@ class PreparedText:
     lowered_lines: tuple[str, ...] = ()  # the same lines, one by one
 
 
-def prepare(text: str) -> PreparedText:
+def prepare(text: str, keep: Callable[[str], bool] | None = None) -> PreparedText:
     """Keep the lines worth reading: all of a short paste, the error lines of a long one.
 
     The paste is read as a person reads it (``plain_text``: no terminal colours, JSON's
-    escapes of non-ASCII characters decoded); its line numbers are the paste's."""
+    escapes of non-ASCII characters decoded); its line numbers are the paste's. Lines that
+    describe the setup (``setting_lines``) are kept but read as empty, and so are lines of
+    pasted structure (``structure_lines``) for which ``keep`` (given the lower-cased line)
+    is false; without ``keep`` structure is read like any line."""
     text = plain_text(text)
     raw_lines = text.splitlines() if text.count("\n") <= _WHOLE_LINES else None
     if raw_lines is not None:
@@ -267,6 +326,15 @@ def prepare(text: str) -> PreparedText:
     # The environment block is shown and numbered like any line, but read as nothing.
     for index in setting_lines(lowered_lines, numbers):
         lowered_lines[index] = ""
+    # Pasted structure (a manifest, describe output, a table) is read only where it names a
+    # mechanism (``keep``: subPath, externalTrafficPolicy, an NFS server): "replicas: 2",
+    # "cpu: 500m" and a pod's name are in every paste and point nowhere.
+    # A paste that is nothing but structure (a manifest alone) is the report: read whole.
+    structure = structure_lines(originals, lowered_lines, numbers) if keep is not None else ()
+    if keep is not None and len(structure) < sum(1 for line in lowered_lines if line):
+        for index in structure:
+            if not keep(lowered_lines[index]):
+                lowered_lines[index] = ""
     normalized = tuple(normalize(line) or line for line in lowered_lines)
     # A line normalize() left as it was is tokenized once: the second copy's tokens are the
     # first's again, and a frozenset built from a list ignores a repeat (same set, same order).
@@ -571,12 +639,26 @@ class Index:
                 for term in dict.fromkeys(terms):
                     self._term_places[term].append((slug, facet))
         self._term_keys = _TermKeys(self._term_places)
+        # The articles' own mechanism terms: what a line of pasted structure must name to be
+        # read (``names_mechanism``).
+        self._article_terms = _TermKeys(
+            {
+                term
+                for slug in self.article_slugs
+                for facet in ("component", "storage", "effect", "applied")
+                for term in self._facets[slug][facet]
+            }
+        )
 
         # Both BM25 document sets as inverted lists, built here rather than in a request.
         self._inverted = self._invert(self._doc_tf, self._lengths, self._avg, self._idf)
         self._prose_inverted = self._invert(
             self._prose_tf, self._prose_lengths, self._prose_avg, self._prose_idf
         )
+
+    def names_mechanism(self, line: str) -> bool:
+        """Whether a lower-cased line holds one of the articles' mechanism terms."""
+        return any(find_term(line, term) != -1 for term in self._article_terms.candidates(line))
 
     def idf(self, token: str) -> float:
         return self._idf.get(token, 0.0)

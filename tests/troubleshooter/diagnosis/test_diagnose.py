@@ -139,6 +139,57 @@ def test_a_setup_described_in_a_sentence_moves_few_answers():
     assert changed <= len(reports) // 10, changed
 
 
+# What people paste around a report: the manifest it is about, the `kubectl get` output they
+# looked at, a forum question's frame. None of it names the mechanism.
+AROUND_A_REPORT = {
+    # (form, how many of the 259 English reports' answers it may change; before the
+    # structure was read as such: 100 and 66)
+    "a Deployment after it": (
+        "{r}\n\n```yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+        "  labels:\n    app: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n"
+        "      app: web\n  template:\n    spec:\n      containers:\n        - name: web\n"
+        "          image: registry.example.com/team/web:1.4.2\n          ports:\n"
+        "            - containerPort: 8080\n          resources:\n            limits:\n"
+        "              cpu: 500m\n              memory: 256Mi\n```",
+        5,
+    ),
+    "kubectl get pods before it": (
+        "$ kubectl get pods -n shop\n"
+        "NAME                   READY   STATUS             RESTARTS   AGE\n"
+        "web-6d8f7c9b5d-x2k4q   0/1     CrashLoopBackOff   5          4m\n"
+        "api-5c7d8f6b4-qw9rt    1/1     Running            0          4m\n\n{r}",
+        26,
+    ),
+}
+
+
+@pytest.mark.parametrize("form", AROUND_A_REPORT)
+def test_what_is_pasted_around_a_report_moves_few_answers(form):
+    template, allowed = AROUND_A_REPORT[form]
+    changed = []
+    for cause in KNOWLEDGE.causes:
+        for report in cause.reports["en"]:
+            plain, around = run(report), run(template.format(r=report))
+            if [m.article for m in plain.matches[:1]] != [m.article for m in around.matches[:1]]:
+                changed.append(report)
+    assert len(changed) <= allowed, (len(changed), changed[:5])
+
+
+def test_a_manifest_still_speaks_where_it_names_the_mechanism():
+    """The sentence says little; the manifest's subPath line is the evidence shown."""
+    text = (
+        "The pod keeps serving the old file after my edit.\n"
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: web\n          volumeMounts:\n"
+        "            - name: conf\n              mountPath: /etc/nginx/nginx.conf\n"
+        "              subPath: nginx.conf\n          resources:\n            limits:\n"
+        "              cpu: 500m"
+    )
+    match = run(text).matches[0]
+    assert match.article == "configmap-subpath-no-update"
+    assert [(e.line_number, e.line) for e in match.evidence] == [(12, "subPath: nginx.conf")]
+
+
 def test_a_setup_name_is_no_mechanism_word():
     """containerd is listed among the image-pull neighbour's programs, and runs every node."""
     neighbour = "not-covered/image-pull-failure"
