@@ -56,6 +56,15 @@ _STOP = frozenset(
     thanks their them then there these they those thx us very what which who whom why will
     would
     """.split()  # noqa: SIM905
+    # How a bug report or a forum question is written around its content: an issue
+    # template's headings and filler ("Steps to reproduce", "Expected behavior", "A clear
+    # and concise description of what you expected to happen") and a question's frame
+    # ("Title: ...", "I searched everywhere", "What am I doing wrong?").
+    + """
+    actual additional answer anything behavior behaviour bug clear concise else everywhere
+    expect expected happen happened happening happens question reproduce reproduced
+    reproducing searched steps title wrong
+    """.split()  # noqa: SIM905
 )
 
 

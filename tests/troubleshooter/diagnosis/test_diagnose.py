@@ -143,7 +143,7 @@ def test_a_setup_described_in_a_sentence_moves_few_answers():
 # looked at, a forum question's frame. None of it names the mechanism.
 AROUND_A_REPORT = {
     # (form, how many of the 259 English reports' answers it may change; before the
-    # structure was read as such: 100 and 66)
+    # structure and the question's frame were read as such: 100, 66 and 28)
     "a Deployment after it": (
         "{r}\n\n```yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
         "  labels:\n    app: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n"
@@ -159,6 +159,11 @@ AROUND_A_REPORT = {
         "web-6d8f7c9b5d-x2k4q   0/1     CrashLoopBackOff   5          4m\n"
         "api-5c7d8f6b4-qw9rt    1/1     Running            0          4m\n\n{r}",
         26,
+    ),
+    "a forum question": (
+        "Title: {r}\n\nI have searched everywhere but could not find an answer. "
+        "What am I doing wrong?",
+        16,
     ),
 }
 
