@@ -220,7 +220,8 @@ def setting_lines(lowered_lines: Sequence[str], numbers: Sequence[int] = ()) -> 
 
 # The shapes of pasted structure: a manifest or `kubectl describe` line ("key: value", a key
 # of up to three words, or "- key: value"), a table of `kubectl get` (a header of capitalised
-# column names), a command after a shell prompt. Anchored, no nested quantifiers.
+# column names), a command after a shell prompt, a Dockerfile's instructions. Anchored, no
+# nested quantifiers.
 _KEY_LINE_RE = re.compile(r"(?:- )?[a-z][\w.-]{0,60}(?: [a-z][\w.-]{0,30}){0,2}:(?: |$)")
 _PROMPT_RE = re.compile(
     r"(?:[\w@.~:/-]{0,60}[$#%>] )(?:sudo )?(?:kubectl|docker|helm|oc|k|podman|crictl) "
@@ -228,6 +229,11 @@ _PROMPT_RE = re.compile(
 _CELL_SPLIT_RE = re.compile(r" {2,}")
 _HEADER_CELL_RE = re.compile(r"[A-Z][A-Z0-9()/ -]*")  # NAME, EXTERNAL-IP, PORT(S), NOMINATED NODE
 _TABLE_GAP_RE = re.compile(r"\S {2,}(?=\S)")  # a row's cells are apart by two spaces or more
+# A Dockerfile's instruction, as written (upper case): a line of a build, not of a report.
+_DOCKERFILE_RE = re.compile(
+    r"(?:FROM|RUN|COPY|ADD|WORKDIR|ENV|ARG|EXPOSE|CMD|ENTRYPOINT|USER|VOLUME|LABEL|HEALTHCHECK"
+    r"|SHELL|STOPSIGNAL|ONBUILD) \S"
+)
 STRUCTURE_BLOCK = 3  # key lines in a row: fewer is a sentence with a colon
 
 
@@ -244,32 +250,40 @@ def structure_lines(
     at least ``STRUCTURE_BLOCK`` manifest or describe lines, the rows under a table header,
     a command after a prompt; never a line with an error word."""
     found: set[int] = set()
-    run: list[int] = []
+    run: list[int] = []  # the lines of the current block
+    keys = 0  # how many of them are key lines (a list item alone makes no block)
     table = False
     for index, line in enumerate(lowered_lines):
-        gap = index and numbers and numbers[index] != numbers[index - 1] + 1
-        if gap:
-            table = False
+        if index and numbers and numbers[index] != numbers[index - 1] + 1:
+            table = False  # a blank line ends a table and a block
+            if keys >= STRUCTURE_BLOCK:
+                found.update(run)
+            run, keys = [], 0
         if errorness(line) > 0:
             continue  # inside a block, an error line is read and does not end the block
-        if _table_header(originals[index]):
+        original = originals[index]
+        if _table_header(original):
             found.add(index)
             table = True
             continue
-        if table and len(_TABLE_GAP_RE.findall(originals[index])) >= 2:
+        if table and len(_TABLE_GAP_RE.findall(original)) >= 2:
             found.add(index)
             continue
         table = False
         if _PROMPT_RE.match(line):
             found.add(index)
             continue
-        if _KEY_LINE_RE.match(line) and not (gap and run):
+        if _KEY_LINE_RE.match(line) or _DOCKERFILE_RE.match(original):
             run.append(index)
+            keys += 1
             continue
-        if len(run) >= STRUCTURE_BLOCK:
+        if run and _LIST_ITEM_RE.match(line):
+            run.append(index)  # a manifest's list ("- 8000:8000") goes on with its block
+            continue
+        if keys >= STRUCTURE_BLOCK:
             found.update(run)
-        run = [index] if gap and _KEY_LINE_RE.match(line) else []
-    if len(run) >= STRUCTURE_BLOCK:
+        run, keys = [], 0
+    if keys >= STRUCTURE_BLOCK:
         found.update(run)
     return found
 

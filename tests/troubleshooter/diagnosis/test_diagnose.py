@@ -142,8 +142,8 @@ def test_a_setup_described_in_a_sentence_moves_few_answers():
 # What people paste around a report: the manifest it is about, the `kubectl get` output they
 # looked at, a forum question's frame. None of it names the mechanism.
 AROUND_A_REPORT = {
-    # (form, how many of the 259 English reports' answers it may change; before the
-    # structure and the question's frame were read as such: 100, 66 and 28)
+    # (form, how many of the 259 English reports' answers it may change; before the setup,
+    # the structure and the question's frame were read as such: 113, 67, 101, 132 and 24)
     "a Deployment after it": (
         "{r}\n\n```yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
         "  labels:\n    app: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n"
@@ -159,6 +159,25 @@ AROUND_A_REPORT = {
         "web-6d8f7c9b5d-x2k4q   0/1     CrashLoopBackOff   5          4m\n"
         "api-5c7d8f6b4-qw9rt    1/1     Running            0          4m\n\n{r}",
         26,
+    ),
+    "kubectl describe before it": (
+        "$ kubectl describe pod web-7d9f8c6b5-x2k4q\nName:             web-7d9f8c6b5-x2k4q\n"
+        "Namespace:        shop\nNode:             worker-2/10.0.0.12\n"
+        "Labels:           app=web\nStatus:           Running\nIP:               10.244.2.17\n"
+        "Containers:\n  web:\n    Image:          registry.example.com/team/web:1.4.2\n"
+        "    Port:           8080/TCP\n    Ready:          True\n    Restart Count:  0\n"
+        "    Limits:\n      cpu:     500m\n      memory:  256Mi\n"
+        "QoS Class:                   Burstable\n\n{r}",
+        15,
+    ),
+    "a Dockerfile and a compose file after it": (
+        "{r}\n\nDockerfile:\nFROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nEXPOSE 8000\n"
+        'CMD ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]\n\n'
+        'docker-compose.yml:\nservices:\n  app:\n    build: .\n    ports:\n      - "8000:8000"\n'
+        "    environment:\n      - DATABASE_URL=postgres://app:secret@db:5432/app\n"
+        "    depends_on:\n      - db\n  db:\n    image: postgres:16",
+        5,
     ),
     "a forum question": (
         "Title: {r}\n\nI have searched everywhere but could not find an answer. "

@@ -101,3 +101,19 @@ def test_an_error_line_inside_a_manifest_block_is_read():
         "podIP: 10.244.1.7",
         "qosClass: Burstable",
     ]
+
+
+def test_a_compose_files_lists_and_a_dockerfiles_instructions_are_structure():
+    text = (
+        "the app cannot reach the database\n"
+        'services:\n  app:\n    ports:\n      - "8000:8000"\n    environment:\n'
+        "      - DATABASE_URL=postgres://app:secret@db:5432/app\n"
+        "FROM php:8.3-fpm\nUSER www-data\nRUN docker-php-ext-install opcache\n"
+        "- the upload then fails"
+    )
+    found = marked(text)
+    assert found[0] == "services:" and "- DATABASE_URL=postgres://app:secret@db:5432/app" in found
+    assert "USER www-data" in found and "RUN docker-php-ext-install opcache" in found
+    # A list item alone is no block; after one, an error line is still read.
+    assert "the app cannot reach the database" not in found
+    assert "- the upload then fails" not in found
