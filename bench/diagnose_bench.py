@@ -126,6 +126,13 @@ def run(results: Results, *, workdir: Path, quick: bool) -> None:
     # looked up for the articles' mechanism terms), and a table whose rows are all gaps.
     keys = "\n".join(f"key{i}: " + "nfs mount value " * 124 for i in range(40))
     timed("40 manifest lines of 2 000 characters", "the pods hang\n" + keys, 200.0)
+    # Messages read across line breaks (evidence.Index._wrapped_messages): 40 lines of 280
+    # characters, each pair holding every word of a symptom but not in its order, so that
+    # every window of lines qualifies to be read together (at most JOINS_READ are).
+    first = ("permission denied (13: while reading upstream " * 10)[:280]
+    second = ("failed 0.0.0.0:80 to bind() nginx: [emerg] x " * 10)[:280]
+    halves = "\n".join([first, second] * 20)
+    timed("40 lines holding a message's words out of order", halves, 200.0)
     table = "NAME  READY  STATUS  " + "COLUMN  " * 240 + "\n" + "\n".join(["a  " * 666] * 40)
     timed("40-row table of 2 000-character rows", table + "\nthe pods hang", 200.0)
     seconds = median_time(lambda: query_text(big), runs=runs)

@@ -31,6 +31,11 @@ __all__ = [
     "tokens",
 ]
 
+# A line this long (in characters) may be the first part of a message wrapped onto the next
+# line; a longer one was not wrapped (no terminal or editor wraps wider), so it ends a message.
+WRAPPED = 40
+WRAP_WIDTH = 300
+JOINS_READ = 12  # windows of lines read together per paste, at most (Index._wrapped_messages)
 # A paste longer than this many lines is reduced to its error lines before anything else.
 MAX_LINES = 60
 # A paste up to this many lines is taken whole (a description, a short excerpt).
@@ -299,6 +304,20 @@ class PreparedText:
     lowered: str  # the kept lines, NFKC and lower case, joined by newlines
     cut: bool  # True when lines were left out
     lowered_lines: tuple[str, ...] = ()  # the same lines, one by one
+    # Two or three lines, each but the last as long as a wrapped line, that may be one message
+    # cut by a terminal or an editor: (the first line's index, how many lines).
+    joins: tuple[tuple[int, int], ...] = ()
+
+
+def _joined(lowered: Sequence[str], first: int, size: int) -> tuple[str, ...]:
+    """Lines ``first`` to ``first + size - 1`` read as one (the last only its first
+    ``WRAP_WIDTH`` characters), with a space at each break and without (a terminal cuts
+    inside a word), each as written and normalized."""
+    window = [*lowered[first : first + size - 1], lowered[first + size - 1][:WRAP_WIDTH]]
+    texts = []
+    for joined in (" ".join(window), "".join(window)):
+        texts += [normalize(joined) or joined, joined]
+    return tuple(dict.fromkeys(texts))
 
 
 def prepare(text: str, keep: Callable[[str], bool] | None = None) -> PreparedText:
@@ -365,6 +384,14 @@ def prepare(text: str, keep: Callable[[str], bool] | None = None) -> PreparedTex
         frozenset(tokens(low) if n == low else tokens(n + " " + low)) | number_tokens(low)
         for n, low in zip(normalized, lowered_lines, strict=True)
     )
+    joins = tuple(
+        (index, size)
+        for size in (2, 3)
+        for index in range(len(originals) - size + 1)
+        if all(WRAPPED <= len(originals[index + k]) <= WRAP_WIDTH for k in range(size - 1))
+        and numbers[index + size - 1] == numbers[index] + size - 1
+        and all(lowered_lines[index : index + size])
+    )
     return PreparedText(
         numbers=numbers,
         originals=originals,
@@ -373,6 +400,7 @@ def prepare(text: str, keep: Callable[[str], bool] | None = None) -> PreparedTex
         lowered="\n".join(lowered_lines),
         cut=cut,
         lowered_lines=tuple(lowered_lines),
+        joins=joins,
     )
 
 
@@ -523,6 +551,8 @@ class _Phrase:
     # The words the message holds more than once, with how often ("pod" twice in "Pod Node
     # didn't have enough resource: pods"): an exact match holds each as often.
     repeated: tuple[tuple[str, int], ...] = ()
+    # The same order for any length: what a message read across a line break must keep.
+    whole_order: tuple[tuple[str, bool], ...] | None = None
 
 
 class Index:
@@ -571,8 +601,9 @@ class Index:
                     phrase_tokens |= number_tokens(lowered)
                 index = len(self._phrases)
                 order = _phrase_order(text, phrase_tokens)
+                whole = order or _phrase_order(text, phrase_tokens, longest=len(phrase_tokens))
                 self._phrases.append(
-                    _Phrase(cause.slug, text, len(phrase_tokens), near, 1.0, order, repeated)
+                    _Phrase(cause.slug, text, len(phrase_tokens), near, 1.0, order, repeated, whole)
                 )
                 for token in phrase_tokens:
                     self._postings[token].append(index)
@@ -591,7 +622,16 @@ class Index:
             for phrase_id in ids:
                 weights[phrase_id] += self._phrase_idf[token]
         self._phrases = [
-            _Phrase(p.slug, p.text, p.size, p.near_miss, weights[i] or 1.0, p.order, p.repeated)
+            _Phrase(
+                p.slug,
+                p.text,
+                p.size,
+                p.near_miss,
+                weights[i] or 1.0,
+                p.order,
+                p.repeated,
+                p.whole_order,
+            )
             for i, p in enumerate(self._phrases)
         ]
         # BM25 documents: each cause's own words.
@@ -742,6 +782,7 @@ class Index:
                     evidence.symptom = coverage
                     evidence.symptom_text = phrase.text
                     evidence.symptom_line = line_index
+        self._wrapped_messages(prepared, result)
         # 2. BM25 of each cause for the text's distinct tokens, every kept line: the context
         # around an error (the image, the volume, the node) names the mechanism as often as
         # the error line does. (A long paste was already cut to its error lines.)
@@ -797,6 +838,53 @@ class Index:
                     evidence.off_context = True
         return result
 
+    def _wrapped_messages(self, prepared: PreparedText, result: dict[str, CauseEvidence]) -> None:
+        """A message wrapped onto the next line or two: only a whole message counts from the
+        lines read together (every word, in order), never a part of one.
+
+        The words of the lines, and of each break read without a space, are gathered first: a
+        phrase can only be whole across a break if all its words are there, and only then
+        are the lines read together (``_joined``), for at most ``JOINS_READ`` windows: a
+        paste whose every line holds the words of a message out of order costs that many.
+        """
+        read = 0
+        for first, size in prepared.joins:
+            joined = set().union(*prepared.line_tokens[first : first + size])
+            for k in range(first, first + size - 1):
+                seam = prepared.lowered_lines[k][-60:] + prepared.lowered_lines[k + 1][:60]
+                joined.update(tokens(seam))
+                joined |= number_tokens(seam)
+            counts = Counter(pid for token in joined for pid in self._postings.get(token, ()))
+            sequences: _Sequences | None = None
+            for phrase_id, hits in counts.items():
+                phrase = self._phrases[phrase_id]
+                evidence = result.get(phrase.slug)
+                done = evidence is not None and (
+                    evidence.near_miss >= 1.0 if phrase.near_miss else evidence.symptom >= 1.0
+                )
+                if hits < phrase.size or done:
+                    continue
+                if sequences is None:
+                    if read == JOINS_READ:
+                        return
+                    read += 1
+                    sequences = _sequences_of(_joined(prepared.lowered_lines, first, size))
+                # Every phrase keeps its order here, however long: two messages on two
+                # lines hold many words of a third between them, seldom in its order.
+                order = phrase.whole_order
+                if (order is not None and not _in_order(order, sequences)) or (
+                    phrase.repeated and not _repeats_hold(phrase.repeated, sequences)
+                ):
+                    continue
+                if evidence is None:
+                    evidence = result[phrase.slug] = CauseEvidence(phrase.slug)
+                if phrase.near_miss:
+                    evidence.near_miss = 1.0
+                else:
+                    evidence.symptom = 1.0
+                    evidence.symptom_text = phrase.text
+                    evidence.symptom_line = first
+
     def _invert(
         self, docs: dict[str, Counter], lengths: dict[str, int], average: float, idf: dict
     ) -> dict[str, list[tuple[str, float]]]:
@@ -849,11 +937,14 @@ SHORT_PARTIAL = 0.5
 OUT_OF_ORDER = 0.99  # a short phrase's words all in a line, not in its order: not exact (0.999)
 
 
-def _phrase_order(text: str, kept: set[str]) -> tuple[tuple[str, bool], ...] | None:
+def _phrase_order(
+    text: str, kept: set[str], longest: int = SHORT_PHRASE
+) -> tuple[tuple[str, bool], ...] | None:
     """The order of a short phrase's kept words in the whole message, each with whether it
-    directly follows the previous kept word there; None for a longer phrase."""
+    directly follows the previous kept word there; None for a phrase of more than
+    ``longest`` words."""
     words = [t for t in kept if not t.isdigit()]
-    if not words or len(kept) > SHORT_PHRASE:
+    if not words or len(kept) > longest:
         return None
     lowered = reading(text)
     sequence = tokens(normalize(lowered) or lowered)
@@ -870,7 +961,24 @@ def _phrase_order(text: str, kept: set[str]) -> tuple[tuple[str, bool], ...] | N
     return tuple(order)
 
 
-_Sequences = list[tuple[list[str], Counter]]
+# A line's token sequences, each with its token counts and each token's positions in it
+# (built once per sequence, however many phrases are checked against it).
+_Sequences = list[tuple[Counter, dict[str, list[int]]]]
+
+
+def _sequences_of(texts) -> _Sequences:  # noqa: ANN001 - any iterable of str
+    result = []
+    for text in texts:
+        sequence = tokens(text)
+        result.append((Counter(sequence), _positions(sequence)))
+    return result
+
+
+def _positions(sequence: Sequence[str]) -> dict[str, list[int]]:
+    positions: dict[str, list[int]] = defaultdict(list)
+    for position, token in enumerate(sequence):
+        positions[token].append(position)
+    return positions
 
 
 def _line_sequences(prepared: PreparedText, line: int, cache: dict[int, _Sequences]) -> _Sequences:
@@ -879,29 +987,27 @@ def _line_sequences(prepared: PreparedText, line: int, cache: dict[int, _Sequenc
     sequences = cache.get(line)
     if sequences is None:
         texts = dict.fromkeys((prepared.normalized[line], prepared.lowered_lines[line]))
-        sequences = cache[line] = [(seq := tokens(text), Counter(seq)) for text in texts]
+        sequences = cache[line] = _sequences_of(texts)
     return sequences
 
 
 def _in_order(order: tuple[tuple[str, bool], ...], sequences: _Sequences) -> bool:
     """Whether one of the line's token sequences holds the phrase's words in order,
     neighbours of the message close together."""
-    return any(_sequence_holds(order, sequence) for sequence, _counts in sequences)
+    return any(_sequence_holds(order, positions) for _counts, positions in sequences)
 
 
 def _repeats_hold(repeated: tuple[tuple[str, int], ...], sequences: _Sequences) -> bool:
     """Whether one of the line's token sequences holds each repeated word of a message as
     often as the message does (its first "pod" is the pod, its second the resource)."""
     return any(
-        all(counts[token] >= times for token, times in repeated) for _seq, counts in sequences
+        all(counts[token] >= times for token, times in repeated) for counts, _positions in sequences
     )
 
 
-def _sequence_holds(order: tuple[tuple[str, bool], ...], sequence: list[str]) -> bool:
-    """Each start is tried once and each step looks forward once: linear in the line."""
-    positions: dict[str, list[int]] = defaultdict(list)
-    for position, token in enumerate(sequence):
-        positions[token].append(position)
+def _sequence_holds(order: tuple[tuple[str, bool], ...], positions: dict[str, list[int]]) -> bool:
+    """Each start is tried once and each step looks forward once (a bisection): linear in
+    the line. ``positions``: each token's positions in the line's sequence."""
     for start in positions.get(order[0][0], ()):
         at = start
         for token, close in order[1:]:

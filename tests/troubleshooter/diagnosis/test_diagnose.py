@@ -73,6 +73,44 @@ def test_every_symptom_is_recognised_in_colour_and_in_a_json_log_record(form):
     assert not missed
 
 
+# A message wrapped by an editor at a word, or cut by a terminal at a column, inside a word.
+WRAPPED_FORMS = {
+    "wrapped at 60 columns": lambda s: textwrap.wrap(
+        s, 60, break_long_words=False, break_on_hyphens=False
+    ),
+    "cut at 50 columns": lambda s: [s[i : i + 50] for i in range(0, len(s), 50)],
+}
+
+
+@pytest.mark.parametrize("form", WRAPPED_FORMS)
+def test_every_symptom_is_recognised_over_two_or_three_lines(form):
+    """Before messages were read across a line break, 6 and 11 of these were missed."""
+    missed, tried = [], 0
+    for cause in KNOWLEDGE.causes:
+        for symptom in cause.symptoms:
+            lines = WRAPPED_FORMS[form](symptom)
+            if len(lines) > 3:
+                continue  # the longest messages (an OCI runtime error) take more lines
+            tried += 1
+            diagnosis = run("\n".join(lines))
+            if not diagnosis.matches or diagnosis.matches[0].article != cause.slug:
+                missed.append((cause.slug, symptom))
+            elif diagnosis.matches[0].evidence[0].line_number != 1:
+                missed.append((cause.slug, symptom, "evidence not on the first line"))
+    assert tried >= 55 and not missed
+
+
+def test_two_messages_on_two_lines_are_not_read_as_one():
+    """The port in use on one line, a permission error on the next: neither is nginx's
+    own "bind() ... (13: Permission denied)"."""
+    text = (
+        "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use) while starting\n"
+        "cp: cannot create regular file '/srv/out/report.csv': Permission denied"
+    )
+    diagnosis = run(text)
+    assert not diagnosis.features["run-as-non-root"]["exact"]
+
+
 def test_a_greeting_and_thanks_around_a_report_change_nothing():
     """People write to a forum: the words around the report say nothing about the cause."""
     for cause in KNOWLEDGE.causes:
@@ -723,16 +761,18 @@ def test_a_word_the_message_holds_twice_must_be_there_twice():
 
 
 def test_word_order_neighbours_of_a_message_stay_close_and_a_variable_part_may_be_long():
-    from troubleshooter.diagnosis.evidence import _phrase_order, _sequence_holds
+    from troubleshooter.diagnosis.evidence import _phrase_order, _positions, _sequence_holds
 
     pods = _phrase_order("Too many pods", {"too", "many", "pod"})
     assert pods == (("too", False), ("many", True), ("pod", True))
-    assert _sequence_holds(pods, ["nod", "availabl", "too", "many", "pod"])
-    assert not _sequence_holds(pods, ["too", "many", "open", "fil", "more", "node", "pod"])
-    assert not _sequence_holds(pods, ["pod", "too", "many"])
+    assert _sequence_holds(pods, _positions(["nod", "availabl", "too", "many", "pod"]))
+    assert not _sequence_holds(
+        pods, _positions(["too", "many", "open", "fil", "more", "node", "pod"])
+    )
+    assert not _sequence_holds(pods, _positions(["pod", "too", "many"]))
     # Thousands of starts, none followed closely by the last word: every start fails.
-    assert not _sequence_holds(pods, ["too", "many"] * 3000 + ["x", "y", "z", "pod"])
-    assert _sequence_holds(pods, ["too", "many"] * 3000 + ["pod"])
+    assert not _sequence_holds(pods, _positions(["too", "many"] * 3000 + ["x", "y", "z", "pod"]))
+    assert _sequence_holds(pods, _positions(["too", "many"] * 3000 + ["pod"]))
     # The path between "reported" and "truncated" is the message's variable part.
     cut = _phrase_order(
         'sendfile() reported that "/usr/share/nginx/html/app.js" was truncated at 65536',
@@ -740,7 +780,7 @@ def test_word_order_neighbours_of_a_message_stay_close_and_a_variable_part_may_b
     )
     assert cut == (("sendfil", False), ("report", True), ("truncat", False))
     line = ["sendfil", "report", "var", "www", "static", "vendor", "bundl", "min", "js", "truncat"]
-    assert _sequence_holds(cut, line)
+    assert _sequence_holds(cut, _positions(line))
 
 
 def test_context_and_an_applied_fix_are_evidence_of_their_own():
