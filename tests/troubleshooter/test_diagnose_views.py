@@ -364,6 +364,62 @@ def test_a_long_coloured_log_is_cut_to_its_error_lines_without_their_colours(
     assert response.context["hits"][0].slug == "run-as-non-root"
 
 
+# A report as people file it: the template's environment block, a description, the
+# `kubectl get` output they looked at, the manifest of the workload. Before the diagnosis
+# read the setup and the structure as such, it refused this text.
+FILED_REPORT = """**Environment**:
+- Kubernetes version: v1.29.4
+- OS: Ubuntu 22.04.4 LTS
+- Container runtime: containerd 1.7.13
+
+The app logs the node IP instead of the real client address.
+
+$ kubectl get pods -n shop
+NAME                   READY   STATUS    RESTARTS   AGE
+web-6d8f7c9b5d-x2k4q   1/1     Running   0          2d
+
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    spec:
+      containers:
+        - name: web
+          image: registry.example.com/team/web:1.4.2
+          ports:
+            - containerPort: 8080
+          resources:
+            limits:
+              cpu: 500m
+"""
+
+
+def test_a_report_filed_with_its_environment_manifest_and_kubectl_output_gets_its_answer(
+    client, search_index
+):
+    slug = "client-source-ip-external-traffic-policy"
+    response = client.post(reverse("kb:search"), {"q": FILED_REPORT})
+    html = response.content.decode()
+    assert f'class="cause-card" data-article="{slug}"' in html
+    assert response.context["hits"][0].slug == slug
+    answer = client.post(API, data=FILED_REPORT, content_type="text/plain").json()
+    assert answer["matches"][0]["article"] == slug
+    # The evidence is the report's own line, numbered as pasted.
+    evidence = answer["matches"][0]["evidence"][0]
+    assert (evidence["line_number"], evidence["line"]) == (
+        6,
+        "The app logs the node IP instead of the real client address.",
+    )
+    page = client.post(TROUBLESHOOT, {"text": FILED_REPORT}).content.decode()
+    assert f"/articles/{slug}/#" in page
+
+
 def test_a_json_log_record_with_escaped_characters_is_read_as_its_message(client, search_index):
     # Python's json.dumps writes every non-ASCII character as \uXXXX.
     record = json.dumps({"level": "error", "message": "envsubst: 参数列表过长"})
