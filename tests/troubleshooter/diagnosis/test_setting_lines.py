@@ -78,3 +78,17 @@ def test_a_block_ends_at_a_line_that_is_neither_a_bullet_nor_labelled():
 def test_an_error_line_ends_a_block():
     text = "Environment:\n- OS: Ubuntu 22.04\n- Error: mount failed\n- Helm 3.14"
     assert found(text) == ["environment:", "- os: ubuntu 22.04"]
+
+
+def test_a_containers_variables_under_env_or_environment_are_read():
+    """A manifest's env: and a compose file's environment: head a container's variables,
+    evidence of their own (thousands of *_SERVICE_HOST variables); a template's
+    "**Environment**:" heads the setup."""
+    manifest = "env:\n  - name: SHOP_SERVICE_HOST\n    value: 10.0.0.12\n  - name: SHOP_PORT"
+    compose = "environment:\n  - UPLOAD_TMP_DIR=/tmp/uploads\n  - PHP_MEMORY_LIMIT=512M"
+    for text in (manifest, compose):
+        prepared = prepare(text)
+        assert all(prepared.line_tokens[1:]), text
+    template = "**Environment**:\n- Others: three workers\n- OS: Debian 12"
+    prepared = prepare(template)
+    assert not any(prepared.line_tokens)

@@ -117,3 +117,18 @@ def test_a_compose_files_lists_and_a_dockerfiles_instructions_are_structure():
     # A list item alone is no block; after one, an error line is still read.
     assert "the app cannot reach the database" not in found
     assert "- the upload then fails" not in found
+
+
+def test_a_url_in_a_line_of_structure_names_no_mechanism():
+    """A database URL with "secret" as its password names no Secret."""
+    from pathlib import Path
+
+    from troubleshooter.diagnosis import get_tree, load_articles_dir
+    from troubleshooter.diagnosis.knowledge import neighbours_of
+    from troubleshooter.diagnosis.model import index_for
+
+    articles = Path(__file__).resolve().parents[3] / "articles"
+    index = index_for(load_articles_dir(articles), neighbours_of(get_tree()))
+    assert not index.names_mechanism("- database_url=postgres://app:secret@db:5432/app")
+    assert index.names_mechanism("- secret_key_ref: db-password")
+    assert index.names_mechanism("subpath: nginx.conf")
