@@ -15,7 +15,7 @@ import bisect
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from kb.errortext import MAX_LINE_CHARS, candidate_lines, errorness, normalize, plain_text
@@ -883,12 +883,13 @@ class Index:
             sequences: _Sequences | None = None
             for phrase_id, hits in counts.items():
                 phrase = self._phrases[phrase_id]
-                evidence = result.get(phrase.slug)
-                done = evidence is not None and (
-                    evidence.near_miss >= 1.0 if phrase.near_miss else evidence.symptom >= 1.0
-                )
-                if hits < phrase.size or done:
+                if hits < phrase.size:
                     continue
+                evidence = result.get(phrase.slug)
+                if evidence is not None and (
+                    evidence.near_miss >= 1.0 if phrase.near_miss else evidence.symptom >= 1.0
+                ):
+                    continue  # already whole on one line
                 if sequences is None:
                     if read == JOINS_READ:
                         return
@@ -991,7 +992,7 @@ def _phrase_order(
 _Sequences = list[tuple[Counter, dict[str, list[int]]]]
 
 
-def _sequences_of(texts) -> _Sequences:  # noqa: ANN001 - any iterable of str
+def _sequences_of(texts: Iterable[str]) -> _Sequences:
     result = []
     for text in texts:
         sequence = tokens(text)
