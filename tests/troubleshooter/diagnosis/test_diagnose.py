@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from troubleshooter.diagnosis import TreeError, diagnose, load_articles_dir
+from troubleshooter.diagnosis.evidence import tokens
 from troubleshooter.diagnosis.knowledge import article_cause_from_text
 
 ARTICLES = Path(__file__).resolve().parents[3] / "articles"
@@ -162,19 +163,41 @@ def _evidence_lines(diagnosis, shift: int) -> list:
     ]
 
 
-def test_a_setup_described_in_a_sentence_moves_few_answers():
+# A setup told in a sentence, in the language of the reports it is put in front of.
+SETUP_SENTENCES = {
+    "distribution, runtime, installer": (
+        "en",
+        "We run Ubuntu 22.04 nodes with containerd 1.7, installed with kubeadm and deployed "
+        "with Helm.",
+        15,
+    ),
+    # "nodes" was stemmed to "nod" (so the weak word "node" missed it), "three" and "two"
+    # were words, and "control-plane" the taint neighbour's program: 85 answers changed.
+    "the cluster's shape": (
+        "en",
+        "We run a small cluster of three workers and two control-plane nodes.",
+        12,
+    ),
+    # "我们" and "们的" were as telling as any word one report happened to use: 10 changed.
+    "a Chinese setup sentence": ("zh", "我们的测试集群有三个节点，都是用 kubeadm 装的。", 5),
+}
+
+
+@pytest.mark.parametrize("name", SETUP_SENTENCES)
+def test_a_setup_described_in_a_sentence_moves_few_answers(name):
     """Not labelled, the setup's words are read; its names (a distribution, an installer, a
-    runtime, a deployment tool) weigh like the words every error uses and name no mechanism.
-    Before they did, this sentence changed the answer of 51 of the 259 English reports."""
-    setup = "We run Ubuntu 22.04 nodes with containerd 1.7, installed with kubeadm and deployed with Helm."
+    runtime, a deployment tool, the nodes' roles) weigh like the words every error uses and
+    name no mechanism, and numbers and pronouns are no evidence. Before they were, the first
+    sentence changed the answer of 51 of the 259 English reports (14 now)."""
+    lang, setup, allowed = SETUP_SENTENCES[name]
     changed = 0
-    reports = [r for c in KNOWLEDGE.causes for r in c.reports["en"]]
+    reports = [r for c in KNOWLEDGE.causes for r in c.reports[lang]]
     for report in reports:
         plain, described = run(report), run(setup + "\n" + report)
         changed += [m.article for m in plain.matches[:1]] != [
             m.article for m in described.matches[:1]
         ]
-    assert changed <= len(reports) // 10, changed
+    assert changed <= allowed, changed
 
 
 # What people paste around a report: the manifest it is about, the `kubectl get` output they
@@ -944,3 +967,19 @@ def test_a_katakana_words_closing_long_vowel_mark_changes_no_answer():
         ("ja",), lambda report: (report, CLOSING_LONG_VOWEL.sub("", report))
     )
     assert checked > 20
+
+
+def test_a_plural_is_its_singular():
+    """The weak word "node" damps "nodes" too; "boxes" and "box" are one word."""
+    for plural, singular in (
+        ("nodes", "node"),
+        ("files", "file"),
+        ("images", "image"),
+        ("boxes", "box"),
+        ("matches", "match"),
+        ("pushes", "push"),
+        ("caches", "cache"),
+        ("processes", "process"),
+    ):
+        assert tokens(plural) == tokens(singular), plural
+    assert tokens("three nodes and two pods") == ["node", "pod"]
