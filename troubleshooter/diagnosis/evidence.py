@@ -310,6 +310,25 @@ def structure_lines(
     return found
 
 
+def table_names(originals: Sequence[str], numbers: Sequence[int] = ()) -> dict[int, int]:
+    """The rows of a ``kubectl get`` table whose first cells are names, and how many: 1
+    under a header opening with NAME, 2 under NAMESPACE NAME (``kubectl get pods -A``). A
+    table ends at a blank line or at a line that is not a row."""
+    found: dict[int, int] = {}
+    names = 0
+    for index, original in enumerate(originals):
+        if index and numbers and numbers[index] != numbers[index - 1] + 1:
+            names = 0
+        if _table_header(original):
+            cells = _CELL_SPLIT_RE.split(original)
+            names = 1 if cells[0] == "NAME" else 2 if cells[:2] == ["NAMESPACE", "NAME"] else 0
+        elif names and len(_TABLE_GAP_RE.findall(original)) >= 2:
+            found[index] = names
+        else:
+            names = 0
+    return found
+
+
 @dataclass(frozen=True)
 class PreparedText:
     """The paste reduced to the lines worth reading, with their line numbers in the paste."""
@@ -400,6 +419,14 @@ def prepare(text: str, keep: Callable[[str], bool] | None = None) -> PreparedTex
         for index in structure:
             if not keep(lowered_lines[index]):
                 lowered_lines[index] = ""
+    # A table's rows are read (a status of CrashLoopBackOff or ProviderFailed is what went
+    # wrong), but not their names ("billing-api-7f9c6d8b4-kq2zt", "shop"): the user's own,
+    # in every paste, unless one names a mechanism (a pod called postgres-0 or php-fpm).
+    if keep is not None:
+        for index, count in table_names(originals, numbers).items():
+            cells = _CELL_SPLIT_RE.split(lowered_lines[index].strip())
+            if len(cells) > count and not keep(" ".join(cells[:count])):
+                lowered_lines[index] = "  ".join(cells[count:])
     normalized = tuple(normalize(line) or line for line in lowered_lines)
     # A line normalize() left as it was is tokenized once: the second copy's tokens are the
     # first's again, and a frozenset built from a list ignores a repeat (same set, same order).

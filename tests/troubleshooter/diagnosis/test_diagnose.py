@@ -219,7 +219,15 @@ AROUND_A_REPORT = {
         "NAME                   READY   STATUS             RESTARTS   AGE\n"
         "web-6d8f7c9b5d-x2k4q   0/1     CrashLoopBackOff   5          4m\n"
         "api-5c7d8f6b4-qw9rt    1/1     Running            0          4m\n\n{r}",
-        26,
+        6,
+    ),
+    # The rows' names were read: 17 answers changed, 18 for the table above.
+    "kubectl get pods -A after it": (
+        "{r}\n\nkubectl get pods -A\n"
+        "NAMESPACE     NAME                       READY   STATUS             RESTARTS   AGE\n"
+        "monitoring    grafana-6f9d8c7b5-2xk9p    0/1     CrashLoopBackOff   7          20m\n"
+        "kube-system   coredns-5d78c9869d-abcde   1/1     Running            0          3d",
+        10,
     ),
     "kubectl describe before it": (
         "$ kubectl describe pod web-7d9f8c6b5-x2k4q\nName:             web-7d9f8c6b5-x2k4q\n"

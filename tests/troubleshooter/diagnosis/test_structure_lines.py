@@ -80,6 +80,30 @@ def test_a_kubectl_table_and_its_prompt_are_structure_but_a_row_with_an_error_is
     ]
 
 
+def test_a_rows_names_are_not_read_unless_they_name_a_mechanism():
+    """The status of a row with an error is read; the pod's name and namespace are the
+    user's, except where one names a mechanism (a pod called php-fpm)."""
+    text = (
+        "$ kubectl get pods -A\n"
+        "NAMESPACE   NAME                          READY   STATUS             RESTARTS   AGE\n"
+        "shop        billing-api-7f9c6d8b4-kq2zt   0/1     CrashLoopBackOff   5          4m\n"
+        "shop        php-fpm-5c7d8f6b4-qw9rt       0/1     Error              2          4m\n"
+        "\n"
+        "NAME          READY   STATUS    RESTARTS   AGE\n"
+        "web-0         0/1     Pending   0          9m\n"
+        "nothing here, and this is no row"
+    )
+    prepared = prepare(text, keep=lambda line: "php" in line)
+    assert prepared.lowered_lines[2] == "0/1  crashloopbackoff  5  4m"
+    assert prepared.lowered_lines[3] == prepared.originals[3].lower()
+    assert prepared.lowered_lines[5] == "0/1  pending  0  9m"
+    assert prepared.lowered_lines[6] == "nothing here, and this is no row"
+    # The lines are shown as pasted.
+    assert prepared.originals[2].startswith("shop        billing-api-7f9c6d8b4-kq2zt")
+    # Without the articles' terms (search's own reading), nothing is taken out.
+    assert "billing" in prepare(text).lowered_lines[2]
+
+
 def test_a_sentence_or_two_with_a_colon_and_log_lines_are_not_structure():
     text = (
         "Note: the share is mounted from the NAS.\n"
