@@ -343,6 +343,8 @@ class PreparedText:
     # Two or three lines, each but the last as long as a wrapped line, that may be one message
     # cut by a terminal or an editor: (the first line's index, how many lines).
     joins: tuple[tuple[int, int], ...] = ()
+    # The words found only in sentences that tell the setup (``setup_only_tokens``).
+    setup_tokens: frozenset[str] = frozenset()
 
 
 def _joined(lowered: Sequence[str], first: int, size: int) -> tuple[str, ...]:
@@ -356,14 +358,57 @@ def _joined(lowered: Sequence[str], first: int, size: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(texts))
 
 
-def prepare(text: str, keep: Callable[[str], bool] | None = None) -> PreparedText:
+# A sentence ends at . ! ? ; and a space (not inside "1.28" or "e.g.nginx"), or at the CJK
+# marks. One character of look-behind per position: linear.
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])")
+# What a sentence about a problem says besides its error words (``errorness``): a negation,
+# a contrast, a question, a time of change ("after the upgrade"). Whole words, or a CJK
+# negation or question mark. Alternatives of literals, no nested quantifiers.
+_PROBLEM_RE = re.compile(
+    r"\b(?:not|no|never|nothing|only|instead|still|but|however|although|though|cannot|"
+    r"fails?|failed|failing|stuck|hangs?|broken|wrong|issue|problem|why|how|what|when|"
+    r"whenever|after|since|until)\b|n't\b|[?？]|[不没無无未吗嗎]|ない|ません"
+    r"|失敗|失败|問題|问题|エラー|错误|錯誤"
+)
+# A log line, a table row or a config line rather than a sentence a person wrote: cells
+# apart by two spaces, brackets, braces, "=", "<", ">", "|", or a timestamp or number first.
+_LOGLIKE_RE = re.compile(r" {2}|[\[\]{}=<>|]|^\W*\d")
+
+
+# A report told in prose has a few dozen sentences; a paste of more is a log or a dump, and
+# reading each of its sentences for a setup would cost more than the rest of the diagnosis.
+MAX_SETUP_SENTENCES = 100
+
+
+def setup_only_tokens(lines: Sequence[str], is_setup: Callable[[str], bool]) -> frozenset[str]:
+    """The tokens of the sentences of ``lines`` (lower case) that tell the setup
+    (``is_setup``) and of no other sentence. Nothing when every sentence tells the setup
+    (then the setup is all there is to read), or when there are more than
+    ``MAX_SETUP_SENTENCES``."""
+    sentences = [s for line in lines if line for s in _SENTENCE_END_RE.split(line) if s]
+    if len(sentences) > MAX_SETUP_SENTENCES:
+        return frozenset()
+    inside: set[str] = set()
+    outside: set[str] = set()
+    for sentence in sentences:
+        (inside if is_setup(sentence) else outside).update(tokens(sentence))
+    return frozenset(inside - outside) if outside else frozenset()
+
+
+def prepare(
+    text: str,
+    keep: Callable[[str], bool] | None = None,
+    setup: Callable[[str], bool] | None = None,
+) -> PreparedText:
     """Keep the lines worth reading: all of a short paste, the error lines of a long one.
 
     The paste is read as a person reads it (``plain_text``: no terminal colours, JSON's
     escapes of non-ASCII characters decoded); its line numbers are the paste's. Lines that
     describe the setup (``setting_lines``) are kept but read as empty, and so are lines of
     pasted structure (``structure_lines``) for which ``keep`` (given the lower-cased line)
-    is false; without ``keep`` structure is read like any line."""
+    is false; without ``keep`` structure is read like any line. ``setup``, when given, tells
+    a sentence that describes the setup in prose ("We run MicroK8s with Traefik."): its
+    words are kept, and listed in ``setup_tokens`` for the index to weigh less."""
     text = plain_text(text)
     raw_lines = text.splitlines() if text.count("\n") <= _WHOLE_LINES else None
     if raw_lines is not None:
@@ -427,6 +472,7 @@ def prepare(text: str, keep: Callable[[str], bool] | None = None) -> PreparedTex
             cells = _CELL_SPLIT_RE.split(lowered_lines[index].strip())
             if len(cells) > count and not keep(" ".join(cells[:count])):
                 lowered_lines[index] = "  ".join(cells[count:])
+    setup_tokens = setup_only_tokens(lowered_lines, setup) if setup is not None else frozenset()
     normalized = tuple(normalize(line) or line for line in lowered_lines)
     # A line normalize() left as it was is tokenized once: the second copy's tokens are the
     # first's again, and a frozenset built from a list ignores a repeat (same set, same order).
@@ -451,6 +497,7 @@ def prepare(text: str, keep: Callable[[str], bool] | None = None) -> PreparedTex
         cut=cut,
         lowered_lines=tuple(lowered_lines),
         joins=joins,
+        setup_tokens=setup_tokens,
     )
 
 
@@ -619,6 +666,7 @@ class Index:
         neighbours: Sequence[ArticleCause] = (),
         weak_words: Collection[str] = (),
         setup_words: Collection[str] = (),
+        platforms: Collection[str] = (),
     ):
         self.knowledge = knowledge
         self.neighbours = tuple(neighbours)
@@ -763,10 +811,53 @@ class Index:
             }
         )
 
+        # A sentence that tells the setup (``setup_sentence``) names one of these: a setup
+        # word or a platform (AKS, OpenShift), which may be a cause's mechanism term too.
+        self._setup_markers = _TermKeys({reading(w) for w in (*setup_words, *platforms)})
+        # What such a sentence must not name: an effect or an applied fix of any cause, the
+        # storage of an article ("EKS 1.18 on Fargate with an EFS access point" is the NFS
+        # article's setting, not only the environment's).
+        self._problem_terms = _TermKeys(
+            {
+                term
+                for slug in self.slugs
+                for facet in ("effect", "applied")
+                for term in self._facets[slug][facet]
+            }
+            | {term for slug in self.article_slugs for term in self._facets[slug]["storage"]}
+        )
+        # The words of such a sentence that weigh less in BM25: the names, of a mechanism or
+        # a setup. Its other words (built, print, time) stay as they are: they take a little
+        # share from every cause, as any word of a report does.
+        self._named_tokens = frozenset(
+            token
+            for facets in self._facets.values()
+            for facet in _VOCABULARY
+            for term in facets[facet]
+            for token in tokens(term.rstrip("*"))
+        ) | frozenset(tokens(" ".join((*setup_words, *platforms))))
         # Both BM25 document sets as inverted lists, built here rather than in a request.
         self._inverted = self._invert(self._doc_tf, self._lengths, self._avg, self._idf)
         self._prose_inverted = self._invert(
             self._prose_tf, self._prose_lengths, self._prose_avg, self._prose_idf
+        )
+
+    def setup_sentence(self, sentence: str) -> bool:
+        """Whether a sentence (lower case) only tells where the problem happened: written by
+        a person (not a log line), without an error word, a negation, a contrast or a
+        question, naming a setup word or a platform and no effect, applied fix or article
+        storage. "Deployed via Argo CD, Istio service mesh enabled." is one; "Service is a
+        NodePort" (no setup named) and "after the upgrade to 1.28 the pods hang" are not."""
+        if _LOGLIKE_RE.search(sentence.strip()) or _PROBLEM_RE.search(sentence):
+            return False
+        if errorness(sentence) > 0:
+            return False
+        if not any(
+            find_term(sentence, term) != -1 for term in self._setup_markers.candidates(sentence)
+        ):
+            return False
+        return all(
+            find_term(sentence, term) == -1 for term in self._problem_terms.candidates(sentence)
         )
 
     def names_mechanism(self, line: str) -> bool:
@@ -840,14 +931,17 @@ class Index:
         # the error line does. (A long paste was already cut to its error lines.)
         lines = prepared.line_tokens
         query = set().union(*lines) if lines else set()
-        scores = self._bm25(query, self._inverted)
+        # A name in a sentence that only tells the setup weighs like a weak word: "Istio
+        # service mesh enabled" in front of a report is where it happened, not what.
+        damped = prepared.setup_tokens & self._named_tokens
+        scores = self._bm25(query, self._inverted, damped)
         # Only the causes with a score: every other cause's score, share and lead are 0.0.
         for slug, (score, share, top) in _shares(scores, self.neighbour_slugs).items():
             evidence = result.get(slug)
             if evidence is None:
                 evidence = result[slug] = CauseEvidence(slug)
             evidence.bm25, evidence.bm25_share, evidence.bm25_top = score, share, top
-        prose = self._bm25(query, self._prose_inverted)
+        prose = self._bm25(query, self._prose_inverted, damped)
         for slug, (_score, share, _top) in _shares(prose, self.neighbour_slugs).items():
             evidence = result.get(slug)
             if evidence is None:
@@ -953,9 +1047,13 @@ class Index:
         return dict(inverted)
 
     def _bm25(
-        self, query: set[str], inverted: dict[str, list[tuple[str, float]]]
+        self,
+        query: set[str],
+        inverted: dict[str, list[tuple[str, float]]],
+        damped: Collection[str] = frozenset(),
     ) -> dict[str, float]:
-        """The causes that hold a word of ``query`` and their scores (any other scores 0.0)."""
+        """The causes that hold a word of ``query`` and their scores (any other scores 0.0);
+        a word of ``damped`` counts ``WEAK`` times its weight."""
         scores: dict[str, float] = {}
         get = scores.get
         for token in query:
@@ -963,6 +1061,10 @@ class Index:
             if postings is None:
                 continue
             # 0.0 + x is x: the same sums, in the same order, as from a table of zeros.
+            if token in damped:
+                for slug, term in postings:
+                    scores[slug] = get(slug, 0.0) + term * self.WEAK
+                continue
             for slug, term in postings:
                 scores[slug] = get(slug, 0.0) + term
         return scores

@@ -246,7 +246,7 @@ def diagnose(
     params = model.parameters()
     if not text or not text.strip():
         return Diagnosis()
-    prepared = prepare(text, keep=index.names_mechanism)
+    prepared = prepare(text, keep=index.names_mechanism, setup=index.setup_sentence)
     if not prepared.originals:
         return Diagnosis()
     words = _Words(prepared.lowered)

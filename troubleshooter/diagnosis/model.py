@@ -80,6 +80,9 @@ class Parameters:
     # Names of a setup (a distribution, an installer, a network plugin, a deployment tool):
     # damped like the weak words, and never a mechanism term (evidence.Index).
     setup_words: frozenset[str] = field(default_factory=frozenset)
+    # Platforms that open a setup sentence ("AKS 1.27 with Azure CNI") and may be mechanism
+    # terms too, so not setup words (evidence.Index.setup_sentence).
+    platforms: frozenset[str] = field(default_factory=frozenset)
 
 
 def load_parameters(path: Path = MODEL_FILE) -> Parameters:
@@ -112,6 +115,7 @@ def load_parameters(path: Path = MODEL_FILE) -> Parameters:
         related_floor=float(data.get("related_floor", 0.0)),
         weak_words=frozenset(str(s).lower() for s in data.get("weak_words") or ()),
         setup_words=frozenset(str(s).lower() for s in data.get("setup_words") or ()),
+        platforms=frozenset(str(s).lower() for s in data.get("platforms") or ()),
     )
 
 
@@ -318,6 +322,7 @@ def index_for(knowledge: Knowledge, neighbours: tuple[ArticleCause, ...] = ()) -
             neighbours=neighbours,
             weak_words=params.weak_words,
             setup_words=params.setup_words,
+            platforms=params.platforms,
         )
         with _lock:
             if len(_indexes) > 8:

@@ -180,6 +180,35 @@ SETUP_SENTENCES = {
     ),
     # "我们" and "们的" were as telling as any word one report happened to use: 10 changed.
     "a Chinese setup sentence": ("zh", "我们的测试集群有三个节点，都是用 kubeadm 装的。", 5),
+    # Platforms and components that are mechanism words of an article or a neighbour (AKS,
+    # CNI, MetalLB, ingress, Traefik, Istio's mesh) were read at full weight in a sentence
+    # that only says where the cluster runs: 131, 73, 65, 48, 14 and 10 answers changed.
+    "a deployment tool and a service mesh": (
+        "en",
+        "Deployed via Argo CD from a GitOps repo, Istio service mesh enabled.",
+        30,
+    ),
+    "a managed platform": ("en", "AKS 1.27 with Azure CNI, two node pools.", 16),
+    "a bare-metal load balancer": (
+        "en",
+        "Bare-metal cluster with MetalLB and ingress-nginx, Calico CNI.",
+        17,
+    ),
+    "a local distribution and its ingress": (
+        "en",
+        "We run MicroK8s 1.28 with the Traefik ingress on three Ubuntu VMs.",
+        15,
+    ),
+    "a Chinese platform and mesh": (
+        "zh",
+        "生产环境是阿里云 ACK 集群，用 Helm 部署，开启了 Istio。",
+        7,
+    ),
+    "a Japanese platform": (
+        "ja",
+        "オンプレの kubeadm クラスタ（v1.28、Calico）で運用しています。",
+        5,
+    ),
 }
 
 
