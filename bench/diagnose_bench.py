@@ -143,6 +143,12 @@ def run(results: Results, *, workdir: Path, quick: bool) -> None:
         "NAMESPACE  NAME  READY  STATUS\n" + rows,
         200.0,
     )
+    # Sentences read for a setup (evidence.Index.setup_sentence): 100 sentences of 900
+    # characters, each naming setup words and platforms and nothing wrong, the most that are
+    # read one by one (MAX_SETUP_SENTENCES); and a paste of 2 000 short ones, which are not.
+    setup = ("we run helm with traefik ingress metallb calico on aks ubuntu " * 15)[:900]
+    timed("100 setup sentences of 900 characters", ((setup + ". ") * 2 + "\n") * 50, 200.0)
+    timed("2 000 short setup sentences", ("ubuntu. " * 50 + "\n") * 40, 200.0)
     seconds = median_time(lambda: query_text(big), runs=runs)
     results.figure("errortext.query_text(1 MB log)", seconds * 1000, "ms")
     results.target("query_text of a 1 MB log", seconds * 1000, 200.0, "ms")
