@@ -367,8 +367,9 @@ _SENTENCE_END_RE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])")
 _PROBLEM_RE = re.compile(
     r"\b(?:not|no|never|nothing|only|instead|still|but|however|although|though|cannot|"
     r"fails?|failed|failing|stuck|hangs?|broken|wrong|issue|problem|why|how|what|when|"
+    r"crash\w*|restarts?|restarting|dies|died|stops?|stopped|missing|empty|lost|loses|"
     r"whenever|after|since|until)\b|n't\b|[?？]|[不没無无未吗嗎]|ない|ません"
-    r"|失敗|失败|問題|问题|エラー|错误|錯誤"
+    r"|失敗|失败|問題|问题|エラー|错误|錯誤|クラッシュ|落ち|止ま|崩溃|重启|挂了|卡住|报错"
 )
 # A log line, a table row or a config line rather than a sentence a person wrote: cells
 # apart by two spaces, brackets, braces, "=", "<", ">", "|", or a timestamp or number first.
@@ -667,6 +668,7 @@ class Index:
         weak_words: Collection[str] = (),
         setup_words: Collection[str] = (),
         platforms: Collection[str] = (),
+        software: Collection[str] = (),
     ):
         self.knowledge = knowledge
         self.neighbours = tuple(neighbours)
@@ -812,8 +814,12 @@ class Index:
         )
 
         # A sentence that tells the setup (``setup_sentence``) names one of these: a setup
-        # word or a platform (AKS, OpenShift), which may be a cause's mechanism term too.
-        self._setup_markers = _TermKeys({reading(w) for w in (*setup_words, *platforms)})
+        # word, a platform (AKS, OpenShift), which may be a cause's mechanism term too, or a
+        # program that is no article's component ("a Spring Boot service with PostgreSQL";
+        # not nginx or PHP, whose sentences are the reports, and not "node", a weak word).
+        components = {t for slug in self.article_slugs for t in self._facets[slug]["component"]}
+        programs = {reading(w) for w in software} - components - {reading(w) for w in weak_words}
+        self._setup_markers = _TermKeys({reading(w) for w in (*setup_words, *platforms)} | programs)
         # What such a sentence must not name: an effect or an applied fix of any cause, the
         # storage of an article ("EKS 1.18 on Fargate with an EFS access point" is the NFS
         # article's setting, not only the environment's).

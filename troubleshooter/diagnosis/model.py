@@ -323,6 +323,7 @@ def index_for(knowledge: Knowledge, neighbours: tuple[ArticleCause, ...] = ()) -
             weak_words=params.weak_words,
             setup_words=params.setup_words,
             platforms=params.platforms,
+            software=params.software,
         )
         with _lock:
             if len(_indexes) > 8:

@@ -199,6 +199,14 @@ SETUP_SENTENCES = {
         "We run MicroK8s 1.28 with the Traefik ingress on three Ubuntu VMs.",
         15,
     ),
+    # Programs that are no article's component, but words of its reports or a neighbour's
+    # (Postgres of the huge pages article, Java of envsubst's): 73 and 40 answers changed.
+    "the application's stack": (
+        "en",
+        "It's a Java Spring Boot service with a PostgreSQL database.",
+        27,
+    ),
+    "another stack": ("en", "The backend is a Node.js API with MongoDB and Redis.", 20),
     "a Chinese platform and mesh": (
         "zh",
         "生产环境是阿里云 ACK 集群，用 Helm 部署，开启了 Istio。",

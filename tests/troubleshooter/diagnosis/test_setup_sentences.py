@@ -29,6 +29,7 @@ INDEX = model.index_for(load_articles_dir(ARTICLES), neighbours_of(get_tree()))
         "aks 1.27 with azure cni, two node pools.",
         "bare-metal cluster with metallb and ingress-nginx, calico cni.",
         "we run microk8s 1.28 with the traefik ingress on three ubuntu vms.",
+        "it's a java spring boot service with a postgresql database.",
         "生产环境是阿里云 ack 集群,用 helm 部署,开启了 istio。",
         "オンプレの kubeadm クラスタ(v1.28、calico)で運用しています。",
     ],
@@ -53,6 +54,13 @@ def test_a_sentence_that_names_the_setup_and_nothing_wrong_tells_the_setup(sente
         "eks 1.18 on fargate: a pv points at an efs access point.",
         # The fix already in place is what the report is about.
         "our cluster runs the service with externaltrafficpolicy: local.",
+        # A program that is an article's component is what its reports are about; "node"
+        # (Node.js among the programs) is every cluster's node.
+        "we serve the site with nginx and php-fpm.",
+        "the app runs on a node with 4 cpus.",
+        # What went wrong, said without an error word.
+        "the postgresql pod keeps restarting.",
+        "postgresql のプライマリ pod がクラッシュし続ける。",
         # A log line, a table row, a config line.
         "2024-03-02 10:11:12 helm upgrade finished on cluster prod",
         "web-6d8f  1/1  running  0  4m  kubeadm",
