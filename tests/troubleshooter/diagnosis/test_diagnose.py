@@ -285,6 +285,17 @@ AROUND_A_REPORT = {
         "    depends_on:\n      - db\n  db:\n    image: postgres:16",
         5,
     ),
+    # What was tried, after the report: "already" and "tried" were the words of the
+    # port-in-use and PHP memory-limit neighbours' messages, "find" and "online" of single
+    # neighbours: 24 and 30 answers changed.
+    "what was tried after it": (
+        "{r}\n\nI already tried restarting the pods and redeploying, same result.",
+        15,
+    ),
+    "where the answer was looked for after it": (
+        "{r}\n\nI tried everything I could find online.",
+        8,
+    ),
     "a forum question": (
         "Title: {r}\n\nI have searched everywhere but could not find an answer. "
         "What am I doing wrong?",
