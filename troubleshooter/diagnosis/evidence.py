@@ -833,15 +833,15 @@ class Index:
             | {term for slug in self.article_slugs for term in self._facets[slug]["storage"]}
         )
         # The words of such a sentence that weigh less in BM25: the names, of a mechanism or
-        # a setup. Its other words (built, print, time) stay as they are: they take a little
-        # share from every cause, as any word of a report does.
+        # of a setup (the markers above). Its other words (built, print, time) stay as they
+        # are: they take a little share from every cause, as any word of a report does.
         self._named_tokens = frozenset(
             token
             for facets in self._facets.values()
             for facet in _VOCABULARY
             for term in facets[facet]
             for token in tokens(term.rstrip("*"))
-        ) | frozenset(tokens(" ".join((*setup_words, *platforms))))
+        ) | frozenset(tokens(" ".join((*setup_words, *platforms, *programs))))
         # Both BM25 document sets as inverted lists, built here rather than in a request.
         self._inverted = self._invert(self._doc_tf, self._lengths, self._avg, self._idf)
         self._prose_inverted = self._invert(
@@ -851,9 +851,10 @@ class Index:
     def setup_sentence(self, sentence: str) -> bool:
         """Whether a sentence (lower case) only tells where the problem happened: written by
         a person (not a log line), without an error word, a negation, a contrast or a
-        question, naming a setup word or a platform and no effect, applied fix or article
-        storage. "Deployed via Argo CD, Istio service mesh enabled." is one; "Service is a
-        NodePort" (no setup named) and "after the upgrade to 1.28 the pods hang" are not."""
+        question, naming a setup word, a platform or a program that is no article's
+        component, and no effect, applied fix or article storage. "Deployed via Argo CD,
+        Istio service mesh enabled." is one; "Service is a NodePort" (no setup named) and
+        "after the upgrade to 1.28 the pods hang" are not."""
         if _LOGLIKE_RE.search(sentence.strip()) or _PROBLEM_RE.search(sentence):
             return False
         if errorness(sentence) > 0:
