@@ -61,6 +61,13 @@ _STOP = frozenset(
     thanks their them then there these they those thx us very what which who whom why will
     would
     """.split()  # noqa: SIM905
+    # What is left of a contraction once its apostrophe splits it ("doesn't" -> doesn, "we've"
+    # -> ve): a negation or a pronoun's verb, never a mechanism; a few reports that happened to
+    # use "doesn't" gave the word the weight of a rare term.
+    + """
+    ain aren couldn didn doesn don hadn hasn haven isn ll mustn needn re shan shouldn ve
+    wasn weren won wouldn
+    """.split()  # noqa: SIM905
     # How a bug report or a forum question is written around its content: an issue
     # template's headings and filler ("Steps to reproduce", "Expected behavior", "A clear
     # and concise description of what you expected to happen") and a question's frame

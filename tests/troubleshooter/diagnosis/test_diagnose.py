@@ -296,6 +296,12 @@ AROUND_A_REPORT = {
         "{r}\n\nI tried everything I could find online.",
         8,
     ),
+    # What the logs did not show: "don't" left "don", a rare word of three articles' reports:
+    # 20 answers changed.
+    "what the logs did not show after it": (
+        "{r}\n\nNothing in the events, and the logs don't show anything else.",
+        15,
+    ),
     "a forum question": (
         "Title: {r}\n\nI have searched everywhere but could not find an answer. "
         "What am I doing wrong?",
